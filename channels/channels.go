@@ -1,0 +1,141 @@
+// Package channels holds the contract between channel adapters and the
+// application: the Inbound and Outbound values that an adapter produces and
+// consumes. An adapter turns a wire format into Inbound and Outbound into a
+// wire format; it never touches the database and never decides contacts or
+// deals (that is inbox's ingest).
+package channels
+
+import (
+	"context"
+	"time"
+)
+
+// Kind is a communication channel.
+type Kind string
+
+// The channels Switchboard speaks.
+const (
+	Phone    Kind = "phone"
+	Email    Kind = "email"
+	Telegram Kind = "telegram"
+	WhatsApp Kind = "whatsapp"
+	Web      Kind = "web"
+)
+
+// Kinds lists every channel, in display order.
+var Kinds = []Kind{Phone, Email, Telegram, WhatsApp, Web}
+
+// Valid reports whether k is a known channel.
+func (k Kind) Valid() bool {
+	for _, c := range Kinds {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}
+
+// TouchKind says what a touch is on its channel.
+type TouchKind string
+
+// Touch kinds.
+const (
+	Message TouchKind = "message" // a chat message (Telegram, WhatsApp)
+	Mail    TouchKind = "email"   // an email
+	Call    TouchKind = "call"    // a phone call, answered or missed
+	Form    TouchKind = "form"    // a web form submission or another system's lead
+)
+
+// Handle is a contact's handle on a channel as the wire gave it, not yet
+// normalized: Kind is one of the identity kinds "phone", "email",
+// "telegram", "whatsapp"; Value is raw ("8 (383) 234-90-96").
+// Normalization (E.164, lower-casing) happens in ingest.
+type Handle struct {
+	Kind  string `json:"kind"`
+	Value string `json:"value"`
+}
+
+// CallInfo describes a phone call touch.
+type CallInfo struct {
+	Answered     bool          `json:"answered"`
+	Duration     time.Duration `json:"duration"`
+	RecordingURL string        `json:"recording_url,omitempty"`
+}
+
+// Attachment is a file that came with a touch. Content is read into the blob
+// store by ingest.
+type Attachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Data        []byte `json:"-"`
+}
+
+// Inbound is one incoming communication event, as an adapter hands it to
+// the sink.
+type Inbound struct {
+	// AccountID is the configured account the event arrived on.
+	AccountID int64
+	// ExternalID is the channel-native id (Message-ID, update id, call id,
+	// submission id). Ingest is idempotent on (AccountID, ExternalID).
+	ExternalID string
+	Kind       TouchKind
+	// At is when the event happened (zero means now).
+	At time.Time
+	// From are the sender's handles; at least one is required. The first
+	// one is the primary handle.
+	From []Handle
+	// Name is the sender's display name, if the channel tells it.
+	Name string
+	// EntryPoint is the exact address the touch arrived at: a called number,
+	// a To address, a bot start code, a utm_source.
+	EntryPoint string
+	// SourceHint names the ad source for an entry point seen for the first
+	// time (web: utm_source). Empty leaves a new entry point unbound.
+	SourceHint string
+	// ThreadKey separates conversations between one contact and one account
+	// (an email thread's root Message-ID). Empty: one conversation.
+	ThreadKey string
+	Subject   string
+	Text      string
+	HTML      string
+	// Meta is channel detail worth keeping (page URL, utm_* fields).
+	Meta map[string]string
+	Call *CallInfo
+	// Automated marks auto-replies, bounces and mailing lists: recorded,
+	// never opening a deal.
+	Automated   bool
+	Attachments []Attachment
+	// Cursor, when set, is the account's position after this event (IMAP
+	// UIDVALIDITY+UID, Telegram update offset); it is stored in the same
+	// transaction as the touch.
+	Cursor string
+}
+
+// Outbound is a reply to send over a channel.
+type Outbound struct {
+	AccountID int64
+	TouchID   int64
+	To        Handle
+	Subject   string
+	Text      string
+	HTML      string
+	// InReplyTo and References thread an email reply.
+	InReplyTo  string
+	References []string
+	// MessageID is fixed when the outbox job is written, so a resend after
+	// a crash is the same message.
+	MessageID   string
+	Attachments []Attachment
+}
+
+// Sink receives what an adapter reads. Ingest implements it.
+type Sink interface {
+	Ingest(ctx context.Context, batch []Inbound) ([]Result, error)
+}
+
+// Result is what became of one Inbound of a batch.
+type Result struct {
+	TouchID   int64
+	Duplicate bool  // already ingested before: no new touch
+	Err       error // validation or storage error; the rest of the batch went on
+}

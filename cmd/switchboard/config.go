@@ -1,0 +1,74 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// Config is everything Switchboard reads from its environment, once, here.
+// Flags override the environment; every option has a default that lets
+// `switchboard serve` start with nothing set.
+type Config struct {
+	Addr          string // SWITCHBOARD_ADDR: listen address (default ":8080")
+	DataDir       string // SWITCHBOARD_DATA: SQLite file, secret key file, blobs (default "./data")
+	DatabaseURL   string // DATABASE_URL: PostgreSQL URL; empty means SQLite in DataDir. Secret.
+	Region        string // SWITCHBOARD_REGION: default phone region (default "RU")
+	Currency      string // SWITCHBOARD_CURRENCY: default currency (default "RUB")
+	SecretKey     string // SWITCHBOARD_SECRET_KEY: 32-byte key (hex or base64) sealing account secrets; default: generated into DataDir/secret.key. Secret.
+	OwnerEmail    string // SWITCHBOARD_OWNER_EMAIL: first owner's email (default "owner@switchboard.local")
+	OwnerPassword string // SWITCHBOARD_OWNER_PASSWORD: first owner's password (default: generated and logged once). Secret.
+	SecureCookies bool   // SWITCHBOARD_SECURE_COOKIES: mark cookies Secure, for TLS behind a proxy (default false)
+	LogLevel      string // SWITCHBOARD_LOG_LEVEL: debug, info, warn, error (default "info")
+	LogFormat     string // SWITCHBOARD_LOG_FORMAT: text or json (default "text")
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// bind registers the shared flags on fs with defaults from the environment.
+func (c *Config) bind(fs *flag.FlagSet, serve bool) {
+	fs.StringVar(&c.DataDir, "data", env("SWITCHBOARD_DATA", "./data"), "data directory (SQLite file, secret key) [SWITCHBOARD_DATA]")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL; empty for SQLite in the data directory [DATABASE_URL]")
+	fs.StringVar(&c.LogLevel, "log-level", env("SWITCHBOARD_LOG_LEVEL", "info"), "debug, info, warn or error [SWITCHBOARD_LOG_LEVEL]")
+	fs.StringVar(&c.LogFormat, "log-format", env("SWITCHBOARD_LOG_FORMAT", "text"), "text or json [SWITCHBOARD_LOG_FORMAT]")
+	fs.StringVar(&c.Region, "region", env("SWITCHBOARD_REGION", "RU"), "default phone region, ISO 3166 [SWITCHBOARD_REGION]")
+	fs.StringVar(&c.Currency, "currency", env("SWITCHBOARD_CURRENCY", "RUB"), "default currency, ISO 4217 [SWITCHBOARD_CURRENCY]")
+	c.SecretKey = env("SWITCHBOARD_SECRET_KEY", "")
+	if serve {
+		fs.StringVar(&c.Addr, "addr", env("SWITCHBOARD_ADDR", ":8080"), "listen address [SWITCHBOARD_ADDR]")
+		fs.StringVar(&c.OwnerEmail, "owner-email", env("SWITCHBOARD_OWNER_EMAIL", "owner@switchboard.local"), "first owner's email, on an empty database [SWITCHBOARD_OWNER_EMAIL]")
+		c.OwnerPassword = env("SWITCHBOARD_OWNER_PASSWORD", "")
+		fs.BoolVar(&c.SecureCookies, "secure-cookies", env("SWITCHBOARD_SECURE_COOKIES", "") == "true", "mark session cookies Secure (behind TLS) [SWITCHBOARD_SECURE_COOKIES]")
+	}
+}
+
+func (c *Config) validate() error {
+	c.Region = strings.ToUpper(c.Region)
+	c.Currency = strings.ToUpper(c.Currency)
+	if len(c.Region) != 2 {
+		return fmt.Errorf("region %q must be a two-letter country code such as RU", c.Region)
+	}
+	if len(c.Currency) != 3 {
+		return fmt.Errorf("currency %q must be an ISO 4217 code such as RUB", c.Currency)
+	}
+	return nil
+}
+
+func (c *Config) logger() *slog.Logger {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		lvl = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

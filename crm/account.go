@@ -1,0 +1,120 @@
+package crm
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Account is one configured connection on a channel: a mailbox, a bot, a
+// WhatsApp session, a PBX, a web endpoint. Settings hold no secrets; the
+// secret (password, token, signing key) is sealed and never leaves the
+// server through the API.
+type Account struct {
+	ID            int64           `json:"id"`
+	Channel       string          `json:"channel"`
+	Name          string          `json:"name"`
+	Settings      json.RawMessage `json:"settings" gorm:"type:text;serializer:json"`
+	Secret        string          `json:"-"`
+	HasSecret     bool            `json:"has_secret" gorm:"-"`
+	DefaultSource string          `json:"default_source"`
+	Enabled       bool            `json:"enabled"`
+	Cursor        string          `json:"cursor"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+}
+
+// AfterFind fills HasSecret.
+func (a *Account) AfterFind(*gorm.DB) error {
+	a.HasSecret = a.Secret != ""
+	return nil
+}
+
+var channelNames = map[string]bool{"phone": true, "email": true, "telegram": true, "whatsapp": true, "web": true}
+
+// AccountInput creates or edits an account; nil fields stay as they are.
+type AccountInput struct {
+	Channel       string          `json:"channel"`
+	Name          *string         `json:"name"`
+	Settings      json.RawMessage `json:"settings"`
+	Secret        *string         `json:"secret"`
+	DefaultSource *string         `json:"default_source"`
+	Enabled       *bool           `json:"enabled"`
+}
+
+// SaveAccount creates (id 0) or updates an account, sealing the secret.
+func SaveAccount(tx *gorm.DB, box *SecretBox, id int64, in AccountInput) (Account, error) {
+	var a Account
+	if id != 0 {
+		var err error
+		if a, err = GetAccount(tx, id); err != nil {
+			return a, err
+		}
+	} else {
+		if !channelNames[in.Channel] {
+			return a, Invalid("channel %q is not one of phone, email, telegram, whatsapp, web", in.Channel)
+		}
+		a = Account{Channel: in.Channel, Enabled: true, Settings: json.RawMessage("{}")}
+	}
+	if in.Name != nil {
+		a.Name = strings.TrimSpace(*in.Name)
+	}
+	if a.Name == "" {
+		return a, Invalid("account name is required")
+	}
+	if len(in.Settings) > 0 {
+		var m map[string]any
+		if err := json.Unmarshal(in.Settings, &m); err != nil {
+			return a, Invalid("settings must be a JSON object")
+		}
+		a.Settings = in.Settings
+	}
+	if in.Secret != nil {
+		s, err := box.Seal(*in.Secret)
+		if err != nil {
+			return a, err
+		}
+		a.Secret = s
+	}
+	if in.DefaultSource != nil {
+		a.DefaultSource = strings.TrimSpace(*in.DefaultSource)
+	}
+	if in.Enabled != nil {
+		a.Enabled = *in.Enabled
+	}
+	if err := tx.Save(&a).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return a, Conflict("an account named %q exists", a.Name)
+		}
+		return a, fmt.Errorf("crm: save account: %w", err)
+	}
+	a.HasSecret = a.Secret != ""
+	return a, nil
+}
+
+// GetAccount loads an account.
+func GetAccount(tx *gorm.DB, id int64) (Account, error) {
+	var a Account
+	if err := tx.Take(&a, id).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return a, NotFound("account", id)
+		}
+		return a, fmt.Errorf("crm: get account %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// ListAccounts returns all accounts.
+func ListAccounts(tx *gorm.DB) ([]Account, error) {
+	var as []Account
+	return as, tx.Order("id").Find(&as).Error
+}
+
+// SetCursor stores an account's channel position (in the ingest transaction).
+func SetCursor(tx *gorm.DB, accountID int64, cursor string) error {
+	return tx.Model(&Account{ID: accountID}).UpdateColumn("cursor", cursor).Error
+}

@@ -1,0 +1,155 @@
+package crm
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// AuditEntry is one row of the append-only audit trail. Each row's Hash
+// covers its fields and the previous row's hash, so editing or deleting a
+// row breaks the chain from that row on.
+type AuditEntry struct {
+	ID         int64           `json:"id"`
+	At         time.Time       `json:"at"`
+	ActorID    *int64          `json:"actor_id"`
+	Action     string          `json:"action"`
+	ObjectType string          `json:"object_type"`
+	ObjectID   int64           `json:"object_id"`
+	Data       json.RawMessage `json:"data" gorm:"type:text;serializer:json"`
+	PrevHash   string          `json:"prev_hash"`
+	Hash       string          `json:"hash"`
+}
+
+// TableName is the audit table.
+func (AuditEntry) TableName() string { return "audit_log" }
+
+// Decode unmarshals the entry's data.
+func (e AuditEntry) Decode(v any) error { return json.Unmarshal(e.Data, v) }
+
+// auditLockKey serializes writers of the chain on PostgreSQL.
+const auditLockKey = 0x5b0a_0001
+
+// Audit appends an entry. It must run inside a transaction: the previous
+// hash is read and the row written under the same lock.
+func Audit(tx *gorm.DB, actor *int64, action, objectType string, objectID int64, data any) (AuditEntry, error) {
+	var c AuditChain
+	return c.Append(tx, actor, action, objectType, objectID, data)
+}
+
+// AuditChain appends several entries in one transaction, reading the last
+// hash (and taking the lock) only once. Use a new chain per transaction.
+type AuditChain struct {
+	prev   string
+	loaded bool
+}
+
+// Append adds an entry to the chain in tx.
+func (c *AuditChain) Append(tx *gorm.DB, actor *int64, action, objectType string, objectID int64, data any) (AuditEntry, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return AuditEntry{}, fmt.Errorf("crm: audit %s: %w", action, err)
+	}
+	if !c.loaded {
+		if Dialect(tx) == "postgres" {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", auditLockKey).Error; err != nil {
+				return AuditEntry{}, fmt.Errorf("crm: audit lock: %w", err)
+			}
+		}
+		if err := tx.Model(&AuditEntry{}).Select("hash").Order("id DESC").Limit(1).Scan(&c.prev).Error; err != nil {
+			return AuditEntry{}, fmt.Errorf("crm: audit %s: last hash: %w", action, err)
+		}
+		c.loaded = true
+	}
+	e := AuditEntry{
+		At: time.Now().UTC().Truncate(time.Microsecond), ActorID: actor, Action: action,
+		ObjectType: objectType, ObjectID: objectID, Data: raw, PrevHash: c.prev,
+	}
+	e.Hash = e.computeHash()
+	if err := tx.Create(&e).Error; err != nil {
+		return e, fmt.Errorf("crm: audit %s: %w", action, err)
+	}
+	c.prev = e.Hash
+	return e, nil
+}
+
+func (e AuditEntry) computeHash() string {
+	h := sha256.New()
+	actor := ""
+	if e.ActorID != nil {
+		actor = strconv.FormatInt(*e.ActorID, 10)
+	}
+	for _, f := range []string{e.PrevHash, e.At.UTC().Format(time.RFC3339Nano), actor, e.Action, e.ObjectType, strconv.FormatInt(e.ObjectID, 10), string(e.Data)} {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// AuditBroken describes the first row where the chain does not hold.
+type AuditBroken struct {
+	ID     int64
+	Reason string
+}
+
+func (b *AuditBroken) Error() string {
+	return fmt.Sprintf("audit row %d: %s", b.ID, b.Reason)
+}
+
+// VerifyAudit walks the whole chain in id order. It returns the number of
+// rows checked and, when the chain is broken, an *AuditBroken naming the
+// first bad row.
+func VerifyAudit(tx *gorm.DB) (int, error) {
+	var rows []AuditEntry
+	prev, n := "", 0
+	err := tx.Model(&AuditEntry{}).Order("id").FindInBatches(&rows, 1000, func(_ *gorm.DB, _ int) error {
+		for _, e := range rows {
+			n++
+			if e.PrevHash != prev {
+				return &AuditBroken{e.ID, "previous hash does not match the row before it (a row was removed or reordered)"}
+			}
+			if e.computeHash() != e.Hash {
+				return &AuditBroken{e.ID, "contents do not match its hash (the row was edited)"}
+			}
+			prev = e.Hash
+		}
+		return nil
+	}).Error
+	return n, err
+}
+
+// AuditFilter selects audit entries, newest first.
+type AuditFilter struct {
+	Action     string
+	ObjectType string
+	ObjectID   int64
+	BeforeID   int64
+	Limit      int
+}
+
+// ListAudit returns entries matching f.
+func ListAudit(tx *gorm.DB, f AuditFilter) ([]AuditEntry, error) {
+	db := tx.Model(&AuditEntry{})
+	if f.Action != "" {
+		db = db.Where("action = ?", f.Action)
+	}
+	if f.ObjectType != "" {
+		db = db.Where("object_type = ?", f.ObjectType)
+	}
+	if f.ObjectID != 0 {
+		db = db.Where("object_id = ?", f.ObjectID)
+	}
+	if f.BeforeID > 0 {
+		db = db.Where("id < ?", f.BeforeID)
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	var out []AuditEntry
+	return out, db.Order("id DESC").Limit(f.Limit).Find(&out).Error
+}

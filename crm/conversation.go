@@ -1,0 +1,191 @@
+package crm
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// ConversationStatus is where a conversation stands.
+type ConversationStatus string
+
+// Conversation statuses.
+const (
+	ConvOpen    ConversationStatus = "open"
+	ConvSnoozed ConversationStatus = "snoozed"
+	ConvClosed  ConversationStatus = "closed"
+)
+
+// Conversation is the thread of touches between a contact and one account.
+// WaitingSince is set by an inbound touch and cleared by our reply.
+type Conversation struct {
+	ID           int64              `json:"id"`
+	ContactID    int64              `json:"contact_id"`
+	AccountID    int64              `json:"account_id"`
+	Channel      string             `json:"channel"`
+	ThreadKey    string             `json:"thread_key"`
+	AssigneeID   *int64             `json:"assignee_id"`
+	Status       ConversationStatus `json:"status"`
+	SnoozedUntil *time.Time         `json:"snoozed_until"`
+	WaitingSince *time.Time         `json:"waiting_since"`
+	DealID       *int64             `json:"deal_id"`
+	Subject      string             `json:"subject"`
+	LastText     string             `json:"last_text"`
+	LastTouchAt  time.Time          `json:"last_touch_at"`
+	CreatedAt    time.Time          `json:"created_at"`
+	UpdatedAt    time.Time          `json:"updated_at"`
+}
+
+// GetConversation loads a conversation.
+func GetConversation(tx *gorm.DB, id int64) (Conversation, error) {
+	var c Conversation
+	if err := tx.Take(&c, id).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return c, NotFound("conversation", id)
+		}
+		return c, err
+	}
+	return c, nil
+}
+
+// FindConversation returns the latest conversation between a contact and
+// an account on a thread, or ErrNotFound.
+func FindConversation(tx *gorm.DB, contactID, accountID int64, threadKey string) (Conversation, error) {
+	var c Conversation
+	err := tx.Where("contact_id = ? AND account_id = ? AND thread_key = ?", contactID, accountID, threadKey).
+		Order("id DESC").Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return c, NotFound("conversation", threadKey)
+	}
+	return c, err
+}
+
+// ConversationFilter selects conversations for the inbox list.
+type ConversationFilter struct {
+	AssigneeID int64  // only these assigned to this user ("mine")
+	Unassigned bool   // only the unassigned queue
+	Unlinked   bool   // only those with touches not tied to a deal
+	VisibleTo  int64  // a manager: assigned to them or unassigned
+	Status     string // open, snoozed, closed; empty: any
+	Channel    string
+	ContactID  int64
+	Q          string // contact name, phone or email in any format, subject
+	Region     string
+	Cursor     string // from the previous page's NextCursor
+	Limit      int
+}
+
+// UnlinkedTouch is the SQL condition of a touch that still needs a deal.
+const UnlinkedTouch = "deal_id IS NULL AND not_a_sale = ''"
+
+// ListConversations returns a page, latest activity first, and the cursor
+// of the next page ("" at the end).
+func ListConversations(tx *gorm.DB, f ConversationFilter) ([]Conversation, string, error) {
+	db := tx.Model(&Conversation{})
+	if f.AssigneeID != 0 {
+		db = db.Where("assignee_id = ?", f.AssigneeID)
+	}
+	if f.Unassigned {
+		db = db.Where("assignee_id IS NULL")
+	}
+	if f.VisibleTo != 0 {
+		db = db.Where("(assignee_id = ? OR assignee_id IS NULL)", f.VisibleTo)
+	}
+	if f.Unlinked {
+		db = db.Where("EXISTS (SELECT 1 FROM touches t WHERE t.conversation_id = conversations.id AND t." +
+			strings.ReplaceAll(UnlinkedTouch, " AND ", " AND t.") + ")")
+	}
+	if f.Status != "" {
+		db = db.Where("status = ?", f.Status)
+	}
+	if f.Channel != "" {
+		db = db.Where("channel = ?", f.Channel)
+	}
+	if f.ContactID != 0 {
+		db = db.Where("contact_id = ?", f.ContactID)
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		t := "%" + escapeLike(SearchTerm(q, f.Region)) + "%"
+		db = db.Where(`(contact_id IN (SELECT id FROM contacts WHERE search LIKE ? ESCAPE '\') OR LOWER(subject) LIKE ? ESCAPE '\' OR LOWER(last_text) LIKE ? ESCAPE '\')`, t, t, t)
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		db = db.Where("(last_touch_at < ? OR (last_touch_at = ? AND id < ?))", at, at, id)
+	}
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	var out []Conversation
+	if err := db.Order("last_touch_at DESC, id DESC").Limit(f.Limit + 1).Find(&out).Error; err != nil {
+		return nil, "", fmt.Errorf("crm: list conversations: %w", err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		last := out[len(out)-1]
+		next = encodeCursor(last.LastTouchAt, last.ID)
+	}
+	return out, next, nil
+}
+
+func encodeCursor(t time.Time, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(t.UTC().Format(time.RFC3339Nano) + "|" + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(s string) (time.Time, int64, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return time.Time{}, 0, Invalid("cursor is malformed")
+	}
+	ts, ids, ok := strings.Cut(string(raw), "|")
+	t, err1 := time.Parse(time.RFC3339Nano, ts)
+	id, err2 := strconv.ParseInt(ids, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return time.Time{}, 0, Invalid("cursor is malformed")
+	}
+	return t, id, nil
+}
+
+// AssignConversation sets (or, with nil, clears) the assignee.
+func AssignConversation(tx *gorm.DB, id int64, assignee *int64) (Conversation, error) {
+	if assignee != nil {
+		u, err := GetUser(tx, *assignee)
+		if err != nil {
+			return Conversation{}, Invalid("user %d does not exist", *assignee)
+		}
+		if !u.Active {
+			return Conversation{}, Invalid("user %s is deactivated", u.Email)
+		}
+	}
+	if err := tx.Model(&Conversation{ID: id}).Updates(map[string]any{"assignee_id": assignee, "updated_at": time.Now().UTC()}).Error; err != nil {
+		return Conversation{}, err
+	}
+	return GetConversation(tx, id)
+}
+
+// SetConversationStatus opens, snoozes (until a time) or closes.
+func SetConversationStatus(tx *gorm.DB, id int64, st ConversationStatus, until *time.Time) (Conversation, error) {
+	up := map[string]any{"status": st, "snoozed_until": nil, "updated_at": time.Now().UTC()}
+	switch st {
+	case ConvOpen, ConvClosed:
+	case ConvSnoozed:
+		if until == nil || until.Before(time.Now()) {
+			return Conversation{}, Invalid("snooze needs a time in the future")
+		}
+		up["snoozed_until"] = until.UTC()
+	default:
+		return Conversation{}, Invalid("status %q is not one of open, snoozed, closed", st)
+	}
+	if err := tx.Model(&Conversation{ID: id}).Updates(up).Error; err != nil {
+		return Conversation{}, err
+	}
+	return GetConversation(tx, id)
+}

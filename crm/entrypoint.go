@@ -1,0 +1,164 @@
+package crm
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// EntryPoint is the exact address a touch arrived at on an account: a
+// called number, a To address, a bot start code, a utm_source. Its ad
+// source comes from its bindings over time.
+type EntryPoint struct {
+	ID        int64     `json:"id"`
+	AccountID int64     `json:"account_id"`
+	Address   string    `json:"address"`
+	AutoDeal  bool      `json:"auto_deal"`
+	CreatedAt time.Time `json:"created_at"`
+	Bindings  []Binding `json:"bindings,omitempty" gorm:"-"`
+}
+
+// Binding says that from ValidFrom on, touches at the entry point belong to
+// AdSourceID (nil: to no source).
+type Binding struct {
+	ID           int64     `json:"id"`
+	EntryPointID int64     `json:"entry_point_id"`
+	AdSourceID   *int64    `json:"ad_source_id"`
+	ValidFrom    time.Time `json:"valid_from"`
+	CreatedBy    *int64    `json:"created_by"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// TableName is the bindings table.
+func (Binding) TableName() string { return "entry_point_bindings" }
+
+// SourceAt returns the ad source bound at time t, or nil.
+func (e EntryPoint) SourceAt(t time.Time) *int64 {
+	var src *int64
+	for _, b := range e.Bindings { // sorted by ValidFrom
+		if b.ValidFrom.After(t) {
+			break
+		}
+		src = b.AdSourceID
+	}
+	return src
+}
+
+// GetEntryPoint loads an entry point with its binding history.
+func GetEntryPoint(tx *gorm.DB, id int64) (EntryPoint, error) {
+	var e EntryPoint
+	if err := tx.Take(&e, id).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return e, NotFound("entry point", id)
+		}
+		return e, err
+	}
+	return e, loadBindings(tx, &e)
+}
+
+func loadBindings(tx *gorm.DB, e *EntryPoint) error {
+	if err := tx.Where("entry_point_id = ?", e.ID).Find(&e.Bindings).Error; err != nil {
+		return fmt.Errorf("crm: bindings of entry point %d: %w", e.ID, err)
+	}
+	sort.Slice(e.Bindings, func(i, j int) bool { return e.Bindings[i].ValidFrom.Before(e.Bindings[j].ValidFrom) })
+	return nil
+}
+
+// ListEntryPoints returns entry points with their bindings, optionally for
+// one account.
+func ListEntryPoints(tx *gorm.DB, accountID int64) ([]EntryPoint, error) {
+	db := tx.Order("id")
+	if accountID != 0 {
+		db = db.Where("account_id = ?", accountID)
+	}
+	var out []EntryPoint
+	if err := db.Find(&out).Error; err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if err := loadBindings(tx, &out[i]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CreateEntryPoint adds an address to an account, bound to adSourceID from
+// the beginning of time when it is set.
+func CreateEntryPoint(tx *gorm.DB, accountID int64, address string, autoDeal bool, adSourceID *int64, actor *int64) (EntryPoint, error) {
+	e := EntryPoint{AccountID: accountID, Address: strings.TrimSpace(address), AutoDeal: autoDeal}
+	if e.Address == "" {
+		return e, Invalid("entry point address is required")
+	}
+	if _, err := GetAccount(tx, accountID); err != nil {
+		return e, err
+	}
+	if err := tx.Create(&e).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return e, Conflict("account %d already has entry point %q", accountID, e.Address)
+		}
+		return e, fmt.Errorf("crm: create entry point: %w", err)
+	}
+	if adSourceID != nil {
+		if _, err := Bind(tx, e.ID, adSourceID, time.Time{}, actor); err != nil {
+			return e, err
+		}
+	}
+	return GetEntryPoint(tx, e.ID)
+}
+
+// Epoch is the valid_from of a binding that has always been in force.
+var Epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Bind moves an entry point to an ad source (nil: none) from validFrom on
+// (zero: from the beginning). Touches keep the source stamped at capture;
+// the history says which source an address meant at any time.
+func Bind(tx *gorm.DB, entryPointID int64, adSourceID *int64, validFrom time.Time, actor *int64) (Binding, error) {
+	if validFrom.IsZero() {
+		validFrom = Epoch
+	}
+	b := Binding{EntryPointID: entryPointID, AdSourceID: adSourceID, ValidFrom: validFrom.UTC().Truncate(time.Microsecond), CreatedBy: actor}
+	if adSourceID != nil {
+		if _, err := GetAdSource(tx, *adSourceID); err != nil {
+			return b, err
+		}
+	}
+	if err := tx.Create(&b).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return b, Conflict("entry point %d already has a binding from %s", entryPointID, validFrom.Format(time.RFC3339))
+		}
+		return b, fmt.Errorf("crm: bind entry point %d: %w", entryPointID, err)
+	}
+	return b, nil
+}
+
+// FindEntryPoint returns the account's entry point at address with its
+// bindings. With create set, an unknown address is recorded (so the owner
+// sees it) and, when sourceHint is non-empty, bound to the ad source of
+// that name, created if needed.
+func FindEntryPoint(tx *gorm.DB, accountID int64, address, sourceHint string, create bool) (EntryPoint, error) {
+	var e EntryPoint
+	err := tx.Where("account_id = ? AND address = ?", accountID, address).Take(&e).Error
+	if err == nil {
+		return e, loadBindings(tx, &e)
+	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return e, fmt.Errorf("crm: find entry point: %w", err)
+	}
+	if !create {
+		return e, NotFound("entry point", address)
+	}
+	var src *int64
+	if sourceHint != "" {
+		s, err := AdSourceByName(tx, sourceHint, true)
+		if err != nil {
+			return e, err
+		}
+		src = &s.ID
+	}
+	return CreateEntryPoint(tx, accountID, address, true, src, nil)
+}

@@ -1,0 +1,148 @@
+package crm
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Direction says whether a touch came to us or went from us.
+type Direction string
+
+// Directions.
+const (
+	Inbound  Direction = "in"
+	Outbound Direction = "out"
+)
+
+// Touch is one communication event: a message, an email, a call, a form.
+// It is stamped at capture with its entry point and that entry point's ad
+// source at the time.
+type Touch struct {
+	ID             int64           `json:"id"`
+	AccountID      int64           `json:"account_id"`
+	Channel        string          `json:"channel"`
+	Kind           string          `json:"kind"`
+	Direction      Direction       `json:"direction"`
+	ExternalID     *string         `json:"external_id"`
+	ContactID      int64           `json:"contact_id"`
+	ConversationID int64           `json:"conversation_id"`
+	DealID         *int64          `json:"deal_id"`
+	NotASale       string          `json:"not_a_sale"`
+	EntryPointID   *int64          `json:"entry_point_id"`
+	AdSourceID     *int64          `json:"ad_source_id"`
+	Handle         string          `json:"handle"`
+	Subject        string          `json:"subject"`
+	Body           string          `json:"body"`
+	HTML           string          `json:"html,omitempty"`
+	Meta           json.RawMessage `json:"meta" gorm:"type:text;serializer:json"`
+	Automated      bool            `json:"automated"`
+	AuthorID       *int64          `json:"author_id"`
+	DeliveryStatus string          `json:"delivery_status"`
+	OccurredAt     time.Time       `json:"occurred_at"`
+	CreatedAt      time.Time       `json:"created_at"`
+}
+
+// Unlinked reports whether the touch still needs a deal or a "not a sale".
+func (t Touch) Unlinked() bool { return t.DealID == nil && t.NotASale == "" }
+
+// GetTouch loads a touch.
+func GetTouch(tx *gorm.DB, id int64) (Touch, error) {
+	var t Touch
+	if err := tx.Take(&t, id).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return t, NotFound("touch", id)
+		}
+		return t, err
+	}
+	return t, nil
+}
+
+// ConversationTouches returns a conversation's touches in time order.
+func ConversationTouches(tx *gorm.DB, conversationID int64, limit int) ([]Touch, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 500
+	}
+	var out []Touch
+	return out, tx.Where("conversation_id = ?", conversationID).Order("occurred_at, id").Limit(limit).Find(&out).Error
+}
+
+// LinkDeal ties a touch to a deal of the same contact, and the touch's
+// conversation too when it has no deal yet. Audited.
+func LinkDeal(tx *gorm.DB, touchID, dealID int64, actor *int64) (Touch, error) {
+	t, err := GetTouch(tx, touchID)
+	if err != nil {
+		return t, err
+	}
+	d, err := GetDeal(tx, dealID)
+	if err != nil {
+		return t, err
+	}
+	if d.ContactID != t.ContactID {
+		return t, Invalid("deal %d belongs to another contact", dealID)
+	}
+	if err := tx.Model(&Touch{ID: touchID}).Updates(map[string]any{"deal_id": dealID, "not_a_sale": ""}).Error; err != nil {
+		return t, err
+	}
+	if err := tx.Model(&Conversation{}).Where("id = ? AND deal_id IS NULL", t.ConversationID).Update("deal_id", dealID).Error; err != nil {
+		return t, err
+	}
+	if _, err := Audit(tx, actor, "touch.link", "touch", touchID, map[string]any{"deal_id": dealID, "previous_deal_id": t.DealID}); err != nil {
+		return t, err
+	}
+	return GetTouch(tx, touchID)
+}
+
+// MarkNotASale resolves an unlinked touch as spam, support, a supplier…
+// Audited.
+func MarkNotASale(tx *gorm.DB, touchID int64, reason string, actor *int64) (Touch, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Touch{}, Invalid("say why it is not a sale (spam, support, supplier…)")
+	}
+	t, err := GetTouch(tx, touchID)
+	if err != nil {
+		return t, err
+	}
+	if err := tx.Model(&Touch{ID: touchID}).Updates(map[string]any{"deal_id": nil, "not_a_sale": reason}).Error; err != nil {
+		return t, err
+	}
+	if _, err := Audit(tx, actor, "touch.not_a_sale", "touch", touchID, map[string]any{"reason": reason, "previous_deal_id": t.DealID}); err != nil {
+		return t, err
+	}
+	return GetTouch(tx, touchID)
+}
+
+// OpenDealFor opens a new deal for the touch's contact, with the touch's ad
+// source, and links the touch to it. Audited.
+func OpenDealFor(tx *gorm.DB, touchID int64, currency string, actor *int64) (Deal, Touch, error) {
+	t, err := GetTouch(tx, touchID)
+	if err != nil {
+		return Deal{}, t, err
+	}
+	d := Deal{ContactID: t.ContactID, AdSourceID: t.AdSourceID, Currency: currency, ResponsibleID: actor}
+	if err := OpenDeal(tx, &d); err != nil {
+		return d, t, err
+	}
+	if _, err := Audit(tx, actor, "deal.open", "deal", d.ID, map[string]any{"touch_id": touchID, "contact_id": t.ContactID}); err != nil {
+		return d, t, err
+	}
+	t, err = LinkDeal(tx, touchID, d.ID, actor)
+	return d, t, err
+}
+
+// MetaJSON marshals channel detail for a touch.
+func MetaJSON(m map[string]string) json.RawMessage {
+	if len(m) == 0 {
+		return json.RawMessage("{}")
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(fmt.Sprintf("crm: marshal meta: %v", err)) // map[string]string always marshals
+	}
+	return b
+}

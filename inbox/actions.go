@@ -1,0 +1,187 @@
+package inbox
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/crm"
+)
+
+// The app's verbs. Each runs in one transaction, checks what the user may
+// do, audits what DESIGN says is audited, records events, and publishes
+// them after commit.
+
+// events collects the events of a transaction.
+type events struct {
+	tx   *gorm.DB
+	list []crm.Event
+}
+
+func (e *events) add(typ string, convID, touchID *int64, data any) error {
+	ev, err := crm.AddEvent(e.tx, typ, convID, touchID, data)
+	if err == nil {
+		e.list = append(e.list, ev)
+	}
+	return err
+}
+
+// change runs fn in a transaction and publishes its events after commit.
+func (a *App) change(ctx context.Context, fn func(tx *gorm.DB, ev *events) error) error {
+	var ev events
+	err := a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		ev = events{tx: tx}
+		return fn(tx, &ev)
+	})
+	if err == nil {
+		a.hub.Publish(ev.list...)
+	}
+	return err
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// AssignConversation assigns, transfers or (assignee nil) returns a
+// conversation to the queue. Leads and owners assign anyone; a manager may
+// take an unassigned conversation and hand on their own. Audited.
+func (a *App) AssignConversation(ctx context.Context, u crm.User, id int64, assignee *int64) (crm.Conversation, error) {
+	var out crm.Conversation
+	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		c, err := visibleConversation(tx, u, id)
+		if err != nil {
+			return err
+		}
+		if u.Role == crm.Manager && c.AssigneeID == nil && (assignee == nil || *assignee != u.ID) {
+			return crm.Invalid("a manager can take an unassigned conversation only for themselves")
+		}
+		if out, err = crm.AssignConversation(tx, id, assignee); err != nil {
+			return err
+		}
+		if _, err := crm.Audit(tx, &u.ID, "conversation.assign", "conversation", id, map[string]any{"from": c.AssigneeID, "to": assignee}); err != nil {
+			return err
+		}
+		return ev.add(crm.EventConversationChanged, &id, nil, map[string]any{"assignee_id": assignee, "previous_assignee_id": c.AssigneeID, "status": out.Status})
+	})
+	return out, err
+}
+
+// SetConversationStatus opens, snoozes or closes a conversation.
+func (a *App) SetConversationStatus(ctx context.Context, u crm.User, id int64, st crm.ConversationStatus, until *time.Time) (crm.Conversation, error) {
+	var out crm.Conversation
+	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		if _, err := visibleConversation(tx, u, id); err != nil {
+			return err
+		}
+		var err error
+		if out, err = crm.SetConversationStatus(tx, id, st, until); err != nil {
+			return err
+		}
+		return ev.add(crm.EventConversationChanged, &id, nil, map[string]any{"status": st, "assignee_id": out.AssigneeID})
+	})
+	return out, err
+}
+
+// LinkTouch ties a touch to a deal of its contact.
+func (a *App) LinkTouch(ctx context.Context, u crm.User, touchID, dealID int64) (crm.Touch, error) {
+	var out crm.Touch
+	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		if _, err := visibleTouch(tx, u, touchID); err != nil {
+			return err
+		}
+		var err error
+		if out, err = crm.LinkDeal(tx, touchID, dealID, &u.ID); err != nil {
+			return err
+		}
+		return ev.add(crm.EventTouchLinked, &out.ConversationID, &touchID, map[string]any{"deal_id": dealID})
+	})
+	return out, err
+}
+
+// OpenDealForTouch opens a new deal from a touch and links it.
+func (a *App) OpenDealForTouch(ctx context.Context, u crm.User, touchID int64) (crm.Deal, crm.Touch, error) {
+	var d crm.Deal
+	var t crm.Touch
+	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		if _, err := visibleTouch(tx, u, touchID); err != nil {
+			return err
+		}
+		var err error
+		if d, t, err = crm.OpenDealFor(tx, touchID, a.opts.Currency, &u.ID); err != nil {
+			return err
+		}
+		return ev.add(crm.EventTouchLinked, &t.ConversationID, &touchID, map[string]any{"deal_id": d.ID, "new_deal": true})
+	})
+	return d, t, err
+}
+
+// MarkNotASale resolves an unlinked touch without a deal.
+func (a *App) MarkNotASale(ctx context.Context, u crm.User, touchID int64, reason string) (crm.Touch, error) {
+	var out crm.Touch
+	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		if _, err := visibleTouch(tx, u, touchID); err != nil {
+			return err
+		}
+		var err error
+		if out, err = crm.MarkNotASale(tx, touchID, reason, &u.ID); err != nil {
+			return err
+		}
+		return ev.add(crm.EventTouchLinked, &out.ConversationID, &touchID, map[string]any{"not_a_sale": out.NotASale})
+	})
+	return out, err
+}
+
+// MergeContacts merges mergedID into survivorID; the user must see both.
+func (a *App) MergeContacts(ctx context.Context, u crm.User, survivorID, mergedID int64) (crm.AuditEntry, error) {
+	var out crm.AuditEntry
+	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		for _, id := range []int64{survivorID, mergedID} {
+			ok, err := canSeeContact(tx, u, id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return crm.NotFound("contact", id)
+			}
+		}
+		var err error
+		if out, err = crm.MergeContacts(tx, survivorID, mergedID, &u.ID); err != nil {
+			return err
+		}
+		return ev.add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": survivorID, "merged_id": mergedID})
+	})
+	return out, err
+}
+
+// UndoMerge reverses a merge from its audit entry.
+func (a *App) UndoMerge(ctx context.Context, u crm.User, auditID int64) (crm.AuditEntry, error) {
+	var out crm.AuditEntry
+	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		var err error
+		if out, err = crm.UndoMerge(tx, auditID, &u.ID); err != nil {
+			return err
+		}
+		return ev.add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": out.ObjectID, "unmerged": true})
+	})
+	return out, err
+}
+
+// dealChange runs a deal edit for a user who may see the deal, audits it
+// and records an event.
+func (a *App) dealChange(ctx context.Context, u crm.User, id int64, action string, fn func(tx *gorm.DB) (crm.Deal, error)) (crm.Deal, error) {
+	var out crm.Deal
+	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		before, err := visibleDeal(tx, u, id)
+		if err != nil {
+			return err
+		}
+		if out, err = fn(tx); err != nil {
+			return err
+		}
+		if _, err := crm.Audit(tx, &u.ID, action, "deal", id, map[string]any{"stage_id": out.StageID, "status": out.Status, "amount": out.Amount, "previous_stage_id": before.StageID}); err != nil {
+			return err
+		}
+		return ev.add(crm.EventDealChanged, nil, nil, out)
+	})
+	return out, err
+}

@@ -1,0 +1,248 @@
+package inbox
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/crm"
+)
+
+// Auth errors.
+var (
+	ErrUnauthorized = errors.New("not logged in")
+	ErrBadLogin     = errors.New("wrong email or password")
+	ErrRateLimited  = errors.New("too many failed logins")
+)
+
+// MinPassword is the shortest password accepted.
+const MinPassword = 8
+
+// bcryptCost is about 130 ms per hash on a small server.
+const bcryptCost = 10
+
+// HashPassword hashes a password with bcrypt.
+func HashPassword(pw string) (string, error) {
+	if len(pw) < MinPassword {
+		return "", crm.Invalid("password must be at least %d characters", MinPassword)
+	}
+	if len(pw) > 72 {
+		return "", crm.Invalid("password must be at most 72 bytes")
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
+	return string(h), err
+}
+
+// RandomPassword returns a readable one-time password.
+func RandomPassword() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func tokenID(token string) string {
+	s := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(s[:])
+}
+
+// Session is a logged-in browser. Its id is the hash of the cookie token,
+// so a database leak gives no usable cookies.
+type Session struct {
+	ID        string
+	UserID    int64
+	CSRF      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// CreateUser adds a user with a password.
+func (a *App) CreateUser(ctx context.Context, actor *int64, email, name string, role crm.Role, password string) (crm.User, error) {
+	h, err := HashPassword(password)
+	if err != nil {
+		return crm.User{}, err
+	}
+	u := crm.User{Email: email, Name: strings.TrimSpace(name), Role: role, PasswordHash: h}
+	err = a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := crm.CreateUser(tx, &u); err != nil {
+			return err
+		}
+		_, err := crm.Audit(tx, actor, "user.create", "user", u.ID, map[string]any{"email": u.Email, "role": u.Role})
+		return err
+	})
+	return u, err
+}
+
+// SetPassword changes a user's password and ends their sessions.
+func (a *App) SetPassword(ctx context.Context, actor *int64, email, password string) error {
+	h, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		u, err := crm.UserByEmail(tx, email)
+		if err != nil {
+			return err
+		}
+		if err := tx.Model(&crm.User{ID: u.ID}).Updates(map[string]any{"password_hash": h, "updated_at": time.Now().UTC()}).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("user_id = ?", u.ID).Delete(&Session{}).Error; err != nil {
+			return err
+		}
+		_, err = crm.Audit(tx, actor, "user.password", "user", u.ID, map[string]any{"email": u.Email})
+		return err
+	})
+}
+
+// EnsureOwner creates the first owner on an empty database. With an empty
+// password a one-time password is generated and returned, for the log.
+func (a *App) EnsureOwner(ctx context.Context, email, password string) (created bool, pw string, err error) {
+	n, err := crm.CountUsers(a.db.WithContext(ctx))
+	if err != nil || n > 0 {
+		return false, "", err
+	}
+	if email == "" {
+		email = "owner@switchboard.local"
+	}
+	if password == "" {
+		password = RandomPassword()
+	}
+	if _, err := a.CreateUser(ctx, nil, email, "Owner", crm.Owner, password); err != nil {
+		return false, "", fmt.Errorf("inbox: create owner: %w", err)
+	}
+	return true, password, nil
+}
+
+// Login checks a password and opens a session. Failures are rate limited
+// per email and per client address.
+func (a *App) Login(ctx context.Context, email, password, remote string) (token string, s Session, u crm.User, err error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	keys := []string{"e:" + email, "a:" + remote}
+	if wait := a.login.blocked(keys...); wait > 0 {
+		return "", s, u, fmt.Errorf("%w: try again in %s", ErrRateLimited, wait.Round(time.Second))
+	}
+	u, err = crm.UserByEmail(a.db.WithContext(ctx), email)
+	if err != nil && !errors.Is(err, crm.ErrNotFound) {
+		return "", s, u, err
+	}
+	hash := u.PasswordHash
+	if hash == "" {
+		hash = "$2a$10$7EqJtq98hPqEX7fNZaFWoO5uUfgXcXsMhHRtWZlYgN6zT8c3iP1xK" // same cost either way
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || err != nil || !u.Active {
+		a.login.fail(keys...)
+		a.log.Warn("login failed", "email", email, "remote", remote)
+		return "", s, crm.User{}, ErrBadLogin
+	}
+	a.login.reset("e:" + email)
+	token = randomToken()
+	s = Session{ID: tokenID(token), UserID: u.ID, CSRF: randomToken(), CreatedAt: time.Now().UTC(), ExpiresAt: time.Now().UTC().Add(a.opts.SessionTTL)}
+	if err := a.db.WithContext(ctx).Create(&s).Error; err != nil {
+		return "", s, u, fmt.Errorf("inbox: create session: %w", err)
+	}
+	a.log.Info("login", "user", u.ID, "email", u.Email, "remote", remote)
+	return token, s, u, nil
+}
+
+// Authenticate resolves a session cookie token to its user.
+func (a *App) Authenticate(ctx context.Context, token string) (crm.User, Session, error) {
+	var s Session
+	if token == "" {
+		return crm.User{}, s, ErrUnauthorized
+	}
+	err := a.db.WithContext(ctx).Where("id = ? AND expires_at > ?", tokenID(token), time.Now().UTC()).Take(&s).Error
+	if err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return crm.User{}, s, ErrUnauthorized
+		}
+		return crm.User{}, s, err
+	}
+	u, err := crm.GetUser(a.db.WithContext(ctx), s.UserID)
+	if err != nil || !u.Active {
+		return crm.User{}, s, ErrUnauthorized
+	}
+	return u, s, nil
+}
+
+// Logout ends a session.
+func (a *App) Logout(ctx context.Context, token string) error {
+	return a.db.WithContext(ctx).Where("id = ?", tokenID(token)).Delete(&Session{}).Error
+}
+
+// limiter counts failures per key in a sliding window.
+type limiter struct {
+	mu     sync.Mutex
+	limit  int
+	window time.Duration
+	fails  map[string][]time.Time
+}
+
+func newLimiter(limit int, window time.Duration) *limiter {
+	return &limiter{limit: limit, window: window, fails: map[string][]time.Time{}}
+}
+
+// blocked returns how long until the first of keys may try again.
+func (l *limiter) blocked(keys ...string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	var wait time.Duration
+	for _, k := range keys {
+		ts := l.prune(k, now)
+		if len(ts) >= l.limit {
+			if w := ts[0].Add(l.window).Sub(now); w > wait {
+				wait = w
+			}
+		}
+	}
+	return wait
+}
+
+func (l *limiter) fail(keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	for _, k := range keys {
+		l.fails[k] = append(l.prune(k, now), now)
+	}
+	if len(l.fails) > 100000 { // bound memory under a spray of addresses
+		for k := range l.fails {
+			if len(l.prune(k, now)) == 0 {
+				delete(l.fails, k)
+			}
+		}
+	}
+}
+
+func (l *limiter) reset(key string) {
+	l.mu.Lock()
+	delete(l.fails, key)
+	l.mu.Unlock()
+}
+
+func (l *limiter) prune(k string, now time.Time) []time.Time {
+	ts := l.fails[k]
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) > l.window {
+		i++
+	}
+	ts = ts[i:]
+	l.fails[k] = ts
+	return ts
+}

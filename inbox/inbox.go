@@ -1,0 +1,63 @@
+// Package inbox is the application: ingest of what channels deliver,
+// conversations and their assignment, the unlinked queue, the realtime hub,
+// users, sessions and permissions, and the HTTP API. It builds on crm for
+// storage and on channels for the adapter contract.
+package inbox
+
+import (
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/crm"
+)
+
+// Options are the app's settings, read once in cmd.
+type Options struct {
+	Region        string        // default phone region, "RU"
+	Currency      string        // default currency, "RUB"
+	SessionTTL    time.Duration // how long a login lasts; default 30 days
+	SecureCookies bool          // set the Secure flag (behind TLS)
+	LoginLimit    int           // failed logins per email and per address per LoginWindow; default 10
+	LoginWindow   time.Duration // default 15 minutes
+}
+
+// App is Switchboard's application core.
+type App struct {
+	db    *gorm.DB
+	log   *slog.Logger
+	box   *crm.SecretBox
+	hub   *Hub
+	opts  Options
+	login *limiter
+}
+
+// New builds the app over a migrated database.
+func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
+	if opts.Region == "" {
+		opts.Region = "RU"
+	}
+	if opts.Currency == "" {
+		opts.Currency = "RUB"
+	}
+	if opts.SessionTTL == 0 {
+		opts.SessionTTL = 30 * 24 * time.Hour
+	}
+	if opts.LoginLimit == 0 {
+		opts.LoginLimit = 10
+	}
+	if opts.LoginWindow == 0 {
+		opts.LoginWindow = 15 * time.Minute
+	}
+	return &App{db: db, log: log, box: box, hub: NewHub(), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow)}
+}
+
+// DB is the app's database.
+func (a *App) DB() *gorm.DB { return a.db }
+
+// Hub is the app's realtime event hub.
+func (a *App) Hub() *Hub { return a.hub }
+
+// Box seals and opens account secrets.
+func (a *App) Box() *crm.SecretBox { return a.box }
