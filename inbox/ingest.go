@@ -119,6 +119,8 @@ func (a *App) prepare(in *channels.Inbound) (*item, error) {
 	case !utf8.ValidString(in.Text) || !utf8.ValidString(in.Name) || !utf8.ValidString(in.Subject):
 		return nil, crm.Invalid("text is not valid UTF-8")
 	}
+	// PostgreSQL text cannot hold NUL; no channel means one.
+	in.Text, in.Subject, in.Name, in.HTML = stripNUL(in.Text), stripNUL(in.Subject), stripNUL(in.Name), stripNUL(in.HTML)
 	raw := make([]crm.RawHandle, len(in.From))
 	for i, h := range in.From {
 		raw[i] = crm.RawHandle{Kind: h.Kind, Value: h.Value}
@@ -223,6 +225,7 @@ func (a *App) ingestTx(ctx context.Context, items []*item, cursors map[int64]str
 		if err == nil || attempt >= 5 || !retryable(err) || ctx.Err() != nil {
 			break
 		}
+		a.log.Debug("ingest: retrying after a concurrent write", "attempt", attempt+1, "err", err)
 		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 	}
 	if err != nil {
@@ -534,6 +537,8 @@ func (a *App) ingestOne(tx *gorm.DB, st *batchState, it *item) (channels.Result,
 	}
 	return channels.Result{TouchID: touchID}, &ev, nil
 }
+
+func stripNUL(s string) string { return strings.ReplaceAll(s, "\x00", "") }
 
 func touchMeta(in *channels.Inbound) []byte {
 	m := map[string]string{}

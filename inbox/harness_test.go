@@ -1,0 +1,140 @@
+package inbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/crm/crmtest"
+)
+
+// testKey seals account secrets in tests.
+var testKey = bytes.Repeat([]byte{7}, 32)
+
+// testApp is the real app on a fresh database, served by httptest.
+type testApp struct {
+	*App
+	t   testing.TB
+	srv *httptest.Server
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if os.Getenv("SWITCHBOARD_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func newTestApp(t testing.TB) *testApp {
+	t.Helper()
+	db := crmtest.Open(t)
+	box, err := crm.NewSecretBox(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := New(db, testLogger(t), box, Options{Region: "RU", Currency: "RUB"})
+	ta := &testApp{App: app, t: t}
+	ta.srv = httptest.NewServer(app.Handler(nil))
+	t.Cleanup(ta.srv.Close)
+	return ta
+}
+
+// user creates a user with a known password.
+func (ta *testApp) user(email string, role crm.Role) crm.User {
+	ta.t.Helper()
+	u, err := ta.CreateUser(context.Background(), nil, email, strings.Split(email, "@")[0], role, "password-"+email)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	return u
+}
+
+// account creates an account on a channel; web accounts get secret "s3cret".
+func (ta *testApp) account(channel, name string) crm.Account {
+	ta.t.Helper()
+	in := crm.AccountInput{Channel: channel, Name: &name}
+	if channel == "web" {
+		s := "s3cret"
+		in.Secret = &s
+	}
+	a, err := crm.SaveAccount(ta.db, ta.box, 0, in)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	return a
+}
+
+// client is a logged-in browser: a cookie jar and the CSRF token.
+type client struct {
+	ta   *testApp
+	http *http.Client
+	csrf string
+	User crm.User
+}
+
+// login logs a user in through the API.
+func (ta *testApp) login(email string) *client {
+	ta.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &client{ta: ta, http: &http.Client{Jar: jar}}
+	var me MeResponse
+	if st := c.do("POST", "/api/v1/login", LoginRequest{Email: email, Password: "password-" + email}, &me); st != 200 {
+		ta.t.Fatalf("login %s: status %d", email, st)
+	}
+	c.csrf, c.User = me.CSRFToken, me.User
+	return c
+}
+
+// anon is a client with no session.
+func (ta *testApp) anon() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{ta: ta, http: &http.Client{Jar: jar}}
+}
+
+// do sends a JSON request and decodes a JSON reply into out (if non-nil);
+// it returns the status.
+func (c *client) do(method, path string, body any, out any) int {
+	c.ta.t.Helper()
+	st, raw := c.raw(method, path, body)
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			c.ta.t.Fatalf("%s %s: decode %q: %v", method, path, raw, err)
+		}
+	}
+	return st
+}
+
+// raw sends a request and returns the status and body.
+func (c *client) raw(method, path string, body any) (int, []byte) {
+	c.ta.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		if s, ok := body.(string); ok {
+			rd = strings.NewReader(s)
+		} else {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+	}
+	req, _ := http.NewRequest(method, c.ta.srv.URL+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if c.csrf != "" {
+		req.Header.Set(CSRFHeader, c.csrf)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.ta.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}

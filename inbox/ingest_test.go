@@ -1,0 +1,350 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/crm"
+)
+
+func phoneIn(acc int64, ext, phone string) channels.Inbound {
+	return channels.Inbound{AccountID: acc, ExternalID: ext, From: []channels.Handle{{Kind: "phone", Value: phone}}, Text: "hello " + ext}
+}
+
+func (ta *testApp) ingest(ins ...channels.Inbound) []channels.Result {
+	ta.t.Helper()
+	res, err := ta.Ingest(context.Background(), ins)
+	if err != nil {
+		ta.t.Fatalf("ingest: %v", err)
+	}
+	return res
+}
+
+func (ta *testApp) count(table, where string, args ...any) int64 {
+	ta.t.Helper()
+	var n int64
+	q := ta.db.Table(table)
+	if where != "" {
+		q = q.Where(where, args...)
+	}
+	if err := q.Count(&n).Error; err != nil {
+		ta.t.Fatal(err)
+	}
+	return n
+}
+
+func TestIngestFirstTouchCreatesContactConversationAndDeal(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("phone", "pbx")
+	sub := ta.Hub().Subscribe(16)
+	defer sub.Close()
+
+	in := phoneIn(acc.ID, "call-1", "8 (383) 234-90-96")
+	in.EntryPoint, in.SourceHint, in.Name, in.Cursor = "+73832000000", "Yandex Direct", "Иван Петров", "evt-1"
+	res := ta.ingest(in)
+	if res[0].Err != nil || res[0].TouchID == 0 || res[0].Duplicate {
+		t.Fatalf("result = %+v", res[0])
+	}
+	tch, err := crm.GetTouch(ta.db, res[0].TouchID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := crm.GetContact(ta.db, tch.ContactID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "Иван Петров" || len(c.Identities) != 1 || c.Identities[0].Handle() != "phone:+73832349096" {
+		t.Errorf("contact = %+v", c)
+	}
+	src, err := crm.AdSourceByName(ta.db, "Yandex Direct", false)
+	if err != nil {
+		t.Fatalf("ad source from the entry point's hint: %v", err)
+	}
+	if tch.AdSourceID == nil || *tch.AdSourceID != src.ID || tch.EntryPointID == nil {
+		t.Errorf("touch not stamped with entry point and source: %+v", tch)
+	}
+	if tch.Kind != "call" || tch.Channel != "phone" || tch.Direction != crm.Inbound {
+		t.Errorf("touch kind/channel/direction = %s/%s/%s", tch.Kind, tch.Channel, tch.Direction)
+	}
+	if tch.DealID == nil {
+		t.Fatal("a new contact's first touch must open a deal (rule 2)")
+	}
+	d, _ := crm.GetDeal(ta.db, *tch.DealID)
+	if d.Status != crm.DealOpen || d.AdSourceID == nil || *d.AdSourceID != src.ID || d.Currency != "RUB" {
+		t.Errorf("deal = %+v", d)
+	}
+	conv, _ := crm.GetConversation(ta.db, tch.ConversationID)
+	if conv.WaitingSince == nil || conv.Status != crm.ConvOpen || conv.DealID == nil || *conv.DealID != d.ID || conv.Channel != "phone" {
+		t.Errorf("conversation = %+v", conv)
+	}
+	if got, _ := crm.GetAccount(ta.db, acc.ID); got.Cursor != "evt-1" {
+		t.Errorf("cursor = %q, want it stored with the touch", got.Cursor)
+	}
+	for _, action := range []string{"contact.create", "deal.open"} {
+		if n := ta.count("audit_log", "action = ?", action); n != 1 {
+			t.Errorf("audit %s rows = %d", action, n)
+		}
+	}
+	if _, err := crm.VerifyAudit(ta.db); err != nil {
+		t.Errorf("audit chain: %v", err)
+	}
+	select {
+	case ev := <-sub.C:
+		if ev.Type != crm.EventTouchAdded || ev.TouchID == nil || *ev.TouchID != tch.ID || ev.ID == 0 {
+			t.Errorf("event = %+v", ev)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("no event published after commit")
+	}
+}
+
+func TestIngestIsIdempotent(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("phone", "pbx")
+	first := ta.ingest(phoneIn(acc.ID, "call-1", "+7 383 234 90 96"))
+	// Redelivered alone, and twice inside one batch.
+	again := ta.ingest(phoneIn(acc.ID, "call-1", "+7 383 234 90 96"))
+	batch := ta.ingest(phoneIn(acc.ID, "call-2", "73832349096"), phoneIn(acc.ID, "call-2", "73832349096"))
+	if !again[0].Duplicate || again[0].TouchID != first[0].TouchID {
+		t.Errorf("redelivery = %+v, want duplicate of %d", again[0], first[0].TouchID)
+	}
+	if batch[0].Duplicate || !batch[1].Duplicate || batch[0].TouchID != batch[1].TouchID {
+		t.Errorf("in-batch duplicate = %+v", batch)
+	}
+	if n := ta.count("touches", ""); n != 2 {
+		t.Errorf("touches = %d, want 2", n)
+	}
+	if n := ta.count("contacts", ""); n != 1 {
+		t.Errorf("three formats of one number made %d contacts", n)
+	}
+	if n := ta.count("deals", ""); n != 1 {
+		t.Errorf("deals = %d, want 1", n)
+	}
+	// The same external id on another account is another touch.
+	other := ta.account("phone", "pbx-2")
+	if r := ta.ingest(phoneIn(other.ID, "call-1", "+73832349096")); r[0].Duplicate {
+		t.Error("external ids are per account")
+	}
+}
+
+func TestIngestDealLinkRules(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("phone", "pbx")
+	ctx := context.Background()
+	touch := func(ext, phone string) crm.Touch {
+		t.Helper()
+		r := ta.ingest(phoneIn(acc.ID, ext, phone))
+		if r[0].Err != nil {
+			t.Fatal(r[0].Err)
+		}
+		tch, _ := crm.GetTouch(ta.db, r[0].TouchID)
+		return tch
+	}
+	// Rule 1: one open deal → linked to it.
+	t1 := touch("a1", "+79131111111")
+	t2 := touch("a2", "+79131111111")
+	if t2.DealID == nil || *t2.DealID != *t1.DealID {
+		t.Errorf("rule 1: second touch deal %v, want %v", t2.DealID, *t1.DealID)
+	}
+	// Rule 3: several open deals → unlinked.
+	extra := crm.Deal{ContactID: t1.ContactID, Currency: "RUB"}
+	if err := crm.OpenDeal(ta.db, &extra); err != nil {
+		t.Fatal(err)
+	}
+	if t3 := touch("a3", "+79131111111"); t3.DealID != nil || !t3.Unlinked() {
+		t.Errorf("rule 3 (two open deals): touch linked to %v", *t3.DealID)
+	}
+	// Rule 3: only closed deals → unlinked.
+	t4 := touch("b1", "+79132222222")
+	if _, err := crm.LoseDeal(ta.db, *t4.DealID, "no budget"); err != nil {
+		t.Fatal(err)
+	}
+	if t5 := touch("b2", "+79132222222"); t5.DealID != nil {
+		t.Errorf("rule 3 (only closed deals): touch linked to %d", *t5.DealID)
+	}
+	// An entry point that does not open deals, and automated mail.
+	ep, err := crm.CreateEntryPoint(ta.db, acc.ID, "+73830000000", false, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := phoneIn(acc.ID, "c1", "+79133333333")
+	in.EntryPoint = ep.Address
+	auto := phoneIn(acc.ID, "d1", "+79134444444")
+	auto.Automated = true
+	res, _ := ta.Ingest(ctx, []channels.Inbound{in, auto})
+	for i, r := range res {
+		if tch, _ := crm.GetTouch(ta.db, r.TouchID); tch.DealID != nil {
+			t.Errorf("touch %d opened a deal despite auto_deal=false / automated", i)
+		}
+	}
+	if n := ta.count("deals", "contact_id IN (SELECT contact_id FROM touches WHERE external_id IN ('c1','d1'))"); n != 0 {
+		t.Errorf("deals for no-auto-deal touches = %d", n)
+	}
+}
+
+func TestIngestRejectsBadEventsAndKeepsTheRest(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("phone", "pbx")
+	batch := []channels.Inbound{
+		phoneIn(acc.ID, "ok-1", "+79135555555"),
+		phoneIn(acc.ID, "bad-phone", "2349096"),
+		phoneIn(acc.ID, "", "+79136666666"),
+		{AccountID: acc.ID, ExternalID: "no-sender"},
+		phoneIn(9999, "no-account", "+79137777777"),
+		phoneIn(acc.ID, "ok-2", "+79138888888"),
+	}
+	batch[5].Text = "nul\x00byte"
+	batch[5].Cursor = "after-ok-2"
+	res, err := ta.Ingest(context.Background(), batch)
+	if err != nil {
+		t.Fatalf("batch error %v: one bad event must not fail the batch", err)
+	}
+	for i, want := range []bool{true, false, false, false, false, true} {
+		if stored := res[i].Err == nil && res[i].TouchID != 0; stored != want {
+			t.Errorf("event %d (%s): stored=%v err=%v, want stored=%v", i, batch[i].ExternalID, stored, res[i].Err, want)
+		}
+		if !want && !errors.Is(res[i].Err, crm.ErrInvalid) {
+			t.Errorf("event %d: error %v is not ErrInvalid", i, res[i].Err)
+		}
+	}
+	if n := ta.count("touches", ""); n != 2 {
+		t.Errorf("touches = %d, want 2", n)
+	}
+	if got, _ := crm.GetAccount(ta.db, acc.ID); got.Cursor != "after-ok-2" {
+		t.Errorf("cursor = %q", got.Cursor)
+	}
+}
+
+func TestConcurrentFirstMessagesFromOneNumberMakeOneContactAndOneDeal(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("phone", "pbx")
+	for round := 0; round < 8; round++ {
+		phone := fmt.Sprintf("+7913%07d", 1000000+round)
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := ta.Ingest(context.Background(), []channels.Inbound{phoneIn(acc.ID, fmt.Sprintf("r%d-g%d", round, g), phone)})
+				if err == nil {
+					err = res[0].Err
+				}
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		contacts := ta.count("identities", "kind = 'phone' AND value = ?", phone)
+		var deals int64
+		ta.db.Table("deals").Where("contact_id IN (SELECT contact_id FROM identities WHERE value = ?)", phone).Count(&deals)
+		var touches int64
+		ta.db.Table("touches").Where("contact_id IN (SELECT contact_id FROM identities WHERE value = ?)", phone).Count(&touches)
+		if contacts != 1 || deals != 1 || touches != 4 {
+			t.Fatalf("round %d: %d contacts, %d deals, %d touches; want 1, 1, 4", round, contacts, deals, touches)
+		}
+	}
+	if n := ta.count("contacts", ""); n != 8 {
+		t.Errorf("contacts = %d, want 8", n)
+	}
+}
+
+func TestWhatsAppWriterAndCallerAreOneContact(t *testing.T) {
+	ta := newTestApp(t)
+	wa := ta.account("whatsapp", "wa")
+	pbx := ta.account("phone", "pbx")
+	r1 := ta.ingest(channels.Inbound{AccountID: wa.ID, ExternalID: "wamid-1", From: []channels.Handle{{Kind: "whatsapp", Value: "79131234567@s.whatsapp.net"}}, Text: "Здравствуйте"})
+	r2 := ta.ingest(phoneIn(pbx.ID, "call-9", "8 913 123-45-67"))
+	t1, _ := crm.GetTouch(ta.db, r1[0].TouchID)
+	t2, _ := crm.GetTouch(ta.db, r2[0].TouchID)
+	if t1.ContactID != t2.ContactID {
+		t.Fatalf("WhatsApp writer %d and caller %d are different contacts", t1.ContactID, t2.ContactID)
+	}
+	c, _ := crm.GetContact(ta.db, t1.ContactID)
+	if len(c.Identities) != 2 {
+		t.Errorf("identities = %+v, want whatsapp + phone", c.Identities)
+	}
+	if t1.ConversationID == t2.ConversationID {
+		t.Error("a conversation is per account: WhatsApp and phone must be two")
+	}
+	if t2.DealID == nil || *t2.DealID != *t1.DealID {
+		t.Error("the call must join the deal the WhatsApp message opened")
+	}
+}
+
+func TestTouchesAreAttributedByTheBindingInForceAtTheirTime(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("phone", "pbx")
+	yandex, _ := crm.CreateAdSource(ta.db, "Yandex")
+	avito, _ := crm.CreateAdSource(ta.db, "Avito")
+	ep, err := crm.CreateEntryPoint(ta.db, acc.ID, "+73832000000", true, &yandex.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	march := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := crm.Bind(ta.db, ep.ID, &avito.ID, march, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := phoneIn(acc.ID, "feb", "+79131000001")
+	before.EntryPoint, before.At = ep.Address, march.Add(-time.Minute)
+	after := phoneIn(acc.ID, "mar", "+79131000002")
+	after.EntryPoint, after.At = ep.Address, march.Add(time.Minute)
+	res := ta.ingest(before, after)
+	for i, want := range []int64{yandex.ID, avito.ID} {
+		tch, _ := crm.GetTouch(ta.db, res[i].TouchID)
+		if tch.AdSourceID == nil || *tch.AdSourceID != want {
+			t.Errorf("touch %d source = %v, want %d", i, tch.AdSourceID, want)
+		}
+		d, _ := crm.GetDeal(ta.db, *tch.DealID)
+		if d.AdSourceID == nil || *d.AdSourceID != want {
+			t.Errorf("deal %d source = %v, want %d", i, d.AdSourceID, want)
+		}
+	}
+}
+
+func TestInboundReopensAClosedConversationAndWaitsForReply(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("telegram", "bot")
+	in := channels.Inbound{AccountID: acc.ID, ExternalID: "1", From: []channels.Handle{{Kind: "telegram", Value: "123456789"}}, Text: "привет"}
+	r := ta.ingest(in)
+	tch, _ := crm.GetTouch(ta.db, r[0].TouchID)
+	if _, err := crm.SetConversationStatus(ta.db, tch.ConversationID, crm.ConvClosed, nil); err != nil {
+		t.Fatal(err)
+	}
+	ta.db.Exec("UPDATE conversations SET waiting_since = NULL WHERE id = ?", tch.ConversationID)
+	in.ExternalID, in.Text = "2", "ещё вопрос"
+	r2 := ta.ingest(in)
+	t2, _ := crm.GetTouch(ta.db, r2[0].TouchID)
+	conv, _ := crm.GetConversation(ta.db, t2.ConversationID)
+	if conv.ID != tch.ConversationID || conv.Status != crm.ConvOpen || conv.WaitingSince == nil || conv.LastText != "ещё вопрос" {
+		t.Errorf("conversation after a new message: %+v", conv)
+	}
+}
+
+func TestResponsibleManagerGetsTheConversation(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("phone", "pbx")
+	m := ta.user("m@example.ru", crm.Manager)
+	r := ta.ingest(phoneIn(acc.ID, "1", "+79131000003"))
+	tch, _ := crm.GetTouch(ta.db, r[0].TouchID)
+	if _, err := crm.UpdateContact(ta.db, tch.ContactID, crm.ContactPatch{ResponsibleID: &m.ID}); err != nil {
+		t.Fatal(err)
+	}
+	other := ta.account("email", "mail")
+	r2 := ta.ingest(channels.Inbound{AccountID: other.ID, ExternalID: "<x@y>", From: []channels.Handle{{Kind: "phone", Value: "+79131000003"}}})
+	t2, _ := crm.GetTouch(ta.db, r2[0].TouchID)
+	conv, _ := crm.GetConversation(ta.db, t2.ConversationID)
+	if conv.AssigneeID == nil || *conv.AssigneeID != m.ID {
+		t.Errorf("new conversation of a contact with a responsible manager: assignee %v, want %d", conv.AssigneeID, m.ID)
+	}
+}
