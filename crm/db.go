@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	sqlitedriver "github.com/glebarez/go-sqlite"
 	"github.com/glebarez/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -16,6 +18,25 @@ import (
 
 	"github.com/switchboard/switchboard/migrations"
 )
+
+// SQLite's built-in LOWER folds ASCII only, so "Заказ" never matched a
+// search for "заказ" there while it did on PostgreSQL. Replace it, for
+// every SQLite connection this process opens, with Go's Unicode folding,
+// the same that builds contacts.search.
+func init() {
+	sqlitedriver.MustRegisterDeterministicScalarFunction("lower", 1, func(_ *sqlitedriver.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case nil:
+			return nil, nil
+		case string:
+			return strings.ToLower(v), nil
+		case []byte:
+			return strings.ToLower(string(v)), nil
+		default:
+			return fmt.Sprint(v), nil
+		}
+	})
+}
 
 // Dialect names the database in use: migrations.SQLite or migrations.Postgres.
 func Dialect(db *gorm.DB) string {

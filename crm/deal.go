@@ -59,26 +59,47 @@ func SetPipeline(tx *gorm.DB, stages []Stage) ([]Stage, error) {
 	if err != nil {
 		return nil, err
 	}
+	exists := map[int64]bool{}
+	for _, s := range old {
+		exists[s.ID] = true
+	}
 	keep := map[int64]bool{}
 	for _, s := range stages {
+		if s.ID == 0 {
+			continue
+		}
+		if !exists[s.ID] {
+			return nil, NotFound("stage", s.ID)
+		}
+		if keep[s.ID] {
+			return nil, Invalid("stage %d is listed twice", s.ID)
+		}
 		keep[s.ID] = true
 	}
-	// Move positions out of the way of the unique index first.
-	if err := tx.Model(&Stage{}).Where("1 = 1").UpdateColumn("position", gorm.Expr("-position - 1000")).Error; err != nil {
-		return nil, err
-	}
+	// Check every removal before writing anything, so that a refusal
+	// leaves the pipeline as it was even outside a transaction.
+	var drop []int64
 	for _, s := range old {
 		if keep[s.ID] {
 			continue
 		}
 		var n int64
-		tx.Model(&Deal{}).Where("stage_id = ?", s.ID).Count(&n)
+		if err := tx.Model(&Deal{}).Where("stage_id = ?", s.ID).Count(&n).Error; err != nil {
+			return nil, err
+		}
 		if n > 0 {
 			return nil, Conflict("stage %q has %d deals; move them before removing it", s.Name, n)
 		}
-		if err := tx.Delete(&Stage{}, s.ID).Error; err != nil {
+		drop = append(drop, s.ID)
+	}
+	if len(drop) > 0 {
+		if err := tx.Delete(&Stage{}, drop).Error; err != nil {
 			return nil, err
 		}
+	}
+	// Move positions out of the way of the unique index first.
+	if err := tx.Model(&Stage{}).Where("1 = 1").UpdateColumn("position", gorm.Expr("-position - 1000")).Error; err != nil {
+		return nil, err
 	}
 	for i := range stages {
 		stages[i].Position = i + 1

@@ -22,11 +22,12 @@ func (m Money) String() string {
 // thin groups: 166667 → "1 666.67".
 func FormatMinor(v int64) string {
 	neg := v < 0
+	u := uint64(v)
 	if neg {
-		v = -v
+		u = -u // two's complement: also right for math.MinInt64
 	}
-	whole, frac := v/100, v%100
-	s := strconv.FormatInt(whole, 10)
+	whole, frac := u/100, u%100
+	s := strconv.FormatUint(whole, 10)
 	var b strings.Builder
 	for i, r := range s {
 		if i > 0 && (len(s)-i)%3 == 0 {
