@@ -62,12 +62,15 @@ type CallInfo struct {
 	RecordingURL string        `json:"recording_url,omitempty"`
 }
 
-// Attachment is a file that came with a touch. Content is read into the blob
-// store by ingest.
+// Attachment is a file that came with a touch or goes with a reply. Ingest
+// writes Data into the blob store.
 type Attachment struct {
 	Name        string `json:"name"`
 	ContentType string `json:"content_type"`
-	Data        []byte `json:"-"`
+	// ContentID is set for an inline part referenced from HTML (cid:…).
+	ContentID string `json:"content_id,omitempty"`
+	Inline    bool   `json:"inline,omitempty"`
+	Data      []byte `json:"-"`
 }
 
 // Inbound is one incoming communication event, as an adapter hands it to
@@ -103,7 +106,13 @@ type Inbound struct {
 	Call *CallInfo
 	// Automated marks auto-replies, bounces and mailing lists: recorded,
 	// never opening a deal.
-	Automated   bool
+	Automated bool
+	// EditOf is the ExternalID of the message this one edits (Telegram
+	// edits): recorded as its own touch, linked to the original.
+	EditOf string
+	// ParseError is set when the message could not be parsed: the touch is
+	// stored with the raw bytes as an attachment and shown to the owner.
+	ParseError  string
 	Attachments []Attachment
 	// Cursor, when set, is the account's position after this event (IMAP
 	// UIDVALIDITY+UID, Telegram update offset); it is stored in the same
@@ -115,10 +124,15 @@ type Inbound struct {
 type Outbound struct {
 	AccountID int64
 	TouchID   int64
-	To        Handle
-	Subject   string
-	Text      string
-	HTML      string
+	// To is the recipient's normalized handle: an email address, a
+	// Telegram user id, a WhatsApp JID, an E.164 phone.
+	To Handle
+	// ReplyTo is the ExternalID of the inbound being answered, if any
+	// (Telegram reply_to_message_id).
+	ReplyTo string
+	Subject string
+	Text    string
+	HTML    string
 	// InReplyTo and References thread an email reply.
 	InReplyTo  string
 	References []string

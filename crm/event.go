@@ -15,6 +15,8 @@ const (
 	EventConversationChanged = "conversation.changed"
 	EventDealChanged         = "deal.changed"
 	EventContactChanged      = "contact.changed"
+	EventTouchStatus         = "touch.status"
+	EventAccountState        = "account.state"
 )
 
 // Event is a change that screens must learn about, written in the same

@@ -6,10 +6,13 @@ package inbox
 
 import (
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
 )
 
@@ -21,6 +24,15 @@ type Options struct {
 	SecureCookies bool          // set the Secure flag (behind TLS)
 	LoginLimit    int           // failed logins per email and per address per LoginWindow; default 10
 	LoginWindow   time.Duration // default 15 minutes
+	// Adapters build the running connection of an account, per channel.
+	// A channel without one stores its touches only through hooks.
+	Adapters map[channels.Kind]channels.Factory
+	// Blobs stores attachment bytes; default: a directory under the OS temp dir.
+	Blobs Blobs
+	// MaxAttempts is how often the dispatcher tries a reply; default 8.
+	MaxAttempts int
+	// MaxAttachment is the largest attachment stored, in bytes; default 25 MiB.
+	MaxAttachment int64
 }
 
 // App is Switchboard's application core.
@@ -31,6 +43,8 @@ type App struct {
 	hub   *Hub
 	opts  Options
 	login *limiter
+	accts *supervisor
+	wake  chan struct{}
 }
 
 // New builds the app over a migrated database.
@@ -50,7 +64,18 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
 	if opts.LoginWindow == 0 {
 		opts.LoginWindow = 15 * time.Minute
 	}
-	return &App{db: db, log: log, box: box, hub: NewHub(), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow)}
+	if opts.MaxAttempts == 0 {
+		opts.MaxAttempts = 8
+	}
+	if opts.MaxAttachment == 0 {
+		opts.MaxAttachment = 25 << 20
+	}
+	if opts.Blobs == nil {
+		opts.Blobs = DirBlobs{Dir: filepath.Join(os.TempDir(), "switchboard-blobs")}
+	}
+	a := &App{db: db, log: log, box: box, hub: NewHub(), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow), wake: make(chan struct{}, 1)}
+	a.accts = newSupervisor(a)
+	return a
 }
 
 // DB is the app's database.

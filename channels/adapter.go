@@ -1,0 +1,91 @@
+package channels
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Adapter is one running channel account: it consumes what arrives and
+// sends replies. It translates wire formats only; the sink decides
+// contacts, deals and storage.
+type Adapter interface {
+	// Run consumes the account until ctx ends. It hands what arrives to sink
+	// in batches, each Inbound carrying the account position after it
+	// (Cursor) so the sink stores the position with the touches. It reports
+	// its state as it changes. It returns nil when ctx ends, or an error the
+	// caller retries with backoff (after reporting Failing).
+	Run(ctx context.Context, sink Sink, report func(State)) error
+	// Send delivers out and returns the channel-native id of what was sent.
+	// Errors wrapped with Permanent are not retried; a *RetryAfter says when
+	// to try again.
+	Send(ctx context.Context, out Outbound) (string, error)
+}
+
+// Webhook is implemented by adapters that also receive pushes over HTTP
+// (Telegram's webhook mode). The adapter checks the request's credentials
+// and writes the response.
+type Webhook interface {
+	ServeWebhook(w http.ResponseWriter, r *http.Request, sink Sink)
+}
+
+// Account is what an adapter is built from: the stored account with its
+// secret opened.
+type Account struct {
+	ID       int64
+	Name     string
+	Channel  Kind
+	Settings json.RawMessage
+	Secret   string
+	// Cursor is the stored position to resume from ("" on first start).
+	Cursor string
+}
+
+// Factory builds the adapter of an account.
+type Factory func(acc Account, log *slog.Logger) (Adapter, error)
+
+// Phase is where a running account stands.
+type Phase string
+
+// Phases of an account.
+const (
+	Connecting Phase = "connecting"
+	Syncing    Phase = "syncing"
+	Live       Phase = "live"
+	Failing    Phase = "failing"
+	Stopped    Phase = "stopped"
+	// Standby: another replica holds the account.
+	Standby Phase = "standby"
+)
+
+// State is an account's condition as the UI shows it: "syncing 120 of 900",
+// "failing: authentication failed, retrying at 12:03".
+type State struct {
+	Phase   Phase     `json:"phase"`
+	Done    int       `json:"done,omitempty"`
+	Total   int       `json:"total,omitempty"`
+	Error   string    `json:"error,omitempty"`
+	RetryAt time.Time `json:"retry_at,omitzero"`
+	Since   time.Time `json:"since"`
+}
+
+// ErrPermanent marks a send that will never succeed (unknown recipient, bot
+// blocked by the user): the dispatcher marks it failed at once.
+var ErrPermanent = errors.New("permanent failure")
+
+// Permanent wraps err as ErrPermanent.
+func Permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
+
+// RetryAfter is a send refused for now, to be tried again no sooner than
+// After (Telegram's 429 retry_after).
+type RetryAfter struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfter) Error() string { return fmt.Sprintf("retry after %s: %v", e.After, e.Err) }
+func (e *RetryAfter) Unwrap() error { return e.Err }

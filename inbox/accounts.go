@@ -1,0 +1,263 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/crm"
+)
+
+// supervisor runs every enabled account's adapter: it restarts a failing
+// account with exponential backoff (never stopping the others), keeps each
+// account's state for the API, and on PostgreSQL holds a session advisory
+// lock per account so exactly one replica consumes it; another takes over
+// when that replica dies and its connection drops.
+type supervisor struct {
+	app     *App
+	mu      sync.Mutex
+	ctx     context.Context
+	running map[int64]*runningAccount
+	states  map[int64]channels.State
+	wg      sync.WaitGroup
+	standby time.Duration // how often a standby replica tries the lock
+}
+
+type runningAccount struct {
+	cancel  context.CancelFunc
+	done    chan struct{}
+	adapter channels.Adapter
+}
+
+// Backoff of a failing account: 1 s doubling to 5 min.
+const (
+	minBackoff = time.Second
+	maxBackoff = 5 * time.Minute
+)
+
+// advisoryClass namespaces the per-account locks.
+const advisoryClass = 0x5b0a
+
+func newSupervisor(a *App) *supervisor {
+	return &supervisor{app: a, running: map[int64]*runningAccount{}, states: map[int64]channels.State{}, standby: 10 * time.Second}
+}
+
+// Start runs the enabled accounts and the outbox dispatcher until ctx
+// ends. Wait returns when all have stopped.
+func (a *App) Start(ctx context.Context) error {
+	s := a.accts
+	s.mu.Lock()
+	s.ctx = ctx
+	s.mu.Unlock()
+	accs, err := crm.ListAccounts(a.db.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("inbox: start accounts: %w", err)
+	}
+	for _, acc := range accs {
+		s.start(acc.ID)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		a.dispatchLoop(ctx)
+	}()
+	return nil
+}
+
+// Wait blocks until every account and the dispatcher have stopped.
+func (a *App) Wait() { a.accts.wg.Wait() }
+
+// ReloadAccount restarts an account after its settings changed.
+func (a *App) ReloadAccount(id int64) {
+	a.accts.stop(id)
+	a.accts.start(id)
+}
+
+// AccountState is the account's condition on this replica.
+func (a *App) AccountState(id int64) (channels.State, bool) {
+	s := a.accts
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.states[id]
+	return st, ok
+}
+
+// runningAdapter returns the adapter this replica runs for an account.
+func (a *App) runningAdapter(id int64) channels.Adapter {
+	s := a.accts
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.running[id]; r != nil {
+		return r.adapter
+	}
+	return nil
+}
+
+func (s *supervisor) setState(id int64, st channels.State) {
+	s.mu.Lock()
+	prev, had := s.states[id]
+	if st.Since.IsZero() {
+		st.Since = time.Now().UTC()
+		if had && prev.Phase == st.Phase {
+			st.Since = prev.Since
+		}
+	}
+	s.states[id] = st
+	s.mu.Unlock()
+	if !had || prev.Phase != st.Phase || prev.Error != st.Error {
+		s.app.log.Info("account state", "account", id, "phase", st.Phase, "error", st.Error)
+		if err := s.app.change(context.Background(), func(tx *gorm.DB, ev *events) error {
+			return ev.add(crm.EventAccountState, nil, nil, map[string]any{"account_id": id, "state": st})
+		}); err != nil {
+			s.app.log.Warn("account state event not stored", "account", id, "err", err)
+		}
+	}
+}
+
+func (s *supervisor) start(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil || s.running[id] != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	r := &runningAccount{cancel: cancel, done: make(chan struct{})}
+	s.running[id] = r
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(r.done)
+		s.loop(ctx, id, r)
+		s.mu.Lock()
+		if s.running[id] == r {
+			delete(s.running, id)
+		}
+		s.mu.Unlock()
+	}()
+}
+
+func (s *supervisor) stop(id int64) {
+	s.mu.Lock()
+	r := s.running[id]
+	s.mu.Unlock()
+	if r != nil {
+		r.cancel()
+		<-r.done
+	}
+}
+
+// loop runs one account until ctx ends or the account is disabled.
+func (s *supervisor) loop(ctx context.Context, id int64, r *runningAccount) {
+	a := s.app
+	backoff := minBackoff
+	for ctx.Err() == nil {
+		acc, err := crm.GetAccount(a.db.WithContext(ctx), id)
+		if err != nil {
+			if errors.Is(err, crm.ErrNotFound) {
+				return
+			}
+			s.fail(ctx, id, err, &backoff)
+			continue
+		}
+		factory := a.opts.Adapters[channels.Kind(acc.Channel)]
+		if !acc.Enabled || factory == nil {
+			st := channels.State{Phase: channels.Stopped}
+			if acc.Enabled {
+				st.Error = "no adapter for this channel in this build; it receives through hooks only"
+			}
+			s.setState(id, st)
+			return
+		}
+		unlock, held, err := s.lock(ctx, id)
+		if err != nil {
+			s.fail(ctx, id, err, &backoff)
+			continue
+		}
+		if !held {
+			s.setState(id, channels.State{Phase: channels.Standby})
+			sleep(ctx, s.standby)
+			continue
+		}
+		err = s.runOnce(ctx, acc, factory, r, &backoff)
+		unlock()
+		if ctx.Err() != nil {
+			s.setState(id, channels.State{Phase: channels.Stopped})
+			return
+		}
+		if err != nil {
+			s.fail(ctx, id, err, &backoff)
+			continue
+		}
+		sleep(ctx, minBackoff)
+	}
+}
+
+func (s *supervisor) runOnce(ctx context.Context, acc crm.Account, factory channels.Factory, r *runningAccount, backoff *time.Duration) error {
+	a := s.app
+	secret, err := a.box.Open(acc.Secret)
+	if err != nil {
+		return err
+	}
+	log := a.log.With("account", acc.ID, "channel", acc.Channel)
+	ad, err := factory(channels.Account{ID: acc.ID, Name: acc.Name, Channel: channels.Kind(acc.Channel), Settings: acc.Settings, Secret: secret, Cursor: acc.Cursor}, log)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	r.adapter = ad
+	s.mu.Unlock()
+	s.setState(acc.ID, channels.State{Phase: channels.Connecting})
+	return ad.Run(ctx, a, func(st channels.State) {
+		if st.Phase == channels.Live {
+			*backoff = minBackoff
+		}
+		s.setState(acc.ID, st)
+	})
+}
+
+func (s *supervisor) fail(ctx context.Context, id int64, err error, backoff *time.Duration) {
+	retry := time.Now().Add(*backoff).UTC()
+	s.setState(id, channels.State{Phase: channels.Failing, Error: err.Error(), RetryAt: retry})
+	s.app.log.Warn("account failing", "account", id, "err", err, "retry_in", backoff.String())
+	sleep(ctx, *backoff)
+	*backoff = min(*backoff*2, maxBackoff)
+}
+
+// lock takes the account's advisory lock on PostgreSQL (held on a
+// dedicated connection for as long as the account runs). SQLite has one
+// process: always held.
+func (s *supervisor) lock(ctx context.Context, id int64) (unlock func(), held bool, err error) {
+	if crm.Dialect(s.app.db) != "postgres" {
+		return func() {}, true, nil
+	}
+	sqlDB, err := s.app.db.DB()
+	if err != nil {
+		return nil, false, err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1, $2)", advisoryClass, int32(id)).Scan(&held); err != nil || !held {
+		conn.Close()
+		return nil, false, err
+	}
+	return func() {
+		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1, $2)", advisoryClass, int32(id))
+		conn.Close()
+	}, true, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,441 @@
+package inbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/crm"
+)
+
+// Delivery statuses of an outbound touch.
+const (
+	Queued    = "queued"
+	Sent      = "sent"
+	Delivered = "delivered"
+	Failed    = "failed"
+)
+
+// Job is a reply waiting in the outbox.
+type Job struct {
+	ID            int64
+	TouchID       int64
+	AccountID     int64
+	Status        string
+	Attempts      int
+	NextAttemptAt time.Time
+	LockedUntil   *time.Time
+	LastError     string
+	MessageID     string
+	Payload       json.RawMessage `gorm:"type:text;serializer:json"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// TableName is the outbox table.
+func (Job) TableName() string { return "outbox" }
+
+// Attachment is a stored file of a touch.
+type Attachment struct {
+	ID          int64     `json:"id"`
+	TouchID     int64     `json:"touch_id"`
+	Name        string    `json:"name"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"-" gorm:"column:sha256"`
+	Stored      bool      `json:"stored" gorm:"-"`
+	ContentID   string    `json:"content_id,omitempty"`
+	Inline      bool      `json:"inline"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// AfterFind fills Stored.
+func (at *Attachment) AfterFind(*gorm.DB) error {
+	at.Stored = at.SHA256 != ""
+	return nil
+}
+
+// ReplyRequest is a manager's reply. AccountID chooses the channel account
+// (default: the conversation's); the recipient is the contact's identity
+// on that account's channel.
+type ReplyRequest struct {
+	AccountID   int64             `json:"account_id"`
+	Subject     string            `json:"subject"`
+	Text        string            `json:"text"`
+	Attachments []ReplyAttachment `json:"attachments"`
+}
+
+// ReplyAttachment is a file sent with a reply (data base64 in JSON).
+type ReplyAttachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Data        []byte `json:"data"`
+}
+
+// maxReplyFiles bounds the attachments of one reply.
+const maxReplyFiles = 20 << 20
+
+// Reply writes the outbound touch and its outbox job in one transaction;
+// the dispatcher sends it. It never talks to a channel itself.
+func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequest) (crm.Touch, error) {
+	req.Text = strings.TrimSpace(req.Text)
+	if req.Text == "" && len(req.Attachments) == 0 {
+		return crm.Touch{}, crm.Invalid("a reply needs text or a file")
+	}
+	var total int
+	for _, f := range req.Attachments {
+		total += len(f.Data)
+	}
+	if total > maxReplyFiles {
+		return crm.Touch{}, crm.Invalid("attachments over %d MiB", maxReplyFiles>>20)
+	}
+	keys := make([]string, len(req.Attachments))
+	for i, f := range req.Attachments {
+		k, err := a.opts.Blobs.Put(f.Data)
+		if err != nil {
+			return crm.Touch{}, err
+		}
+		keys[i] = k
+	}
+	var out crm.Touch
+	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		conv, err := visibleConversation(tx, u, convID)
+		if err != nil {
+			return err
+		}
+		accID := req.AccountID
+		if accID == 0 {
+			accID = conv.AccountID
+		}
+		acc, err := crm.GetAccount(tx, accID)
+		if err != nil {
+			return crm.Invalid("account %d does not exist", accID)
+		}
+		to, err := a.recipient(tx, conv, acc)
+		if err != nil {
+			return err
+		}
+		if acc.ID != conv.AccountID { // replying on another channel: that account's conversation
+			if conv, err = a.openConversation(tx, conv.ContactID, acc, conv.DealID); err != nil {
+				return err
+			}
+		}
+		ob := channels.Outbound{AccountID: acc.ID, To: channels.Handle{Kind: string(to.Kind), Value: to.Value}, Text: req.Text}
+		var extID *string
+		if acc.Channel == string(channels.Email) {
+			a.threadEmail(tx, conv, &ob, req.Subject, acc)
+			extID = &ob.MessageID
+		} else if last, ok := lastInbound(tx, conv.ID); ok && last.ExternalID != nil {
+			ob.ReplyTo = *last.ExternalID
+		}
+		payload, _ := json.Marshal(ob)
+		now := time.Now().UTC()
+		t := crm.Touch{AccountID: acc.ID, Channel: acc.Channel, Kind: string(outKind(acc.Channel)), Direction: crm.Outbound, ExternalID: extID,
+			ContactID: conv.ContactID, ConversationID: conv.ID, DealID: conv.DealID, Handle: to.String(), Subject: ob.Subject, Body: req.Text,
+			Meta: crm.MetaJSON(nil), AuthorID: &u.ID, DeliveryStatus: Queued, OccurredAt: now.Truncate(time.Microsecond)}
+		if err := tx.Create(&t).Error; err != nil {
+			return fmt.Errorf("inbox: reply: %w", err)
+		}
+		for i, f := range req.Attachments {
+			at := Attachment{TouchID: t.ID, Name: f.Name, ContentType: f.ContentType, Size: int64(len(f.Data)), SHA256: keys[i]}
+			if err := tx.Create(&at).Error; err != nil {
+				return err
+			}
+		}
+		job := Job{TouchID: t.ID, AccountID: acc.ID, Status: Queued, NextAttemptAt: now, MessageID: ob.MessageID, Payload: payload}
+		if err := tx.Create(&job).Error; err != nil {
+			return fmt.Errorf("inbox: reply: outbox: %w", err)
+		}
+		if err := tx.Model(&crm.Conversation{ID: conv.ID}).Updates(map[string]any{
+			"waiting_since": nil, "last_text": clip(firstNonEmpty(req.Text, "📎"), previewLen), "last_touch_at": t.OccurredAt, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		out = t
+		return ev.add(crm.EventTouchAdded, &conv.ID, &t.ID, map[string]any{"contact_id": conv.ContactID, "direction": "out", "delivery_status": Queued, "deal_id": t.DealID, "unlinked": t.DealID == nil, "assignee_id": conv.AssigneeID})
+	})
+	if err == nil {
+		select {
+		case a.wake <- struct{}{}:
+		default:
+		}
+	}
+	return out, err
+}
+
+func outKind(channel string) channels.TouchKind {
+	switch channels.Kind(channel) {
+	case channels.Email:
+		return channels.Mail
+	case channels.Phone:
+		return channels.Call
+	}
+	return channels.Message
+}
+
+// recipient is the contact's identity on the account's channel: the handle
+// of the conversation's last inbound touch when it is that account's, else
+// the contact's identity of the channel's kind.
+func (a *App) recipient(tx *gorm.DB, conv crm.Conversation, acc crm.Account) (crm.Key, error) {
+	kind := map[string]crm.IdentityKind{"email": crm.EmailID, "telegram": crm.TelegramID, "whatsapp": crm.WhatsAppID}[acc.Channel]
+	if kind == "" {
+		return crm.Key{}, crm.Invalid("a %s account cannot send replies: answer by email, Telegram or WhatsApp", acc.Channel)
+	}
+	if acc.ID == conv.AccountID {
+		if last, ok := lastInbound(tx, conv.ID); ok {
+			if k, v, ok := strings.Cut(last.Handle, ":"); ok && crm.IdentityKind(k) == kind {
+				return crm.Key{Kind: kind, Value: v}, nil
+			}
+		}
+	}
+	var id crm.Identity
+	if err := tx.Where("contact_id = ? AND kind = ?", conv.ContactID, kind).Order("id").Take(&id).Error; err != nil {
+		return crm.Key{}, crm.Invalid("the contact has no %s identity to reply to", kind)
+	}
+	return crm.Key{Kind: kind, Value: id.Value}, nil
+}
+
+func lastInbound(tx *gorm.DB, convID int64) (crm.Touch, bool) {
+	var t crm.Touch
+	err := tx.Where("conversation_id = ? AND direction = ?", convID, crm.Inbound).Order("occurred_at DESC, id DESC").Take(&t).Error
+	return t, err == nil
+}
+
+// openConversation finds or opens the contact's conversation on acc.
+func (a *App) openConversation(tx *gorm.DB, contactID int64, acc crm.Account, dealID *int64) (crm.Conversation, error) {
+	c, err := crm.FindConversation(tx, contactID, acc.ID, "")
+	if err == nil {
+		return c, nil
+	}
+	if !errors.Is(err, crm.ErrNotFound) {
+		return c, err
+	}
+	var assignee *int64
+	tx.Table("contacts").Select("responsible_id").Where("id = ?", contactID).Scan(&assignee)
+	now := time.Now().UTC()
+	c = crm.Conversation{ContactID: contactID, AccountID: acc.ID, Channel: acc.Channel, AssigneeID: assignee, Status: crm.ConvOpen, DealID: dealID, LastTouchAt: now, CreatedAt: now, UpdatedAt: now}
+	return c, tx.Create(&c).Error
+}
+
+// threadEmail fixes the reply's Message-ID and threads it under the last
+// inbound email of the conversation (RFC 5322 In-Reply-To, References).
+func (a *App) threadEmail(tx *gorm.DB, conv crm.Conversation, ob *channels.Outbound, subject string, acc crm.Account) {
+	var settings struct {
+		Address string `json:"address"`
+	}
+	json.Unmarshal(acc.Settings, &settings)
+	domain := "switchboard.local"
+	if _, d, ok := strings.Cut(settings.Address, "@"); ok && d != "" {
+		domain = d
+	}
+	b := make([]byte, 12)
+	rand.Read(b)
+	ob.MessageID = "sb." + hex.EncodeToString(b) + "@" + domain
+	ob.Subject = strings.TrimSpace(subject)
+	if last, ok := lastInbound(tx, conv.ID); ok {
+		var meta map[string]string
+		json.Unmarshal(last.Meta, &meta)
+		parent := meta["message_id"]
+		if parent == "" && last.ExternalID != nil && !strings.HasPrefix(*last.ExternalID, "imap:") {
+			parent = *last.ExternalID
+		}
+		if parent != "" {
+			ob.InReplyTo = parent
+			ob.References = append(strings.Fields(meta["references"]), parent)
+		}
+		if ob.Subject == "" {
+			ob.Subject = last.Subject
+		}
+	}
+	if ob.Subject == "" {
+		ob.Subject = conv.Subject
+	}
+	if ob.Subject != "" && !strings.HasPrefix(strings.ToLower(ob.Subject), "re:") {
+		ob.Subject = "Re: " + ob.Subject
+	}
+}
+
+// dispatchLoop sends due replies: at once when woken by Reply, and every
+// second for retries and jobs whose sender died mid-send.
+func (a *App) dispatchLoop(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		a.DispatchDue(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// sendLease is how long a claimed job is ours; a job still "sending" after
+// it (its sender crashed) is claimed again and resent with the same
+// Message-ID.
+const sendLease = 2 * time.Minute
+
+// DispatchDue sends every due job once and returns how many it handled.
+func (a *App) DispatchDue(ctx context.Context) int {
+	n := 0
+	for ctx.Err() == nil {
+		now := time.Now().UTC()
+		var jobs []Job
+		err := a.db.WithContext(ctx).Where("(status = ? AND next_attempt_at <= ?) OR (status = ? AND locked_until < ?)", Queued, now, "sending", now).
+			Order("id").Limit(20).Find(&jobs).Error
+		if err != nil {
+			a.log.Error("outbox: list due jobs", "err", err)
+			return n
+		}
+		if len(jobs) == 0 {
+			return n
+		}
+		for _, j := range jobs {
+			if a.claim(ctx, j, now) {
+				a.send(ctx, j)
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// claim takes a job for this sender; false when another took it first.
+func (a *App) claim(ctx context.Context, j Job, now time.Time) bool {
+	res := a.db.WithContext(ctx).Model(&Job{}).
+		Where("id = ? AND ((status = ? AND next_attempt_at <= ?) OR (status = ? AND locked_until < ?))", j.ID, Queued, now, "sending", now).
+		Updates(map[string]any{"status": "sending", "locked_until": now.Add(sendLease), "updated_at": now})
+	return res.Error == nil && res.RowsAffected == 1
+}
+
+// send delivers one claimed job and records the outcome.
+func (a *App) send(ctx context.Context, j Job) {
+	log := a.log.With("job", j.ID, "touch_id", j.TouchID, "account", j.AccountID)
+	var ob channels.Outbound
+	err := json.Unmarshal(j.Payload, &ob)
+	if err == nil {
+		ob.TouchID = j.TouchID
+		err = a.loadFiles(ctx, j.TouchID, &ob)
+	}
+	var nativeID string
+	if err == nil {
+		var ad channels.Adapter
+		if ad, err = a.sender(ctx, j.AccountID); err == nil {
+			sctx, cancel := context.WithTimeout(ctx, sendLease-10*time.Second)
+			nativeID, err = ad.Send(sctx, ob)
+			cancel()
+		}
+	}
+	if ctx.Err() != nil && err != nil {
+		return // shutting down: the lease expires and the job is resent
+	}
+	now := time.Now().UTC()
+	attempts := j.Attempts + 1
+	upJob := map[string]any{"attempts": attempts, "locked_until": nil, "updated_at": now}
+	upTouch := map[string]any{}
+	status := Sent
+	if err == nil {
+		upJob["status"], upJob["last_error"] = "sent", ""
+		upTouch["delivery_status"] = Sent
+		if nativeID != "" {
+			upTouch["external_id"] = nativeID
+		}
+		log.Info("outbox: sent", "native_id", nativeID, "attempt", attempts)
+	} else {
+		var ra *channels.RetryAfter
+		wait := backoffFor(attempts)
+		if errors.As(err, &ra) && ra.After > wait {
+			wait = ra.After
+		}
+		if errors.Is(err, channels.ErrPermanent) || attempts >= a.opts.MaxAttempts {
+			status = Failed
+			upJob["status"] = "failed"
+			upTouch["delivery_status"] = Failed
+			log.Warn("outbox: failed for good", "attempt", attempts, "err", err)
+		} else {
+			status = Queued
+			upJob["status"], upJob["next_attempt_at"] = Queued, now.Add(wait)
+			log.Info("outbox: send failed, will retry", "attempt", attempts, "retry_in", wait.String(), "err", err)
+		}
+		upJob["last_error"] = clip(err.Error(), 1000)
+	}
+	cerr := a.change(context.WithoutCancel(ctx), func(tx *gorm.DB, ev *events) error {
+		if err := tx.Model(&Job{ID: j.ID}).Updates(upJob).Error; err != nil {
+			return err
+		}
+		if len(upTouch) > 0 {
+			if err := tx.Model(&crm.Touch{ID: j.TouchID}).Updates(upTouch).Error; err != nil {
+				return err
+			}
+		}
+		t, err := crm.GetTouch(tx, j.TouchID)
+		if err != nil {
+			return err
+		}
+		data := map[string]any{"delivery_status": status, "attempts": attempts}
+		if e, ok := upJob["last_error"].(string); ok && e != "" {
+			data["error"] = e
+		}
+		return ev.add(crm.EventTouchStatus, &t.ConversationID, &t.ID, data)
+	})
+	if cerr != nil {
+		log.Error("outbox: record outcome", "err", cerr)
+	}
+}
+
+// backoffFor is the wait before attempt n+1: 2 s doubling to 10 min.
+func backoffFor(attempts int) time.Duration {
+	d := 2 * time.Second << min(attempts-1, 9)
+	return min(d, 10*time.Minute)
+}
+
+// sender is the running adapter of the account, or a fresh one built to
+// send (sending needs no running consumer).
+func (a *App) sender(ctx context.Context, id int64) (channels.Adapter, error) {
+	if ad := a.runningAdapter(id); ad != nil {
+		return ad, nil
+	}
+	acc, err := crm.GetAccount(a.db.WithContext(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	factory := a.opts.Adapters[channels.Kind(acc.Channel)]
+	if factory == nil {
+		return nil, channels.Permanent(fmt.Errorf("no adapter for channel %s", acc.Channel))
+	}
+	secret, err := a.box.Open(acc.Secret)
+	if err != nil {
+		return nil, channels.Permanent(err)
+	}
+	return factory(channels.Account{ID: acc.ID, Name: acc.Name, Channel: channels.Kind(acc.Channel), Settings: acc.Settings, Secret: secret, Cursor: acc.Cursor}, a.log.With("account", acc.ID))
+}
+
+func (a *App) loadFiles(ctx context.Context, touchID int64, ob *channels.Outbound) error {
+	var files []Attachment
+	if err := a.db.WithContext(ctx).Where("touch_id = ?", touchID).Order("id").Find(&files).Error; err != nil {
+		return err
+	}
+	ob.Attachments = nil
+	for _, f := range files {
+		rc, err := a.opts.Blobs.Open(f.SHA256)
+		if err != nil {
+			return channels.Permanent(fmt.Errorf("attachment %s: %w", f.Name, err))
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		ob.Attachments = append(ob.Attachments, channels.Attachment{Name: f.Name, ContentType: f.ContentType, Data: data})
+	}
+	return nil
+}

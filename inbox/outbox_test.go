@@ -1,0 +1,191 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/crm"
+)
+
+// scripted is a channel whose sends fail as a script says; it stands in
+// for a remote service (a WhatsApp server) here, not for our own code. The
+// real adapters' Send is tested against in-test SMTP and Bot API servers.
+type scripted struct {
+	mu    sync.Mutex
+	errs  []error // returned by successive sends; nil = success
+	sent  []channels.Outbound
+	calls int
+}
+
+func (s *scripted) Run(ctx context.Context, sink channels.Sink, report func(channels.State)) error {
+	report(channels.State{Phase: channels.Live})
+	<-ctx.Done()
+	return nil
+}
+
+func (s *scripted) Send(ctx context.Context, out channels.Outbound) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if len(s.errs) > 0 {
+		err := s.errs[0]
+		s.errs = s.errs[1:]
+		if err != nil {
+			return "", err
+		}
+	}
+	s.sent = append(s.sent, out)
+	return "wamid." + out.To.Value, nil
+}
+
+func newOutboxApp(t *testing.T, ch *scripted) (*testApp, crm.User, crm.Conversation) {
+	t.Helper()
+	ta := newTestApp(t)
+	ta.opts.Adapters = map[channels.Kind]channels.Factory{
+		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return ch, nil },
+	}
+	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
+	m := ta.user("m@example.ru", crm.Manager)
+	acc := ta.account("whatsapp", "wa")
+	r := ta.ingest(channels.Inbound{AccountID: acc.ID, ExternalID: "in-1", From: []channels.Handle{{Kind: "whatsapp", Value: "79131234567@s.whatsapp.net"}}, Text: "Сколько стоит?"})
+	tch, _ := crm.GetTouch(ta.db, r[0].TouchID)
+	conv, err := ta.AssignConversation(context.Background(), m, tch.ConversationID, &m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ta, m, conv
+}
+
+func (ta *testApp) job(touchID int64) Job {
+	ta.t.Helper()
+	var j Job
+	if err := ta.db.Where("touch_id = ?", touchID).Take(&j).Error; err != nil {
+		ta.t.Fatal(err)
+	}
+	return j
+}
+
+// due makes a queued job due now, standing in for waiting out its backoff.
+func (ta *testApp) due(id int64) {
+	ta.db.Model(&Job{}).Where("id = ?", id).Update("next_attempt_at", time.Now().UTC().Add(-time.Second))
+}
+
+func TestReplyIsQueuedWithItsTouchAndSentByTheDispatcher(t *testing.T) {
+	ch := &scripted{}
+	ta, m, conv := newOutboxApp(t, ch)
+	sub := ta.Hub().Subscribe(16)
+	defer sub.Close()
+	tch, err := ta.Reply(context.Background(), m, conv.ID, ReplyRequest{Text: "15 000 ₽", Attachments: []ReplyAttachment{{Name: "price.pdf", ContentType: "application/pdf", Data: []byte("%PDF-1.4")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tch.Direction != crm.Outbound || tch.DeliveryStatus != Queued || tch.AuthorID == nil || *tch.AuthorID != m.ID || tch.DealID == nil {
+		t.Errorf("outbound touch = %+v", tch)
+	}
+	if ch.calls != 0 {
+		t.Fatal("the request itself must never send")
+	}
+	c, _ := crm.GetConversation(ta.db, conv.ID)
+	if c.WaitingSince != nil {
+		t.Error("our reply must clear 'waiting for reply'")
+	}
+	if n := ta.DispatchDue(context.Background()); n != 1 {
+		t.Fatalf("dispatched %d jobs", n)
+	}
+	got, _ := crm.GetTouch(ta.db, tch.ID)
+	if got.DeliveryStatus != Sent || got.ExternalID == nil || *got.ExternalID != "wamid.79131234567@s.whatsapp.net" {
+		t.Errorf("after send: status %q, external id %v", got.DeliveryStatus, got.ExternalID)
+	}
+	if len(ch.sent) != 1 || ch.sent[0].Text != "15 000 ₽" || len(ch.sent[0].Attachments) != 1 || string(ch.sent[0].Attachments[0].Data) != "%PDF-1.4" {
+		t.Errorf("sent = %+v", ch.sent)
+	}
+	var types []string
+	for len(sub.C) > 0 {
+		types = append(types, (<-sub.C).Type)
+	}
+	if len(types) != 2 || types[0] != crm.EventTouchAdded || types[1] != crm.EventTouchStatus {
+		t.Errorf("events = %v, want touch.added then touch.status", types)
+	}
+	if ta.DispatchDue(context.Background()) != 0 || ch.calls != 1 {
+		t.Error("a sent job must not be sent again")
+	}
+}
+
+func TestDispatcherRetriesWithBackoffThenFails(t *testing.T) {
+	down := errors.New("connection refused")
+	ch := &scripted{errs: []error{down, &channels.RetryAfter{After: time.Hour, Err: errors.New("429")}, down}}
+	ta, m, conv := newOutboxApp(t, ch)
+	ta.opts.MaxAttempts = 3
+	tch, _ := ta.Reply(context.Background(), m, conv.ID, ReplyRequest{Text: "hi"})
+
+	ta.DispatchDue(context.Background())
+	j := ta.job(tch.ID)
+	if j.Status != Queued || j.Attempts != 1 || j.LastError == "" || !j.NextAttemptAt.After(time.Now()) {
+		t.Fatalf("after a failure: %+v", j)
+	}
+	if ta.DispatchDue(context.Background()) != 0 {
+		t.Error("a job in backoff must wait")
+	}
+	ta.due(j.ID)
+	ta.DispatchDue(context.Background())
+	j = ta.job(tch.ID)
+	if wait := time.Until(j.NextAttemptAt); wait < 50*time.Minute {
+		t.Errorf("retry_after of an hour gave a wait of %s", wait)
+	}
+	ta.due(j.ID)
+	ta.DispatchDue(context.Background())
+	j = ta.job(tch.ID)
+	got, _ := crm.GetTouch(ta.db, tch.ID)
+	if j.Status != "failed" || got.DeliveryStatus != Failed || j.LastError != "connection refused" {
+		t.Errorf("after the last attempt: job %+v, touch %q", j, got.DeliveryStatus)
+	}
+}
+
+func TestPermanentErrorFailsAtOnce(t *testing.T) {
+	ch := &scripted{errs: []error{channels.Permanent(errors.New("recipient blocked the bot"))}}
+	ta, m, conv := newOutboxApp(t, ch)
+	tch, _ := ta.Reply(context.Background(), m, conv.ID, ReplyRequest{Text: "hi"})
+	ta.DispatchDue(context.Background())
+	if j := ta.job(tch.ID); j.Status != "failed" || j.Attempts != 1 {
+		t.Errorf("job = %+v", j)
+	}
+}
+
+func TestAJobWhoseSenderDiedIsResentWithTheSameMessageID(t *testing.T) {
+	ch := &scripted{}
+	ta, m, conv := newOutboxApp(t, ch)
+	tch, _ := ta.Reply(context.Background(), m, conv.ID, ReplyRequest{Text: "hi"})
+	j := ta.job(tch.ID)
+	// Another replica claimed it and died: the lease is still running.
+	if !ta.claim(context.Background(), j, time.Now().UTC()) {
+		t.Fatal("claim")
+	}
+	if ta.DispatchDue(context.Background()) != 0 {
+		t.Fatal("a leased job must not be sent twice at once")
+	}
+	ta.db.Model(&Job{}).Where("id = ?", j.ID).Update("locked_until", time.Now().UTC().Add(-time.Second))
+	if ta.DispatchDue(context.Background()) != 1 || len(ch.sent) != 1 {
+		t.Fatal("an expired lease must be resent")
+	}
+	if ch.sent[0].MessageID != j.MessageID {
+		t.Errorf("resent with message id %q, written as %q", ch.sent[0].MessageID, j.MessageID)
+	}
+}
+
+func TestReplyChecksWhatTheManagerMaySee(t *testing.T) {
+	ch := &scripted{}
+	ta, _, conv := newOutboxApp(t, ch)
+	other := ta.user("o@example.ru", crm.Manager)
+	_, err := ta.Reply(context.Background(), other, conv.ID, ReplyRequest{Text: "hi"})
+	if !errors.Is(err, crm.ErrNotFound) {
+		t.Errorf("another manager's reply: %v, want not found", err)
+	}
+	if n := ta.count("outbox", ""); n != 0 {
+		t.Errorf("outbox rows = %d", n)
+	}
+}
