@@ -170,7 +170,11 @@ func newApp(cfg *Config, db *gorm.DB, log *slog.Logger) (*inbox.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return inbox.New(db, log, box, inbox.Options{Region: cfg.Region, Currency: cfg.Currency, SecureCookies: cfg.SecureCookies}), nil
+	return inbox.New(db, log, box, inbox.Options{
+		Region: cfg.Region, Currency: cfg.Currency, SecureCookies: cfg.SecureCookies,
+		Blobs:    inbox.DirBlobs{Dir: filepath.Join(cfg.DataDir, "blobs")},
+		Adapters: adapters(),
+	}), nil
 }
 
 func serve(ctx context.Context, args []string) error {
@@ -203,6 +207,11 @@ func serve(ctx context.Context, args []string) error {
 			log.Info("created the owner account with SWITCHBOARD_OWNER_PASSWORD", "email", cfg.OwnerEmail)
 		}
 	}
+	appCtx, stopApp := context.WithCancel(context.Background())
+	defer stopApp()
+	if err := app.Start(appCtx); err != nil {
+		return err
+	}
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           app.Handler(ui.FS()),
@@ -219,13 +228,18 @@ func serve(ctx context.Context, args []string) error {
 	log.Info("switchboard is up", "version", buildVersion(), "ui", "http://"+where, "database", crm.Dialect(db))
 	select {
 	case err := <-errc:
+		stopApp()
+		app.Wait()
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
+	err = srv.Shutdown(shutCtx)
+	stopApp() // then the channel accounts and the dispatcher
+	app.Wait()
+	if err != nil {
 		return err
 	}
 	log.Info("stopped")
