@@ -63,6 +63,9 @@ func (h *api) saveAccount(w http.ResponseWriter, r *http.Request, id int64) {
 			return err
 		})
 	}
+	if err == nil {
+		h.app.ReloadAccount(a.ID)
+	}
 	respond(h, w, r, a, err)
 }
 
@@ -331,7 +334,8 @@ func (h *api) updateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // UpdateUser edits a user: role, the export right, deactivation, password.
-// Audited; the owner cannot demote or deactivate themselves.
+// Deactivation and a new password end the user's sessions. Audited; the
+// owner cannot demote or deactivate themselves.
 func (a *App) UpdateUser(ctx context.Context, actor crm.User, id int64, p UserPatch) (crm.User, error) {
 	var out crm.User
 	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
@@ -372,6 +376,11 @@ func (a *App) UpdateUser(ctx context.Context, actor crm.User, id int64, p UserPa
 				return err
 			}
 			up["password_hash"] = hash
+			// As with SetPassword: a new password ends every session
+			// opened with the old one.
+			if err := tx.Where("user_id = ?", id).Delete(&Session{}).Error; err != nil {
+				return err
+			}
 		}
 		if err := tx.Model(&crm.User{ID: id}).Updates(up).Error; err != nil {
 			return err

@@ -34,6 +34,7 @@ func (a *App) Handler(ui fs.FS) http.Handler {
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
 	mux.HandleFunc("POST /hooks/web/{account}", h.webHook)
+	mux.HandleFunc("POST /hooks/{channel}/{account}", h.channelHook)
 
 	mux.HandleFunc("POST /api/v1/login", h.login)
 	mux.Handle("POST /api/v1/logout", h.auth(h.logout))
@@ -43,6 +44,7 @@ func (a *App) Handler(ui fs.FS) http.Handler {
 	mux.Handle("GET /api/v1/conversations/{id}", h.auth(h.getConversation))
 	mux.Handle("POST /api/v1/conversations/{id}/assign", h.auth(h.assignConversation))
 	mux.Handle("POST /api/v1/conversations/{id}/status", h.auth(h.setConversationStatus))
+	mux.Handle("POST /api/v1/conversations/{id}/reply", h.auth(h.reply))
 
 	mux.Handle("GET /api/v1/contacts", h.auth(h.searchContacts))
 	mux.Handle("GET /api/v1/contacts/export.csv", h.auth(h.exportContacts))
@@ -67,8 +69,11 @@ func (a *App) Handler(ui fs.FS) http.Handler {
 	mux.Handle("POST /api/v1/touches/{id}/deal", h.auth(h.linkTouch))
 	mux.Handle("POST /api/v1/touches/{id}/new-deal", h.auth(h.newDealForTouch))
 	mux.Handle("POST /api/v1/touches/{id}/not-a-sale", h.auth(h.notASale))
+	mux.Handle("GET /api/v1/touches/{id}/attachments", h.auth(h.listAttachments))
+	mux.Handle("GET /api/v1/attachments/{id}", h.auth(h.downloadAttachment))
 
 	mux.Handle("GET /api/v1/accounts", h.auth(h.listAccounts))
+	mux.Handle("GET /api/v1/accounts/states", h.auth(h.accountStates))
 	mux.Handle("POST /api/v1/accounts", h.role(crm.Owner, h.createAccount))
 	mux.Handle("GET /api/v1/accounts/{id}", h.auth(h.getAccount))
 	mux.Handle("PATCH /api/v1/accounts/{id}", h.role(crm.Owner, h.updateAccount))
@@ -236,6 +241,9 @@ func decode(r *http.Request, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fmt.Errorf("%w: %v", errBadJSON, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: data after the JSON value", errBadJSON)
 	}
 	return nil
 }

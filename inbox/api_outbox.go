@@ -1,0 +1,120 @@
+package inbox
+
+import (
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/crm"
+)
+
+func (h *api) reply(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var req ReplyRequest
+	if err == nil {
+		err = decode(r, &req)
+	}
+	var t crm.Touch
+	if err == nil {
+		t, err = h.app.Reply(r.Context(), userOf(r).User, id, req)
+	}
+	respond(h, w, r, t, err)
+}
+
+// AttachmentList is a touch's files.
+type AttachmentList struct {
+	Attachments []Attachment `json:"attachments"`
+}
+
+func (h *api) listAttachments(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	out := AttachmentList{Attachments: []Attachment{}}
+	if err == nil {
+		tx := h.app.db.WithContext(r.Context())
+		if _, err = visibleTouch(tx, userOf(r).User, id); err == nil {
+			err = tx.Where("touch_id = ?", id).Order("id").Find(&out.Attachments).Error
+		}
+	}
+	respond(h, w, r, out, err)
+}
+
+// downloadAttachment serves a file as a download, never rendered inline
+// by the browser under our origin.
+func (h *api) downloadAttachment(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var at Attachment
+	tx := h.app.db.WithContext(r.Context())
+	if err == nil {
+		if err = tx.Take(&at, id).Error; err != nil {
+			err = crm.NotFound("attachment", id)
+		}
+	}
+	if err == nil {
+		if _, err = visibleTouch(tx, userOf(r).User, at.TouchID); err != nil {
+			err = crm.NotFound("attachment", id)
+		}
+	}
+	if err == nil && at.SHA256 == "" {
+		err = fmt.Errorf("%w: attachment %d was too large to store", crm.ErrNotFound, id)
+	}
+	var rc io.ReadCloser
+	if err == nil {
+		rc, err = h.app.opts.Blobs.Open(at.SHA256)
+	}
+	if err != nil {
+		writeError(w, r, h.app.log, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": at.Name}))
+	w.Header().Set("Content-Length", strconv.FormatInt(at.Size, 10))
+	w.Header().Set("Content-Security-Policy", "sandbox")
+	io.Copy(w, rc)
+}
+
+// AccountStateList is the live state of every account on this replica.
+type AccountStateList struct {
+	States map[int64]channels.State `json:"states"`
+}
+
+func (h *api) accountStates(w http.ResponseWriter, r *http.Request) {
+	as, err := crm.ListAccounts(h.app.db.WithContext(r.Context()))
+	out := AccountStateList{States: map[int64]channels.State{}}
+	for _, acc := range as {
+		if st, ok := h.app.AccountState(acc.ID); ok {
+			out.States[acc.ID] = st
+		}
+	}
+	respond(h, w, r, out, err)
+}
+
+// channelHook hands a push (Telegram's webhook) to the account's adapter,
+// which checks the request's credentials itself.
+func (h *api) channelHook(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "account")
+	if err != nil {
+		writeError(w, r, h.app.log, err)
+		return
+	}
+	acc, err := crm.GetAccount(h.app.db.WithContext(r.Context()), id)
+	if err == nil && acc.Channel != r.PathValue("channel") {
+		err = crm.NotFound("account", id)
+	}
+	var ad channels.Adapter
+	if err == nil {
+		ad, err = h.app.sender(r.Context(), id)
+	}
+	hook, ok := ad.(channels.Webhook)
+	if err == nil && !ok {
+		err = crm.NotFound("webhook for account", id)
+	}
+	if err != nil {
+		writeError(w, r, h.app.log, err)
+		return
+	}
+	hook.ServeWebhook(w, r, h.app)
+}
