@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,12 +67,14 @@ func SaveAccount(tx *gorm.DB, box *SecretBox, id int64, in AccountInput) (Accoun
 	if a.Name == "" {
 		return a, Invalid("account name is required")
 	}
-	if len(in.Settings) > 0 {
+	// Absent or null settings stay as they are; null must not reach the
+	// NOT NULL column.
+	if s := bytes.TrimSpace(in.Settings); len(s) > 0 && string(s) != "null" {
 		var m map[string]any
-		if err := json.Unmarshal(in.Settings, &m); err != nil {
+		if err := json.Unmarshal(s, &m); err != nil || m == nil {
 			return a, Invalid("settings must be a JSON object")
 		}
-		a.Settings = in.Settings
+		a.Settings = json.RawMessage(s)
 	}
 	if in.Secret != nil {
 		s, err := box.Seal(*in.Secret)

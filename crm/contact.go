@@ -140,7 +140,9 @@ func SearchContacts(tx *gorm.DB, q, region string, limit int) ([]Contact, error)
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
-	db := tx.Where("merged_into_id IS NULL")
+	// A caller may pass conditions (which contacts a user may see); they
+	// apply to the contacts query only, and the chain must not grow tx.
+	db := tx.Session(&gorm.Session{}).Where("merged_into_id IS NULL")
 	if t := SearchTerm(q, region); t != "" {
 		db = db.Where("search LIKE ? ESCAPE '\\'", "%"+escapeLike(t)+"%")
 	}
@@ -148,7 +150,7 @@ func SearchContacts(tx *gorm.DB, q, region string, limit int) ([]Contact, error)
 	if err := db.Order("id DESC").Limit(limit).Find(&cs).Error; err != nil {
 		return nil, fmt.Errorf("crm: search contacts: %w", err)
 	}
-	return cs, loadIdentities(tx, cs)
+	return cs, loadIdentities(tx.Session(&gorm.Session{NewDB: true}), cs)
 }
 
 func loadIdentities(tx *gorm.DB, cs []Contact) error {

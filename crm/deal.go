@@ -155,6 +155,11 @@ func OpenDeal(tx *gorm.DB, d *Deal) error {
 	if d.Currency == "" || !ValidCurrency(d.Currency) {
 		return Invalid("currency %q is not an ISO 4217 code", d.Currency)
 	}
+	if d.AdSourceID != nil {
+		if _, err := GetAdSource(tx, *d.AdSourceID); err != nil {
+			return Invalid("ad source %d does not exist", *d.AdSourceID)
+		}
+	}
 	d.StageID, d.Status, d.Title = first.ID, DealOpen, strings.TrimSpace(d.Title)
 	if err := tx.Create(d).Error; err != nil {
 		return fmt.Errorf("crm: open deal: %w", err)
@@ -240,6 +245,9 @@ func UpdateDeal(tx *gorm.DB, id int64, p DealPatch) (Deal, error) {
 		if *p.ResponsibleID == 0 {
 			up["responsible_id"] = nil
 		} else {
+			if _, err := GetUser(tx, *p.ResponsibleID); err != nil {
+				return d, Invalid("responsible user %d does not exist", *p.ResponsibleID)
+			}
 			up["responsible_id"] = *p.ResponsibleID
 		}
 	}

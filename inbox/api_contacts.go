@@ -263,8 +263,8 @@ func (h *api) exportContacts(w http.ResponseWriter, r *http.Request) {
 			}
 			m := by[c.ID]
 			cw.Write([]string{strconv.FormatInt(c.ID, 10), csvSafe(c.Name), csvSafe(c.Company),
-				strings.Join(m[crm.PhoneID], " "), strings.Join(m[crm.EmailID], " "), strings.Join(m[crm.TelegramID], " "),
-				strings.Join(m[crm.WhatsAppID], " "), resp, c.CreatedAt.Format(time.RFC3339)})
+				strings.Join(m[crm.PhoneID], " "), csvSafe(strings.Join(m[crm.EmailID], " ")), csvSafe(strings.Join(m[crm.TelegramID], " ")),
+				csvSafe(strings.Join(m[crm.WhatsAppID], " ")), resp, c.CreatedAt.Format(time.RFC3339)})
 		}
 		cw.Flush()
 		return cw.Error()
@@ -272,7 +272,9 @@ func (h *api) exportContacts(w http.ResponseWriter, r *http.Request) {
 	cw.Flush()
 }
 
-// csvSafe stops a spreadsheet from running a cell as a formula.
+// csvSafe stops a spreadsheet from running a cell as a formula. Names and
+// emails come from strangers ("=cmd()"@example.ru is a valid address);
+// phones are E.164, a plus and digits, and stay as they are.
 func csvSafe(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s

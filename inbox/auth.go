@@ -135,7 +135,7 @@ func (a *App) Login(ctx context.Context, email, password, remote string) (token 
 	email = strings.ToLower(strings.TrimSpace(email))
 	keys := []string{"e:" + email, "a:" + remote}
 	if wait := a.login.blocked(keys...); wait > 0 {
-		return "", s, u, fmt.Errorf("%w: try again in %s", ErrRateLimited, wait.Round(time.Second))
+		return "", s, u, &rateLimited{wait: wait}
 	}
 	u, err = crm.UserByEmail(a.db.WithContext(ctx), email)
 	if err != nil && !errors.Is(err, crm.ErrNotFound) {
@@ -184,6 +184,16 @@ func (a *App) Authenticate(ctx context.Context, token string) (crm.User, Session
 func (a *App) Logout(ctx context.Context, token string) error {
 	return a.db.WithContext(ctx).Where("id = ?", tokenID(token)).Delete(&Session{}).Error
 }
+
+// rateLimited is ErrRateLimited with how long until the next try, for the
+// Retry-After header.
+type rateLimited struct{ wait time.Duration }
+
+func (e *rateLimited) Error() string {
+	return fmt.Sprintf("%s: try again in %s", ErrRateLimited, e.wait.Round(time.Second))
+}
+
+func (e *rateLimited) Unwrap() error { return ErrRateLimited }
 
 // limiter counts failures per key in a sliding window.
 type limiter struct {

@@ -192,7 +192,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		status, code = http.StatusUnauthorized, "bad_login"
 	case errors.Is(err, ErrRateLimited):
 		status, code = http.StatusTooManyRequests, "rate_limited"
-		w.Header().Set("Retry-After", "60")
+		retry := time.Minute
+		if rl, ok := errors.AsType[*rateLimited](err); ok {
+			retry = rl.wait
+		}
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((retry+time.Second-1)/time.Second), 10))
 	case errors.Is(err, errCSRF):
 		status, code = http.StatusForbidden, "csrf"
 	case errors.Is(err, crm.ErrForbidden):
