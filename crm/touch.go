@@ -124,7 +124,9 @@ func OpenDealFor(tx *gorm.DB, touchID int64, currency string, actor *int64) (Dea
 	if err != nil {
 		return Deal{}, t, err
 	}
-	d := Deal{ContactID: t.ContactID, AdSourceID: t.AdSourceID, Currency: currency, ResponsibleID: actor}
+	var name string
+	tx.Model(&Contact{}).Select("name").Where("id = ?", t.ContactID).Scan(&name)
+	d := Deal{ContactID: t.ContactID, Title: name, AdSourceID: t.AdSourceID, Currency: currency, ResponsibleID: actor}
 	if err := OpenDeal(tx, &d); err != nil {
 		return d, t, err
 	}

@@ -225,8 +225,17 @@ func (h *api) exportContacts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tx := h.app.db.WithContext(r.Context())
+	// A manager with the right exports the contacts they can see, not the
+	// company's whole base.
+	scope := func(db *gorm.DB) *gorm.DB {
+		db = db.Where("merged_into_id IS NULL")
+		if u.Role == crm.Manager {
+			db = db.Where(contactVisible, map[string]any{"me": u.ID})
+		}
+		return db
+	}
 	var n int64
-	if err := tx.Model(&crm.Contact{}).Where("merged_into_id IS NULL").Count(&n).Error; err != nil {
+	if err := tx.Model(&crm.Contact{}).Scopes(scope).Count(&n).Error; err != nil {
 		writeError(w, r, h.app.log, err)
 		return
 	}
@@ -242,7 +251,7 @@ func (h *api) exportContacts(w http.ResponseWriter, r *http.Request) {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"id", "name", "company", "phones", "emails", "telegram", "whatsapp", "responsible_id", "created_at"})
 	var batch []crm.Contact
-	tx.Where("merged_into_id IS NULL").Order("id").FindInBatches(&batch, 500, func(btx *gorm.DB, _ int) error {
+	tx.Scopes(scope).Order("id").FindInBatches(&batch, 500, func(btx *gorm.DB, _ int) error {
 		var ids []crm.Identity
 		cids := make([]int64, len(batch))
 		for i, c := range batch {

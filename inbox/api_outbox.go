@@ -15,7 +15,7 @@ func (h *api) reply(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	var req ReplyRequest
 	if err == nil {
-		err = decode(r, &req)
+		err = decodeN(r, &req, maxReplyFiles*4/3+maxJSONBody) // files travel as base64
 	}
 	var t crm.Touch
 	if err == nil {

@@ -520,7 +520,7 @@ func TestAPIPermissions(t *testing.T) {
 		{name: "a lead without the export right gets 403", as: lead, method: "GET", path: "/api/v1/contacts/export.csv", status: 403, code: "forbidden"},
 		{name: "the owner grants the manager the export right", as: owner, method: "PATCH", path: p("/api/v1/users/%d", a.User.ID), body: UserPatch{CanExport: ptr(true)}, status: 200, want: []string{`"can_export":true`}},
 	})
-	checkExport := func(t *testing.T, c *client) {
+	checkExport := func(t *testing.T, c *client, want int) {
 		r := send(t, c, "GET", "/api/v1/contacts/export.csv", nil)
 		if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
 			t.Fatalf("export as %s: %d %q %s", c.User.Role, r.status, r.header.Get("Content-Type"), r.body)
@@ -529,8 +529,8 @@ func TestAPIPermissions(t *testing.T) {
 		if err != nil {
 			t.Fatalf("export is not CSV: %v\n%s", err, r.body)
 		}
-		if len(rows) != 4 || strings.Join(rows[0], ",") != "id,name,company,phones,emails,telegram,whatsapp,responsible_id,created_at" {
-			t.Fatalf("export: want a header and 3 contacts, got %q", rows)
+		if len(rows) != want+1 || strings.Join(rows[0], ",") != "id,name,company,phones,emails,telegram,whatsapp,responsible_id,created_at" {
+			t.Fatalf("export: want a header and %d contacts, got %q", want, rows)
 		}
 		found := false
 		for _, row := range rows[1:] {
@@ -542,8 +542,13 @@ func TestAPIPermissions(t *testing.T) {
 			t.Errorf("export lacks Boris's row: %q", rows)
 		}
 	}
-	t.Run("a manager granted the right exports contacts as CSV", func(t *testing.T) { checkExport(t, a) })
-	t.Run("the owner exports by default", func(t *testing.T) { checkExport(t, owner) })
+	t.Run("a manager granted the right exports the contacts they can see, not another manager's", func(t *testing.T) {
+		checkExport(t, a, 2)
+		if r := send(t, a, "GET", "/api/v1/contacts/export.csv", nil); bytes.Contains(r.body, []byte("Anna Petrova")) {
+			t.Errorf("manager A's export holds manager B's contact: %s", r.body)
+		}
+	})
+	t.Run("the owner exports every contact by default", func(t *testing.T) { checkExport(t, owner, 3) })
 	t.Run("each export leaves a contact.export audit entry", func(t *testing.T) {
 		var al AuditList
 		must(t, owner, 200, "GET", "/api/v1/audit?action=contact.export", nil, &al)
@@ -554,8 +559,8 @@ func TestAPIPermissions(t *testing.T) {
 			}
 			actors[*e.ActorID] = true
 		}
-		if len(al.Entries) != 2 || !actors[a.User.ID] || !actors[owner.User.ID] {
-			t.Errorf("want two export entries, by the manager and the owner; got %+v", al.Entries)
+		if len(al.Entries) != 3 || !actors[a.User.ID] || !actors[owner.User.ID] {
+			t.Errorf("want three export entries, two by the manager and one by the owner; got %+v", al.Entries)
 		}
 	})
 }

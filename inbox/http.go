@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -133,7 +134,7 @@ func (h *api) auth(next func(http.ResponseWriter, *http.Request)) http.Handler {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if got := r.Header.Get(CSRFHeader); got == "" || got != s.CSRF {
+			if got := r.Header.Get(CSRFHeader); got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) != 1 {
 				writeError(w, r, h.app.log, fmt.Errorf("%w: missing or wrong %s header", errCSRF, CSRFHeader))
 				return
 			}
@@ -233,13 +234,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decode reads a JSON request body into v.
-func decode(r *http.Request, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxJSONBody+1))
+func decode(r *http.Request, v any) error { return decodeN(r, v, maxJSONBody) }
+
+// decodeN is decode with a body limit of max bytes.
+func decodeN(r *http.Request, v any, max int64) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil {
 		return fmt.Errorf("%w: %v", errBadJSON, err)
 	}
-	if len(body) > maxJSONBody {
-		return fmt.Errorf("%w: over %d bytes", errTooLarge, maxJSONBody)
+	if int64(len(body)) > max {
+		return fmt.Errorf("%w: over %d bytes", errTooLarge, max)
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
