@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/channels/telegram"
 )
 
@@ -9,6 +10,7 @@ import (
 // channel needs none: it receives through its hook.
 func adapters() map[channels.Kind]channels.Factory {
 	return map[channels.Kind]channels.Factory{
+		channels.Email:    email.New,
 		channels.Telegram: telegram.New,
 	}
 }

@@ -1,0 +1,281 @@
+package inbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/email"
+	"github.com/switchboard/switchboard/crm"
+)
+
+const (
+	mailUser     = "sales@company.ru"
+	mailPassword = "app-password"
+)
+
+// mailServer is go-imap's in-memory IMAP server on a loopback port, with
+// IMAP4rev2 (so IDLE) and plain LOGIN.
+type mailServer struct {
+	t    testing.TB
+	user *imapmemserver.User
+	addr string
+}
+
+func newMailServer(t testing.TB) *mailServer {
+	t.Helper()
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(mailUser, mailPassword)
+	if err := user.Create("INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	mem.AddUser(user)
+	srv := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
+		InsecureAuth: true,
+		Logger:       log.New(io.Discard, "", 0),
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return &mailServer{t: t, user: user, addr: ln.Addr().String()}
+}
+
+type mailLiteral struct {
+	*bytes.Reader
+	n int64
+}
+
+func (l mailLiteral) Size() int64 { return l.n }
+
+func (s *mailServer) append(raw []byte, at time.Time) {
+	s.t.Helper()
+	if _, err := s.user.Append("INBOX", mailLiteral{bytes.NewReader(raw), int64(len(raw))}, &imap.AppendOptions{Time: at}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// mailSample reads a recorded message of the email adapter's testdata.
+func mailSample(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "channels", "email", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// mailAccount stores an email account reading s.
+func (ta *testApp) mailAccount(name string, s *mailServer) crm.Account {
+	ta.t.Helper()
+	host, port, _ := net.SplitHostPort(s.addr)
+	settings, _ := json.Marshal(map[string]any{
+		"address": mailUser, "name": "Продажи", "aliases": []string{"info@company.ru"},
+		"imap_host": host, "imap_port": json.Number(port), "imap_security": "plain", "allow_plain": true,
+		"smtp_host": host, "smtp_port": 1, "smtp_security": "plain",
+	})
+	pw := mailPassword
+	acc, err := crm.SaveAccount(ta.DB(), ta.Box(), 0, crm.AccountInput{Channel: "email", Name: &name, Settings: settings, Secret: &pw})
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	return acc
+}
+
+// mailRun builds the account's adapter from what is stored (its cursor
+// included), as the supervisor does, and runs it with the app as sink.
+type mailRun struct {
+	cancel context.CancelFunc
+	done   chan error
+	mu     sync.Mutex
+	states []channels.State
+}
+
+func (ta *testApp) runMail(id int64) *mailRun {
+	ta.t.Helper()
+	acc, err := crm.GetAccount(ta.DB(), id)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	secret, err := ta.Box().Open(acc.Secret)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	ad, err := email.New(channels.Account{ID: acc.ID, Name: acc.Name, Channel: channels.Kind(acc.Channel), Settings: acc.Settings, Secret: secret, Cursor: acc.Cursor}, testLogger(ta.t))
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &mailRun{cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		r.done <- ad.Run(ctx, ta.App, func(s channels.State) {
+			r.mu.Lock()
+			r.states = append(r.states, s)
+			r.mu.Unlock()
+		})
+	}()
+	ta.t.Cleanup(cancel)
+	return r
+}
+
+func (r *mailRun) live() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.ContainsFunc(r.states, func(s channels.State) bool { return s.Phase == channels.Live })
+}
+
+func (r *mailRun) stop(t testing.TB) {
+	t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not stop")
+	}
+}
+
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// mailTouch finds the touch of an external id.
+func (ta *testApp) mailTouch(acc int64, ext string) crm.Touch {
+	ta.t.Helper()
+	var tch crm.Touch
+	if err := ta.DB().Where("account_id = ? AND external_id = ?", acc, ext).Take(&tch).Error; err != nil {
+		ta.t.Fatalf("touch %s: %v", ext, err)
+	}
+	return tch
+}
+
+func TestEmailEndToEnd(t *testing.T) {
+	ta := newTestApp(t)
+	srv := newMailServer(t)
+	recent := time.Now().Add(-time.Hour)
+	for _, f := range []string{"cp1251.eml", "reply.eml", "koi8r.eml", "autoreply.eml", "bounce.eml", "mailing-list.eml", "plus-alias.eml"} {
+		srv.append(mailSample(t, f), recent)
+	}
+	srv.append(mailSample(t, "alternative.eml"), time.Now().AddDate(0, 0, -45)) // before initial_days
+	acc := ta.mailAccount("Почта продаж", srv)
+
+	run := ta.runMail(acc.ID)
+	eventually(t, "the import", func() bool { return run.live() && ta.count("touches", "account_id = ?", acc.ID) == 7 })
+
+	// Ivan wrote twice in one thread: one contact, one conversation, one deal.
+	first := ta.mailTouch(acc.ID, "000001da7434$5c2e1b20$148a5160$@vector-nsk.ru")
+	reply := ta.mailTouch(acc.ID, "reply-2@vector-nsk.ru")
+	if first.Subject != "Запрос цены на кондиционеры" || !strings.Contains(first.Body, "поставка 20 кондиционеров в Новосибирск") {
+		t.Errorf("windows-1251 mail reads %q / %q", first.Subject, first.Body)
+	}
+	if first.Channel != "email" || first.Kind != string(channels.Mail) || first.Handle != "email:ivan.petrov@vector-nsk.ru" {
+		t.Errorf("touch %+v", first)
+	}
+	if reply.ContactID != first.ContactID || reply.ConversationID != first.ConversationID {
+		t.Errorf("the reply is in contact %d conversation %d, the first mail in %d/%d", reply.ContactID, reply.ConversationID, first.ContactID, first.ConversationID)
+	}
+	ivan, err := crm.GetContact(ta.DB(), first.ContactID)
+	if err != nil || ivan.Name != "Иван Петров" {
+		t.Errorf("contact %+v, %v", ivan, err)
+	}
+	if first.DealID == nil || reply.DealID == nil || *first.DealID != *reply.DealID || ta.count("deals", "contact_id = ?", ivan.ID) != 1 {
+		t.Errorf("deals: first %v, reply %v", first.DealID, reply.DealID)
+	}
+	var conv crm.Conversation
+	ta.DB().Take(&conv, first.ConversationID)
+	if conv.ThreadKey != "000001da7434$5c2e1b20$148a5160$@vector-nsk.ru" {
+		t.Errorf("thread key %q", conv.ThreadKey)
+	}
+
+	koi := ta.mailTouch(acc.ID, "1829374652.20240304180211@tomsk.ru")
+	if koi.Subject != "Вопрос по доставке" || !strings.Contains(koi.Body, "Сколько стоит доставка в Томск?") {
+		t.Errorf("KOI8-R mail reads %q / %q", koi.Subject, koi.Body)
+	}
+
+	// One contact per sender.
+	if n := ta.count("contacts", ""); n != 6 {
+		t.Errorf("%d contacts, want one per sender (6)", n)
+	}
+
+	// Automated mail is recorded and opens no deal.
+	for _, ext := range []string{"autoreply-1@client.ru", "dsn-20240319100001@mxback.yandex.net", "digest-2024-12@habr.com"} {
+		tch := ta.mailTouch(acc.ID, ext)
+		if !tch.Automated || tch.DealID != nil || ta.count("deals", "contact_id = ?", tch.ContactID) != 0 {
+			t.Errorf("%s: automated %v, deal %v", ext, tch.Automated, tch.DealID)
+		}
+	}
+
+	// The plus-alias is the entry point.
+	plus := ta.mailTouch(acc.ID, "plus-alias-1@yandex.ru")
+	var ep crm.EntryPoint
+	if plus.EntryPointID == nil || ta.DB().Take(&ep, *plus.EntryPointID).Error != nil || ep.Address != "sales+yandex@company.ru" {
+		t.Errorf("entry point %v %+v", plus.EntryPointID, ep)
+	}
+
+	// Stop; mail arrives meanwhile; restart from the stored cursor.
+	run.stop(t)
+	stored, _ := crm.GetAccount(ta.DB(), acc.ID)
+	if !strings.Contains(stored.Cursor, `"INBOX"`) {
+		t.Fatalf("stored cursor %q", stored.Cursor)
+	}
+	srv.append(mailSample(t, "encoded-subject.eml"), time.Now())
+	srv.append([]byte("From: Иван Петров <ivan.petrov@vector-nsk.ru>\r\nTo: sales@company.ru\r\nSubject: Re: Re: Запрос\r\n"+
+		"Message-ID: <reply-3@vector-nsk.ru>\r\nIn-Reply-To: <reply-2@vector-nsk.ru>\r\n"+
+		"References: <000001da7434$5c2e1b20$148a5160$@vector-nsk.ru> <reply-2@vector-nsk.ru>\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\n\r\nИ ещё вопрос.\r\n"), time.Now().AddDate(0, 0, -90))
+	run = ta.runMail(acc.ID)
+	eventually(t, "the backfill", func() bool { return run.live() && ta.count("touches", "account_id = ?", acc.ID) == 9 })
+	if r3 := ta.mailTouch(acc.ID, "reply-3@vector-nsk.ru"); r3.ConversationID != first.ConversationID {
+		t.Errorf("the third mail of the thread is in conversation %d, want %d", r3.ConversationID, first.ConversationID)
+	}
+	run.stop(t)
+
+	// Once more with nothing new: nothing changes.
+	run = ta.runMail(acc.ID)
+	eventually(t, "live", run.live)
+	run.stop(t)
+
+	var dups []struct {
+		ExternalID string
+		N          int
+	}
+	if err := ta.DB().Raw("SELECT external_id, COUNT(*) AS n FROM touches WHERE account_id = ? GROUP BY external_id HAVING COUNT(*) > 1", acc.ID).Scan(&dups).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(dups) > 0 || ta.count("touches", "account_id = ?", acc.ID) != 9 {
+		t.Fatalf("touches stored more than once: %+v (total %d)", dups, ta.count("touches", "account_id = ?", acc.ID))
+	}
+	if n := ta.count("touches", "account_id = ? AND external_id = ?", acc.ID, "CAJx7zK+alt=2Q@mail.gmail.com"); n != 0 {
+		t.Errorf("mail older than initial_days was imported (%d)", n)
+	}
+}
