@@ -1,0 +1,240 @@
+package inbox
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-smtp"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/email"
+	"github.com/switchboard/switchboard/channels/telegram"
+	"github.com/switchboard/switchboard/channels/telegram/telegramtest"
+	"github.com/switchboard/switchboard/crm"
+)
+
+// smtpSink is go-smtp's server on a loopback port, keeping what it is sent.
+type smtpSink struct {
+	mu   sync.Mutex
+	msgs [][]byte
+	addr string
+}
+
+type smtpSinkSession struct{ s *smtpSink }
+
+func (x smtpSinkSession) AuthMechanisms() []string             { return nil }
+func (x smtpSinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (x smtpSinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (x smtpSinkSession) Reset()                               {}
+func (x smtpSinkSession) Logout() error                        { return nil }
+func (x smtpSinkSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	x.s.mu.Lock()
+	x.s.msgs = append(x.s.msgs, b)
+	x.s.mu.Unlock()
+	return err
+}
+
+func newSMTPSink(t *testing.T) *smtpSink {
+	s := &smtpSink{}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return smtpSinkSession{s}, nil }))
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	s.addr = ln.Addr().String()
+	return s
+}
+
+func (s *smtpSink) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.msgs)
+}
+
+// startApp runs the app's accounts and dispatcher as serve does.
+func (ta *testApp) startApp() {
+	ta.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := ta.Start(ctx); err != nil {
+		ta.t.Fatal(err)
+	}
+	ta.t.Cleanup(func() { cancel(); ta.Wait() })
+}
+
+func TestAManagerRepliesToAnEmailAndTheReplyIsThreaded(t *testing.T) {
+	ta := newTestApp(t)
+	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Email: email.New}
+	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
+	imapSrv := newMailServer(t)
+	out := newSMTPSink(t)
+	acc := ta.mailAccount("Продажи", imapSrv)
+	host, port, _ := net.SplitHostPort(out.addr)
+	var settings map[string]any
+	json.Unmarshal(acc.Settings, &settings)
+	settings["smtp_host"], settings["smtp_port"] = host, json.Number(port)
+	settings["signature"] = "Отдел продаж"
+	raw, _ := json.Marshal(settings)
+	if _, err := crm.SaveAccount(ta.db, ta.box, acc.ID, crm.AccountInput{Settings: raw}); err != nil {
+		t.Fatal(err)
+	}
+	imapSrv.append(mailSample(t, "cp1251.eml"), time.Now())
+	m := ta.user("m@example.ru", crm.Manager)
+	ta.startApp()
+
+	var in crm.Touch
+	eventually(t, "the email to be ingested", func() bool {
+		return ta.db.Where("account_id = ? AND direction = 'in'", acc.ID).Take(&in).Error == nil
+	})
+	c := ta.login("m@example.ru")
+	if st := c.do("POST", fmt.Sprintf("/api/v1/conversations/%d/assign", in.ConversationID), AssignRequest{UserID: &m.ID}, nil); st != 200 {
+		t.Fatalf("take the conversation: %d", st)
+	}
+	var reply crm.Touch
+	if st := c.do("POST", fmt.Sprintf("/api/v1/conversations/%d/reply", in.ConversationID), ReplyRequest{Text: "Добрый день! Счёт во вложении.",
+		Attachments: []ReplyAttachment{{Name: "счёт.pdf", ContentType: "application/pdf", Data: []byte("%PDF-1.4 test")}}}, &reply); st != 200 {
+		t.Fatalf("reply: %d", st)
+	}
+	if reply.DeliveryStatus != Queued {
+		t.Errorf("reply status %q, want queued", reply.DeliveryStatus)
+	}
+	eventually(t, "the SMTP server to receive the reply", func() bool { return out.count() == 1 })
+	eventually(t, "the reply to be marked sent", func() bool {
+		var got crm.Touch
+		c.do("GET", fmt.Sprintf("/api/v1/touches/%d", reply.ID), nil, &got)
+		return got.DeliveryStatus == Sent
+	})
+
+	mr, err := mail.CreateReader(bytes.NewReader(out.msgs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := mr.Header
+	var meta map[string]string
+	json.Unmarshal(in.Meta, &meta)
+	parent := meta["message_id"]
+	if parent == "" {
+		t.Fatalf("the inbound touch has no message_id in meta: %s", in.Meta)
+	}
+	inReplyTo, _ := h.MsgIDList("In-Reply-To")
+	refs, _ := h.MsgIDList("References")
+	msgID, _ := h.MessageID()
+	subject, _ := h.Subject()
+	from, _ := h.AddressList("From")
+	to, _ := h.AddressList("To")
+	if len(inReplyTo) != 1 || inReplyTo[0] != parent || len(refs) == 0 || refs[len(refs)-1] != parent {
+		t.Errorf("threading: In-Reply-To %v, References %v; want the parent %s", inReplyTo, refs, parent)
+	}
+	if j := ta.job(reply.ID); msgID == "" || msgID != j.MessageID {
+		t.Errorf("Message-ID %q, fixed in the outbox as %q", msgID, j.MessageID)
+	}
+	if !strings.HasPrefix(subject, "Re: ") || !strings.Contains(subject, in.Subject) {
+		t.Errorf("subject %q for a reply to %q", subject, in.Subject)
+	}
+	if len(from) != 1 || from[0].Address != mailUser || len(to) != 1 || to[0].Address != "ivan.petrov@vector-nsk.ru" {
+		t.Errorf("from %v to %v", from, to)
+	}
+	var body, files string
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			break
+		}
+		b, _ := io.ReadAll(p.Body)
+		switch ph := p.Header.(type) {
+		case *mail.InlineHeader:
+			body += string(b)
+		case *mail.AttachmentHeader:
+			name, _ := ph.Filename()
+			files += name + "=" + string(b)
+		}
+	}
+	if !strings.Contains(body, "Счёт во вложении") || !strings.Contains(body, "Отдел продаж") {
+		t.Errorf("body %q lacks the text or the signature", body)
+	}
+	if files != "счёт.pdf=%PDF-1.4 test" {
+		t.Errorf("attachments %q", files)
+	}
+	// The conversation now waits for the client, not for us.
+	if conv, _ := crm.GetConversation(ta.db, in.ConversationID); conv.WaitingSince != nil {
+		t.Error("after our reply the conversation must not wait for us")
+	}
+}
+
+func TestATelegramReplySurvivesRateLimitingAndIsSent(t *testing.T) {
+	ta := newTestApp(t)
+	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Telegram: telegram.New}
+	fake := telegramtest.NewServer(t, "123:TOKEN")
+	name, token := "bot", "123:TOKEN"
+	settings, _ := json.Marshal(map[string]any{"server_url": fake.URL, "poll_timeout": "1s"})
+	acc, err := crm.SaveAccount(ta.db, ta.box, 0, crm.AccountInput{Channel: "telegram", Name: &name, Settings: settings, Secret: &token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.Push(tgSample(t, "text.json")); err != nil {
+		t.Fatal(err)
+	}
+	ta.user("lead@example.ru", crm.Lead)
+	ta.startApp()
+	var in crm.Touch
+	eventually(t, "the Telegram message to be ingested", func() bool {
+		return ta.db.Where("account_id = ? AND direction = 'in'", acc.ID).Take(&in).Error == nil
+	})
+	fake.Fail("sendMessage", 429, "Too Many Requests: retry after 1", 1)
+	c := ta.login("lead@example.ru")
+	var reply crm.Touch
+	if st := c.do("POST", fmt.Sprintf("/api/v1/conversations/%d/reply", in.ConversationID), ReplyRequest{Text: "Здравствуйте! Чем помочь?"}, &reply); st != 200 {
+		t.Fatalf("reply: %d", st)
+	}
+	eventually(t, "the reply to be sent", func() bool {
+		got, _ := crm.GetTouch(ta.db, reply.ID)
+		return got.DeliveryStatus == Sent && got.ExternalID != nil
+	})
+	// The screens saw it queued again with the 429, then sent.
+	var evs []crm.Event
+	ta.db.Where("type = ? AND touch_id = ?", crm.EventTouchStatus, reply.ID).Order("id").Find(&evs)
+	var statuses []string
+	for _, e := range evs {
+		var d struct {
+			DeliveryStatus string `json:"delivery_status"`
+			Error          string `json:"error"`
+		}
+		json.Unmarshal(e.Data, &d)
+		statuses = append(statuses, d.DeliveryStatus+"|"+d.Error)
+	}
+	if len(statuses) != 2 || !strings.HasPrefix(statuses[0], "queued|") || !strings.Contains(statuses[0], "Too Many Requests") || statuses[1] != "sent|" {
+		t.Errorf("status events %q, want queued with the 429, then sent", statuses)
+	}
+	if j := ta.job(reply.ID); j.Attempts != 2 || j.Status != "sent" {
+		t.Errorf("job after the retry: %+v", j)
+	}
+	var sent []telegramtest.Request
+	for _, r := range fake.Requests() {
+		if r.Method == "sendMessage" {
+			sent = append(sent, r)
+		}
+	}
+	if n := fake.Calls("sendMessage"); n != 2 || len(sent) != 1 {
+		t.Fatalf("sendMessage calls = %d (%d accepted), want the refused one and the sent one", n, len(sent))
+	}
+	chat, _ := strconv.ParseInt(sent[0].Fields["chat_id"], 10, 64)
+	var ident crm.Identity
+	ta.db.Where("contact_id = ? AND kind = 'telegram'", in.ContactID).Take(&ident)
+	if strconv.FormatInt(chat, 10) != ident.Value || sent[0].Fields["text"] != "Здравствуйте! Чем помочь?" {
+		t.Errorf("sendMessage fields %v, want chat %s", sent[0].Fields, ident.Value)
+	}
+}
