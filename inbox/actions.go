@@ -19,7 +19,18 @@ type events struct {
 	list []crm.Event
 }
 
+// add records an event. A conversation's event always carries its current
+// assignee, which the WebSocket's permission filter reads.
 func (e *events) add(typ string, convID, touchID *int64, data any) error {
+	if m, ok := data.(map[string]any); ok && convID != nil {
+		if _, has := m["assignee_id"]; !has {
+			var assignee *int64
+			if err := e.tx.Model(&crm.Conversation{}).Select("assignee_id").Where("id = ?", *convID).Scan(&assignee).Error; err != nil {
+				return err
+			}
+			m["assignee_id"] = assignee
+		}
+	}
 	ev, err := crm.AddEvent(e.tx, typ, convID, touchID, data)
 	if err == nil {
 		e.list = append(e.list, ev)

@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"bufio"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -40,6 +41,7 @@ func (a *App) Handler(ui fs.FS) http.Handler {
 	mux.HandleFunc("POST /api/v1/login", h.login)
 	mux.Handle("POST /api/v1/logout", h.auth(h.logout))
 	mux.Handle("GET /api/v1/me", h.auth(h.me))
+	mux.Handle("GET /api/v1/ws", h.auth(h.ws))
 
 	mux.Handle("GET /api/v1/conversations", h.auth(h.listConversations))
 	mux.Handle("GET /api/v1/conversations/{id}", h.auth(h.getConversation))
@@ -289,6 +291,11 @@ func (s *statusWriter) WriteHeader(code int) {
 }
 
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Hijack lets the WebSocket upgrade take the connection.
+func (s *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(s.ResponseWriter).Hijack()
+}
 
 // logRequests logs each API request at debug level with its status and time.
 func (a *App) logRequests(next http.Handler) http.Handler {
