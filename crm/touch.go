@@ -43,6 +43,8 @@ type Touch struct {
 	Automated      bool            `json:"automated"`
 	AuthorID       *int64          `json:"author_id"`
 	DeliveryStatus string          `json:"delivery_status"`
+	ParseError     string          `json:"parse_error,omitempty"`
+	EditOf         string          `json:"edit_of,omitempty"`
 	OccurredAt     time.Time       `json:"occurred_at"`
 	CreatedAt      time.Time       `json:"created_at"`
 }

@@ -118,3 +118,16 @@ func (h *api) channelHook(w http.ResponseWriter, r *http.Request) {
 	}
 	hook.ServeWebhook(w, r, h.app)
 }
+
+// TouchList is a list of touches.
+type TouchList struct {
+	Touches []crm.Touch `json:"touches"`
+}
+
+// parseErrors lists messages that could not be parsed (newest first): each
+// is stored with its raw bytes as an attachment, for the owner to look at.
+func (h *api) parseErrors(w http.ResponseWriter, r *http.Request) {
+	out := TouchList{Touches: []crm.Touch{}}
+	err := h.app.db.WithContext(r.Context()).Where("parse_error <> ''").Order("id DESC").Limit(200).Find(&out.Touches).Error
+	respond(h, w, r, out, err)
+}

@@ -69,6 +69,7 @@ func (a *App) Handler(ui fs.FS) http.Handler {
 	mux.Handle("POST /api/v1/deals/{id}/lost", h.auth(h.loseDeal))
 
 	mux.Handle("GET /api/v1/touches/{id}", h.auth(h.getTouch))
+	mux.Handle("GET /api/v1/parse-errors", h.role(crm.Owner, h.parseErrors))
 	mux.Handle("POST /api/v1/touches/{id}/deal", h.auth(h.linkTouch))
 	mux.Handle("POST /api/v1/touches/{id}/new-deal", h.auth(h.newDealForTouch))
 	mux.Handle("POST /api/v1/touches/{id}/not-a-sale", h.auth(h.notASale))

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/microcosm-cc/bluemonday"
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/channels"
@@ -45,6 +46,7 @@ type App struct {
 	login *limiter
 	accts *supervisor
 	wake  chan struct{}
+	html  *bluemonday.Policy
 }
 
 // New builds the app over a migrated database.
@@ -73,7 +75,8 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
 	if opts.Blobs == nil {
 		opts.Blobs = DirBlobs{Dir: filepath.Join(os.TempDir(), "switchboard-blobs")}
 	}
-	a := &App{db: db, log: log, box: box, hub: NewHub(), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow), wake: make(chan struct{}, 1)}
+	a := &App{db: db, log: log, box: box, hub: NewHub(), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow), wake: make(chan struct{}, 1),
+		html: emailPolicy()}
 	a.accts = newSupervisor(a)
 	return a
 }
@@ -86,3 +89,16 @@ func (a *App) Hub() *Hub { return a.hub }
 
 // Box seals and opens account secrets.
 func (a *App) Box() *crm.SecretBox { return a.box }
+
+// emailPolicy is what survives of an email's HTML: formatting, links,
+// tables and images; never scripts, handlers, forms or styles that can
+// reach out. Links open outside the sandboxed frame.
+func emailPolicy() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	p.AllowAttrs("style").Globally() // inline styles are how email is formatted
+	p.AllowStyles("color", "background-color", "font-weight", "font-style", "font-size", "text-align", "text-decoration", "margin", "padding", "border", "width").Globally()
+	p.AllowAttrs("bgcolor", "align", "valign", "width", "height", "cellpadding", "cellspacing", "border").Globally()
+	p.AllowURLSchemes("http", "https", "mailto", "tel", "cid")
+	p.AddTargetBlankToFullyQualifiedLinks(true)
+	return p
+}

@@ -2,8 +2,12 @@ package inbox
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,6 +16,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/migrations"
 )
 
 // Limits on what one inbound may carry.
@@ -23,11 +28,13 @@ const (
 
 // item is one validated inbound of a batch.
 type item struct {
-	idx    int
-	in     *channels.Inbound
-	keys   []crm.Key
-	at     time.Time
-	handle string
+	idx     int
+	in      *channels.Inbound
+	keys    []crm.Key
+	at      time.Time
+	handle  string
+	channel string // the account's (a channel never changes)
+	files   []storedFile
 }
 
 // Ingest stores a batch of inbound events: each becomes one touch, tied to
@@ -46,6 +53,9 @@ func (a *App) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.
 		in := &batch[i]
 		if in.Cursor != "" {
 			cursors[in.AccountID] = in.Cursor
+		}
+		if cursorOnly(in) {
+			continue // stored with the batch's cursor
 		}
 		it, err := a.prepare(in)
 		if err != nil {
@@ -72,9 +82,15 @@ func (a *App) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.
 		evs, err = nil, nil
 		stored := 0
 		var lastErr error
+		failed := map[int64]bool{} // accounts whose cursor must not pass a lost event
 		for _, it := range live {
-			e, ierr := a.ingestTx(ctx, []*item{it}, cursorOf(it), results)
+			cur := cursorOf(it)
+			if failed[it.in.AccountID] {
+				cur = nil
+			}
+			e, ierr := a.ingestTx(ctx, []*item{it}, cur, results)
 			if ierr != nil {
+				failed[it.in.AccountID] = true
 				results[it.idx].Err = ierr
 				lastErr = ierr
 				a.log.Error("ingest: event not stored", "account", it.in.AccountID, "external_id", clip(it.in.ExternalID, 80), "err", ierr)
@@ -121,11 +137,11 @@ func (a *App) prepare(in *channels.Inbound) (*item, error) {
 	}
 	// PostgreSQL text cannot hold NUL; no channel means one.
 	in.Text, in.Subject, in.Name, in.HTML = stripNUL(in.Text), stripNUL(in.Subject), stripNUL(in.Name), stripNUL(in.HTML)
-	raw := make([]crm.RawHandle, len(in.From))
-	for i, h := range in.From {
-		raw[i] = crm.RawHandle{Kind: h.Kind, Value: h.Value}
+	keys, err := a.handles(in)
+	if err != nil {
+		return nil, err
 	}
-	keys, err := crm.NormalizeAll(raw, a.opts.Region)
+	files, err := a.clean(in)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +149,7 @@ func (a *App) prepare(in *channels.Inbound) (*item, error) {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	return &item{in: in, keys: keys, at: at.UTC().Truncate(time.Microsecond), handle: keys[0].String()}, nil
+	return &item{in: in, keys: keys, at: at.UTC().Truncate(time.Microsecond), handle: keys[0].String(), files: files}, nil
 }
 
 // checkAccounts rejects events for unknown or disabled accounts.
@@ -164,6 +180,7 @@ func (a *App) checkAccounts(ctx context.Context, items []*item, results []channe
 			a.log.Warn("ingest: rejected", "account", it.in.AccountID, "err", results[it.idx].Err)
 		} else {
 			it.in.Kind = defaultKind(it.in.Kind, ac.Channel)
+			it.channel = ac.Channel
 			if it.in.AccountID != 0 && !ac.Enabled {
 				results[it.idx].Err = crm.Invalid("account %d is disabled", it.in.AccountID)
 			}
@@ -201,18 +218,10 @@ func (a *App) ingestTx(ctx context.Context, items []*item, cursors map[int64]str
 	for attempt := 0; ; attempt++ {
 		evs, out = nil, make([]channels.Result, len(items))
 		err = a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			st, err := a.preload(tx, items)
-			if err != nil {
-				return err
-			}
-			for i, it := range items {
-				r, ev, err := a.ingestOne(tx, st, it)
-				if err != nil {
-					return fmt.Errorf("%s: %w", clip(it.in.ExternalID, 80), err)
-				}
-				out[i] = r
-				if ev != nil {
-					evs = append(evs, *ev)
+			if len(items) > 0 {
+				var err error
+				if out, evs, err = a.ingestBatch(tx, items); err != nil {
+					return err
 				}
 			}
 			for acc, c := range cursors {
@@ -270,7 +279,7 @@ type contactState struct {
 }
 
 // batchState is what the batch's lookups found, kept up to date as the
-// batch writes.
+// batch is planned.
 type batchState struct {
 	touches    map[touchKey]int64
 	identities map[crm.Key]int64
@@ -293,15 +302,16 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 		exts[it.in.AccountID] = append(exts[it.in.AccountID], it.in.ExternalID)
 	}
 	for acc, ids := range exts {
-		var rows []struct {
-			ID         int64
-			ExternalID string
-		}
-		if err := tx.Raw("SELECT id, external_id FROM touches WHERE account_id = ? AND external_id IN ?", acc, ids).Scan(&rows).Error; err != nil {
+		if err := query(tx, func(r *sql.Rows) error {
+			var id int64
+			var ext string
+			if err := r.Scan(&id, &ext); err != nil {
+				return err
+			}
+			st.touches[touchKey{acc, ext}] = id
+			return nil
+		}, "SELECT id, external_id FROM touches WHERE account_id = ? AND external_id IN ?", acc, ids); err != nil {
 			return nil, fmt.Errorf("existing touches: %w", err)
-		}
-		for _, r := range rows {
-			st.touches[touchKey{acc, r.ExternalID}] = r.ID
 		}
 	}
 	// Identities, by kind.
@@ -312,12 +322,16 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 		}
 	}
 	for kind, vals := range byKind {
-		var rows []crm.Identity
-		if err := tx.Raw("SELECT id, contact_id, kind, value FROM identities WHERE kind = ? AND value IN ?", kind, vals).Scan(&rows).Error; err != nil {
+		if err := query(tx, func(r *sql.Rows) error {
+			var c int64
+			var v string
+			if err := r.Scan(&c, &v); err != nil {
+				return err
+			}
+			st.identities[crm.Key{Kind: kind, Value: v}] = c
+			return nil
+		}, "SELECT contact_id, value FROM identities WHERE kind = ? AND value IN ?", string(kind), vals); err != nil {
 			return nil, fmt.Errorf("identities: %w", err)
-		}
-		for _, r := range rows {
-			st.identities[crm.Key{Kind: r.Kind, Value: r.Value}] = r.ContactID
 		}
 	}
 	var contactIDs []int64
@@ -328,16 +342,20 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 		}
 	}
 	if len(contactIDs) > 0 {
-		var cs []struct {
-			ID            int64
-			Name          string
-			ResponsibleID *int64
-		}
-		if err := tx.Raw("SELECT id, name, responsible_id FROM contacts WHERE id IN ?", contactIDs).Scan(&cs).Error; err != nil {
+		if err := query(tx, func(r *sql.Rows) error {
+			var id int64
+			var resp sql.NullInt64
+			cs := &contactState{}
+			if err := r.Scan(&id, &cs.name, &resp); err != nil {
+				return err
+			}
+			if resp.Valid {
+				cs.responsible = &resp.Int64
+			}
+			st.contacts[id] = cs
+			return nil
+		}, "SELECT id, name, responsible_id FROM contacts WHERE id IN ?", contactIDs); err != nil {
 			return nil, fmt.Errorf("contacts: %w", err)
-		}
-		for _, c := range cs {
-			st.contacts[c.ID] = &contactState{name: c.Name, responsible: c.ResponsibleID}
 		}
 		var convs []crm.Conversation
 		if err := tx.Where("contact_id IN ?", contactIDs).Order("id").Find(&convs).Error; err != nil {
@@ -347,25 +365,69 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 			c := &convs[i]
 			st.convs[convKey{c.ContactID, c.AccountID, c.ThreadKey}] = c // latest wins
 		}
-		var deals []struct {
-			ID        int64
-			ContactID int64
-			Status    string
-		}
-		if err := tx.Raw("SELECT id, contact_id, status FROM deals WHERE contact_id IN ? ORDER BY id", contactIDs).Scan(&deals).Error; err != nil {
+		if err := query(tx, func(r *sql.Rows) error {
+			var id, contact int64
+			var status string
+			if err := r.Scan(&id, &contact, &status); err != nil {
+				return err
+			}
+			ds := st.deal(contact)
+			ds.total++
+			if status == string(crm.DealOpen) {
+				ds.open = append(ds.open, id)
+			}
+			return nil
+		}, "SELECT id, contact_id, status FROM deals WHERE contact_id IN ? ORDER BY id", contactIDs); err != nil {
 			return nil, fmt.Errorf("deals: %w", err)
 		}
-		for _, d := range deals {
-			ds := st.deal(d.ContactID)
-			ds.total++
-			if d.Status == string(crm.DealOpen) {
-				ds.open = append(ds.open, d.ID)
+	}
+	// Entry points with their bindings (what crm.FindEntryPoint loads);
+	// the ones not found are created as the batch meets them.
+	var addrs []string
+	seenAddr := map[string]bool{}
+	for _, it := range items {
+		if addr := strings.TrimSpace(it.in.EntryPoint); addr != "" && !seenAddr[addr] {
+			seenAddr[addr] = true
+			addrs = append(addrs, addr)
+		}
+	}
+	if len(addrs) > 0 {
+		var eps []crm.EntryPoint
+		if err := tx.Where("address IN ?", addrs).Find(&eps).Error; err != nil {
+			return nil, fmt.Errorf("entry points: %w", err)
+		}
+		accs := map[int64]bool{}
+		for _, it := range items {
+			accs[it.in.AccountID] = true
+		}
+		var epIDs []int64
+		byID := map[int64]*crm.EntryPoint{}
+		for i := range eps {
+			if e := &eps[i]; accs[e.AccountID] {
+				st.eps[touchKey{e.AccountID, e.Address}] = e
+				byID[e.ID] = e
+				epIDs = append(epIDs, e.ID)
+			}
+		}
+		if len(epIDs) > 0 {
+			var bs []crm.Binding
+			if err := tx.Where("entry_point_id IN ?", epIDs).Find(&bs).Error; err != nil {
+				return nil, fmt.Errorf("entry point bindings: %w", err)
+			}
+			for _, b := range bs {
+				e := byID[b.EntryPointID]
+				e.Bindings = append(e.Bindings, b)
+			}
+			for _, e := range byID {
+				sort.Slice(e.Bindings, func(i, j int) bool { return e.Bindings[i].ValidFrom.Before(e.Bindings[j].ValidFrom) })
 			}
 		}
 	}
-	if err := tx.Raw("SELECT id FROM pipeline_stages WHERE kind = 'open' ORDER BY position LIMIT 1").Scan(&st.firstStage).Error; err != nil || st.firstStage == 0 {
+	stages, err := int64s(tx, "SELECT id FROM pipeline_stages WHERE kind = 'open' ORDER BY position LIMIT 1")
+	if err != nil || len(stages) == 0 {
 		return nil, fmt.Errorf("pipeline has no open stage: %v", err)
 	}
+	st.firstStage = stages[0]
 	return st, nil
 }
 
@@ -378,164 +440,469 @@ func (st *batchState) deal(contact int64) *dealState {
 	return ds
 }
 
-// ingestOne stores one event within the batch transaction.
-func (a *App) ingestOne(tx *gorm.DB, st *batchState, it *item) (channels.Result, *crm.Event, error) {
-	in := it.in
-	tk := touchKey{in.AccountID, in.ExternalID}
-	if id, ok := st.touches[tk]; ok {
-		return channels.Result{TouchID: id, Duplicate: true}, nil, nil
-	}
-	now := time.Now().UTC()
+// plan is what the batch decided for one item. Contacts and deals created
+// by the batch carry a temporary negative id until their rows are written.
+type plan struct {
+	skip        bool // a duplicate: stores nothing
+	dupOf       int  // ≥ 0: the earlier item of this batch with the same external id
+	now         time.Time
+	contact     int64
+	others      []int64
+	newContact  bool
+	name        string // the contact's name as of this touch
+	responsible *int64
+	epID, srcID *int64
+	deal        int64 // 0: unlinked
+	newDeal     bool
+	conv        *crm.Conversation
+	touch       int64
+}
 
-	// Identity → contact.
-	var contactID int64
-	var others []int64
-	for _, k := range it.keys {
-		if c, ok := st.identities[k]; ok {
-			if contactID == 0 {
-				contactID = c
-			} else if c != contactID {
-				others = append(others, c)
+// newContactRow is a contact the batch creates.
+type newContactRow struct {
+	name, search string
+	at           time.Time
+}
+
+// renameRow names a contact that had no name.
+type renameRow struct {
+	contact int64
+	name    string
+	at      time.Time
+}
+
+// newDealRow is a deal the batch opens (rule 2).
+type newDealRow struct {
+	contact     int64
+	title       string
+	src         *int64
+	responsible *int64
+	at          time.Time
+}
+
+// Bulk statements carry at most this many rows and arguments (well under
+// SQLite's 32 766 and PostgreSQL's 65 535 parameters). Each row count is
+// its own statement text, so the prepared-statement cache holds at most
+// maxBulkRows variants of each.
+const (
+	maxBulkRows = 500
+	maxBulkArgs = 30000
+)
+
+// bulk runs head + row, row, … + tail over args, cols arguments a row, in
+// chunks. With ids set it scans the single column the statement returns
+// into it, in ascending order: rows inserted by one multi-row INSERT get
+// their ids in the order of its VALUES (a rowid/identity is allocated per
+// row as the row is inserted), so the i-th smallest id is the i-th row.
+func bulk(tx *gorm.DB, head, row, tail string, cols int, args []any, ids *[]int64) error {
+	n := len(args) / cols
+	per := max(1, min(maxBulkRows, maxBulkArgs/cols))
+	for start := 0; start < n; start += per {
+		end := min(n, start+per)
+		var sb strings.Builder
+		sb.Grow(len(head) + len(tail) + (end-start)*(len(row)+2))
+		sb.WriteString(head)
+		for r := start; r < end; r++ {
+			if r > start {
+				sb.WriteString(", ")
 			}
+			sb.WriteString(row)
 		}
-	}
-	newContact := contactID == 0
-	if newContact {
-		c := crm.Contact{Name: strings.TrimSpace(in.Name), CreatedAt: now, UpdatedAt: now}
-		ids := make([]crm.Identity, len(it.keys))
-		for i, k := range it.keys {
-			ids[i] = crm.Identity{Kind: k.Kind, Value: k.Value}
-		}
-		if err := tx.Raw("INSERT INTO contacts (name, search, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
-			c.Name, crm.SearchText(&c, ids), now, now).Scan(&contactID).Error; err != nil {
-			return channels.Result{}, nil, fmt.Errorf("contact: %w", err)
-		}
-		st.contacts[contactID] = &contactState{name: c.Name}
-	}
-	added := false
-	for _, k := range it.keys {
-		if _, ok := st.identities[k]; ok {
+		sb.WriteString(tail)
+		chunk := args[start*cols : end*cols]
+		if ids == nil {
+			if err := tx.Exec(sb.String(), chunk...).Error; err != nil {
+				return err
+			}
 			continue
 		}
-		if err := tx.Exec("INSERT INTO identities (contact_id, kind, value, created_at) VALUES (?, ?, ?, ?)", contactID, k.Kind, k.Value, now).Error; err != nil {
-			return channels.Result{}, nil, fmt.Errorf("identity %s: %w", k, err)
+		got, err := int64s(tx, sb.String(), chunk...)
+		if err != nil {
+			return err
 		}
-		st.identities[k] = contactID
-		added = true
+		if len(got) != end-start {
+			return fmt.Errorf("%d rows returned for %d written", len(got), end-start)
+		}
+		slices.Sort(got)
+		*ids = append(*ids, got...)
 	}
-	cs := st.contacts[contactID]
-	if cs == nil {
-		cs = &contactState{}
-		st.contacts[contactID] = cs
+	return nil
+}
+
+// query runs a raw query and calls scan on each row. (gorm's Raw().Scan
+// renders the SQL with its arguments for a logger even when nothing logs:
+// costly on big statements.)
+func query(tx *gorm.DB, scan func(*sql.Rows) error, q string, args ...any) error {
+	rows, err := tx.Raw(q, args...).Rows()
+	if err != nil {
+		return err
 	}
-	if !newContact && (added || (cs.name == "" && strings.TrimSpace(in.Name) != "")) {
-		if cs.name == "" && strings.TrimSpace(in.Name) != "" {
-			cs.name = strings.TrimSpace(in.Name)
-			if err := tx.Exec("UPDATE contacts SET name = ?, updated_at = ? WHERE id = ?", cs.name, now, contactID).Error; err != nil {
-				return channels.Result{}, nil, err
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// int64s returns the single int64 column of a query's rows.
+func int64s(tx *gorm.DB, q string, args ...any) ([]int64, error) {
+	var out []int64
+	err := query(tx, func(r *sql.Rows) error {
+		var v int64
+		err := r.Scan(&v)
+		out = append(out, v)
+		return err
+	}, q, args...)
+	return out, err
+}
+
+// ingestBatch stores the items in tx. It plans the whole batch in memory
+// in item order — exactly the decisions storing them one by one would
+// make — and writes each table with a few multi-row statements.
+func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.Event, error) {
+	st, err := a.preload(tx, items)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]channels.Result, len(items))
+	ps := make([]plan, len(items))
+	fail := func(it *item, err error) ([]channels.Result, []crm.Event, error) {
+		return nil, nil, fmt.Errorf("%s: %w", clip(it.in.ExternalID, 80), err)
+	}
+
+	// Identity → contact.
+	var (
+		contacts []newContactRow
+		idents   []any // contact_id, kind, value, created_at
+		renames  []renameRow
+		refresh  []int64
+		refSet   = map[int64]bool{}
+		pending  = map[touchKey]int{}
+	)
+	for i, it := range items {
+		p := &ps[i]
+		p.dupOf = -1
+		in := it.in
+		tk := touchKey{in.AccountID, in.ExternalID}
+		if id, ok := st.touches[tk]; ok {
+			p.skip, out[i] = true, channels.Result{TouchID: id, Duplicate: true}
+			continue
+		}
+		if j, ok := pending[tk]; ok {
+			p.skip, p.dupOf = true, j
+			continue
+		}
+		pending[tk] = i
+		p.now = time.Now().UTC()
+		for _, k := range it.keys {
+			if c, ok := st.identities[k]; ok {
+				if p.contact == 0 {
+					p.contact = c
+				} else if c != p.contact {
+					p.others = append(p.others, c)
+				}
 			}
 		}
-		if err := crm.RefreshSearch(tx, contactID); err != nil {
-			return channels.Result{}, nil, err
+		name := strings.TrimSpace(in.Name)
+		if p.contact == 0 {
+			p.newContact = true
+			ids := make([]crm.Identity, len(it.keys))
+			for j, k := range it.keys {
+				ids[j] = crm.Identity{Kind: k.Kind, Value: k.Value}
+			}
+			c := crm.Contact{Name: name}
+			contacts = append(contacts, newContactRow{name: name, search: crm.SearchText(&c, ids), at: p.now})
+			p.contact = -int64(len(contacts))
+			st.contacts[p.contact] = &contactState{name: name}
+		}
+		added := false
+		for _, k := range it.keys {
+			if _, ok := st.identities[k]; ok {
+				continue
+			}
+			idents = append(idents, p.contact, k.Kind, k.Value, p.now)
+			st.identities[k] = p.contact
+			added = true
+		}
+		cs := st.contacts[p.contact]
+		if cs == nil {
+			cs = &contactState{}
+			st.contacts[p.contact] = cs
+		}
+		if !p.newContact && (added || (cs.name == "" && name != "")) {
+			if cs.name == "" && name != "" {
+				cs.name = name
+				renames = append(renames, renameRow{p.contact, name, p.now})
+			}
+			if !refSet[p.contact] {
+				refSet[p.contact] = true
+				refresh = append(refresh, p.contact)
+			}
+		}
+		p.name, p.responsible = cs.name, cs.responsible
+	}
+	if len(contacts) > 0 {
+		args := make([]any, 0, 4*len(contacts))
+		for _, c := range contacts {
+			args = append(args, c.name, c.search, c.at, c.at)
+		}
+		var ids []int64
+		if err := bulk(tx, "INSERT INTO contacts (name, search, created_at, updated_at) VALUES ", "(?, ?, ?, ?)", " RETURNING id", 4, args, &ids); err != nil {
+			return nil, nil, fmt.Errorf("contacts: %w", err)
+		}
+		real := func(id int64) int64 {
+			if id < 0 {
+				return ids[-id-1]
+			}
+			return id
+		}
+		for i := range ps {
+			p := &ps[i]
+			p.contact = real(p.contact)
+			for j := range p.others {
+				p.others[j] = real(p.others[j])
+			}
+		}
+		for j := 0; j < len(idents); j += 4 {
+			idents[j] = real(idents[j].(int64))
+		}
+		for j := range renames {
+			renames[j].contact = real(renames[j].contact)
+		}
+		for j := range refresh {
+			refresh[j] = real(refresh[j])
 		}
 	}
-	if newContact {
-		if _, err := st.audit.Append(tx, nil, "contact.create", "contact", contactID,
-			map[string]any{"account_id": in.AccountID, "external_id": clip(in.ExternalID, 200), "handles": keyStrings(it.keys)}); err != nil {
-			return channels.Result{}, nil, err
+	if len(idents) > 0 {
+		if err := bulk(tx, "INSERT INTO identities (contact_id, kind, value, created_at) VALUES ", "(?, ?, ?, ?)", "", 4, idents, nil); err != nil {
+			return nil, nil, fmt.Errorf("identities: %w", err)
+		}
+	}
+	for _, r := range renames {
+		if err := tx.Exec("UPDATE contacts SET name = ?, updated_at = ? WHERE id = ?", r.name, r.at, r.contact).Error; err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, c := range refresh {
+		if err := crm.RefreshSearch(tx, c); err != nil {
+			return nil, nil, err
 		}
 	}
 
-	// Entry point → ad source at the touch's time.
-	var epID, srcID *int64
-	autoDeal := true
-	if addr := strings.TrimSpace(in.EntryPoint); addr != "" {
-		ek := touchKey{in.AccountID, addr}
-		ep := st.eps[ek]
-		if ep == nil {
-			e, err := crm.FindEntryPoint(tx, in.AccountID, addr, in.SourceHint, true)
-			if err != nil {
-				return channels.Result{}, nil, fmt.Errorf("entry point: %w", err)
-			}
-			ep = &e
-			st.eps[ek] = ep
+	// Entry point → ad source at the touch's time; deal-link rules.
+	var deals []newDealRow
+	for i, it := range items {
+		p := &ps[i]
+		if p.skip {
+			continue
 		}
-		epID, srcID, autoDeal = &ep.ID, ep.SourceAt(it.at), ep.AutoDeal
+		in := it.in
+		autoDeal := true
+		if addr := strings.TrimSpace(in.EntryPoint); addr != "" {
+			ek := touchKey{in.AccountID, addr}
+			ep := st.eps[ek]
+			if ep == nil {
+				e, err := crm.FindEntryPoint(tx, in.AccountID, addr, in.SourceHint, true)
+				if err != nil {
+					return fail(it, fmt.Errorf("entry point: %w", err))
+				}
+				ep = &e
+				st.eps[ek] = ep
+			}
+			p.epID, p.srcID, autoDeal = &ep.ID, ep.SourceAt(it.at), ep.AutoDeal
+		}
+		ds := st.deal(p.contact)
+		switch {
+		case len(ds.open) == 1:
+			p.deal = ds.open[0]
+		case ds.total == 0 && autoDeal && !in.Automated:
+			deals = append(deals, newDealRow{contact: p.contact, title: dealTitle(p.name, in), src: p.srcID, responsible: p.responsible, at: p.now})
+			p.deal, p.newDeal = -int64(len(deals)), true
+			ds.total, ds.open = 1, []int64{p.deal}
+		}
+	}
+	if len(deals) > 0 {
+		args := make([]any, 0, 8*len(deals))
+		for _, d := range deals {
+			args = append(args, d.contact, d.title, st.firstStage, a.opts.Currency, d.src, d.responsible, d.at, d.at)
+		}
+		var ids []int64
+		if err := bulk(tx, "INSERT INTO deals (contact_id, title, stage_id, status, amount, currency, ad_source_id, responsible_id, created_at, updated_at) VALUES ",
+			"(?, ?, ?, 'open', 0, ?, ?, ?, ?, ?)", " RETURNING id", 8, args, &ids); err != nil {
+			return nil, nil, fmt.Errorf("deals: %w", err)
+		}
+		for i := range ps {
+			if p := &ps[i]; p.deal < 0 {
+				p.deal = ids[-p.deal-1]
+			}
+		}
 	}
 
-	// Deal-link rules.
-	ds := st.deal(contactID)
-	var dealID *int64
-	switch {
-	case len(ds.open) == 1:
-		dealID = &ds.open[0]
-	case ds.total == 0 && autoDeal && !in.Automated:
-		var id int64
-		if err := tx.Raw(`INSERT INTO deals (contact_id, title, stage_id, status, amount, currency, ad_source_id, responsible_id, created_at, updated_at)
-			VALUES (?, ?, ?, 'open', 0, ?, ?, ?, ?, ?) RETURNING id`,
-			contactID, dealTitle(cs.name, in), st.firstStage, a.opts.Currency, srcID, cs.responsible, now, now).Scan(&id).Error; err != nil {
-			return channels.Result{}, nil, fmt.Errorf("deal: %w", err)
+	// The audit trail, in item order.
+	for i, it := range items {
+		p := &ps[i]
+		if p.newContact {
+			if _, err := st.audit.Append(tx, nil, "contact.create", "contact", p.contact,
+				map[string]any{"account_id": it.in.AccountID, "external_id": clip(it.in.ExternalID, 200), "handles": keyStrings(it.keys)}); err != nil {
+				return nil, nil, err
+			}
 		}
-		ds.total, ds.open = 1, []int64{id}
-		dealID = &id
-		if _, err := st.audit.Append(tx, nil, "deal.open", "deal", id, map[string]any{"contact_id": contactID, "ad_source_id": srcID, "rule": "first touch"}); err != nil {
-			return channels.Result{}, nil, err
+		if p.newDeal {
+			if _, err := st.audit.Append(tx, nil, "deal.open", "deal", p.deal, map[string]any{"contact_id": p.contact, "ad_source_id": p.srcID, "rule": "first touch"}); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 
 	// Conversation: find or open; an inbound reopens and waits for us.
-	ck := convKey{contactID, in.AccountID, in.ThreadKey}
-	conv := st.convs[ck]
-	preview := clip(firstNonEmpty(in.Text, in.Subject, string(in.Kind)), previewLen)
-	if conv == nil {
-		conv = &crm.Conversation{ContactID: contactID, AccountID: in.AccountID, ThreadKey: in.ThreadKey, AssigneeID: cs.responsible,
-			Status: crm.ConvOpen, WaitingSince: &it.at, DealID: dealID, Subject: clip(in.Subject, 300), LastText: preview, LastTouchAt: it.at}
-		if err := tx.Raw(`INSERT INTO conversations (contact_id, account_id, channel, thread_key, assignee_id, status, waiting_since, deal_id, subject, last_text, last_touch_at, created_at, updated_at)
-			VALUES (?, ?, (SELECT channel FROM accounts WHERE id = ?), ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			contactID, in.AccountID, in.AccountID, in.ThreadKey, cs.responsible, it.at, dealID, conv.Subject, preview, it.at, now, now).Scan(&conv.ID).Error; err != nil {
-			return channels.Result{}, nil, fmt.Errorf("conversation: %w", err)
+	var opened, changed []*crm.Conversation
+	isChanged := map[*crm.Conversation]bool{}
+	for i, it := range items {
+		p := &ps[i]
+		if p.skip {
+			continue
 		}
-		st.convs[ck] = conv
-	} else {
-		if conv.WaitingSince == nil {
-			conv.WaitingSince = &it.at
+		in := it.in
+		var dealID *int64
+		if p.deal != 0 {
+			d := p.deal
+			dealID = &d
 		}
-		if it.at.After(conv.LastTouchAt) {
-			conv.LastTouchAt, conv.LastText = it.at, preview
+		ck := convKey{p.contact, in.AccountID, in.ThreadKey}
+		conv := st.convs[ck]
+		preview := clip(firstNonEmpty(in.Text, in.Subject, string(in.Kind)), previewLen)
+		if conv == nil {
+			at := it.at
+			conv = &crm.Conversation{ContactID: p.contact, AccountID: in.AccountID, Channel: it.channel, ThreadKey: in.ThreadKey, AssigneeID: p.responsible,
+				Status: crm.ConvOpen, WaitingSince: &at, DealID: dealID, Subject: clip(in.Subject, 300), LastText: preview, LastTouchAt: it.at,
+				CreatedAt: p.now, UpdatedAt: p.now}
+			st.convs[ck] = conv
+			opened = append(opened, conv)
+		} else {
+			if conv.WaitingSince == nil {
+				at := it.at
+				conv.WaitingSince = &at
+			}
+			if it.at.After(conv.LastTouchAt) {
+				conv.LastTouchAt, conv.LastText = it.at, preview
+			}
+			if conv.DealID == nil {
+				conv.DealID = dealID
+			}
+			if conv.Subject == "" {
+				conv.Subject = clip(in.Subject, 300)
+			}
+			conv.Status, conv.SnoozedUntil, conv.UpdatedAt = crm.ConvOpen, nil, p.now
+			if conv.ID != 0 && !isChanged[conv] {
+				isChanged[conv] = true
+				changed = append(changed, conv)
+			}
 		}
-		if conv.DealID == nil {
-			conv.DealID = dealID
+		p.conv = conv
+	}
+	if len(opened) > 0 {
+		args := make([]any, 0, 12*len(opened))
+		for _, c := range opened {
+			args = append(args, c.ContactID, c.AccountID, c.Channel, c.ThreadKey, c.AssigneeID, c.WaitingSince, c.DealID, c.Subject, c.LastText, c.LastTouchAt, c.CreatedAt, c.UpdatedAt)
 		}
-		if conv.Subject == "" {
-			conv.Subject = clip(in.Subject, 300)
+		var ids []int64
+		if err := bulk(tx, "INSERT INTO conversations (contact_id, account_id, channel, thread_key, assignee_id, status, waiting_since, deal_id, subject, last_text, last_touch_at, created_at, updated_at) VALUES ",
+			"(?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 12, args, &ids); err != nil {
+			return nil, nil, fmt.Errorf("conversations: %w", err)
 		}
-		conv.Status = crm.ConvOpen
-		if err := tx.Exec(`UPDATE conversations SET status = 'open', snoozed_until = NULL, waiting_since = ?, last_touch_at = ?, last_text = ?, deal_id = ?, subject = ?, updated_at = ? WHERE id = ?`,
-			conv.WaitingSince, conv.LastTouchAt, conv.LastText, conv.DealID, conv.Subject, now, conv.ID).Error; err != nil {
-			return channels.Result{}, nil, fmt.Errorf("conversation: %w", err)
+		for j, c := range opened {
+			c.ID = ids[j]
+		}
+	}
+	if len(changed) > 0 {
+		args := make([]any, 0, 7*len(changed))
+		for _, c := range changed {
+			args = append(args, c.ID, c.WaitingSince, c.LastTouchAt, c.LastText, c.DealID, c.Subject, c.UpdatedAt)
+		}
+		row := "(?, ?, ?, ?, ?, ?, ?)"
+		if crm.Dialect(tx) == migrations.Postgres {
+			// VALUES parameters have no type on PostgreSQL.
+			row = "(CAST(? AS BIGINT), CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ))"
+		}
+		if err := bulk(tx, `UPDATE conversations SET status = 'open', snoozed_until = NULL, waiting_since = v.column2, last_touch_at = v.column3,
+			last_text = v.column4, deal_id = v.column5, subject = v.column6, updated_at = v.column7 FROM (VALUES `, row,
+			") AS v WHERE conversations.id = v.column1", 7, args, nil); err != nil {
+			return nil, nil, fmt.Errorf("conversations: %w", err)
 		}
 	}
 
-	// The touch.
-	var touchID int64
-	if err := tx.Raw(`INSERT INTO touches (account_id, channel, kind, direction, external_id, contact_id, conversation_id, deal_id, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, occurred_at, created_at)
-		VALUES (?, (SELECT channel FROM accounts WHERE id = ?), ?, 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		in.AccountID, in.AccountID, string(in.Kind), in.ExternalID, contactID, conv.ID, dealID, epID, srcID, it.handle,
-		clip(in.Subject, 1000), in.Text, in.HTML, string(touchMeta(in)), in.Automated, it.at, now).Scan(&touchID).Error; err != nil {
-		return channels.Result{}, nil, fmt.Errorf("touch: %w", err)
+	// The touches.
+	var stored []int
+	args := make([]any, 0, 17*len(items))
+	for i, it := range items {
+		p := &ps[i]
+		if p.skip {
+			continue
+		}
+		in := it.in
+		var dealID *int64
+		if p.deal != 0 {
+			dealID = &p.deal
+		}
+		stored = append(stored, i)
+		args = append(args, in.AccountID, it.channel, string(in.Kind), in.ExternalID, p.contact, p.conv.ID, dealID, p.epID, p.srcID, it.handle,
+			clip(in.Subject, 1000), in.Text, in.HTML, string(touchMeta(in)), in.Automated, it.at, p.now)
 	}
-	st.touches[tk] = touchID
+	if len(stored) == 0 {
+		return out, nil, nil
+	}
+	var touchIDs []int64
+	if err := bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, external_id, contact_id, conversation_id, deal_id, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, occurred_at, created_at) VALUES ",
+		"(?, ?, ?, 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 17, args, &touchIDs); err != nil {
+		return nil, nil, fmt.Errorf("touches: %w", err)
+	}
+	byItem := make(map[int]int64, len(stored))
+	for j, i := range stored {
+		ps[i].touch = touchIDs[j]
+		out[i] = channels.Result{TouchID: touchIDs[j]}
+		byItem[i] = touchIDs[j]
+	}
+	if err := afterTouches(tx, items, byItem); err != nil {
+		return nil, nil, err
+	}
+	for i := range ps {
+		if j := ps[i].dupOf; j >= 0 {
+			out[i] = channels.Result{TouchID: ps[j].touch, Duplicate: true}
+		}
+	}
 
-	data := map[string]any{"contact_id": contactID, "account_id": in.AccountID, "deal_id": dealID, "unlinked": dealID == nil, "assignee_id": conv.AssigneeID}
-	if len(others) > 0 {
-		data["merge_hint"] = others
-		a.log.Info("ingest: handles of one message belong to several contacts", "contact", contactID, "others", others)
+	// One event per touch.
+	evs := make([]crm.Event, len(stored))
+	args = args[:0]
+	for j, i := range stored {
+		p, it := &ps[i], items[i]
+		var dealID *int64
+		if p.deal != 0 {
+			dealID = &p.deal
+		}
+		data := map[string]any{"contact_id": p.contact, "account_id": it.in.AccountID, "deal_id": dealID, "unlinked": dealID == nil, "assignee_id": p.conv.AssigneeID}
+		if len(p.others) > 0 {
+			data["merge_hint"] = p.others
+			a.log.Info("ingest: handles of one message belong to several contacts", "contact", p.contact, "others", p.others)
+		}
+		raw, err := json.Marshal(data)
+		if err != nil {
+			return fail(it, fmt.Errorf("crm: event %s: %w", crm.EventTouchAdded, err))
+		}
+		conv, touch := p.conv.ID, p.touch
+		evs[j] = crm.Event{At: time.Now().UTC(), Type: crm.EventTouchAdded, ConversationID: &conv, TouchID: &touch, Data: raw}
+		args = append(args, evs[j].At, evs[j].Type, conv, touch, string(raw))
 	}
-	ev, err := crm.AddEvent(tx, crm.EventTouchAdded, &conv.ID, &touchID, data)
-	if err != nil {
-		return channels.Result{}, nil, err
+	var evIDs []int64
+	if err := bulk(tx, "INSERT INTO events (at, type, conversation_id, touch_id, data) VALUES ", "(?, ?, ?, ?, ?)", " RETURNING id", 5, args, &evIDs); err != nil {
+		return nil, nil, fmt.Errorf("events: %w", err)
 	}
-	return channels.Result{TouchID: touchID}, &ev, nil
+	for j := range evs {
+		evs[j].ID = evIDs[j]
+	}
+	return out, evs, nil
 }
 
 func stripNUL(s string) string { return strings.ReplaceAll(s, "\x00", "") }
