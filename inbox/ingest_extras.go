@@ -110,4 +110,3 @@ func afterTouches(tx *gorm.DB, items []*item, touchIDs map[int]int64) error {
 	return bulk(tx, "INSERT INTO attachments (touch_id, name, content_type, size, sha256, content_id, inline, created_at) VALUES ",
 		"(?, ?, ?, ?, ?, ?, ?, ?)", "", 8, files, nil)
 }
-
