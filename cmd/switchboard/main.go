@@ -39,6 +39,7 @@ Usage:
   switchboard user add       add a user (owner, lead or manager)
   switchboard user passwd    set a user's password
   switchboard audit verify   check the audit trail's hash chain
+  switchboard demo           fill an empty database with 90 days of demo data
   switchboard version        print the version
 
 Run "switchboard <command> --help" for a command's flags.
@@ -78,6 +79,8 @@ func run(ctx context.Context, args []string) error {
 		return userPasswd(ctx, rest)
 	case "audit verify":
 		return auditVerify(ctx, rest)
+	case "demo":
+		return demo(ctx, rest)
 	case "version", "--version", "-version":
 		fmt.Println("switchboard", buildVersion())
 		return nil

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox"
+)
+
+const demoSummary = `Fills an EMPTY database with 90 days (ending now) of a small business: a kitchen-furniture
+maker in Novosibirsk with an owner, a lead and three managers, a PBX, a mailbox, a Telegram bot,
+WhatsApp and a website form, five ad sources with their entry points and monthly spend, and about
+3 000 calls, emails, messages and forms with the team's work on them (assignment, replies, deals
+won and lost, unlinked touches, "not a sale").
+
+Empty means no contacts, touches, deals, accounts or ad sources, and no users except the one owner
+that serve creates on first start (that owner is kept as it is). Anything else is refused, and
+nothing is written. The whole demo is one transaction: it is stored completely or not at all.
+The same --seed tells the same stories on any run the same day; only the edges of the period
+move with the time of the run.`
+
+// demo fills an empty database with demo data and prints what it made.
+func demo(ctx context.Context, args []string) error {
+	var cfg Config
+	fs := flags("demo", demoSummary, &cfg, false)
+	password := fs.String("password", inbox.DemoPassword, "password of every demo user (at least 8 characters)")
+	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same data")
+	days := fs.Int("days", 90, "length of the simulated period, ending now")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	log := cfg.logger()
+	db, err := open(ctx, &cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+	app, err := newApp(&cfg, db, log)
+	if err != nil {
+		return err
+	}
+	sum, err := app.Demo(ctx, inbox.DemoOptions{Password: *password, Seed: *seed, Days: *days})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	printDemo(os.Stdout, sum, crm.Dialect(db))
+	return nil
+}
+
+func printDemo(out io.Writer, s inbox.DemoSummary, dialect string) {
+	money := func(v int64) string { return crm.FormatMinor(v) + " " + s.Currency }
+	days := int(s.To.Sub(s.From).Hours()/24 + 0.5)
+	fmt.Fprintf(out, "Demo data stored (%s): «%s», %d days from %s to %s, seed %d, in %.1f s.\n\n",
+		dialect, s.Company, days, s.From.Format("2006-01-02"), s.To.Format("2006-01-02"), s.Seed, s.Elapsed.Seconds())
+
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "ACCOUNT\tCHANNEL\tSTATE")
+	for _, a := range s.Accounts {
+		state := "enabled"
+		if !a.Enabled {
+			state = "disabled: placeholder settings, never connects"
+		}
+		if a.Channel == "web" {
+			state += fmt.Sprintf(": POST /hooks/web/%d signed with the secret below", a.ID)
+		}
+		if a.Channel == "phone" {
+			state += ": no telephony adapter yet, nothing runs"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", a.Name, a.Channel, state)
+	}
+	w.Flush()
+
+	fmt.Fprintln(out)
+	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "AD SOURCE\tENTRY POINTS\tSPEND\tTOUCHES\tDEALS\tWON\tREVENUE\t")
+	for _, src := range s.Sources {
+		fmt.Fprintf(w, "%s\t%d\t%s\t%d\t%d\t%d\t%s\t\n", src.Name, len(src.EntryPoints), money(src.Spend), src.Touches, src.Deals, src.Won, money(src.Revenue))
+	}
+	w.Flush()
+	for _, src := range s.Sources {
+		fmt.Fprintf(out, "  %s: %s\n", src.Name, strings.Join(src.EntryPoints, ", "))
+	}
+	if len(s.Sources) > 0 {
+		fmt.Fprintf(out, "  spend: one record per source for each of %d periods, %s in all\n", s.Sources[0].Periods, money(s.Spend))
+	}
+
+	fmt.Fprintln(out)
+	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "CHANNEL\tIN\tOUT\tCONTACTS\t")
+	for _, c := range s.Channels {
+		in := fmt.Sprint(c.In)
+		if c.Missed > 0 {
+			in = fmt.Sprintf("%d (%d missed)", c.In, c.Missed)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%d\t\n", c.Channel, in, c.Out, c.Contacts)
+	}
+	fmt.Fprintf(w, "all\t%d\t%d\t%d\t\n", s.Inbound, s.Outbound, s.Contacts)
+	w.Flush()
+
+	fmt.Fprintf(out, "\ncontacts: %d, %d of them came back on another day; %d with two open deals\n", s.Contacts, s.RepeatContacts, s.TwoOpenDeals)
+	fmt.Fprintf(out, "conversations: %d — %d unassigned, %d open and waiting for a reply, %d closed\n", s.Conversations, s.Unassigned, s.Waiting, s.Closed)
+	fmt.Fprintf(out, "touches: %d unlinked (in %d conversations), not a sale: %s\n", s.Unlinked, s.UnlinkedConversations, demoCounts(s.NotASale))
+	fmt.Fprintf(out, "deals: %d open, %d won, %d lost — by stage: %s\n", s.DealsOpen, s.DealsWon, s.DealsLost, demoCounts(s.Stages))
+	fmt.Fprintf(out, "revenue (won): %s; ad spend: %s; lost because: %s\n", money(s.Revenue), money(s.Spend), demoCounts(s.LostReasons))
+
+	fmt.Fprintln(out)
+	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "USER\tROLE\tEMAIL")
+	for _, u := range s.Users {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", u.Name, u.Role, u.Email)
+	}
+	w.Flush()
+	fmt.Fprintf(out, "\nEvery demo user's password: %s\n", s.Password)
+	if s.KeptOwner != "" {
+		fmt.Fprintf(out, "The owner that was already there, %s, is kept with its own password.\n", s.KeptOwner)
+	}
+	fmt.Fprintf(out, "Web form signing secret: %s\n", s.WebSecret)
+	fmt.Fprintln(out, "\nLog in: run `switchboard serve` on this database (the same --data / DATABASE_URL), open")
+	fmt.Fprintln(out, "http://localhost:8080 and sign in with one of the emails above and the password; a manager sees")
+	fmt.Fprintln(out, "their own conversations and the unassigned queue, the lead the team's, the owner everything.")
+	fmt.Fprintln(out, "The email, Telegram and WhatsApp accounts are disabled on purpose: their servers (imap/smtp.example.com)")
+	fmt.Fprintln(out, "and the bot token are placeholders, so nothing tries to connect and no reply is ever sent.")
+	fmt.Fprintln(out, "Replies in the demo were written as already sent; customers' addresses are under example.* domains.")
+}
+
+func demoCounts(cs []inbox.DemoCount) string {
+	if len(cs) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%s %d", c.Name, c.N)
+	}
+	return strings.Join(parts, ", ")
+}
