@@ -168,14 +168,26 @@ func AssignConversation(tx *gorm.DB, id int64, assignee *int64) (Conversation, e
 	if err := tx.Model(&Conversation{ID: id}).Updates(map[string]any{"assignee_id": assignee, "updated_at": time.Now().UTC()}).Error; err != nil {
 		return Conversation{}, err
 	}
-	return GetConversation(tx, id)
+	c, err := GetConversation(tx, id)
+	if err != nil || assignee == nil {
+		return c, err
+	}
+	// The first manager to take a client becomes responsible for the
+	// contact and its unowned open deals, so the client's next message on
+	// any channel comes to them and the deals show in their list.
+	if err := tx.Model(&Contact{}).Where("id = ? AND responsible_id IS NULL", c.ContactID).Update("responsible_id", *assignee).Error; err != nil {
+		return c, err
+	}
+	return c, tx.Model(&Deal{}).Where("contact_id = ? AND status = ? AND responsible_id IS NULL", c.ContactID, DealOpen).Update("responsible_id", *assignee).Error
 }
 
 // SetConversationStatus opens, snoozes (until a time) or closes.
 func SetConversationStatus(tx *gorm.DB, id int64, st ConversationStatus, until *time.Time) (Conversation, error) {
 	up := map[string]any{"status": st, "snoozed_until": nil, "updated_at": time.Now().UTC()}
 	switch st {
-	case ConvOpen, ConvClosed:
+	case ConvOpen:
+	case ConvClosed:
+		up["waiting_since"] = nil // closed: nobody waits for our reply any more
 	case ConvSnoozed:
 		if until == nil || until.Before(time.Now()) {
 			return Conversation{}, Invalid("snooze needs a time in the future")

@@ -250,3 +250,27 @@ func TestListConversationsFilters(t *testing.T) {
 		})
 	}
 }
+
+func TestTakingAConversationMakesTheManagerResponsibleForAnUnownedClient(t *testing.T) {
+	db := crmtest.Open(t)
+	m := newUser(t, db, crm.Manager)
+	c := newContact(t, db, "Client", "phone", "+79131112233")
+	acc := newAccount(t, db, "phone", "pbx")
+	now := time.Now().UTC()
+	conv := newConversation(t, db, c.ID, acc, now, func(cv *crm.Conversation) { cv.WaitingSince = &now })
+	d := newDeal(t, db, c.ID, "kitchen")
+	if _, err := crm.AssignConversation(db, conv.ID, &m.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := crm.GetContact(db, c.ID)
+	deal, _ := crm.GetDeal(db, d.ID)
+	if got.ResponsibleID == nil || *got.ResponsibleID != m.ID || deal.ResponsibleID == nil || *deal.ResponsibleID != m.ID {
+		t.Errorf("after taking: contact responsible %v, deal responsible %v; want %d", got.ResponsibleID, deal.ResponsibleID, m.ID)
+	}
+	if _, err := crm.SetConversationStatus(db, conv.ID, crm.ConvClosed, nil); err != nil {
+		t.Fatal(err)
+	}
+	if cv, _ := crm.GetConversation(db, conv.ID); cv.WaitingSince != nil {
+		t.Error("a closed conversation must not wait for our reply")
+	}
+}
