@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/switchboard/switchboard/crm"
 )
 
@@ -17,15 +19,30 @@ type ConversationList struct {
 type ConversationItem struct {
 	crm.Conversation
 	ContactName string `json:"contact_name"`
-	Unlinked    int64  `json:"unlinked"`
+	// ContactHandle is the contact's first identity ("phone:+7913…"), for
+	// a contact with no name yet (a missed call from an unknown number).
+	ContactHandle string `json:"contact_handle"`
+	Unlinked      int64  `json:"unlinked"`
 }
 
-// ConversationDetail is one conversation with its contact and touches.
+// ConversationDetail is one conversation with its contact and touches, and
+// what the timeline shows beside them: the touches' files and the names of
+// the entry points and ad sources they came from (which a manager may not
+// list through the owner's endpoints).
 type ConversationDetail struct {
 	Conversation crm.Conversation `json:"conversation"`
 	Contact      crm.Contact      `json:"contact"`
 	Touches      []crm.Touch      `json:"touches"`
 	OpenDeals    []crm.Deal       `json:"open_deals"`
+	Attachments  []Attachment     `json:"attachments"`
+	EntryPoints  []NamedRef       `json:"entry_points"`
+	AdSources    []NamedRef       `json:"ad_sources"`
+}
+
+// NamedRef is an id with the name people know it by.
+type NamedRef struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
 }
 
 // listConversations: ?filter=mine|unassigned|unlinked|all &status= &channel= &q= &cursor= &limit=
@@ -72,9 +89,20 @@ func (h *api) listConversations(w http.ResponseWriter, r *http.Request) {
 			N              int64
 		}
 		tx.Table("touches").Select("conversation_id, COUNT(*) AS n").Where("conversation_id IN ? AND "+crm.UnlinkedTouch, ids).Group("conversation_id").Scan(&counts)
-		nm, cn := map[int64]string{}, map[int64]int64{}
+		var handles []struct {
+			ContactID int64
+			Kind      string
+			Value     string
+		}
+		tx.Table("identities").Select("contact_id, kind, value").Where("contact_id IN ?", cids).Order("id").Scan(&handles)
+		nm, cn, hd := map[int64]string{}, map[int64]int64{}, map[int64]string{}
 		for _, n := range names {
 			nm[n.ID] = n.Name
+		}
+		for _, h := range handles {
+			if hd[h.ContactID] == "" {
+				hd[h.ContactID] = h.Kind + ":" + h.Value
+			}
 		}
 		for _, c := range counts {
 			cn[c.ConversationID] = c.N
@@ -82,6 +110,7 @@ func (h *api) listConversations(w http.ResponseWriter, r *http.Request) {
 		for i := range out.Conversations {
 			out.Conversations[i].ContactName = nm[out.Conversations[i].ContactID]
 			out.Conversations[i].Unlinked = cn[out.Conversations[i].ID]
+			out.Conversations[i].ContactHandle = hd[out.Conversations[i].ContactID]
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -102,11 +131,46 @@ func (h *api) getConversation(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if err == nil {
+		err = timelineRefs(tx, &d)
+	}
 	if err != nil {
 		writeError(w, r, h.app.log, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// timelineRefs fills the attachments, entry points and ad sources of a
+// conversation's touches.
+func timelineRefs(tx *gorm.DB, d *ConversationDetail) error {
+	d.Attachments, d.EntryPoints, d.AdSources = []Attachment{}, []NamedRef{}, []NamedRef{}
+	var ids, eps, srcs []int64
+	for _, t := range d.Touches {
+		ids = append(ids, t.ID)
+		if t.EntryPointID != nil {
+			eps = append(eps, *t.EntryPointID)
+		}
+		if t.AdSourceID != nil {
+			srcs = append(srcs, *t.AdSourceID)
+		}
+	}
+	if len(ids) > 0 {
+		if err := tx.Where("touch_id IN ?", ids).Order("id").Find(&d.Attachments).Error; err != nil {
+			return err
+		}
+	}
+	if len(eps) > 0 {
+		if err := tx.Table("entry_points").Select("id, address AS name").Where("id IN ?", eps).Order("id").Scan(&d.EntryPoints).Error; err != nil {
+			return err
+		}
+	}
+	if len(srcs) > 0 {
+		if err := tx.Table("ad_sources").Select("id, name").Where("id IN ?", srcs).Order("id").Scan(&d.AdSources).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AssignRequest assigns (user_id) or returns to the queue (null).

@@ -129,7 +129,8 @@ func sameOrigin(r *http.Request) bool {
 
 // visibleEvent applies the API's permissions to an event: a manager gets
 // what concerns conversations assigned to them or unassigned (and hears
-// that one was taken away), their own deals, and account states.
+// that one was taken away: from them, or from the unassigned queue they
+// were looking at), their own deals, and account states.
 func visibleEvent(u crm.User, e crm.Event) bool {
 	if u.Role != crm.Manager {
 		return true
@@ -149,6 +150,13 @@ func visibleEvent(u crm.User, e crm.Event) bool {
 	}
 	if e.ConversationID == nil {
 		return false
+	}
+	if e.Type == crm.EventConversationChanged && d.PreviousAssigneeID == nil {
+		var raw map[string]json.RawMessage
+		json.Unmarshal(e.Data, &raw)
+		if p, ok := raw["previous_assignee_id"]; ok && string(p) == "null" {
+			return true // it left the unassigned queue: only ids, no content
+		}
 	}
 	return d.AssigneeID == nil || mine(d.AssigneeID) || mine(d.PreviousAssigneeID)
 }

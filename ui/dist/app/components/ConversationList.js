@@ -1,0 +1,92 @@
+// ConversationList: search and the current queue's conversations.
+import { html } from "../html.js";
+import { useStore, setState } from "../store.js";
+import { t } from "../i18n.js";
+import { when, elapsed, minutesSince, stamp, handle } from "../format.js";
+import { userName } from "../session.js";
+import { loadList, selectConversation, setSearch, pick, assignPicked } from "../inbox.js";
+import { ChannelIcon, Icon } from "./Icons.js";
+
+// OVERDUE_MIN: a conversation waiting for our reply longer is highlighted.
+export const OVERDUE_MIN = 30;
+
+export function ConversationList() {
+  const list = useStore((s) => s.list);
+  const route = useStore((s) => s.route);
+  useStore((s) => s.now);
+  useStore((s) => s.users);
+  const myId = useStore((s) => s.me.user.id);
+  const canBulk = useStore((s) => s.me.user.role !== "manager");
+  const picked = useStore((s) => s.picked);
+  return html`<section class="list" aria-label=${t("list.label")}>
+    <div class="list-head">
+      <h2>${t("queue." + route.queue)}</h2>
+      <input
+        id="search"
+        type="search"
+        placeholder=${t("list.search")}
+        aria-label=${t("list.search")}
+        value=${list.q}
+        onInput=${(e) => setSearch(e.target.value)}
+      />
+      ${canBulk && Object.keys(picked).length > 0 && html`<${Bulk} n=${Object.keys(picked).length} />`}
+    </div>
+    ${list.error && html`<p class="error pad" role="alert">${list.error}</p>`}
+    <ul id="conversations" class="conv-list">
+      ${list.items.map((c) => html`<${Item} key=${c.id} c=${c} queue=${route.queue} on=${c.id === route.convId} myId=${myId} bulk=${canBulk} picked=${!!picked[c.id]} />`)}
+    </ul>
+    ${!list.loading && !list.error && list.items.length === 0 && html`<p class="empty" id="list-empty">${list.q ? t("list.noMatch") : t("list.empty." + route.queue)}</p>`}
+    ${list.loading && list.items.length === 0 && html`<p class="empty">${t("common.loading")}</p>`}
+    ${list.next && html`<button type="button" class="ghost more" disabled=${list.loading} onClick=${() => loadList({ more: true })}>${t("list.more")}</button>`}
+  </section>`;
+}
+
+// Bulk: what a lead does with the picked conversations.
+function Bulk({ n }) {
+  const users = useStore((s) => s.users);
+  return html`<div class="bulk" id="bulk">
+    <b>${t("bulk.picked", { n })}</b>
+    <select
+      id="bulk-assign"
+      aria-label=${t("bulk.assign")}
+      onChange=${(e) => {
+        const v = e.target.value;
+        if (v !== "-") assignPicked(v === "" ? null : Number(v));
+      }}
+    >
+      <option value="-">${t("bulk.assign")}</option>
+      <option value="">${t("conv.noAssignee")}</option>
+      ${users.filter((u) => u.active).map((u) => html`<option value=${u.id}>${u.name || u.email}</option>`)}
+    </select>
+    <button type="button" class="link small" onClick=${() => setState({ picked: {} })}>${t("common.cancel")}</button>
+  </div>`;
+}
+
+function Item({ c, queue, on, myId, bulk, picked }) {
+  const overdue = c.waiting_since && c.status === "open" && minutesSince(c.waiting_since) > OVERDUE_MIN;
+  return html`<li class=${bulk ? "with-pick" : ""}>
+    ${bulk && html`<input type="checkbox" class="pick" aria-label=${t("bulk.pick")} checked=${picked} onChange=${(e) => pick(c.id, e.target.checked)} />`}
+    <a
+      href=${`/inbox/${queue}/${c.id}`}
+      data-conv=${c.id}
+      class=${"conv-item" + (on ? " on" : "") + (overdue ? " overdue" : "") + (c.status === "closed" ? " closed" : "")}
+      aria-current=${on ? "true" : undefined}
+      onClick=${(e) => {
+        e.preventDefault();
+        selectConversation(c.id);
+      }}
+    >
+      <span class="ci-top">
+        <${ChannelIcon} channel=${c.channel} />
+        <b class="ci-name">${c.contact_name || handle(c.contact_handle) || t("common.noName")}</b>
+        <time title=${stamp(c.last_touch_at)}>${when(c.last_touch_at)}</time>
+      </span>
+      <span class="ci-preview">${c.channel === "phone" && c.last_text === "call" ? t("list.call") : c.last_text || c.subject || "—"}</span>
+      <span class="ci-meta">
+        ${c.waiting_since && c.status === "open" && html`<span class=${"waiting" + (overdue ? " late" : "")} title=${t("list.waitingSince", { at: stamp(c.waiting_since) })}><${Icon} name="clock" size=${12} /> ${elapsed(c.waiting_since, t)}</span>`}
+        ${c.unlinked > 0 && html`<span class="flag unlinked" title=${t("list.unlinkedTitle", { n: c.unlinked })}>${t("list.unlinked")}${c.unlinked > 1 ? ` · ${c.unlinked}` : ""}</span>`}
+        <span class=${"assignee" + (c.assignee_id ? "" : " none")}>${c.assignee_id ? (c.assignee_id === myId ? t("list.me") : userName(c.assignee_id)) : t("list.unassigned")}</span>
+      </span>
+    </a>
+  </li>`;
+}

@@ -1,0 +1,33 @@
+// Queues: the left column with live counters.
+import { html } from "../html.js";
+import { useStore } from "../store.js";
+import { t } from "../i18n.js";
+import { queuesFor, selectQueue } from "../inbox.js";
+
+export function Queues() {
+  const role = useStore((s) => s.me.user.role);
+  const current = useStore((s) => s.route.queue);
+  const counts = useStore((s) => s.counts);
+  return html`<nav class="queues" aria-label=${t("queues.label")}>
+    <ul>
+      ${queuesFor(role).map((q) => {
+        const c = counts[q.id];
+        return html`<li>
+          <a
+            href=${"/inbox/" + q.id}
+            id=${"queue-" + q.id}
+            class=${q.id === current ? "on" : ""}
+            aria-current=${q.id === current ? "page" : undefined}
+            onClick=${(e) => {
+              e.preventDefault();
+              selectQueue(q.id);
+            }}
+          >
+            <span>${t("queue." + q.id)}</span>
+            ${c && html`<b class=${"count" + (c.n ? "" : " zero") + (q.id === "unlinked" || q.id === "waiting" ? " warn" : "")} data-count=${c.n}>${c.n}${c.more ? "+" : ""}</b>`}
+          </a>
+        </li>`;
+      })}
+    </ul>
+  </nav>`;
+}

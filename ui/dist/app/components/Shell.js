@@ -1,0 +1,42 @@
+// Shell: the top bar (pages, live state, language, user) and the page.
+import { html } from "../html.js";
+import { useStore } from "../store.js";
+import { t } from "../i18n.js";
+import { logout } from "../session.js";
+import { go } from "../inbox.js";
+import { LangSwitch } from "./LangSwitch.js";
+import { InboxPage } from "./InboxPage.js";
+import { OwnerPage } from "../owner/OwnerPage.js";
+
+function nav(e, route) {
+  e.preventDefault();
+  go(route);
+}
+
+export function Shell() {
+  const me = useStore((s) => s.me);
+  const route = useStore((s) => s.route);
+  const live = useStore((s) => s.live);
+  useStore((s) => s.lang);
+  const owner = me.user.role === "owner";
+  return html`<div class="shell">
+    <header class="topbar">
+      <a class="brand" href="/inbox" onClick=${(e) => nav(e, { page: "inbox", queue: "", convId: null })}>
+        <img src="/favicon.svg" alt="" width="22" height="22" /><span>Switchboard</span>
+      </a>
+      <nav class="pages">
+        <a href="/inbox" class=${route.page === "inbox" ? "on" : ""} onClick=${(e) => nav(e, { page: "inbox", queue: route.queue || "", convId: null })}>${t("nav.inbox")}</a>
+        ${owner &&
+        ["audit", "users", "accounts", "sources"].map(
+          (tab) =>
+            html`<a href=${"/owner/" + tab} class=${route.page === "owner" && route.tab === tab ? "on" : ""} onClick=${(e) => nav(e, { page: "owner", tab })}>${t("nav." + tab)}</a>`,
+        )}
+      </nav>
+      <span class=${"live " + live} id="live" title=${t("live." + live)}><i></i><span class="live-text">${t("live." + live)}</span></span>
+      <${LangSwitch} />
+      <span class="who" title=${me.user.email}>${me.user.name || me.user.email} <small>${t("role." + me.user.role)}</small></span>
+      <button type="button" id="logout" class="ghost" onClick=${logout}>${t("nav.logout")}</button>
+    </header>
+    ${route.page === "owner" ? html`<${OwnerPage} tab=${route.tab} />` : html`<${InboxPage} />`}
+  </div>`;
+}

@@ -1,0 +1,151 @@
+// Timeline: the conversation's touches in time order. Message text is
+// rendered as text only; email HTML only inside EmailFrame's sandbox.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { html } from "../html.js";
+import { useStore } from "../store.js";
+import { t } from "../i18n.js";
+import { stamp, duration, bytes, safeURL, handle } from "../format.js";
+import { userName } from "../session.js";
+import { deliveryOf, linkTouch, newDeal, notASale } from "../conversation.js";
+import { selectConversation } from "../inbox.js";
+import { ChannelIcon, Icon } from "./Icons.js";
+import { EmailFrame } from "./EmailFrame.js";
+
+export const NOT_A_SALE_REASONS = ["spam", "support", "supplier", "personal"];
+
+export function Timeline({ detail, deals }) {
+  const box = useRef(null);
+  const touches = detail.touches;
+  useStore((s) => s.statuses);
+  const queue = useStore((s) => s.route.queue);
+  // Follow the newest touch when the conversation opens or grows.
+  useEffect(() => {
+    if (box.current) box.current.scrollTop = box.current.scrollHeight;
+  }, [detail.conversation.id, touches.length]);
+  const names = (list) => Object.fromEntries((list || []).map((x) => [x.id, x.name]));
+  const ctx = {
+    entry: names(detail.entry_points),
+    source: names(detail.ad_sources),
+    files: detail.attachments || [],
+    deals,
+    openDeals: deals.filter((d) => d.status === "open"),
+    convId: detail.conversation.id,
+    queue,
+  };
+  return html`<div class="timeline" id="timeline" ref=${box} aria-live="polite">
+    ${touches.length === 0 && html`<p class="empty">${t("conv.noTouches")}</p>`}
+    ${touches.map((x, i) => html`<${Touch} key=${x.id} x=${x} ctx=${ctx} sameDeal=${i > 0 && touches[i - 1].deal_id === x.deal_id} />`)}
+  </div>`;
+}
+
+function meta(x) {
+  return x.meta && typeof x.meta === "object" ? x.meta : {};
+}
+
+// Touch is one card; sameDeal: the card before is on the same deal, so
+// the deal is not named again.
+function Touch({ x, ctx, sameDeal }) {
+  const m = meta(x);
+  const out = x.direction === "out";
+  const unlinked = x.deal_id == null && !x.not_a_sale;
+  const files = ctx.files.filter((f) => f.touch_id === x.id);
+  const deal = x.deal_id != null ? ctx.deals.find((d) => d.id === x.deal_id) : null;
+  const elsewhere = x.conversation_id !== ctx.convId;
+  return html`<article class=${"touch " + (out ? "out" : "in") + (unlinked ? " is-unlinked" : "")} data-touch=${x.id} id=${"touch-" + x.id}>
+    <header class="touch-head">
+      <${ChannelIcon} channel=${x.channel} />
+      <span class="kind">${kindLabel(x, m)}</span>
+      ${out && html`<span class="author">${x.author_id ? userName(x.author_id) : x.automated ? t("touch.automated") : ""}</span>`}
+      ${!out && x.handle && html`<span class="handle">${handle(x.handle)}</span>`}
+      ${elsewhere &&
+      html`<a class="elsewhere" href=${"/inbox/" + ctx.queue + "/" + x.conversation_id} onClick=${(e) => {
+        e.preventDefault();
+        selectConversation(x.conversation_id);
+      }}>${t("touch.elsewhere")}</a>`}
+      <time datetime=${x.occurred_at}>${stamp(x.occurred_at)}</time>
+    </header>
+    ${x.subject && x.channel === "email" && html`<div class="subject">${x.subject}</div>`}
+    <${Body} x=${x} m=${m} />
+    ${files.length > 0 &&
+    html`<ul class="files">
+      ${files.map(
+        (f) => html`<li>
+          ${f.stored
+            ? html`<a href=${"/api/v1/attachments/" + f.id} download=${f.name}><${Icon} name="clip" /> ${f.name}</a>`
+            : html`<span class="muted"><${Icon} name="clip" /> ${f.name} — ${t("touch.notKept")}</span>`}
+          <small class="muted"> ${bytes(f.size)}</small>
+        </li>`,
+      )}
+    </ul>`}
+    <footer class="touch-foot">
+      <${Origin} x=${x} m=${m} ctx=${ctx} />
+      ${out && x.delivery_status && html`<${Delivery} x=${x} />`}
+      ${deal && !sameDeal && html`<span class="tag deal-tag">${t("touch.deal")}: ${deal.title || "#" + deal.id}</span>`}
+      ${x.not_a_sale && html`<span class="tag">${t("touch.notASale")}: ${t("reason." + x.not_a_sale, {}, x.not_a_sale)}</span>`}
+    </footer>
+    ${unlinked && html`<${Resolve} x=${x} ctx=${ctx} />`}
+  </article>`;
+}
+
+function kindLabel(x, m) {
+  if (x.kind === "call") {
+    if (m.call_answered === "false") return t("touch.missedCall");
+    return x.direction === "out" ? t("touch.outCall") : t("touch.inCall");
+  }
+  return t("channel." + x.channel) + (x.direction === "out" ? " · " + t("touch.ours") : "");
+}
+
+function Body({ x, m }) {
+  const [plain, setPlain] = useState(false);
+  const rec = safeURL(m.call_recording_url || "");
+  return html`
+    ${x.kind === "call" &&
+    html`<div class="call">
+      ${m.call_answered !== "false" && m.call_duration_s && html`<span>${t("touch.duration")}: <b>${duration(m.call_duration_s)}</b></span>`}
+      ${rec && html` <a href=${rec} target="_blank" rel="noopener noreferrer"><${Icon} name="play" /> ${t("touch.recording")}</a>`}
+    </div>`}
+    ${x.html && !plain
+      ? html`<${EmailFrame} source=${x.html} />`
+      : x.body && html`<div class="text">${x.body}</div>`}
+    ${x.html && x.body && html`<button type="button" class="link small" onClick=${() => setPlain(!plain)}>${plain ? t("touch.showHTML") : t("touch.showText")}</button>`}
+  `;
+}
+
+function Origin({ x, m, ctx }) {
+  const parts = [];
+  if (x.entry_point_id != null) parts.push(t("touch.entry") + " " + (ctx.entry[x.entry_point_id] || "#" + x.entry_point_id));
+  if (x.ad_source_id != null) parts.push(t("touch.source") + " " + (ctx.source[x.ad_source_id] || "#" + x.ad_source_id));
+  if (m.utm_campaign) parts.push("utm_campaign " + m.utm_campaign);
+  const page = safeURL(m.page_url || "");
+  if (!parts.length && !page) return null;
+  return html`<span class="origin">
+    ${parts.join(" · ")}
+    ${page && html` · <a href=${page} target="_blank" rel="noopener noreferrer">${m.page_url}</a>`}
+  </span>`;
+}
+
+function Delivery({ x }) {
+  const d = deliveryOf(x);
+  const icon = { queued: "clock", sent: "check", delivered: "checks", failed: "alert" }[d.status];
+  return html`<span class=${"delivery " + d.status} data-status=${d.status} title=${d.error || ""}>
+    ${icon && html`<${Icon} name=${icon} size=${12} />`} ${t("delivery." + d.status, {}, d.status)}${d.error ? ": " + d.error : ""}
+  </span>`;
+}
+
+// Resolve: an unlinked touch is linked to a deal, opens a new one, or is
+// marked not a sale.
+function Resolve({ x, ctx }) {
+  return html`<div class="resolve" data-resolve=${x.id}>
+    <span class="flag unlinked">${t("touch.unlinked")}</span>
+    ${ctx.openDeals.length > 0 &&
+    html`<select class="link-deal" aria-label=${t("touch.linkTo")} onChange=${(e) => e.target.value && linkTouch(x.id, Number(e.target.value))}>
+      <option value="">${t("touch.linkTo")}</option>
+      ${ctx.openDeals.map((d) => html`<option value=${d.id}>${d.title || "#" + d.id}</option>`)}
+    </select>`}
+    <button type="button" class="new-deal" onClick=${() => newDeal(x.id)}>${t("touch.newDeal")}</button>
+    <select class="not-a-sale" aria-label=${t("touch.markNotASale")} onChange=${(e) => e.target.value && notASale(x.id, e.target.value)}>
+      <option value="">${t("touch.markNotASale")}</option>
+      ${NOT_A_SALE_REASONS.map((r) => html`<option value=${r}>${t("reason." + r)}</option>`)}
+    </select>
+  </div>`;
+}

@@ -1,0 +1,45 @@
+// events applies WebSocket events (crm.Event: {id, type, conversation_id,
+// touch_id, data}) to what is on screen: the list and counters, the open
+// conversation, reply statuses, account states.
+import { getState, setState } from "./store.js";
+import { refreshSoon } from "./inbox.js";
+import { reloadSoon, touchStatus } from "./conversation.js";
+import { loadRefs } from "./session.js";
+
+export function handleEvent(ev) {
+  const s = getState();
+  const conv = s.conv;
+  const d = ev.data || {};
+  // the open timeline shows the contact's touches in all their conversations
+  const openHere =
+    conv &&
+    (ev.conversation_id === conv.id ||
+      (conv.detail && (conv.detail.related || []).some((c) => c.id === ev.conversation_id)) ||
+      (conv.detail && d.contact_id === conv.detail.contact.id));
+  switch (ev.type) {
+    case "touch.added":
+    case "touch.linked":
+    case "conversation.changed":
+      refreshSoon();
+      if (openHere) reloadSoon();
+      break;
+    case "touch.status":
+      touchStatus(ev);
+      break;
+    case "deal.changed":
+      if (conv?.detail && d.contact_id === conv.detail.contact.id) reloadSoon();
+      break;
+    case "contact.changed":
+      refreshSoon();
+      if (conv?.detail && (d.contact_id === conv.detail.contact.id || d.merged_id === conv.detail.contact.id)) reloadSoon();
+      break;
+    case "account.state":
+      setState((st) => ({ accountStates: { ...st.accountStates, [d.account_id]: d.state } }));
+      break;
+    case "resync": // back after a drop: the replay covered events; refresh names too
+      refreshSoon();
+      if (conv) reloadSoon();
+      loadRefs();
+      break;
+  }
+}

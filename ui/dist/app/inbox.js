@@ -1,0 +1,201 @@
+// Inbox actions: the queues, their live counters, the conversation list
+// and navigation between them.
+import { get, post, qs } from "./api.js";
+import { getState, setState, toast } from "./store.js";
+import { t } from "./i18n.js";
+import { path } from "./router.js";
+import { openConversation, closeConversation } from "./conversation.js";
+
+// QUEUES are the left column. Each is a /api/v1/conversations query;
+// "waiting" is the open ones whose last touch is the contact's (the API has
+// no filter for it, so the client picks them from the first 200 and sorts
+// the longest wait first).
+export const QUEUES = [
+  { id: "mine", query: { filter: "mine", status: "open" } },
+  { id: "unassigned", query: { filter: "unassigned", status: "open" } },
+  { id: "unlinked", query: { filter: "unlinked" } },
+  {
+    id: "waiting",
+    query: { filter: "all", status: "open" },
+    pick: (c) => !!c.waiting_since,
+    sort: (a, b) => a.waiting_since.localeCompare(b.waiting_since),
+  },
+  { id: "all", query: { filter: "all", status: "open" }, roles: ["lead", "owner"] },
+  { id: "closed", query: { filter: "all", status: "closed" }, noCount: true },
+];
+
+const COUNT_LIMIT = 200;
+const URL_LIST = "/api/v1/conversations";
+
+export function queuesFor(role) {
+  return QUEUES.filter((q) => !q.roles || q.roles.includes(role));
+}
+
+export function queueDef(id) {
+  return QUEUES.find((q) => q.id === id) || QUEUES[0];
+}
+
+function defaultQueue(role) {
+  return role === "manager" ? "mine" : role === "lead" ? "unassigned" : "all";
+}
+
+// go navigates to a route: the address bar, then the data it shows.
+export function go(route, opts = {}) {
+  const url = path(route);
+  if (location.pathname !== url) history[opts.replace ? "replaceState" : "pushState"](null, "", url);
+  applyRoute(route, opts);
+}
+
+// applyRoute makes the state follow a route (after go, a reload or Back).
+export function applyRoute(route, opts = {}) {
+  const s = getState();
+  const role = s.me.user.role;
+  if (route.page === "owner" && role !== "owner") route = { page: "inbox", queue: "", convId: null };
+  if (route.page === "inbox" && !queuesFor(role).some((q) => q.id === route.queue)) {
+    route = { ...route, queue: defaultQueue(role) };
+    history.replaceState(null, "", path(route));
+  }
+  const prev = s.route;
+  setState({ route });
+  if (route.page !== "inbox") return;
+  if (prev.page !== "inbox" || prev.queue !== route.queue || !s.list.key || opts.replace) loadList();
+  const open = s.conv ? s.conv.id : null;
+  if (route.convId !== open) {
+    if (route.convId) openConversation(route.convId);
+    else closeConversation();
+  }
+}
+
+export function selectQueue(queue) {
+  setState({ picked: {} });
+  go({ page: "inbox", queue, convId: null });
+}
+
+// pick adds a conversation to (or takes it from) a lead's bulk selection.
+export function pick(id, on) {
+  setState((s) => {
+    const picked = { ...s.picked };
+    if (on) picked[id] = true;
+    else delete picked[id];
+    return { picked };
+  });
+}
+
+// assignPicked assigns every picked conversation to userId (null: the queue).
+export async function assignPicked(userId) {
+  const ids = Object.keys(getState().picked).map(Number);
+  let done = 0;
+  const errors = [];
+  for (const id of ids) {
+    try {
+      await post(`/api/v1/conversations/${id}/assign`, { user_id: userId });
+      done++;
+    } catch (e) {
+      errors.push(e.message);
+    }
+  }
+  setState({ picked: {} });
+  refreshSoon(0);
+  if (errors.length) toast("error", errors[0]);
+  else toast("ok", t("bulk.done", { n: done }));
+}
+
+export function selectConversation(id) {
+  const r = getState().route;
+  go({ page: "inbox", queue: r.queue, convId: id });
+}
+
+// move selects the next (+1) or previous (-1) conversation of the list.
+export function move(step) {
+  const { list, route } = getState();
+  if (!list.items.length) return;
+  const i = list.items.findIndex((c) => c.id === route.convId);
+  const j = i < 0 ? 0 : Math.min(list.items.length - 1, Math.max(0, i + step));
+  selectConversation(list.items[j].id);
+  requestAnimationFrame(() => document.querySelector(`[data-conv="${list.items[j].id}"]`)?.scrollIntoView({ block: "nearest" }));
+}
+
+let listSeq = 0;
+
+// loadList loads the current queue's first page (more: the next page;
+// quiet: refresh what is shown without a loading state).
+export async function loadList({ more = false, quiet = false } = {}) {
+  const s = getState();
+  if (!s.me || s.route.page !== "inbox") return;
+  const def = queueDef(s.route.queue);
+  const q = s.list.q;
+  const key = def.id + "|" + q;
+  const seq = ++listSeq;
+  const same = key === s.list.key;
+  if (!quiet) setState({ list: { ...s.list, key, loading: true, error: "", ...(same ? {} : { items: [], next: "" }) } });
+  try {
+    let items, next;
+    if (def.pick) {
+      const r = await get(URL_LIST + qs({ ...def.query, q, limit: COUNT_LIMIT }));
+      items = r.conversations.filter(def.pick).sort(def.sort);
+      next = "";
+    } else {
+      const limit = more ? 50 : Math.min(COUNT_LIMIT, Math.max(50, same ? s.list.items.length : 0));
+      const r = await get(URL_LIST + qs({ ...def.query, q, limit, cursor: more ? s.list.next : "" }));
+      items = more ? [...s.list.items, ...r.conversations] : r.conversations;
+      next = r.next_cursor;
+    }
+    if (seq !== listSeq) return;
+    setState({ list: { key, q, items, next, loading: false, error: "" } });
+  } catch (e) {
+    if (seq !== listSeq) return;
+    setState((st) => ({ list: { ...st.list, loading: false, error: e.message } }));
+  }
+}
+
+let searchTimer;
+
+export function setSearch(q) {
+  setState((s) => ({ list: { ...s.list, q } }));
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => loadList(), 250);
+}
+
+let countSeq = 0;
+
+// refreshCounts counts each queue from its first COUNT_LIMIT rows ("200+"
+// beyond). Queues with the same query share one request.
+export async function refreshCounts() {
+  const s = getState();
+  if (!s.me) return;
+  const seq = ++countSeq;
+  const cache = new Map();
+  const fetchQ = (query) => {
+    const url = URL_LIST + qs({ ...query, limit: COUNT_LIMIT });
+    if (!cache.has(url)) cache.set(url, get(url));
+    return cache.get(url);
+  };
+  try {
+    const pairs = await Promise.all(
+      queuesFor(s.me.user.role)
+        .filter((q) => !q.noCount)
+        .map(async (q) => {
+          const r = await fetchQ(q.query);
+          const items = q.pick ? r.conversations.filter(q.pick) : r.conversations;
+          return [q.id, { n: items.length, more: !!r.next_cursor }];
+        }),
+    );
+    if (seq === countSeq) setState({ counts: Object.fromEntries(pairs) });
+  } catch {
+    // counters stay as they were; the next event refreshes them
+  }
+}
+
+let refreshTimer;
+
+// refreshSoon refreshes the list and the counters once for a burst of
+// events or actions: at most ms after the first of them (a steady stream
+// of events must not postpone it forever).
+export function refreshSoon(ms = 250) {
+  if (refreshTimer) return;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = null;
+    loadList({ quiet: true });
+    refreshCounts();
+  }, ms);
+}

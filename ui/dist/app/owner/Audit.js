@@ -1,0 +1,70 @@
+// Audit: the append-only trail, newest first, filtered by action and
+// object; older pages by before_id.
+import { useState } from "preact/hooks";
+import { html } from "../html.js";
+import { get, qs } from "../api.js";
+import { t } from "../i18n.js";
+import { stamp } from "../format.js";
+import { userName } from "../session.js";
+import { useStore } from "../store.js";
+import { useLoad } from "./useLoad.js";
+
+const ACTIONS = [
+  "user.create", "user.edit", "user.password", "account.create", "account.edit", "ad_source.create", "spend.add",
+  "entry_point.create", "entry_point.bind", "pipeline.set", "contact.create", "contact.identity", "contact.responsible",
+  "contact.merge", "contact.unmerge", "contact.export", "conversation.assign", "deal.open", "deal.edit", "deal.stage",
+  "deal.won", "deal.lost", "touch.link", "touch.not_a_sale",
+];
+const PAGE = 100;
+
+export function Audit() {
+  useStore((s) => s.users);
+  const [filter, setFilter] = useState({ action: "", object_type: "", object_id: "" });
+  const [older, setOlder] = useState([]);
+  const [more, setMore] = useState(true);
+  const { data, error, loading } = useLoad(async () => {
+    setOlder([]);
+    const r = await get("/api/v1/audit" + qs({ ...filter, limit: PAGE }));
+    setMore(r.entries.length === PAGE);
+    return r.entries;
+  }, [filter.action, filter.object_type, filter.object_id]);
+  const rows = [...(data || []), ...older];
+  const loadOlder = async () => {
+    const r = await get("/api/v1/audit" + qs({ ...filter, limit: PAGE, before_id: rows[rows.length - 1].id }));
+    setOlder([...older, ...r.entries]);
+    setMore(r.entries.length === PAGE);
+  };
+  const set = (k) => (e) => setFilter({ ...filter, [k]: e.target.value.trim() });
+  return html`<section class="page">
+    <h1>${t("nav.audit")}</h1>
+    <p class="muted">${t("audit.lead")}</p>
+    <form class="filters" onSubmit=${(e) => e.preventDefault()}>
+      <select aria-label=${t("audit.action")} value=${filter.action} onChange=${set("action")}>
+        <option value="">${t("audit.anyAction")}</option>
+        ${ACTIONS.map((a) => html`<option value=${a}>${a}</option>`)}
+      </select>
+      <input placeholder=${t("audit.objectType")} value=${filter.object_type} onChange=${set("object_type")} />
+      <input placeholder=${t("audit.objectId")} inputmode="numeric" value=${filter.object_id} onChange=${set("object_id")} />
+    </form>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    <div class="table-wrap">
+      <table class="table" id="audit-table">
+        <thead><tr><th>#</th><th>${t("audit.at")}</th><th>${t("audit.actor")}</th><th>${t("audit.action")}</th><th>${t("audit.object")}</th><th>${t("audit.data")}</th></tr></thead>
+        <tbody>
+          ${rows.map(
+            (e) => html`<tr>
+              <td class="num">${e.id}</td>
+              <td class="nowrap">${stamp(e.at)}</td>
+              <td class="nowrap">${e.actor_id ? userName(e.actor_id) : html`<span class="muted">${t("audit.system")}</span>`}</td>
+              <td><code>${e.action}</code></td>
+              <td class="nowrap">${e.object_type}${e.object_id ? " #" + e.object_id : ""}</td>
+              <td class="data"><code>${e.data ? JSON.stringify(e.data) : ""}</code></td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+    ${!loading && rows.length === 0 && html`<p class="empty">${t("audit.empty")}</p>`}
+    ${more && rows.length > 0 && html`<button type="button" class="ghost more" onClick=${loadOlder}>${t("audit.older")}</button>`}
+  </section>`;
+}

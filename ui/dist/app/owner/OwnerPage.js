@@ -1,0 +1,16 @@
+// OwnerPage: the owner's pages: audit trail, users, channel accounts,
+// ad sources with entry points and spend.
+import { html } from "../html.js";
+import { useStore } from "../store.js";
+import { Audit } from "./Audit.js";
+import { Users } from "./Users.js";
+import { Accounts } from "./Accounts.js";
+import { Sources } from "./Sources.js";
+
+const PAGES = { audit: Audit, users: Users, accounts: Accounts, sources: Sources };
+
+export function OwnerPage({ tab }) {
+  useStore((s) => s.lang);
+  const Page = PAGES[tab] || Audit;
+  return html`<main class="owner" id=${"owner-" + tab}><${Page} /></main>`;
+}

@@ -1,0 +1,135 @@
+// Sources: ad sources with their spend, and the entry points bound to
+// them (the marketing report builds on these).
+import { useState } from "preact/hooks";
+import { html } from "../html.js";
+import { get, post } from "../api.js";
+import { t } from "../i18n.js";
+import { money, parseMoney } from "../format.js";
+import { useStore, toast } from "../store.js";
+import { useLoad } from "./useLoad.js";
+
+function day(iso) {
+  return iso ? iso.slice(0, 10) : "";
+}
+
+export function Sources() {
+  const accounts = useStore((s) => s.accounts);
+  const { data, error, reload } = useLoad(async () => {
+    const [{ ad_sources }, { entry_points }] = await Promise.all([get("/api/v1/ad-sources"), get("/api/v1/entry-points")]);
+    const spend = await Promise.all(ad_sources.map((s) => get(`/api/v1/ad-sources/${s.id}/spend`).then((r) => r.spend)));
+    return { sources: ad_sources, entries: entry_points, spend: Object.fromEntries(ad_sources.map((s, i) => [s.id, spend[i]])) };
+  });
+  if (!data) return html`<section class="page"><h1>${t("nav.sources")}</h1>${error ? html`<p class="error">${error}</p>` : html`<p class="muted">${t("common.loading")}</p>`}</section>`;
+  const acct = Object.fromEntries(accounts.map((a) => [a.id, a]));
+  const now = new Date().toISOString();
+  // the binding in force now: bindings come oldest valid_from first
+  const current = (ep) => (ep.bindings || []).filter((x) => x.valid_from <= now).pop()?.ad_source_id ?? null;
+  const bind = async (ep, value) => {
+    try {
+      // from now on; touches already stored keep their source
+      await post(`/api/v1/entry-points/${ep.id}/bindings`, { ad_source_id: value === "" ? null : Number(value), valid_from: new Date().toISOString() });
+      toast("ok", t("sources.bound"));
+    } catch (err) {
+      toast("error", err.message);
+    }
+    reload();
+  };
+  return html`<section class="page">
+    <h1>${t("nav.sources")}</h1>
+    <h2>${t("sources.title")}</h2>
+    <div class="table-wrap">
+      <table class="table" id="sources-table">
+        <thead><tr><th>${t("sources.name")}</th><th>${t("sources.spend")}</th><th>${t("sources.periods")}</th></tr></thead>
+        <tbody>
+          ${data.sources.map((s) => {
+            const sp = data.spend[s.id] || [];
+            const byCur = {};
+            for (const x of sp) byCur[x.currency] = (byCur[x.currency] || 0) + x.amount;
+            return html`<tr>
+              <td>${s.name}${s.archived ? html` <small class="muted">(${t("sources.archived")})</small>` : ""}</td>
+              <td class="num">${Object.entries(byCur).map(([c, n]) => html`<div>${money(n, c)}</div>`)}${sp.length === 0 && html`<span class="muted">—</span>`}</td>
+              <td class="small">${sp.slice(0, 4).map((x) => html`<div>${day(x.period_start)} — ${day(x.period_end)}: ${money(x.amount, x.currency)}${x.note ? " · " + x.note : ""}</div>`)}</td>
+            </tr>`;
+          })}
+        </tbody>
+      </table>
+    </div>
+    <div class="forms">
+      <${NewSource} done=${reload} />
+      <${NewSpend} sources=${data.sources} done=${reload} />
+    </div>
+    <h2>${t("sources.entries")}</h2>
+    <div class="table-wrap">
+      <table class="table" id="entries-table">
+        <thead><tr><th>${t("sources.account")}</th><th>${t("sources.address")}</th><th>${t("sources.boundTo")}</th><th>${t("sources.autoDeal")}</th></tr></thead>
+        <tbody>
+          ${data.entries.map(
+            (ep) => html`<tr>
+              <td>${acct[ep.account_id] ? `${t("channel." + acct[ep.account_id].channel)} · ${acct[ep.account_id].name}` : "#" + ep.account_id}</td>
+              <td><code>${ep.address}</code></td>
+              <td>
+                <select aria-label=${t("sources.boundTo")} class=${current(ep) == null ? "unbound" : ""} value=${current(ep) ?? ""} onChange=${(e) => bind(ep, e.target.value)}>
+                  <option value="">${t("sources.unbound")}</option>
+                  ${data.sources.map((s) => html`<option value=${s.id}>${s.name}</option>`)}
+                </select>
+              </td>
+              <td>${ep.auto_deal ? t("common.yes") : t("common.no")}</td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+  </section>`;
+}
+
+function NewSource({ done }) {
+  const submit = async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    try {
+      await post("/api/v1/ad-sources", { name: String(f.get("name")).trim() });
+      e.target.reset();
+      toast("ok", t("sources.added"));
+      done();
+    } catch (err) {
+      toast("error", err.message);
+    }
+  };
+  return html`<form class="card inline-form" onSubmit=${submit}>
+    <h3>${t("sources.new")}</h3>
+    <input name="name" placeholder=${t("sources.name")} required />
+    <button type="submit" class="primary">${t("common.add")}</button>
+  </form>`;
+}
+
+function NewSpend({ sources, done }) {
+  const [error, setError] = useState("");
+  const submit = async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    const amount = parseMoney(f.get("amount"));
+    if (amount === null) {
+      setError(t("deal.badAmount"));
+      return;
+    }
+    try {
+      await post(`/api/v1/ad-sources/${f.get("source")}/spend`, { period_start: f.get("from"), period_end: f.get("to"), amount, note: String(f.get("note") || "") });
+      e.target.reset();
+      setError("");
+      toast("ok", t("sources.spendAdded"));
+      done();
+    } catch (err) {
+      setError(err.message);
+    }
+  };
+  return html`<form class="card inline-form" onSubmit=${submit}>
+    <h3>${t("sources.addSpend")}</h3>
+    <select name="source" required>${sources.map((s) => html`<option value=${s.id}>${s.name}</option>`)}</select>
+    <label>${t("sources.from")} <input name="from" type="date" required /></label>
+    <label>${t("sources.to")} <input name="to" type="date" required /></label>
+    <input name="amount" inputmode="decimal" placeholder=${t("sources.amount")} required />
+    <input name="note" placeholder=${t("sources.note")} />
+    <button type="submit" class="primary">${t("common.add")}</button>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+  </form>`;
+}

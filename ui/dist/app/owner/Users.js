@@ -1,0 +1,75 @@
+// Users: who may log in, their role and export right; new users.
+import { useState } from "preact/hooks";
+import { html } from "../html.js";
+import { patch, post } from "../api.js";
+import { t } from "../i18n.js";
+import { stamp } from "../format.js";
+import { useStore, toast } from "../store.js";
+import { loadRefs } from "../session.js";
+
+const ROLES = ["manager", "lead", "owner"];
+
+export function Users() {
+  const users = useStore((s) => s.users);
+  const me = useStore((s) => s.me.user);
+  const change = async (u, body) => {
+    try {
+      await patch(`/api/v1/users/${u.id}`, body);
+      toast("ok", t("users.saved"));
+    } catch (e) {
+      toast("error", e.message);
+    }
+    loadRefs();
+  };
+  return html`<section class="page">
+    <h1>${t("nav.users")}</h1>
+    <div class="table-wrap">
+      <table class="table" id="users-table">
+        <thead><tr><th>${t("users.name")}</th><th>Email</th><th>${t("users.role")}</th><th>${t("users.export")}</th><th>${t("users.active")}</th><th>${t("users.created")}</th></tr></thead>
+        <tbody>
+          ${users.map(
+            (u) => html`<tr class=${u.active ? "" : "inactive"}>
+              <td>${u.name}</td>
+              <td>${u.email}</td>
+              <td>
+                <select aria-label=${t("users.role")} value=${u.role} disabled=${u.id === me.id} onChange=${(e) => change(u, { role: e.target.value })}>
+                  ${ROLES.map((r) => html`<option value=${r}>${t("role." + r)}</option>`)}
+                </select>
+              </td>
+              <td><input type="checkbox" aria-label=${t("users.export")} checked=${u.can_export} disabled=${u.role === "owner"} onChange=${(e) => change(u, { can_export: e.target.checked })} /></td>
+              <td><input type="checkbox" aria-label=${t("users.active")} checked=${u.active} disabled=${u.id === me.id} onChange=${(e) => change(u, { active: e.target.checked })} /></td>
+              <td class="nowrap muted">${stamp(u.created_at)}</td>
+            </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+    <${NewUser} />
+  </section>`;
+}
+
+function NewUser() {
+  const [error, setError] = useState("");
+  const submit = async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    try {
+      await post("/api/v1/users", { email: f.get("email"), name: f.get("name"), role: f.get("role"), password: f.get("password") });
+      e.target.reset();
+      setError("");
+      toast("ok", t("users.created_ok"));
+      loadRefs();
+    } catch (err) {
+      setError(err.message);
+    }
+  };
+  return html`<form class="card inline-form" onSubmit=${submit}>
+    <h2>${t("users.new")}</h2>
+    <input name="name" placeholder=${t("users.name")} required />
+    <input name="email" type="email" placeholder="Email" required autocomplete="off" />
+    <select name="role">${ROLES.map((r) => html`<option value=${r}>${t("role." + r)}</option>`)}</select>
+    <input name="password" type="password" placeholder=${t("users.password")} minlength="8" required autocomplete="new-password" />
+    <button type="submit" class="primary">${t("users.add")}</button>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+  </form>`;
+}

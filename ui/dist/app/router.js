@@ -1,0 +1,22 @@
+// The router maps the address bar to state.route and back:
+//   /inbox/<queue>            a queue
+//   /inbox/<queue>/<id>       a queue with a conversation open
+//   /owner/<tab>              owner pages: audit, users, accounts, sources
+// The server answers index.html for every such path (inbox/static.go).
+
+export const OWNER_TABS = ["audit", "users", "accounts", "sources"];
+
+export function parse(pathname) {
+  const parts = pathname.split("/").filter(Boolean);
+  if (parts[0] === "owner") return { page: "owner", tab: OWNER_TABS.includes(parts[1]) ? parts[1] : "audit" };
+  if (parts[0] === "inbox" && parts[1]) {
+    const id = Number(parts[2]);
+    return { page: "inbox", queue: parts[1], convId: Number.isInteger(id) && id > 0 ? id : null };
+  }
+  return { page: "inbox", queue: "", convId: null };
+}
+
+export function path(route) {
+  if (route.page === "owner") return `/owner/${route.tab}`;
+  return `/inbox/${route.queue}` + (route.convId ? `/${route.convId}` : "");
+}

@@ -1,0 +1,80 @@
+// Session actions: start-up, login, logout, language, and the reference
+// data every screen uses (users, accounts, pipeline).
+import { get, post, setCSRF, onSessionLost } from "./api.js";
+import { getState, setState, resetState, toast } from "./store.js";
+import { detectLang, saveLang, t } from "./i18n.js";
+import { parse } from "./router.js";
+import { applyRoute, refreshCounts } from "./inbox.js";
+import { startLive, stopLive } from "./live.js";
+
+export async function boot() {
+  setState({ lang: detectLang() });
+  onSessionLost(() => {
+    if (!getState().me) return;
+    leave();
+    toast("error", t("login.expired"));
+  });
+  window.addEventListener("popstate", () => {
+    if (getState().me) applyRoute(parse(location.pathname));
+  });
+  try {
+    await enter(await get("/api/v1/me"));
+  } catch {
+    setState({ booting: false });
+  }
+}
+
+async function enter(me) {
+  setCSRF(me.csrf_token);
+  setState({ me, booting: false });
+  loadRefs();
+  applyRoute(parse(location.pathname), { replace: true });
+  startLive();
+  refreshCounts();
+}
+
+export async function login(email, password) {
+  await enter(await post("/api/v1/login", { email, password }));
+}
+
+export async function logout() {
+  try {
+    await post("/api/v1/logout");
+  } catch {
+    // the session is gone either way
+  }
+  leave();
+}
+
+function leave() {
+  stopLive();
+  setCSRF("");
+  resetState({ booting: false, lang: getState().lang });
+  history.pushState(null, "", "/");
+}
+
+export function setLang(lang) {
+  saveLang(lang);
+  setState({ lang });
+}
+
+// loadRefs loads users, accounts, the pipeline and account states.
+export async function loadRefs() {
+  try {
+    const [u, a, p, st] = await Promise.all([
+      get("/api/v1/users"),
+      get("/api/v1/accounts"),
+      get("/api/v1/pipeline"),
+      get("/api/v1/accounts/states"),
+    ]);
+    setState({ users: u.users, accounts: a.accounts, stages: p.stages, accountStates: st.states || {} });
+  } catch (e) {
+    toast("error", e.message);
+  }
+}
+
+export function userName(id) {
+  if (id == null) return "";
+  const u = getState().users.find((x) => x.id === id);
+  return u ? u.name || u.email : `#${id}`;
+}
