@@ -49,22 +49,70 @@ type AuditChain struct {
 	loaded bool
 }
 
+// AuditRecord is an entry to append with AppendAll.
+type AuditRecord struct {
+	Actor      *int64
+	Action     string
+	ObjectType string
+	ObjectID   int64
+	Data       any
+}
+
+// AppendAll adds records in order with one multi-row insert per 500: the
+// hashes are chained in memory, so a batch costs one round trip, not one
+// per row.
+func (c *AuditChain) AppendAll(tx *gorm.DB, recs []AuditRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := c.load(tx); err != nil {
+		return err
+	}
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	entries := make([]AuditEntry, len(recs))
+	prev := c.prev
+	for i, r := range recs {
+		raw, err := json.Marshal(r.Data)
+		if err != nil {
+			return fmt.Errorf("crm: audit %s: %w", r.Action, err)
+		}
+		e := AuditEntry{At: at, ActorID: r.Actor, Action: r.Action, ObjectType: r.ObjectType, ObjectID: r.ObjectID, Data: raw, PrevHash: prev}
+		e.Hash = e.computeHash()
+		prev = e.Hash
+		entries[i] = e
+	}
+	if err := tx.CreateInBatches(&entries, 500).Error; err != nil {
+		return fmt.Errorf("crm: audit: %w", err)
+	}
+	c.prev = prev
+	return nil
+}
+
+// load takes the chain's lock (PostgreSQL) and reads the last hash, once.
+func (c *AuditChain) load(tx *gorm.DB) error {
+	if c.loaded {
+		return nil
+	}
+	if Dialect(tx) == "postgres" {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", auditLockKey).Error; err != nil {
+			return fmt.Errorf("crm: audit lock: %w", err)
+		}
+	}
+	if err := tx.Model(&AuditEntry{}).Select("hash").Order("id DESC").Limit(1).Scan(&c.prev).Error; err != nil {
+		return fmt.Errorf("crm: audit: last hash: %w", err)
+	}
+	c.loaded = true
+	return nil
+}
+
 // Append adds an entry to the chain in tx.
 func (c *AuditChain) Append(tx *gorm.DB, actor *int64, action, objectType string, objectID int64, data any) (AuditEntry, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return AuditEntry{}, fmt.Errorf("crm: audit %s: %w", action, err)
 	}
-	if !c.loaded {
-		if Dialect(tx) == "postgres" {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", auditLockKey).Error; err != nil {
-				return AuditEntry{}, fmt.Errorf("crm: audit lock: %w", err)
-			}
-		}
-		if err := tx.Model(&AuditEntry{}).Select("hash").Order("id DESC").Limit(1).Scan(&c.prev).Error; err != nil {
-			return AuditEntry{}, fmt.Errorf("crm: audit %s: last hash: %w", action, err)
-		}
-		c.loaded = true
+	if err := c.load(tx); err != nil {
+		return AuditEntry{}, err
 	}
 	e := AuditEntry{
 		At: time.Now().UTC().Truncate(time.Microsecond), ActorID: actor, Action: action,

@@ -175,3 +175,26 @@ func TestVerifyAuditFindsTampering(t *testing.T) {
 		})
 	}
 }
+
+func TestAppendAllChainsABatchThatVerifies(t *testing.T) {
+	db := crmtest.Open(t)
+	inTx(t, db, func(tx *gorm.DB) error {
+		var c crm.AuditChain
+		if _, err := c.Append(tx, nil, "first", "x", 1, nil); err != nil {
+			return err
+		}
+		recs := make([]crm.AuditRecord, 700) // more than one insert
+		for i := range recs {
+			recs[i] = crm.AuditRecord{Action: "bulk", ObjectType: "x", ObjectID: int64(i), Data: map[string]int{"i": i}}
+		}
+		if err := c.AppendAll(tx, recs); err != nil {
+			return err
+		}
+		_, err := c.Append(tx, nil, "last", "x", 2, nil)
+		return err
+	})
+	n, err := crm.VerifyAudit(db)
+	if err != nil || n != 702 {
+		t.Fatalf("verify: %d rows, %v", n, err)
+	}
+}

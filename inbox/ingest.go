@@ -740,20 +740,21 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		}
 	}
 
-	// The audit trail, in item order.
+	// The audit trail, in item order, in one insert.
+	var recs []crm.AuditRecord
 	for i, it := range items {
 		p := &ps[i]
 		if p.newContact {
-			if _, err := st.audit.Append(tx, nil, "contact.create", "contact", p.contact,
-				map[string]any{"account_id": it.in.AccountID, "external_id": clip(it.in.ExternalID, 200), "handles": keyStrings(it.keys)}); err != nil {
-				return nil, nil, err
-			}
+			recs = append(recs, crm.AuditRecord{Action: "contact.create", ObjectType: "contact", ObjectID: p.contact,
+				Data: map[string]any{"account_id": it.in.AccountID, "external_id": clip(it.in.ExternalID, 200), "handles": keyStrings(it.keys)}})
 		}
 		if p.newDeal {
-			if _, err := st.audit.Append(tx, nil, "deal.open", "deal", p.deal, map[string]any{"contact_id": p.contact, "ad_source_id": p.srcID, "rule": "first touch"}); err != nil {
-				return nil, nil, err
-			}
+			recs = append(recs, crm.AuditRecord{Action: "deal.open", ObjectType: "deal", ObjectID: p.deal,
+				Data: map[string]any{"contact_id": p.contact, "ad_source_id": p.srcID, "rule": "first touch"}})
 		}
+	}
+	if err := st.audit.AppendAll(tx, recs); err != nil {
+		return nil, nil, err
 	}
 
 	// Conversation: find or open; an inbound reopens and waits for us.
