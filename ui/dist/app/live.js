@@ -51,9 +51,11 @@ function connect() {
       lastId = Math.max(lastId, ev.last_id || 0);
       attempt = 0;
       setState({ live: "live" });
-      // Back after a drop: the replay covered the events after lastId, but
-      // with no event seen yet (lastId 0) the server cannot replay; refresh.
-      if (connectedOnce) handler({ type: "resync" });
+      // Refresh on every hello, the first included: the screen was loaded
+      // over HTTP before the socket opened, and what happened in between
+      // (or, after a drop with no event seen yet, what could not be
+      // replayed) must not be lost.
+      handler({ type: "resync" });
       connectedOnce = true;
       return;
     }
