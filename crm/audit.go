@@ -72,7 +72,7 @@ func (c *AuditChain) AppendAll(tx *gorm.DB, recs []AuditRecord) error {
 	entries := make([]AuditEntry, len(recs))
 	prev := c.prev
 	for i, r := range recs {
-		raw, err := json.Marshal(r.Data)
+		raw, err := auditData(r.Data)
 		if err != nil {
 			return fmt.Errorf("crm: audit %s: %w", r.Action, err)
 		}
@@ -86,6 +86,16 @@ func (c *AuditChain) AppendAll(tx *gorm.DB, recs []AuditRecord) error {
 	}
 	c.prev = prev
 	return nil
+}
+
+// auditData marshals an entry's data; no data is {} (a JSON null would be
+// stored as SQL NULL).
+func auditData(v any) (json.RawMessage, error) {
+	raw, err := json.Marshal(v)
+	if err != nil || string(raw) == "null" {
+		return json.RawMessage("{}"), err
+	}
+	return raw, nil
 }
 
 // load takes the chain's lock (PostgreSQL) and reads the last hash, once.
@@ -107,7 +117,7 @@ func (c *AuditChain) load(tx *gorm.DB) error {
 
 // Append adds an entry to the chain in tx.
 func (c *AuditChain) Append(tx *gorm.DB, actor *int64, action, objectType string, objectID int64, data any) (AuditEntry, error) {
-	raw, err := json.Marshal(data)
+	raw, err := auditData(data)
 	if err != nil {
 		return AuditEntry{}, fmt.Errorf("crm: audit %s: %w", action, err)
 	}
