@@ -203,7 +203,7 @@ func (s *supervisor) runOnce(ctx context.Context, acc crm.Account, factory chann
 	if err != nil {
 		return err
 	}
-	log := a.log.With("account", acc.ID, "channel", acc.Channel)
+	log := a.log // each adapter adds its "account" and "channel"
 	ad, err := factory(channels.Account{ID: acc.ID, Name: acc.Name, Channel: channels.Kind(acc.Channel), Settings: acc.Settings, Secret: secret, Cursor: acc.Cursor}, log)
 	if err != nil {
 		return err

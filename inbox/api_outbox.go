@@ -101,8 +101,8 @@ func (h *api) channelHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acc, err := crm.GetAccount(h.app.db.WithContext(r.Context()), id)
-	if err == nil && acc.Channel != r.PathValue("channel") {
-		err = crm.NotFound("account", id)
+	if err == nil && (acc.Channel != r.PathValue("channel") || !acc.Enabled) {
+		err = crm.NotFound("enabled account", id) // a 404 makes Telegram retry later, a 200 would drop the update
 	}
 	var ad channels.Adapter
 	if err == nil {

@@ -309,8 +309,14 @@ func (a *App) logRequests(next http.Handler) http.Handler {
 	})
 }
 
+// Health is the reply of /healthz and /readyz.
+type Health struct {
+	Status   string `json:"status"`
+	Database string `json:"database,omitempty"`
+}
+
 func (h *api) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, Health{Status: "ok"})
 }
 
 func (h *api) readyz(w http.ResponseWriter, r *http.Request) {
@@ -321,5 +327,5 @@ func (h *api) readyz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, ErrorBody{ErrorDetail{Code: "unavailable", Message: "database unreachable"}})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "database": crm.Dialect(h.app.db)})
+	writeJSON(w, http.StatusOK, Health{Status: "ready", Database: crm.Dialect(h.app.db)})
 }

@@ -416,7 +416,7 @@ func (a *App) sender(ctx context.Context, id int64) (channels.Adapter, error) {
 	if err != nil {
 		return nil, channels.Permanent(err)
 	}
-	return factory(channels.Account{ID: acc.ID, Name: acc.Name, Channel: channels.Kind(acc.Channel), Settings: acc.Settings, Secret: secret, Cursor: acc.Cursor}, a.log.With("account", acc.ID))
+	return factory(channels.Account{ID: acc.ID, Name: acc.Name, Channel: channels.Kind(acc.Channel), Settings: acc.Settings, Secret: secret, Cursor: acc.Cursor}, a.log)
 }
 
 func (a *App) loadFiles(ctx context.Context, touchID int64, ob *channels.Outbound) error {

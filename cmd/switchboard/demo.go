@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"gorm.io/gorm"
 	"io"
 	"os"
 	"strings"
@@ -37,22 +38,14 @@ func demo(ctx context.Context, args []string) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	log := cfg.logger()
-	db, err := open(ctx, &cfg, log)
-	if err != nil {
-		return err
-	}
-	defer closeDB(db)
-	app, err := newApp(&cfg, db, log)
-	if err != nil {
-		return err
-	}
-	sum, err := app.Demo(ctx, inbox.DemoOptions{Password: *password, Seed: *seed, Days: *days})
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	printDemo(os.Stdout, sum, crm.Dialect(db))
-	return nil
+	return withApp(ctx, &cfg, func(app *inbox.App, db *gorm.DB) error {
+		sum, err := app.Demo(ctx, inbox.DemoOptions{Password: *password, Seed: *seed, Days: *days})
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		printDemo(os.Stdout, sum, crm.Dialect(db))
+		return nil
+	})
 }
 
 func printDemo(out io.Writer, s inbox.DemoSummary, dialect string) {

@@ -168,6 +168,22 @@ func secretBox(cfg *Config, log *slog.Logger) (*crm.SecretBox, error) {
 	return crm.NewSecretBox(key)
 }
 
+// withApp opens and migrates the database, builds the app, runs fn and
+// closes the database: the shape of every admin command.
+func withApp(ctx context.Context, cfg *Config, fn func(app *inbox.App, db *gorm.DB) error) error {
+	log := cfg.logger()
+	db, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeDB(db)
+	app, err := newApp(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	return fn(app, db)
+}
+
 func newApp(cfg *Config, db *gorm.DB, log *slog.Logger) (*inbox.App, error) {
 	box, err := secretBox(cfg, log)
 	if err != nil {
@@ -283,29 +299,21 @@ func userAdd(ctx context.Context, args []string) error {
 	if *email == "" {
 		return errors.New("user add: --email is required")
 	}
-	log := cfg.logger()
-	db, err := open(ctx, &cfg, log)
-	if err != nil {
-		return err
-	}
-	defer closeDB(db)
-	app, err := newApp(&cfg, db, log)
-	if err != nil {
-		return err
-	}
-	pw := *password
-	if pw == "" {
-		pw = inbox.RandomPassword()
-	}
-	u, err := app.CreateUser(ctx, nil, *email, *name, crm.Role(*role), pw)
-	if err != nil {
-		return fmt.Errorf("user add: %w", err)
-	}
-	fmt.Printf("added %s (%s), id %d\n", u.Email, u.Role, u.ID)
-	if *password == "" {
-		fmt.Printf("password: %s\n", pw)
-	}
-	return nil
+	return withApp(ctx, &cfg, func(app *inbox.App, _ *gorm.DB) error {
+		pw := *password
+		if pw == "" {
+			pw = inbox.RandomPassword()
+		}
+		u, err := app.CreateUser(ctx, nil, *email, *name, crm.Role(*role), pw)
+		if err != nil {
+			return fmt.Errorf("user add: %w", err)
+		}
+		fmt.Printf("added %s (%s), id %d\n", u.Email, u.Role, u.ID)
+		if *password == "" {
+			fmt.Printf("password: %s\n", pw)
+		}
+		return nil
+	})
 }
 
 func userPasswd(ctx context.Context, args []string) error {
@@ -319,28 +327,20 @@ func userPasswd(ctx context.Context, args []string) error {
 	if *email == "" {
 		return errors.New("user passwd: --email is required")
 	}
-	log := cfg.logger()
-	db, err := open(ctx, &cfg, log)
-	if err != nil {
-		return err
-	}
-	defer closeDB(db)
-	app, err := newApp(&cfg, db, log)
-	if err != nil {
-		return err
-	}
-	pw := *password
-	if pw == "" {
-		pw = inbox.RandomPassword()
-	}
-	if err := app.SetPassword(ctx, nil, *email, pw); err != nil {
-		return fmt.Errorf("user passwd: %w", err)
-	}
-	fmt.Printf("password of %s changed\n", *email)
-	if *password == "" {
-		fmt.Printf("password: %s\n", pw)
-	}
-	return nil
+	return withApp(ctx, &cfg, func(app *inbox.App, _ *gorm.DB) error {
+		pw := *password
+		if pw == "" {
+			pw = inbox.RandomPassword()
+		}
+		if err := app.SetPassword(ctx, nil, *email, pw); err != nil {
+			return fmt.Errorf("user passwd: %w", err)
+		}
+		fmt.Printf("password of %s changed\n", *email)
+		if *password == "" {
+			fmt.Printf("password: %s\n", pw)
+		}
+		return nil
+	})
 }
 
 func auditVerify(ctx context.Context, args []string) error {
