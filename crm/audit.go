@@ -58,7 +58,7 @@ type AuditRecord struct {
 	Data       any
 }
 
-// AppendAll adds records in order with one multi-row insert per 500: the
+// AppendAll adds records in order with one multi-row insert (Bulk): the
 // hashes are chained in memory, so a batch costs one round trip, not one
 // per row.
 func (c *AuditChain) AppendAll(tx *gorm.DB, recs []AuditRecord) error {
@@ -69,9 +69,9 @@ func (c *AuditChain) AppendAll(tx *gorm.DB, recs []AuditRecord) error {
 		return err
 	}
 	at := time.Now().UTC().Truncate(time.Microsecond)
-	entries := make([]AuditEntry, len(recs))
+	args := make([]any, 0, 8*len(recs))
 	prev := c.prev
-	for i, r := range recs {
+	for _, r := range recs {
 		raw, err := auditData(r.Data)
 		if err != nil {
 			return fmt.Errorf("crm: audit %s: %w", r.Action, err)
@@ -79,9 +79,10 @@ func (c *AuditChain) AppendAll(tx *gorm.DB, recs []AuditRecord) error {
 		e := AuditEntry{At: at, ActorID: r.Actor, Action: r.Action, ObjectType: r.ObjectType, ObjectID: r.ObjectID, Data: raw, PrevHash: prev}
 		e.Hash = e.computeHash()
 		prev = e.Hash
-		entries[i] = e
+		args = append(args, e.At, e.ActorID, e.Action, e.ObjectType, e.ObjectID, string(e.Data), e.PrevHash, e.Hash)
 	}
-	if err := tx.CreateInBatches(&entries, 500).Error; err != nil {
+	if err := Bulk(tx, "INSERT INTO audit_log (at, actor_id, action, object_type, object_id, data, prev_hash, hash) VALUES ",
+		"(?, ?, ?, ?, ?, ?, ?, ?)", "", 8, args, nil); err != nil {
 		return fmt.Errorf("crm: audit: %w", err)
 	}
 	c.prev = prev

@@ -223,9 +223,9 @@ func BenchmarkEmailFetchFloor(b *testing.B) {
 			b.Fatal(err)
 		}
 		got, bytes := 0, 0
-		for start := 1; start <= len(msgs); start += 100 {
+		for start := 1; start <= len(msgs); start += email.BatchSize { // the adapter's batches
 			var set imap.UIDSet
-			set.AddRange(imap.UID(start), imap.UID(min(start+99, len(msgs))))
+			set.AddRange(imap.UID(start), imap.UID(min(start+email.BatchSize-1, len(msgs))))
 			bufs, err := c.Fetch(set, &imap.FetchOptions{UID: true, Envelope: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
 			if err != nil {
 				b.Fatal(err)

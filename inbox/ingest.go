@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -285,6 +286,8 @@ type batchState struct {
 	identities map[crm.Key]int64
 	contacts   map[int64]*contactState
 	convs      map[convKey]*crm.Conversation
+	convLoaded map[convKey]bool // keys of stored contacts whose conversation was looked up
+	stored     map[int64]bool   // contacts that existed before the batch
 	deals      map[int64]*dealState
 	eps        map[touchKey]*crm.EntryPoint
 	firstStage int64
@@ -294,7 +297,7 @@ type batchState struct {
 func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 	st := &batchState{
 		touches: map[touchKey]int64{}, identities: map[crm.Key]int64{}, contacts: map[int64]*contactState{},
-		convs: map[convKey]*crm.Conversation{}, deals: map[int64]*dealState{}, eps: map[touchKey]*crm.EntryPoint{},
+		convs: map[convKey]*crm.Conversation{}, convLoaded: map[convKey]bool{}, stored: map[int64]bool{}, deals: map[int64]*dealState{}, eps: map[touchKey]*crm.EntryPoint{},
 	}
 	// Touches already stored.
 	exts := map[int64][]string{}
@@ -302,7 +305,8 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 		exts[it.in.AccountID] = append(exts[it.in.AccountID], it.in.ExternalID)
 	}
 	for acc, ids := range exts {
-		if err := query(tx, func(r *sql.Rows) error {
+		in, list := crm.In(tx, "external_id", ids)
+		if err := crm.Query(tx, func(r *sql.Rows) error {
 			var id int64
 			var ext string
 			if err := r.Scan(&id, &ext); err != nil {
@@ -310,7 +314,7 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 			}
 			st.touches[touchKey{acc, ext}] = id
 			return nil
-		}, "SELECT id, external_id FROM touches WHERE account_id = ? AND external_id IN ?", acc, ids); err != nil {
+		}, "SELECT id, external_id FROM touches WHERE account_id = ? AND "+in, acc, list); err != nil {
 			return nil, fmt.Errorf("existing touches: %w", err)
 		}
 	}
@@ -322,7 +326,8 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 		}
 	}
 	for kind, vals := range byKind {
-		if err := query(tx, func(r *sql.Rows) error {
+		in, list := crm.In(tx, "value", vals)
+		if err := crm.Query(tx, func(r *sql.Rows) error {
 			var c int64
 			var v string
 			if err := r.Scan(&c, &v); err != nil {
@@ -330,7 +335,7 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 			}
 			st.identities[crm.Key{Kind: kind, Value: v}] = c
 			return nil
-		}, "SELECT contact_id, value FROM identities WHERE kind = ? AND value IN ?", string(kind), vals); err != nil {
+		}, "SELECT contact_id, value FROM identities WHERE kind = ? AND "+in, string(kind), list); err != nil {
 			return nil, fmt.Errorf("identities: %w", err)
 		}
 	}
@@ -338,11 +343,13 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 	for _, c := range st.identities {
 		if _, ok := st.contacts[c]; !ok {
 			st.contacts[c] = nil
+			st.stored[c] = true
 			contactIDs = append(contactIDs, c)
 		}
 	}
 	if len(contactIDs) > 0 {
-		if err := query(tx, func(r *sql.Rows) error {
+		in, list := crm.In(tx, "id", contactIDs)
+		if err := crm.Query(tx, func(r *sql.Rows) error {
 			var id int64
 			var resp sql.NullInt64
 			cs := &contactState{}
@@ -354,18 +361,43 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 			}
 			st.contacts[id] = cs
 			return nil
-		}, "SELECT id, name, responsible_id FROM contacts WHERE id IN ?", contactIDs); err != nil {
+		}, "SELECT id, name, responsible_id FROM contacts WHERE "+in, list); err != nil {
 			return nil, fmt.Errorf("contacts: %w", err)
 		}
-		var convs []crm.Conversation
-		if err := tx.Where("contact_id IN ?", contactIDs).Order("id").Find(&convs).Error; err != nil {
-			return nil, fmt.Errorf("conversations: %w", err)
+		// Conversations are found by (contact, account, thread): load just
+		// those keys' rows, one index seek each (IN lists per column would
+		// seek their cross product), not every conversation of the contacts.
+		var keys [][]any
+		for _, it := range items {
+			for _, key := range it.keys {
+				c, ok := st.identities[key]
+				if !ok {
+					continue
+				}
+				k := convKey{c, it.in.AccountID, it.in.ThreadKey}
+				if !st.convLoaded[k] {
+					st.convLoaded[k] = true
+					keys = append(keys, []any{k.contact, k.account, k.thread})
+				}
+			}
 		}
+		var convs []crm.Conversation
+		if len(keys) > 0 {
+			cond, cargs, err := crm.InTuples(tx, []string{"contact_id", "account_id", "thread_key"}, keys)
+			if err != nil {
+				return nil, err
+			}
+			if err := tx.Where(cond, cargs...).Find(&convs).Error; err != nil {
+				return nil, fmt.Errorf("conversations: %w", err)
+			}
+		}
+		slices.SortFunc(convs, func(a, b crm.Conversation) int { return cmp.Compare(a.ID, b.ID) })
 		for i := range convs {
 			c := &convs[i]
 			st.convs[convKey{c.ContactID, c.AccountID, c.ThreadKey}] = c // latest wins
 		}
-		if err := query(tx, func(r *sql.Rows) error {
+		in, list = crm.In(tx, "contact_id", contactIDs)
+		if err := crm.Query(tx, func(r *sql.Rows) error {
 			var id, contact int64
 			var status string
 			if err := r.Scan(&id, &contact, &status); err != nil {
@@ -377,7 +409,7 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 				ds.open = append(ds.open, id)
 			}
 			return nil
-		}, "SELECT id, contact_id, status FROM deals WHERE contact_id IN ? ORDER BY id", contactIDs); err != nil {
+		}, "SELECT id, contact_id, status FROM deals WHERE "+in+" ORDER BY id", list); err != nil {
 			return nil, fmt.Errorf("deals: %w", err)
 		}
 	}
@@ -423,7 +455,7 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 			}
 		}
 	}
-	stages, err := int64s(tx, "SELECT id FROM pipeline_stages WHERE kind = 'open' ORDER BY position LIMIT 1")
+	stages, err := crm.Int64s(tx, "SELECT id FROM pipeline_stages WHERE kind = 'open' ORDER BY position LIMIT 1")
 	if err != nil || len(stages) == 0 {
 		return nil, fmt.Errorf("pipeline has no open stage: %v", err)
 	}
@@ -478,84 +510,6 @@ type newDealRow struct {
 	src         *int64
 	responsible *int64
 	at          time.Time
-}
-
-// Bulk statements carry at most this many rows and arguments (well under
-// SQLite's 32 766 and PostgreSQL's 65 535 parameters). Each row count is
-// its own statement text, so the prepared-statement cache holds at most
-// maxBulkRows variants of each.
-const (
-	maxBulkRows = 500
-	maxBulkArgs = 30000
-)
-
-// bulk runs head + row, row, … + tail over args, cols arguments a row, in
-// chunks. With ids set it scans the single column the statement returns
-// into it, in ascending order: rows inserted by one multi-row INSERT get
-// their ids in the order of its VALUES (a rowid/identity is allocated per
-// row as the row is inserted), so the i-th smallest id is the i-th row.
-func bulk(tx *gorm.DB, head, row, tail string, cols int, args []any, ids *[]int64) error {
-	n := len(args) / cols
-	per := max(1, min(maxBulkRows, maxBulkArgs/cols))
-	for start := 0; start < n; start += per {
-		end := min(n, start+per)
-		var sb strings.Builder
-		sb.Grow(len(head) + len(tail) + (end-start)*(len(row)+2))
-		sb.WriteString(head)
-		for r := start; r < end; r++ {
-			if r > start {
-				sb.WriteString(", ")
-			}
-			sb.WriteString(row)
-		}
-		sb.WriteString(tail)
-		chunk := args[start*cols : end*cols]
-		if ids == nil {
-			if err := tx.Exec(sb.String(), chunk...).Error; err != nil {
-				return err
-			}
-			continue
-		}
-		got, err := int64s(tx, sb.String(), chunk...)
-		if err != nil {
-			return err
-		}
-		if len(got) != end-start {
-			return fmt.Errorf("%d rows returned for %d written", len(got), end-start)
-		}
-		slices.Sort(got)
-		*ids = append(*ids, got...)
-	}
-	return nil
-}
-
-// query runs a raw query and calls scan on each row. (gorm's Raw().Scan
-// renders the SQL with its arguments for a logger even when nothing logs:
-// costly on big statements.)
-func query(tx *gorm.DB, scan func(*sql.Rows) error, q string, args ...any) error {
-	rows, err := tx.Raw(q, args...).Rows()
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// int64s returns the single int64 column of a query's rows.
-func int64s(tx *gorm.DB, q string, args ...any) ([]int64, error) {
-	var out []int64
-	err := query(tx, func(r *sql.Rows) error {
-		var v int64
-		err := r.Scan(&v)
-		out = append(out, v)
-		return err
-	}, q, args...)
-	return out, err
 }
 
 // ingestBatch stores the items in tx. It plans the whole batch in memory
@@ -649,7 +603,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			args = append(args, c.name, c.search, c.at, c.at)
 		}
 		var ids []int64
-		if err := bulk(tx, "INSERT INTO contacts (name, search, created_at, updated_at) VALUES ", "(?, ?, ?, ?)", " RETURNING id", 4, args, &ids); err != nil {
+		if err := crm.Bulk(tx, "INSERT INTO contacts (name, search, created_at, updated_at) VALUES ", "(?, ?, ?, ?)", " RETURNING id", 4, args, &ids); err != nil {
 			return nil, nil, fmt.Errorf("contacts: %w", err)
 		}
 		real := func(id int64) int64 {
@@ -676,7 +630,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		}
 	}
 	if len(idents) > 0 {
-		if err := bulk(tx, "INSERT INTO identities (contact_id, kind, value, created_at) VALUES ", "(?, ?, ?, ?)", "", 4, idents, nil); err != nil {
+		if err := crm.Bulk(tx, "INSERT INTO identities (contact_id, kind, value, created_at) VALUES ", "(?, ?, ?, ?)", "", 4, idents, nil); err != nil {
 			return nil, nil, fmt.Errorf("identities: %w", err)
 		}
 	}
@@ -729,7 +683,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			args = append(args, d.contact, d.title, st.firstStage, a.opts.Currency, d.src, d.responsible, d.at, d.at)
 		}
 		var ids []int64
-		if err := bulk(tx, "INSERT INTO deals (contact_id, title, stage_id, status, amount, currency, ad_source_id, responsible_id, created_at, updated_at) VALUES ",
+		if err := crm.Bulk(tx, "INSERT INTO deals (contact_id, title, stage_id, status, amount, currency, ad_source_id, responsible_id, created_at, updated_at) VALUES ",
 			"(?, ?, ?, 'open', 0, ?, ?, ?, ?, ?)", " RETURNING id", 8, args, &ids); err != nil {
 			return nil, nil, fmt.Errorf("deals: %w", err)
 		}
@@ -773,6 +727,19 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		}
 		ck := convKey{p.contact, in.AccountID, in.ThreadKey}
 		conv := st.convs[ck]
+		if conv == nil && st.stored[p.contact] && !st.convLoaded[ck] {
+			// A contact this item reached through an identity an earlier
+			// item of the batch added: its conversations were not preloaded.
+			var found []crm.Conversation
+			if err := tx.Where("contact_id = ? AND account_id = ? AND thread_key = ?", ck.contact, ck.account, ck.thread).Order("id DESC").Limit(1).Find(&found).Error; err != nil {
+				return fail(it, fmt.Errorf("conversation: %w", err))
+			}
+			st.convLoaded[ck] = true
+			if len(found) > 0 {
+				conv = &found[0]
+				st.convs[ck] = conv
+			}
+		}
 		preview := clip(firstNonEmpty(in.Text, in.Subject, string(in.Kind)), previewLen)
 		if conv == nil {
 			at := it.at
@@ -809,7 +776,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			args = append(args, c.ContactID, c.AccountID, c.Channel, c.ThreadKey, c.AssigneeID, c.WaitingSince, c.DealID, c.Subject, c.LastText, c.LastTouchAt, c.CreatedAt, c.UpdatedAt)
 		}
 		var ids []int64
-		if err := bulk(tx, "INSERT INTO conversations (contact_id, account_id, channel, thread_key, assignee_id, status, waiting_since, deal_id, subject, last_text, last_touch_at, created_at, updated_at) VALUES ",
+		if err := crm.Bulk(tx, "INSERT INTO conversations (contact_id, account_id, channel, thread_key, assignee_id, status, waiting_since, deal_id, subject, last_text, last_touch_at, created_at, updated_at) VALUES ",
 			"(?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 12, args, &ids); err != nil {
 			return nil, nil, fmt.Errorf("conversations: %w", err)
 		}
@@ -827,7 +794,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			// VALUES parameters have no type on PostgreSQL.
 			row = "(CAST(? AS BIGINT), CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ))"
 		}
-		if err := bulk(tx, `UPDATE conversations SET status = 'open', snoozed_until = NULL, waiting_since = v.column2, last_touch_at = v.column3,
+		if err := crm.Bulk(tx, `UPDATE conversations SET status = 'open', snoozed_until = NULL, waiting_since = v.column2, last_touch_at = v.column3,
 			last_text = v.column4, deal_id = v.column5, subject = v.column6, updated_at = v.column7 FROM (VALUES `, row,
 			") AS v WHERE conversations.id = v.column1", 7, args, nil); err != nil {
 			return nil, nil, fmt.Errorf("conversations: %w", err)
@@ -855,7 +822,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		return out, nil, nil
 	}
 	var touchIDs []int64
-	if err := bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, external_id, contact_id, conversation_id, deal_id, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, occurred_at, created_at) VALUES ",
+	if err := crm.Bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, external_id, contact_id, conversation_id, deal_id, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, occurred_at, created_at) VALUES ",
 		"(?, ?, ?, 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 17, args, &touchIDs); err != nil {
 		return nil, nil, fmt.Errorf("touches: %w", err)
 	}
@@ -897,7 +864,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		args = append(args, evs[j].At, evs[j].Type, conv, touch, string(raw))
 	}
 	var evIDs []int64
-	if err := bulk(tx, "INSERT INTO events (at, type, conversation_id, touch_id, data) VALUES ", "(?, ?, ?, ?, ?)", " RETURNING id", 5, args, &evIDs); err != nil {
+	if err := crm.Bulk(tx, "INSERT INTO events (at, type, conversation_id, touch_id, data) VALUES ", "(?, ?, ?, ?, ?)", " RETURNING id", 5, args, &evIDs); err != nil {
 		return nil, nil, fmt.Errorf("events: %w", err)
 	}
 	for j := range evs {

@@ -107,6 +107,6 @@ func afterTouches(tx *gorm.DB, items []*item, touchIDs map[int]int64) error {
 	if len(files) == 0 {
 		return nil
 	}
-	return bulk(tx, "INSERT INTO attachments (touch_id, name, content_type, size, sha256, content_id, inline, created_at) VALUES ",
+	return crm.Bulk(tx, "INSERT INTO attachments (touch_id, name, content_type, size, sha256, content_id, inline, created_at) VALUES ",
 		"(?, ?, ?, ?, ?, ?, ?, ?)", "", 8, files, nil)
 }

@@ -348,3 +348,37 @@ func TestResponsibleManagerGetsTheConversation(t *testing.T) {
 		t.Errorf("new conversation of a contact with a responsible manager: assignee %v, want %d", conv.AssigneeID, m.ID)
 	}
 }
+
+// A batch item can reach a stored contact only through an identity an
+// earlier item of the same batch added; it must still find that contact's
+// conversation on its thread, not open a second one.
+func TestIngestFindsConversationThroughAnIdentityAddedInTheBatch(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("email", "mail")
+	first := channels.Inbound{AccountID: acc.ID, ExternalID: "m1", ThreadKey: "thread-a", Kind: channels.Mail,
+		From: []channels.Handle{{Kind: "email", Value: "ivan@example.ru"}}, Subject: "Quote", Text: "hello"}
+	r := ta.ingest(first)
+	stored, _ := crm.GetTouch(ta.db, r[0].TouchID)
+
+	// One batch: the first item names the stored address and a new phone;
+	// the second comes from that phone only, on the stored thread.
+	a := channels.Inbound{AccountID: acc.ID, ExternalID: "m2", ThreadKey: "thread-b", Kind: channels.Mail,
+		From: []channels.Handle{{Kind: "email", Value: "ivan@example.ru"}, {Kind: "phone", Value: "+7 913 000-11-22"}}, Text: "new thread"}
+	b := channels.Inbound{AccountID: acc.ID, ExternalID: "m3", ThreadKey: "thread-a", Kind: channels.Mail,
+		From: []channels.Handle{{Kind: "phone", Value: "+7 913 000-11-22"}}, Text: "back on the first thread"}
+	res := ta.ingest(a, b)
+	ta2, _ := crm.GetTouch(ta.db, res[0].TouchID)
+	tb, _ := crm.GetTouch(ta.db, res[1].TouchID)
+	if ta2.ContactID != stored.ContactID || tb.ContactID != stored.ContactID {
+		t.Fatalf("contacts %d, %d; want both %d", ta2.ContactID, tb.ContactID, stored.ContactID)
+	}
+	if tb.ConversationID != stored.ConversationID {
+		t.Errorf("second item opened conversation %d; want the stored thread's %d", tb.ConversationID, stored.ConversationID)
+	}
+	if ta2.ConversationID == stored.ConversationID {
+		t.Error("a new thread joined the old conversation")
+	}
+	if n := ta.count("conversations", ""); n != 2 {
+		t.Errorf("%d conversations, want 2", n)
+	}
+}

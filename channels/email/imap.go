@@ -20,11 +20,13 @@ import (
 	"github.com/switchboard/switchboard/channels"
 )
 
-// Fetch limits: a batch is at most batchSize messages and, past its first
+// Fetch limits: a batch is at most BatchSize messages and, past its first
 // message, at most batchBytes of message data, so a folder of large
-// attachments does not have to fit in memory at once.
+// attachments does not have to fit in memory at once. A batch is also one
+// transaction of the sink: 500 keeps a first import's per-transaction costs
+// small while progress still moves every few hundred messages.
 const (
-	batchSize  = 100
+	BatchSize  = 500
 	batchBytes = 32 << 20
 	// idleRefresh is how often IDLE on a single folder is stopped to check
 	// the connection and the folder; several folders use the poll interval.
@@ -286,7 +288,7 @@ func (s *session) sync(ctx context.Context, c *imapclient.Client, folder string)
 	}
 
 	total := len(msgs)
-	syncing := total > 0 && (full || total > batchSize)
+	syncing := total > 0 && (full || total > BatchSize)
 	if syncing {
 		log.Info("email: importing", "messages", total, "full", full)
 		s.setPhase(channels.Syncing, 0, total)
@@ -349,7 +351,7 @@ func (s *session) importAll(ctx context.Context, c *imapclient.Client, folder st
 		defer close(ready)
 		for i := 0; i < len(msgs); {
 			j, size := i, int64(0)
-			for j < len(msgs) && j-i < batchSize && (j == i || size+msgs[j].size <= batchBytes) {
+			for j < len(msgs) && j-i < BatchSize && (j == i || size+msgs[j].size <= batchBytes) {
 				size += msgs[j].size
 				j++
 			}

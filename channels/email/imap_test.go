@@ -547,7 +547,7 @@ func TestRunConnectionCutMidFetch(t *testing.T) {
 				}
 				seen[id] = true
 			}
-			if deliveries > n+batchSize {
+			if deliveries > n+BatchSize {
 				t.Errorf("%d deliveries for %d messages: more than one batch was fetched again", deliveries, n)
 			}
 		})

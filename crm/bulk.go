@@ -1,0 +1,269 @@
+package crm
+
+import (
+	"bytes"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/migrations"
+)
+
+// Bulk statements carry at most this many rows and arguments (well under
+// PostgreSQL's 65 535 parameters). Each row count is its own statement
+// text, so the prepared-statement cache holds at most maxBulkRows
+// variants of each.
+const (
+	maxBulkRows = 500
+	maxBulkArgs = 30000
+	// The SQLite driver looks each placeholder's argument up by a linear
+	// search (binding is quadratic in the count): many small statements
+	// are cheaper there than a few large ones.
+	maxSQLiteArgs = 200
+)
+
+// sqliteTime is how the SQLite driver writes a time.Time parameter; values
+// passed inside JSON must compare the same way.
+const sqliteTime = "2006-01-02 15:04:05.999999999-07:00"
+
+// Bulk runs head + row, row, … + tail over args, cols arguments a row, in
+// chunks. With ids set it scans the single column the statement returns
+// into it, in ascending order: rows inserted by one multi-row INSERT get
+// their ids in the order of its VALUES (a rowid/identity is allocated per
+// row as the row is inserted), so the i-th smallest id is the i-th row.
+func Bulk(tx *gorm.DB, head, row, tail string, cols int, args []any, ids *[]int64) error {
+	n := len(args) / cols
+	per := max(1, min(maxBulkRows, maxBulkArgs/cols))
+	if Dialect(tx) == migrations.SQLite {
+		if strings.HasPrefix(head, "INSERT ") && strings.HasSuffix(head, " VALUES ") && narrow(args) {
+			return bulkJSON(tx, head, row, tail, cols, args, ids)
+		}
+		per = max(1, maxSQLiteArgs/cols)
+	}
+	for start := 0; start < n; start += per {
+		end := min(n, start+per)
+		var sb strings.Builder
+		sb.Grow(len(head) + len(tail) + (end-start)*(len(row)+2))
+		sb.WriteString(head)
+		for r := start; r < end; r++ {
+			if r > start {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(row)
+		}
+		sb.WriteString(tail)
+		if err := bulkRun(tx, sb.String(), end-start, ids, args[start*cols:end*cols]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// narrow reports whether args hold no long strings: rows cheap to pass as
+// JSON (see bulkJSON).
+func narrow(args []any) bool {
+	for _, a := range args {
+		if s, ok := a.(string); ok && len(s) > 256 {
+			return false
+		}
+	}
+	return true
+}
+
+// bulkJSON is Bulk on SQLite for rows of short values: the rows go as one
+// JSON array of arrays, and "INSERT INTO t (a, b) VALUES " + "(?, 'x')"
+// becomes INSERT INTO t (a, b) SELECT j.value->>0, 'x' FROM json_each(?)
+// AS j ORDER BY j.key: one short statement to parse and one argument to
+// bind, instead of a statement per maxSQLiteArgs arguments. (->> parses
+// the row once per column, hence only for narrow rows.)
+func bulkJSON(tx *gorm.DB, head, row, tail string, cols int, args []any, ids *[]int64) error {
+	inner := strings.TrimSpace(row)
+	if !strings.HasPrefix(inner, "(") || !strings.HasSuffix(inner, ")") || strings.Count(inner, "?") != cols {
+		return fmt.Errorf("bulk: row %q does not have %d placeholders", row, cols)
+	}
+	var sel strings.Builder
+	col := 0
+	for _, r := range inner[1 : len(inner)-1] {
+		if r == '?' {
+			fmt.Fprintf(&sel, "j.value->>%d", col)
+			col++
+			continue
+		}
+		sel.WriteRune(r)
+	}
+	q := strings.TrimSuffix(head, " VALUES ") + " SELECT " + sel.String() + " FROM json_each(?) AS j ORDER BY j.key" + tail
+	n := len(args) / cols
+	for start := 0; start < n; start += maxBulkRows {
+		end := min(n, start+maxBulkRows)
+		doc, err := jsonRows(args[start*cols:end*cols], cols)
+		if err != nil {
+			return err
+		}
+		if err := bulkRun(tx, q, end-start, ids, doc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bulkRun executes one bulk statement of n rows, collecting the ids it
+// returns when ids is set.
+func bulkRun(tx *gorm.DB, q string, n int, ids *[]int64, args ...any) error {
+	if ids == nil {
+		return tx.Exec(q, args...).Error
+	}
+	got, err := Int64s(tx, q, args...)
+	if err != nil {
+		return err
+	}
+	if len(got) != n {
+		return fmt.Errorf("%d rows returned for %d written", len(got), n)
+	}
+	slices.Sort(got)
+	*ids = append(*ids, got...)
+	return nil
+}
+
+// jsonRows encodes args, cols a row, as a JSON array of arrays, each value
+// as the SQLite driver would bind it: times in its text format, booleans
+// as 0/1, nil pointers as null.
+func jsonRows(args []any, cols int) (string, error) {
+	rows := make([][]any, 0, len(args)/cols)
+	for i := 0; i+cols <= len(args); i += cols {
+		r := make([]any, cols)
+		for j, a := range args[i : i+cols] {
+			v, err := jsonValue(a)
+			if err != nil {
+				return "", fmt.Errorf("bulk: column %d: %w", j, err)
+			}
+			r[j] = v
+		}
+		rows = append(rows, r)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(rows); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+}
+
+func jsonValue(a any) (any, error) {
+	switch v := a.(type) {
+	case nil, string, int64, int, float64:
+		return v, nil
+	case bool:
+		if v {
+			return 1, nil
+		}
+		return 0, nil
+	case time.Time:
+		return v.Format(sqliteTime), nil
+	case driver.Valuer:
+		dv, err := v.Value()
+		if err != nil {
+			return nil, err
+		}
+		return jsonValue(dv)
+	}
+	rv := reflect.ValueOf(a)
+	switch rv.Kind() {
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return nil, nil
+		}
+		return jsonValue(rv.Elem().Interface())
+	case reflect.String:
+		return rv.String(), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int(), nil
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32:
+		return rv.Uint(), nil
+	case reflect.Float32, reflect.Float64:
+		return rv.Float(), nil
+	case reflect.Bool:
+		return jsonValue(rv.Bool())
+	}
+	return nil, fmt.Errorf("cannot store %T", a)
+}
+
+// Query runs a raw query and calls scan on each row. (gorm's Raw().Scan
+// renders the SQL with its arguments for a logger even when nothing logs:
+// costly on big statements.)
+func Query(tx *gorm.DB, scan func(*sql.Rows) error, q string, args ...any) error {
+	rows, err := tx.Raw(q, args...).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Int64s returns the single int64 column of a query's rows.
+func Int64s(tx *gorm.DB, q string, args ...any) ([]int64, error) {
+	var out []int64
+	err := Query(tx, func(r *sql.Rows) error {
+		var v int64
+		err := r.Scan(&v)
+		out = append(out, v)
+		return err
+	}, q, args...)
+	return out, err
+}
+
+// In returns a condition "col IN (vals)" and its one argument, for a
+// slice of strings or integers. On SQLite the list goes as one JSON
+// parameter (see Bulk for why); elsewhere as an ordinary IN list.
+func In(tx *gorm.DB, col string, vals any) (string, any) {
+	if Dialect(tx) != migrations.SQLite {
+		return col + " IN ?", vals
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(vals) // strings and integers always encode
+	return col + " IN (SELECT value FROM json_each(?))", buf.String()
+}
+
+// InTuples returns a condition "(cols…) IN (tuples)" and its arguments:
+// rows whose columns equal one of the tuples, one index seek per tuple
+// (per-column IN lists would match, and seek, their cross product).
+func InTuples(tx *gorm.DB, cols []string, tuples [][]any) (string, []any, error) {
+	lhs := "(" + strings.Join(cols, ", ") + ")"
+	if Dialect(tx) == migrations.SQLite {
+		flat := make([]any, 0, len(cols)*len(tuples))
+		for _, t := range tuples {
+			flat = append(flat, t...)
+		}
+		doc, err := jsonRows(flat, len(cols))
+		if err != nil {
+			return "", nil, err
+		}
+		sel := make([]string, len(cols))
+		for i := range cols {
+			sel[i] = fmt.Sprintf("j.value->>%d", i)
+		}
+		return lhs + " IN (SELECT " + strings.Join(sel, ", ") + " FROM json_each(?) AS j)", []any{doc}, nil
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	rows := make([]string, len(tuples))
+	var args []any
+	for i, t := range tuples {
+		rows[i] = row
+		args = append(args, t...)
+	}
+	return lhs + " IN (" + strings.Join(rows, ", ") + ")", args, nil
+}
