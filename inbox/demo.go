@@ -2304,12 +2304,13 @@ func (g *demoGen) backdate() error {
 		Handle         string
 		Direction      crm.Direction
 		Kind           string
+		CallStatus     string
 		Subject        string
 		Body           string
 		OccurredAt     time.Time
 	}
 	var rows []row
-	if err := tx.Table("touches").Select("conversation_id, contact_id, handle, direction, kind, subject, body, occurred_at").Order("conversation_id, occurred_at, id").Scan(&rows).Error; err != nil {
+	if err := tx.Table("touches").Select("conversation_id, contact_id, handle, direction, kind, call_status, subject, body, occurred_at").Order("conversation_id, occurred_at, id").Scan(&rows).Error; err != nil {
 		return err
 	}
 	firstBy, lastBy := map[int64]time.Time{}, map[int64]time.Time{}
@@ -2320,7 +2321,7 @@ func (g *demoGen) backdate() error {
 		var waiting *time.Time
 		for j < len(rows) && rows[j].ConversationID == rows[i].ConversationID {
 			r := rows[j]
-			if r.Direction == crm.Inbound {
+			if r.Direction == crm.Inbound && r.CallStatus != crm.CallAnswered { // as ingest does
 				if waiting == nil {
 					at := r.OccurredAt
 					waiting = &at

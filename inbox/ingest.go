@@ -774,17 +774,23 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		ck := convKey{p.contact, in.AccountID, in.ThreadKey}
 		conv := st.convs[ck]
 		preview := clip(firstNonEmpty(in.Text, in.Subject, string(in.Kind)), previewLen)
-		if conv == nil {
+		// An answered call is a conversation held: nobody waits for a reply.
+		var waiting *time.Time
+		if callStatus(in) != crm.CallAnswered {
 			at := it.at
+			waiting = &at
+		}
+		if conv == nil {
 			conv = &crm.Conversation{ContactID: p.contact, AccountID: in.AccountID, Channel: it.channel, ThreadKey: in.ThreadKey, AssigneeID: p.responsible,
-				Status: crm.ConvOpen, WaitingSince: &at, DealID: dealID, Subject: clip(in.Subject, 300), LastText: preview, LastTouchAt: it.at,
+				Status: crm.ConvOpen, WaitingSince: waiting, DealID: dealID, Subject: clip(in.Subject, 300), LastText: preview, LastTouchAt: it.at,
 				CreatedAt: p.now, UpdatedAt: p.now}
 			st.convs[ck] = conv
 			opened = append(opened, conv)
 		} else {
-			if conv.WaitingSince == nil {
-				at := it.at
-				conv.WaitingSince = &at
+			if waiting == nil {
+				conv.WaitingSince = nil
+			} else if conv.WaitingSince == nil {
+				conv.WaitingSince = waiting
 			}
 			if it.at.After(conv.LastTouchAt) {
 				conv.LastTouchAt, conv.LastText = it.at, preview

@@ -170,6 +170,20 @@ func TestWaitingQueueIsLongestFirstAndPages(t *testing.T) {
 	if c := lc.counts(); c.Waiting != 3 || c.Overdue != 1 {
 		t.Errorf("after a reply: waiting %d, overdue %d; want 3, 1", c.Waiting, c.Overdue)
 	}
+	// An answered call is a conversation held, not a wait; a missed one waits.
+	pbx := ta.account("phone", "pbx")
+	_, phoned := ta.touchConv(call(pbx.ID, "c-1", "+79130000009", now.Add(-time.Hour), true))
+	if c, _ := crm.GetConversation(ta.db, phoned); c.WaitingSince != nil {
+		t.Errorf("an answered call waits since %v", c.WaitingSince)
+	}
+	ta.ingest(call(pbx.ID, "c-2", "+79130000009", now.Add(-50*time.Minute), false))
+	if c, _ := crm.GetConversation(ta.db, phoned); c.WaitingSince == nil || !c.WaitingSince.Equal(now.Add(-50*time.Minute).Truncate(time.Microsecond)) {
+		t.Errorf("after a missed call: waiting since %v", c.WaitingSince)
+	}
+	ta.ingest(call(pbx.ID, "c-3", "+79130000009", now.Add(-40*time.Minute), true))
+	if c, _ := crm.GetConversation(ta.db, phoned); c.WaitingSince != nil {
+		t.Errorf("after the client got through: waiting since %v", c.WaitingSince)
+	}
 }
 
 func TestCallBackQueue(t *testing.T) {
@@ -349,7 +363,7 @@ func TestRemindersOfUnlinkedTouches(t *testing.T) {
 	ta.twoOpenDeals(tg.ID, "1002") // nobody's
 	due, _ := ta.touchConv(msg("m-due", "1001", 40*time.Minute))
 	soon, _ := ta.touchConv(msg("m-soon", "1001", 10*time.Minute))
-	ta.touchConv(msg("m-ancient", "1001", 80*time.Hour))
+	ta.touchConv(msg("m-ancient", "1001", remindHorizon+time.Hour))
 	auto := msg("m-auto", "1001", time.Hour)
 	auto.Automated = true
 	ta.touchConv(auto)

@@ -20,7 +20,7 @@ import (
 // RemindAfter when its reminder fell due (history imported from a
 // mailbox, a server down for days) gets no reminder; the Unlinked queue
 // still lists it.
-const remindHorizon = 72 * time.Hour
+const remindHorizon = 7 * 24 * time.Hour
 
 // timerBatch bounds the work of one tick; the rest waits for the next.
 const timerBatch = 200
