@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -419,6 +420,15 @@ func TestRemindersOfUnlinkedTouches(t *testing.T) {
 		if got := touchesOf(tc.c); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("%s's reminders = %v, want %v", tc.c.User.Email, got, tc.want)
 		}
+	}
+
+	// The lead's Unlinked queue holds every manager's unlinked touches; a
+	// manager's only their own and the unassigned.
+	if got := ids(lc.list("filter=unlinked")); len(got) != 3 {
+		t.Errorf("the lead's Unlinked queue = %v, want Maria's, Oleg's and the unassigned one", got)
+	}
+	if got := ids(mc.list("filter=unlinked")); len(got) != 2 || slices.Contains(got, olegConv) {
+		t.Errorf("Maria's Unlinked queue = %v, want hers and the unassigned one", got)
 	}
 
 	// Later the recent one falls due; linking a touch resolves its reminder.
