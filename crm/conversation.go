@@ -70,6 +70,8 @@ type ConversationFilter struct {
 	AssigneeID int64  // only these assigned to this user ("mine")
 	Unassigned bool   // only the unassigned queue
 	Unlinked   bool   // only those with touches not tied to a deal
+	Waiting    bool   // open and waiting for our reply, the longest wait first
+	CallBack   bool   // open with a missed call nobody has called back
 	VisibleTo  int64  // a manager: assigned to them or unassigned
 	Status     string // open, snoozed, closed; empty: any
 	Channel    string
@@ -83,8 +85,9 @@ type ConversationFilter struct {
 // UnlinkedTouch is the SQL condition of a touch that still needs a deal.
 const UnlinkedTouch = "deal_id IS NULL AND not_a_sale = ''"
 
-// ListConversations returns a page, latest activity first, and the cursor
-// of the next page ("" at the end).
+// ListConversations returns a page, latest activity first (the waiting
+// queue: the longest wait first), and the cursor of the next page ("" at
+// the end).
 func ListConversations(tx *gorm.DB, f ConversationFilter) ([]Conversation, string, error) {
 	db := tx.Model(&Conversation{})
 	if f.AssigneeID != 0 {
@@ -94,11 +97,16 @@ func ListConversations(tx *gorm.DB, f ConversationFilter) ([]Conversation, strin
 		db = db.Where("assignee_id IS NULL")
 	}
 	if f.VisibleTo != 0 {
-		db = db.Where("(assignee_id = ? OR assignee_id IS NULL)", f.VisibleTo)
+		db = db.Where(visibleToManager, map[string]any{"me": f.VisibleTo})
 	}
 	if f.Unlinked {
-		db = db.Where("EXISTS (SELECT 1 FROM touches t WHERE t.conversation_id = conversations.id AND t." +
-			strings.ReplaceAll(UnlinkedTouch, " AND ", " AND t.") + ")")
+		db = db.Where(queueUnlinked)
+	}
+	if f.Waiting {
+		db = db.Where(queueWaiting)
+	}
+	if f.CallBack {
+		db = db.Where(queueCallBack)
 	}
 	if f.Status != "" {
 		db = db.Where("status = ?", f.Status)
@@ -113,25 +121,34 @@ func ListConversations(tx *gorm.DB, f ConversationFilter) ([]Conversation, strin
 		t := "%" + escapeLike(SearchTerm(q, f.Region)) + "%"
 		db = db.Where(`(contact_id IN (SELECT id FROM contacts WHERE search LIKE ? ESCAPE '\') OR LOWER(subject) LIKE ? ESCAPE '\' OR LOWER(last_text) LIKE ? ESCAPE '\')`, t, t, t)
 	}
+	// The page's order: a time column and the id break ties, both one way.
+	key, cmp, order := "last_touch_at", "<", "last_touch_at DESC, id DESC"
+	if f.Waiting {
+		key, cmp, order = "waiting_since", ">", "waiting_since, id"
+	}
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
-		db = db.Where("(last_touch_at < ? OR (last_touch_at = ? AND id < ?))", at, at, id)
+		db = db.Where("("+key+" "+cmp+" ? OR ("+key+" = ? AND id "+cmp+" ?))", at, at, id)
 	}
 	if f.Limit <= 0 || f.Limit > 200 {
 		f.Limit = 50
 	}
 	var out []Conversation
-	if err := db.Order("last_touch_at DESC, id DESC").Limit(f.Limit + 1).Find(&out).Error; err != nil {
+	if err := db.Order(order).Limit(f.Limit + 1).Find(&out).Error; err != nil {
 		return nil, "", fmt.Errorf("crm: list conversations: %w", err)
 	}
 	next := ""
 	if len(out) > f.Limit {
 		out = out[:f.Limit]
 		last := out[len(out)-1]
-		next = encodeCursor(last.LastTouchAt, last.ID)
+		at := last.LastTouchAt
+		if f.Waiting {
+			at = *last.WaitingSince
+		}
+		next = encodeCursor(at, last.ID)
 	}
 	return out, next, nil
 }
@@ -181,6 +198,9 @@ func AssignConversation(tx *gorm.DB, id int64, assignee *int64) (Conversation, e
 	return c, tx.Model(&Deal{}).Where("contact_id = ? AND status = ? AND responsible_id IS NULL", c.ContactID, DealOpen).Update("responsible_id", *assignee).Error
 }
 
+// MaxSnooze is how far ahead a conversation can be snoozed.
+const MaxSnooze = 366 * 24 * time.Hour
+
 // SetConversationStatus opens, snoozes (until a time) or closes.
 func SetConversationStatus(tx *gorm.DB, id int64, st ConversationStatus, until *time.Time) (Conversation, error) {
 	up := map[string]any{"status": st, "snoozed_until": nil, "updated_at": time.Now().UTC()}
@@ -191,6 +211,9 @@ func SetConversationStatus(tx *gorm.DB, id int64, st ConversationStatus, until *
 	case ConvSnoozed:
 		if until == nil || until.Before(time.Now()) {
 			return Conversation{}, Invalid("snooze needs a time in the future")
+		}
+		if until.After(time.Now().Add(MaxSnooze)) {
+			return Conversation{}, Invalid("snooze at most a year ahead")
 		}
 		up["snoozed_until"] = until.UTC()
 	default:

@@ -17,6 +17,9 @@ const (
 	EventContactChanged      = "contact.changed"
 	EventTouchStatus         = "touch.status"
 	EventAccountState        = "account.state"
+	// EventTouchReminder tells a touch's responsible manager (data.user_id;
+	// null: nobody is, so leads and owners) that it still has no deal.
+	EventTouchReminder = "touch.reminder"
 )
 
 // Event is a change that screens must learn about, written in the same

@@ -45,9 +45,21 @@ type Touch struct {
 	DeliveryStatus string          `json:"delivery_status"`
 	ParseError     string          `json:"parse_error,omitempty"`
 	EditOf         string          `json:"edit_of,omitempty"`
-	OccurredAt     time.Time       `json:"occurred_at"`
-	CreatedAt      time.Time       `json:"created_at"`
+	// CallStatus is a call's outcome (CallAnswered, CallMissed); empty
+	// for anything else.
+	CallStatus string `json:"call_status,omitempty"`
+	// RemindedAt is when the responsible manager was reminded that this
+	// touch has no deal yet (once per touch).
+	RemindedAt *time.Time `json:"reminded_at,omitempty"`
+	OccurredAt time.Time  `json:"occurred_at"`
+	CreatedAt  time.Time  `json:"created_at"`
 }
+
+// Call outcomes (Touch.CallStatus).
+const (
+	CallAnswered = "answered"
+	CallMissed   = "missed"
+)
 
 // Unlinked reports whether the touch still needs a deal or a "not a sale".
 func (t Touch) Unlinked() bool { return t.DealID == nil && t.NotASale == "" }

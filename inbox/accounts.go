@@ -47,8 +47,8 @@ func newSupervisor(a *App) *supervisor {
 	return &supervisor{app: a, running: map[int64]*runningAccount{}, states: map[int64]channels.State{}, standby: 10 * time.Second}
 }
 
-// Start runs the enabled accounts and the outbox dispatcher until ctx
-// ends. Wait returns when all have stopped.
+// Start runs the enabled accounts, the outbox dispatcher and the timers
+// (snooze, reminders) until ctx ends. Wait returns when all have stopped.
 func (a *App) Start(ctx context.Context) error {
 	s := a.accts
 	s.mu.Lock()
@@ -61,10 +61,14 @@ func (a *App) Start(ctx context.Context) error {
 	for _, acc := range accs {
 		s.start(acc.ID)
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
 		a.dispatchLoop(ctx)
+	}()
+	go func() {
+		defer s.wg.Done()
+		a.timerLoop(ctx)
 	}()
 	return nil
 }

@@ -77,7 +77,8 @@ func (a *App) AssignConversation(ctx context.Context, u crm.User, id int64, assi
 	return out, err
 }
 
-// SetConversationStatus opens, snoozes or closes a conversation.
+// SetConversationStatus opens, snoozes (until a time, when it comes back by
+// itself: see RunTimers) or closes a conversation.
 func (a *App) SetConversationStatus(ctx context.Context, u crm.User, id int64, st crm.ConversationStatus, until *time.Time) (crm.Conversation, error) {
 	var out crm.Conversation
 	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
@@ -88,7 +89,7 @@ func (a *App) SetConversationStatus(ctx context.Context, u crm.User, id int64, s
 		if out, err = crm.SetConversationStatus(tx, id, st, until); err != nil {
 			return err
 		}
-		return ev.add(crm.EventConversationChanged, &id, nil, map[string]any{"status": st, "assignee_id": out.AssigneeID})
+		return ev.add(crm.EventConversationChanged, &id, nil, map[string]any{"status": st, "snoozed_until": out.SnoozedUntil, "assignee_id": out.AssigneeID})
 	})
 	return out, err
 }

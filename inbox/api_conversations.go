@@ -23,6 +23,9 @@ type ConversationItem struct {
 	// a contact with no name yet (a missed call from an unknown number).
 	ContactHandle string `json:"contact_handle"`
 	Unlinked      int64  `json:"unlinked"`
+	// MissedCallAt is the oldest missed call of the conversation that
+	// nobody has called back (the call-back queue), if any.
+	MissedCallAt *time.Time `json:"missed_call_at,omitempty"`
 }
 
 // ConversationDetail is one conversation with its contact and touches, and
@@ -45,7 +48,7 @@ type NamedRef struct {
 	Name string `json:"name"`
 }
 
-// listConversations: ?filter=mine|unassigned|unlinked|all &status= &channel= &q= &cursor= &limit=
+// listConversations: ?filter=mine|unassigned|unlinked|waiting|callback|all &status= &channel= &q= &cursor= &limit=
 func (h *api) listConversations(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
 	q := r.URL.Query()
@@ -57,9 +60,19 @@ func (h *api) listConversations(w http.ResponseWriter, r *http.Request) {
 		f.Unassigned = true
 	case "unlinked":
 		f.Unlinked = true
+	case "waiting":
+		f.Waiting = true
+	case "callback":
+		f.CallBack = true
 	case "", "all":
 	default:
-		writeError(w, r, h.app.log, crm.Invalid("filter must be mine, unassigned, unlinked or all"))
+		writeError(w, r, h.app.log, crm.Invalid("filter must be mine, unassigned, unlinked, waiting, callback or all"))
+		return
+	}
+	switch f.Status {
+	case "", string(crm.ConvOpen), string(crm.ConvSnoozed), string(crm.ConvClosed):
+	default:
+		writeError(w, r, h.app.log, crm.Invalid("status must be open, snoozed or closed"))
 		return
 	}
 	if u.Role == crm.Manager {
@@ -107,10 +120,18 @@ func (h *api) listConversations(w http.ResponseWriter, r *http.Request) {
 		for _, c := range counts {
 			cn[c.ConversationID] = c.N
 		}
+		missed, err := crm.MissedCallsSince(tx, ids)
+		if err != nil {
+			writeError(w, r, h.app.log, err)
+			return
+		}
 		for i := range out.Conversations {
 			out.Conversations[i].ContactName = nm[out.Conversations[i].ContactID]
 			out.Conversations[i].Unlinked = cn[out.Conversations[i].ID]
 			out.Conversations[i].ContactHandle = hd[out.Conversations[i].ContactID]
+			if at, ok := missed[out.Conversations[i].ID]; ok {
+				out.Conversations[i].MissedCallAt = &at
+			}
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

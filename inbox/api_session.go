@@ -24,6 +24,9 @@ type MeResponse struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	Currency  string    `json:"currency"`
 	Region    string    `json:"region"`
+	// OverdueAfterS is how many seconds a contact may wait for our reply
+	// before the conversation is overdue (highlighted).
+	OverdueAfterS int64 `json:"overdue_after_s"`
 }
 
 func (h *api) login(w http.ResponseWriter, r *http.Request) {
@@ -41,7 +44,7 @@ func (h *api) login(w http.ResponseWriter, r *http.Request) {
 		Name: SessionCookie, Value: token, Path: "/", Expires: s.ExpiresAt,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.app.opts.SecureCookies || r.TLS != nil,
 	})
-	writeJSON(w, http.StatusOK, MeResponse{User: u, CSRFToken: s.CSRF, ExpiresAt: s.ExpiresAt, Currency: h.app.opts.Currency, Region: h.app.opts.Region})
+	writeJSON(w, http.StatusOK, MeResponse{User: u, CSRFToken: s.CSRF, ExpiresAt: s.ExpiresAt, Currency: h.app.opts.Currency, Region: h.app.opts.Region, OverdueAfterS: int64(h.app.opts.OverdueAfter / time.Second)})
 }
 
 func (h *api) logout(w http.ResponseWriter, r *http.Request) {
@@ -58,7 +61,7 @@ func (h *api) logout(w http.ResponseWriter, r *http.Request) {
 
 func (h *api) me(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
-	writeJSON(w, http.StatusOK, MeResponse{User: u.User, CSRFToken: u.session.CSRF, ExpiresAt: u.session.ExpiresAt, Currency: h.app.opts.Currency, Region: h.app.opts.Region})
+	writeJSON(w, http.StatusOK, MeResponse{User: u.User, CSRFToken: u.session.CSRF, ExpiresAt: u.session.ExpiresAt, Currency: h.app.opts.Currency, Region: h.app.opts.Region, OverdueAfterS: int64(h.app.opts.OverdueAfter / time.Second)})
 }
 
 // HookResponse answers a channel webhook.

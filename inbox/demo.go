@@ -148,6 +148,8 @@ type DemoSummary struct {
 	Unassigned                 int // conversations with no assignee
 	Waiting                    int // open conversations waiting for our reply
 	Closed                     int
+	Snoozed                    int // conversations put aside until a time
+	CallBack                   int // open conversations with a missed call nobody returned
 	Unlinked                   int // touches with no deal and no "not a sale"
 	UnlinkedConversations      int
 	TwoOpenDeals               int // contacts with two open deals or more
@@ -200,6 +202,9 @@ func (a *App) Demo(ctx context.Context, opts DemoOptions) (DemoSummary, error) {
 		app := New(tx.Session(&gorm.Session{DisableNestedTransaction: true}), a.log, a.box, a.opts)
 		g := newDemoGen(ctx, app, opts)
 		if err := g.run(); err != nil {
+			return err
+		}
+		if err := g.snooze(); err != nil {
 			return err
 		}
 		if sum, err = g.summary(); err != nil {
@@ -2299,12 +2304,13 @@ func (g *demoGen) backdate() error {
 		Handle         string
 		Direction      crm.Direction
 		Kind           string
+		CallStatus     string
 		Subject        string
 		Body           string
 		OccurredAt     time.Time
 	}
 	var rows []row
-	if err := tx.Table("touches").Select("conversation_id, contact_id, handle, direction, kind, subject, body, occurred_at").Order("conversation_id, occurred_at, id").Scan(&rows).Error; err != nil {
+	if err := tx.Table("touches").Select("conversation_id, contact_id, handle, direction, kind, call_status, subject, body, occurred_at").Order("conversation_id, occurred_at, id").Scan(&rows).Error; err != nil {
 		return err
 	}
 	firstBy, lastBy := map[int64]time.Time{}, map[int64]time.Time{}
@@ -2315,7 +2321,7 @@ func (g *demoGen) backdate() error {
 		var waiting *time.Time
 		for j < len(rows) && rows[j].ConversationID == rows[i].ConversationID {
 			r := rows[j]
-			if r.Direction == crm.Inbound {
+			if r.Direction == crm.Inbound && r.CallStatus != crm.CallAnswered { // as ingest does
 				if waiting == nil {
 					at := r.OccurredAt
 					waiting = &at
@@ -2474,6 +2480,33 @@ func demoUpdate(tx *gorm.DB, table string, cols, types []string, rows [][]any) e
 
 // ---------------------------------------------------------------- summary
 
+// snooze has the managers put a few answered conversations aside, as
+// people do with a client who will decide next week: until tomorrow 9:00
+// or a few days on. They come back to Mine by themselves.
+func (g *demoGen) snooze() error {
+	var convs []crm.Conversation
+	if err := g.a.db.WithContext(g.ctx).Where("status = ? AND assignee_id IS NOT NULL AND waiting_since IS NULL", crm.ConvOpen).
+		Order("last_touch_at DESC, id DESC").Limit(4).Find(&convs).Error; err != nil {
+		return err
+	}
+	base := g.opts.Now
+	if now := time.Now(); base.Before(now) { // a demo of the past still snoozes into the future
+		base = now
+	}
+	day := base.In(g.loc)
+	for i, c := range convs {
+		until := time.Date(day.Year(), day.Month(), day.Day()+1+2*i, 9, 0, 0, 0, g.loc)
+		by, err := crm.GetUser(g.a.db.WithContext(g.ctx), *c.AssigneeID)
+		if err != nil {
+			return err
+		}
+		if _, err := g.a.SetConversationStatus(g.ctx, by, c.ID, crm.ConvSnoozed, &until); err != nil {
+			return fmt.Errorf("demo: snooze conversation %d: %w", c.ID, err)
+		}
+	}
+	return nil
+}
+
 func (g *demoGen) summary() (DemoSummary, error) {
 	tx := g.a.db.WithContext(g.ctx)
 	sum := DemoSummary{Company: demoCompany + ", Новосибирск", From: g.start, To: g.end.Add(time.Minute), Seed: g.opts.Seed,
@@ -2566,12 +2599,20 @@ func (g *demoGen) summary() (DemoSummary, error) {
 		if c.AssigneeID == nil {
 			sum.Unassigned++
 		}
-		if c.Status == crm.ConvClosed {
+		switch {
+		case c.Status == crm.ConvClosed:
 			sum.Closed++
-		} else if c.WaitingSince != nil {
+		case c.Status == crm.ConvSnoozed:
+			sum.Snoozed++
+		case c.WaitingSince != nil:
 			sum.Waiting++
 		}
 	}
+	q, err := crm.CountQueues(tx, 0, false, g.opts.Now)
+	if err != nil {
+		return sum, err
+	}
+	sum.CallBack = int(q.CallBack)
 
 	stages, err := crm.Stages(tx)
 	if err != nil {

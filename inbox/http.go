@@ -48,6 +48,8 @@ func (a *App) Handler(ui fs.FS) http.Handler {
 	mux.Handle("POST /api/v1/conversations/{id}/assign", h.auth(h.assignConversation))
 	mux.Handle("POST /api/v1/conversations/{id}/status", h.auth(h.setConversationStatus))
 	mux.Handle("POST /api/v1/conversations/{id}/reply", h.auth(h.reply))
+	mux.Handle("GET /api/v1/queues/counts", h.auth(h.queueCounts))
+	mux.Handle("GET /api/v1/reminders", h.auth(h.reminders))
 
 	mux.Handle("GET /api/v1/contacts", h.auth(h.searchContacts))
 	mux.Handle("GET /api/v1/contacts/export.csv", h.auth(h.exportContacts))

@@ -34,6 +34,15 @@ type Options struct {
 	MaxAttempts int
 	// MaxAttachment is the largest attachment stored, in bytes; default 25 MiB.
 	MaxAttachment int64
+	// RemindAfter is how old an unlinked touch gets before the manager
+	// responsible for it is reminded; default 30 minutes.
+	RemindAfter time.Duration
+	// OverdueAfter is how long a contact may wait for our reply before the
+	// conversation is overdue (highlighted, counted apart); default 30 minutes.
+	OverdueAfter time.Duration
+	// TimerEvery is how often snoozed conversations are woken and due
+	// reminders sent; default 15 seconds.
+	TimerEvery time.Duration
 }
 
 // App is Switchboard's application core.
@@ -71,6 +80,15 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
 	}
 	if opts.MaxAttachment == 0 {
 		opts.MaxAttachment = 25 << 20
+	}
+	if opts.RemindAfter == 0 {
+		opts.RemindAfter = 30 * time.Minute
+	}
+	if opts.OverdueAfter == 0 {
+		opts.OverdueAfter = 30 * time.Minute
+	}
+	if opts.TimerEvery == 0 {
+		opts.TimerEvery = 15 * time.Second
 	}
 	if opts.Blobs == nil {
 		opts.Blobs = DirBlobs{Dir: filepath.Join(os.TempDir(), "switchboard-blobs")}

@@ -741,17 +741,23 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			}
 		}
 		preview := clip(firstNonEmpty(in.Text, in.Subject, string(in.Kind)), previewLen)
-		if conv == nil {
+		// An answered call is a conversation held: nobody waits for a reply.
+		var waiting *time.Time
+		if callStatus(in) != crm.CallAnswered {
 			at := it.at
+			waiting = &at
+		}
+		if conv == nil {
 			conv = &crm.Conversation{ContactID: p.contact, AccountID: in.AccountID, Channel: it.channel, ThreadKey: in.ThreadKey, AssigneeID: p.responsible,
-				Status: crm.ConvOpen, WaitingSince: &at, DealID: dealID, Subject: clip(in.Subject, 300), LastText: preview, LastTouchAt: it.at,
+				Status: crm.ConvOpen, WaitingSince: waiting, DealID: dealID, Subject: clip(in.Subject, 300), LastText: preview, LastTouchAt: it.at,
 				CreatedAt: p.now, UpdatedAt: p.now}
 			st.convs[ck] = conv
 			opened = append(opened, conv)
 		} else {
-			if conv.WaitingSince == nil {
-				at := it.at
-				conv.WaitingSince = &at
+			if waiting == nil {
+				conv.WaitingSince = nil
+			} else if conv.WaitingSince == nil {
+				conv.WaitingSince = waiting
 			}
 			if it.at.After(conv.LastTouchAt) {
 				conv.LastTouchAt, conv.LastText = it.at, preview
@@ -803,7 +809,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 
 	// The touches.
 	var stored []int
-	args := make([]any, 0, 17*len(items))
+	args := make([]any, 0, 18*len(items))
 	for i, it := range items {
 		p := &ps[i]
 		if p.skip {
@@ -816,14 +822,14 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		}
 		stored = append(stored, i)
 		args = append(args, in.AccountID, it.channel, string(in.Kind), in.ExternalID, p.contact, p.conv.ID, dealID, p.epID, p.srcID, it.handle,
-			clip(in.Subject, 1000), in.Text, in.HTML, string(touchMeta(in)), in.Automated, it.at, p.now)
+			clip(in.Subject, 1000), in.Text, in.HTML, string(touchMeta(in)), in.Automated, callStatus(in), it.at, p.now)
 	}
 	if len(stored) == 0 {
 		return out, nil, nil
 	}
 	var touchIDs []int64
-	if err := crm.Bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, external_id, contact_id, conversation_id, deal_id, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, occurred_at, created_at) VALUES ",
-		"(?, ?, ?, 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 17, args, &touchIDs); err != nil {
+	if err := crm.Bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, external_id, contact_id, conversation_id, deal_id, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, call_status, occurred_at, created_at) VALUES ",
+		"(?, ?, ?, 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 18, args, &touchIDs); err != nil {
 		return nil, nil, fmt.Errorf("touches: %w", err)
 	}
 	byItem := make(map[int]int64, len(stored))
@@ -888,6 +894,18 @@ func touchMeta(in *channels.Inbound) []byte {
 		}
 	}
 	return crm.MetaJSON(m)
+}
+
+// callStatus is a call's outcome for the call-back queue; "" for a
+// touch that is not a call.
+func callStatus(in *channels.Inbound) string {
+	switch {
+	case in.Kind != channels.Call:
+		return ""
+	case in.Call != nil && in.Call.Answered:
+		return crm.CallAnswered
+	}
+	return crm.CallMissed // a call without its outcome reached nobody we know of
 }
 
 func dealTitle(name string, in *channels.Inbound) string {

@@ -139,6 +139,7 @@ func visibleEvent(u crm.User, e crm.Event) bool {
 		AssigneeID         *int64 `json:"assignee_id"`
 		PreviousAssigneeID *int64 `json:"previous_assignee_id"`
 		ResponsibleID      *int64 `json:"responsible_id"`
+		UserID             *int64 `json:"user_id"`
 	}
 	json.Unmarshal(e.Data, &d)
 	mine := func(p *int64) bool { return p != nil && *p == u.ID }
@@ -147,6 +148,8 @@ func visibleEvent(u crm.User, e crm.Event) bool {
 		return true
 	case crm.EventDealChanged:
 		return mine(d.ResponsibleID)
+	case crm.EventTouchReminder:
+		return mine(d.UserID) // a reminder is for the manager reminded
 	}
 	if e.ConversationID == nil {
 		return false

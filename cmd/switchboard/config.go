@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 )
 
 // Config is everything Switchboard reads from its environment, once, here.
@@ -23,6 +24,10 @@ type Config struct {
 	SecureCookies bool   // SWITCHBOARD_SECURE_COOKIES: mark cookies Secure, for TLS behind a proxy (default false)
 	LogLevel      string // SWITCHBOARD_LOG_LEVEL: debug, info, warn, error (default "info")
 	LogFormat     string // SWITCHBOARD_LOG_FORMAT: text or json (default "text")
+	RemindAfter   string // SWITCHBOARD_REMIND_AFTER: remind the manager of a touch still without a deal after this long (default "30m")
+	OverdueAfter  string // SWITCHBOARD_OVERDUE_AFTER: a contact waiting for our reply longer is overdue (default "30m")
+
+	remindAfter, overdueAfter time.Duration // parsed by validate
 }
 
 func env(name, def string) string {
@@ -45,6 +50,8 @@ func (c *Config) bind(fs *flag.FlagSet, serve bool) {
 		fs.StringVar(&c.Addr, "addr", env("SWITCHBOARD_ADDR", ":8080"), "listen address [SWITCHBOARD_ADDR]")
 		fs.StringVar(&c.OwnerEmail, "owner-email", env("SWITCHBOARD_OWNER_EMAIL", "owner@switchboard.local"), "first owner's email, on an empty database [SWITCHBOARD_OWNER_EMAIL]")
 		c.OwnerPassword = env("SWITCHBOARD_OWNER_PASSWORD", "")
+		fs.StringVar(&c.RemindAfter, "remind-after", env("SWITCHBOARD_REMIND_AFTER", "30m"), "remind the responsible manager of a touch still without a deal after this long [SWITCHBOARD_REMIND_AFTER]")
+		fs.StringVar(&c.OverdueAfter, "overdue-after", env("SWITCHBOARD_OVERDUE_AFTER", "30m"), "a conversation waiting for our reply longer is overdue [SWITCHBOARD_OVERDUE_AFTER]")
 		fs.BoolVar(&c.SecureCookies, "secure-cookies", env("SWITCHBOARD_SECURE_COOKIES", "") == "true", "mark session cookies Secure (behind TLS) [SWITCHBOARD_SECURE_COOKIES]")
 	}
 }
@@ -57,6 +64,19 @@ func (c *Config) validate() error {
 	}
 	if len(c.Currency) != 3 {
 		return fmt.Errorf("currency %q must be an ISO 4217 code such as RUB", c.Currency)
+	}
+	for _, d := range []struct {
+		name, v string
+		to      *time.Duration
+	}{{"remind-after", c.RemindAfter, &c.remindAfter}, {"overdue-after", c.OverdueAfter, &c.overdueAfter}} {
+		if d.v == "" {
+			continue // not a serve flag
+		}
+		v, err := time.ParseDuration(d.v)
+		if err != nil || v < time.Minute {
+			return fmt.Errorf("%s %q must be a duration of a minute or more, such as 30m or 2h", d.name, d.v)
+		}
+		*d.to = v
 	}
 	return nil
 }

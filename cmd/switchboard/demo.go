@@ -99,7 +99,7 @@ func printDemo(out io.Writer, s inbox.DemoSummary, dialect string) {
 	w.Flush()
 
 	fmt.Fprintf(out, "\ncontacts: %d, %d of them came back on another day; %d with two open deals\n", s.Contacts, s.RepeatContacts, s.TwoOpenDeals)
-	fmt.Fprintf(out, "conversations: %d — %d unassigned, %d open and waiting for a reply, %d closed\n", s.Conversations, s.Unassigned, s.Waiting, s.Closed)
+	fmt.Fprintf(out, "conversations: %d — %d unassigned, %d open and waiting for a reply, %d to call back, %d snoozed, %d closed\n", s.Conversations, s.Unassigned, s.Waiting, s.CallBack, s.Snoozed, s.Closed)
 	fmt.Fprintf(out, "touches: %d unlinked (in %d conversations), not a sale: %s\n", s.Unlinked, s.UnlinkedConversations, demoCounts(s.NotASale))
 	fmt.Fprintf(out, "deals: %d open, %d won, %d lost — by stage: %s\n", s.DealsOpen, s.DealsWon, s.DealsLost, demoCounts(s.Stages))
 	fmt.Fprintf(out, "revenue (won): %s; ad spend: %s; lost because: %s\n", money(s.Revenue), money(s.Spend), demoCounts(s.LostReasons))

@@ -5,6 +5,7 @@ import { get, post } from "./api.js";
 import { getState, setState, toast } from "./store.js";
 import { t } from "./i18n.js";
 import { refreshSoon, go } from "./inbox.js";
+import { stamp } from "./format.js";
 
 let seq = 0;
 
@@ -134,6 +135,11 @@ export function assign(userId) {
 
 export function setStatus(status) {
   return act((id) => post(`/api/v1/conversations/${id}/status`, { status }), status === "closed" ? t("toast.closed") : t("toast.reopened"));
+}
+
+// snooze puts the conversation aside until a Date.
+export function snooze(until) {
+  return act((id) => post(`/api/v1/conversations/${id}/status`, { status: "snoozed", until: until.toISOString() }), t("toast.snoozed", { at: stamp(until.toISOString()) }));
 }
 
 export function linkTouch(touchId, dealId) {

@@ -5,6 +5,7 @@ import { getState, setState } from "./store.js";
 import { refreshSoon } from "./inbox.js";
 import { reloadSoon, touchStatus } from "./conversation.js";
 import { loadRefs } from "./session.js";
+import { reminded } from "./reminders.js";
 
 export function handleEvent(ev) {
   const s = getState();
@@ -22,6 +23,9 @@ export function handleEvent(ev) {
     case "conversation.changed":
       refreshSoon();
       if (openHere) reloadSoon();
+      break;
+    case "touch.reminder":
+      reminded(ev);
       break;
     case "touch.status":
       touchStatus(ev);

@@ -5,26 +5,21 @@ import { getState, setState, toast } from "./store.js";
 import { t } from "./i18n.js";
 import { path } from "./router.js";
 import { openConversation, closeConversation } from "./conversation.js";
+import { loadReminders } from "./reminders.js";
 
-// QUEUES are the left column. Each is a /api/v1/conversations query;
-// "waiting" is the open ones whose last touch is the contact's (the API has
-// no filter for it, so the client picks them from the first 200 and sorts
-// the longest wait first).
+// QUEUES are the left column. Each is a /api/v1/conversations query; the
+// counters come exact from /api/v1/queues/counts (keys as the ids here).
 export const QUEUES = [
   { id: "mine", query: { filter: "mine", status: "open" } },
   { id: "unassigned", query: { filter: "unassigned", status: "open" } },
-  { id: "unlinked", query: { filter: "unlinked" } },
-  {
-    id: "waiting",
-    query: { filter: "all", status: "open" },
-    pick: (c) => !!c.waiting_since,
-    sort: (a, b) => a.waiting_since.localeCompare(b.waiting_since),
-  },
+  { id: "unlinked", query: { filter: "unlinked" }, warn: true },
+  { id: "callback", query: { filter: "callback" }, warn: true },
+  { id: "waiting", query: { filter: "waiting" }, warn: true },
+  { id: "snoozed", query: { filter: "all", status: "snoozed" } },
   { id: "all", query: { filter: "all", status: "open" }, roles: ["lead", "owner"] },
-  { id: "closed", query: { filter: "all", status: "closed" }, noCount: true },
+  { id: "closed", query: { filter: "all", status: "closed" } },
 ];
 
-const COUNT_LIMIT = 200;
 const URL_LIST = "/api/v1/conversations";
 
 export function queuesFor(role) {
@@ -129,17 +124,10 @@ export async function loadList({ more = false, quiet = false } = {}) {
   const same = key === s.list.key;
   if (!quiet) setState({ list: { ...s.list, key, loading: true, error: "", ...(same ? {} : { items: [], next: "" }) } });
   try {
-    let items, next;
-    if (def.pick) {
-      const r = await get(URL_LIST + qs({ ...def.query, q, limit: COUNT_LIMIT }));
-      items = r.conversations.filter(def.pick).sort(def.sort);
-      next = "";
-    } else {
-      const limit = more ? 50 : Math.min(COUNT_LIMIT, Math.max(50, same ? s.list.items.length : 0));
-      const r = await get(URL_LIST + qs({ ...def.query, q, limit, cursor: more ? s.list.next : "" }));
-      items = more ? [...s.list.items, ...r.conversations] : r.conversations;
-      next = r.next_cursor;
-    }
+    const limit = more ? 50 : Math.min(200, Math.max(50, same ? s.list.items.length : 0));
+    const r = await get(URL_LIST + qs({ ...def.query, q, limit, cursor: more ? s.list.next : "" }));
+    const items = more ? [...s.list.items, ...r.conversations] : r.conversations;
+    const next = r.next_cursor;
     if (seq !== listSeq) return;
     setState({ list: { key, q, items, next, loading: false, error: "" } });
   } catch (e) {
@@ -158,29 +146,17 @@ export function setSearch(q) {
 
 let countSeq = 0;
 
-// refreshCounts counts each queue from its first COUNT_LIMIT rows ("200+"
-// beyond). Queues with the same query share one request.
+// refreshCounts asks the server for the exact size of every queue
+// (counts.overdue: how many of Waiting wait longer than the threshold).
 export async function refreshCounts() {
-  const s = getState();
-  if (!s.me) return;
+  if (!getState().me) return;
   const seq = ++countSeq;
-  const cache = new Map();
-  const fetchQ = (query) => {
-    const url = URL_LIST + qs({ ...query, limit: COUNT_LIMIT });
-    if (!cache.has(url)) cache.set(url, get(url));
-    return cache.get(url);
-  };
   try {
-    const pairs = await Promise.all(
-      queuesFor(s.me.user.role)
-        .filter((q) => !q.noCount)
-        .map(async (q) => {
-          const r = await fetchQ(q.query);
-          const items = q.pick ? r.conversations.filter(q.pick) : r.conversations;
-          return [q.id, { n: items.length, more: !!r.next_cursor }];
-        }),
-    );
-    if (seq === countSeq) setState({ counts: Object.fromEntries(pairs) });
+    const r = await get("/api/v1/queues/counts");
+    if (seq !== countSeq) return;
+    const counts = {};
+    for (const [k, n] of Object.entries(r)) counts[k] = { n };
+    setState({ counts });
   } catch {
     // counters stay as they were; the next event refreshes them
   }
@@ -197,5 +173,6 @@ export function refreshSoon(ms = 250) {
     refreshTimer = null;
     loadList({ quiet: true });
     refreshCounts();
+    loadReminders();
   }, ms);
 }

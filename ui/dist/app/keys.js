@@ -1,5 +1,5 @@
 // Keyboard shortcuts of the inbox: j/k next/previous conversation, r reply,
-// a assign (or take), e close/reopen, / search, Esc leaves a field.
+// a assign (or take), e close/reopen, s snooze, / search, Esc leaves a field.
 // Shortcuts that move the focus into a field do it on keyup, so the key
 // itself is never typed into that field.
 import { getState } from "./store.js";
@@ -23,6 +23,7 @@ const actionKeys = {
   j: () => move(1),
   k: () => move(-1),
   e: () => click("#close-conv") || click("#reopen-conv"),
+  s: () => click("#snooze-btn"),
 };
 
 function active(e) {

@@ -6,6 +6,7 @@ import { detectLang, saveLang, t } from "./i18n.js";
 import { parse } from "./router.js";
 import { applyRoute, refreshCounts } from "./inbox.js";
 import { startLive, stopLive } from "./live.js";
+import { loadReminders } from "./reminders.js";
 
 export async function boot() {
   setState({ lang: detectLang() });
@@ -31,6 +32,7 @@ async function enter(me) {
   applyRoute(parse(location.pathname), { replace: true });
   startLive();
   refreshCounts();
+  loadReminders();
 }
 
 export async function login(email, password) {

@@ -13,7 +13,9 @@ const initial = {
   accounts: [], // channel accounts, for names and reply channels
   accountStates: {}, // account id -> live adapter state
   stages: [], // the pipeline, in order
-  counts: {}, // queue id -> {n, more}
+  counts: {}, // queue id -> {n}, and overdue: {n} (of waiting)
+  reminders: { items: [], total: 0 }, // reminders.js: the bell
+  bellOpen: false,
   list: { key: "", q: "", items: [], next: "", loading: false, error: "" },
   conv: null, // {id, detail, deals, loading, error, gone}
   statuses: {}, // touch id -> {status, error} from touch.status events

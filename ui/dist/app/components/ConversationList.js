@@ -7,15 +7,13 @@ import { userName } from "../session.js";
 import { loadList, selectConversation, setSearch, pick, assignPicked } from "../inbox.js";
 import { ChannelIcon, Icon } from "./Icons.js";
 
-// OVERDUE_MIN: a conversation waiting for our reply longer is highlighted.
-export const OVERDUE_MIN = 30;
-
 export function ConversationList() {
   const list = useStore((s) => s.list);
   const route = useStore((s) => s.route);
   useStore((s) => s.now);
   useStore((s) => s.users);
   const myId = useStore((s) => s.me.user.id);
+  const overdueMin = useStore((s) => (s.me.overdue_after_s || 1800) / 60);
   const canBulk = useStore((s) => s.me.user.role !== "manager");
   const picked = useStore((s) => s.picked);
   return html`<section class="list" aria-label=${t("list.label")}>
@@ -33,7 +31,7 @@ export function ConversationList() {
     </div>
     ${list.error && html`<p class="error pad" role="alert">${list.error}</p>`}
     <ul id="conversations" class="conv-list">
-      ${list.items.map((c) => html`<${Item} key=${c.id} c=${c} queue=${route.queue} on=${c.id === route.convId} myId=${myId} bulk=${canBulk} picked=${!!picked[c.id]} />`)}
+      ${list.items.map((c) => html`<${Item} key=${c.id} c=${c} overdueMin=${overdueMin} queue=${route.queue} on=${c.id === route.convId} myId=${myId} bulk=${canBulk} picked=${!!picked[c.id]} />`)}
     </ul>
     ${!list.loading && !list.error && list.items.length === 0 && html`<p class="empty" id="list-empty">${list.q ? t("list.noMatch") : t("list.empty." + route.queue)}</p>`}
     ${list.loading && list.items.length === 0 && html`<p class="empty">${t("common.loading")}</p>`}
@@ -62,8 +60,8 @@ function Bulk({ n }) {
   </div>`;
 }
 
-function Item({ c, queue, on, myId, bulk, picked }) {
-  const overdue = c.waiting_since && c.status === "open" && minutesSince(c.waiting_since) > OVERDUE_MIN;
+function Item({ c, overdueMin, queue, on, myId, bulk, picked }) {
+  const overdue = c.waiting_since && c.status === "open" && minutesSince(c.waiting_since) > overdueMin;
   return html`<li class=${bulk ? "with-pick" : ""}>
     ${bulk && html`<input type="checkbox" class="pick" aria-label=${t("bulk.pick")} checked=${picked} onChange=${(e) => pick(c.id, e.target.checked)} />`}
     <a
@@ -84,6 +82,8 @@ function Item({ c, queue, on, myId, bulk, picked }) {
       <span class="ci-preview">${c.channel === "phone" && c.last_text === "call" ? t("list.call") : c.last_text || c.subject || "—"}</span>
       <span class="ci-meta">
         ${c.waiting_since && c.status === "open" && html`<span class=${"waiting" + (overdue ? " late" : "")} title=${t("list.waitingSince", { at: stamp(c.waiting_since) })}><${Icon} name="clock" size=${12} /> ${elapsed(c.waiting_since, t)}</span>`}
+        ${c.missed_call_at && c.status === "open" && html`<span class="flag callback" title=${t("list.missedCallTitle", { at: stamp(c.missed_call_at) })}><${ChannelIcon} channel="phone" size=${11} /> ${t("list.missedCall", { ago: elapsed(c.missed_call_at, t) })}</span>`}
+        ${c.status === "snoozed" && c.snoozed_until && html`<span class="snoozed"><${Icon} name="snooze" size=${12} /> ${t("list.snoozedUntil", { at: stamp(c.snoozed_until) })}</span>`}
         ${c.unlinked > 0 && html`<span class="flag unlinked" title=${t("list.unlinkedTitle", { n: c.unlinked })}>${t("list.unlinked")}${c.unlinked > 1 ? ` · ${c.unlinked}` : ""}</span>`}
         <span class=${"assignee" + (c.assignee_id ? "" : " none")}>${c.assignee_id ? (c.assignee_id === myId ? t("list.me") : userName(c.assignee_id)) : t("list.unassigned")}</span>
       </span>

@@ -10,6 +10,7 @@ import { handle } from "../format.js";
 import { Timeline } from "./Timeline.js";
 import { Composer } from "./Composer.js";
 import { ContactPanel } from "./ContactPanel.js";
+import { Snooze } from "./Snooze.js";
 
 export function ConversationView() {
   const conv = useStore((s) => s.conv);
@@ -21,7 +22,7 @@ export function ConversationView() {
     return html`<section class="conv conv-empty" id="conversation">
       <div class="hint">
         <p>${t("conv.pick")}</p>
-        <p class="keys"><kbd>j</kbd>/<kbd>k</kbd> ${t("keys.move")} · <kbd>r</kbd> ${t("keys.reply")} · <kbd>a</kbd> ${t("keys.assign")} · <kbd>e</kbd> ${t("keys.close")} · <kbd>/</kbd> ${t("keys.search")}</p>
+        <p class="keys"><kbd>j</kbd>/<kbd>k</kbd> ${t("keys.move")} · <kbd>r</kbd> ${t("keys.reply")} · <kbd>a</kbd> ${t("keys.assign")} · <kbd>e</kbd> ${t("keys.close")} · <kbd>s</kbd> ${t("keys.snooze")} · <kbd>/</kbd> ${t("keys.search")}</p>
       </div>
     </section>`;
   }
@@ -42,6 +43,7 @@ export function ConversationView() {
         </div>
         <div class="conv-actions">
           <${Assign} c=${c} />
+          ${c.status !== "closed" && html`<${Snooze} c=${c} />`}
           ${c.status === "closed"
             ? html`<button type="button" id="reopen-conv" onClick=${() => setStatus("open")} title="e">${t("conv.reopen")}</button>`
             : html`<button type="button" id="close-conv" onClick=${() => setStatus("closed")} title="e">${t("conv.close")}</button>`}

@@ -8,6 +8,8 @@ export function Queues() {
   const role = useStore((s) => s.me.user.role);
   const current = useStore((s) => s.route.queue);
   const counts = useStore((s) => s.counts);
+  const overdueMin = useStore((s) => Math.round((s.me.overdue_after_s || 1800) / 60));
+  const overdue = counts.overdue?.n || 0;
   return html`<nav class="queues" aria-label=${t("queues.label")}>
     <ul>
       ${queuesFor(role).map((q) => {
@@ -24,7 +26,13 @@ export function Queues() {
             }}
           >
             <span>${t("queue." + q.id)}</span>
-            ${c && html`<b class=${"count" + (c.n ? "" : " zero") + (q.id === "unlinked" || q.id === "waiting" ? " warn" : "")} data-count=${c.n}>${c.n}${c.more ? "+" : ""}</b>`}
+            ${c &&
+            html`<b
+              class=${"count" + (c.n ? "" : " zero") + (q.warn ? " warn" : "") + (q.id === "waiting" && overdue ? " late" : "")}
+              data-count=${c.n}
+              title=${q.id === "waiting" && overdue ? t("queue.overdue", { n: overdue, min: overdueMin }) : undefined}
+              >${c.n}</b
+            >`}
           </a>
         </li>`;
       })}

@@ -5,6 +5,7 @@ import { t } from "../i18n.js";
 import { logout } from "../session.js";
 import { go } from "../inbox.js";
 import { LangSwitch } from "./LangSwitch.js";
+import { Bell } from "./Bell.js";
 import { InboxPage } from "./InboxPage.js";
 import { OwnerPage } from "../owner/OwnerPage.js";
 
@@ -33,6 +34,7 @@ export function Shell() {
         )}
       </nav>
       <span class=${"live " + live} id="live" title=${t("live." + live)}><i></i><span class="live-text">${t("live." + live)}</span></span>
+      <${Bell} />
       <${LangSwitch} />
       <span class="who" title=${me.user.email}>${me.user.name || me.user.email} <small>${t("role." + me.user.role)}</small></span>
       <button type="button" id="logout" class="ghost" onClick=${logout}>${t("nav.logout")}</button>

@@ -1,0 +1,129 @@
+package crm
+
+import (
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// The queues of the inbox are conditions on conversations, written once
+// here for both the list (ListConversations) and its counters
+// (CountQueues), so a counter never disagrees with its list.
+
+// MissedCallPending is the SQL condition on a touch m that is a missed
+// inbound call nobody has called back: no later answered call with the
+// contact (either way) and no later reply to them that did not fail.
+const MissedCallPending = `m.direction = 'in' AND m.call_status = 'missed' AND NOT EXISTS (
+	SELECT 1 FROM touches l WHERE l.contact_id = m.contact_id AND l.occurred_at > m.occurred_at
+	AND (l.call_status = 'answered' OR (l.direction = 'out' AND l.kind <> 'call' AND l.delivery_status <> 'failed')))`
+
+// Queue conditions on conversations.
+const (
+	// queueWaiting: open, and the contact's touch is the last word.
+	queueWaiting = "conversations.status = 'open' AND conversations.waiting_since IS NOT NULL"
+	// queueUnlinked: a touch still needs a deal (any status).
+	queueUnlinked = "EXISTS (SELECT 1 FROM touches t WHERE t.conversation_id = conversations.id AND t.deal_id IS NULL AND t.not_a_sale = '')"
+	// queueCallBack: open, with a missed call not called back.
+	queueCallBack = "conversations.status = 'open' AND EXISTS (SELECT 1 FROM touches m WHERE m.conversation_id = conversations.id AND " + MissedCallPending + ")"
+	// visibleToManager: a manager's own conversations and the unassigned ones.
+	visibleToManager = "(conversations.assignee_id = @me OR conversations.assignee_id IS NULL)"
+)
+
+// QueueCounts are the exact sizes of the inbox queues for one user.
+type QueueCounts struct {
+	Mine       int64 `json:"mine"`       // open, assigned to the user
+	Unassigned int64 `json:"unassigned"` // open, nobody's
+	Unlinked   int64 `json:"unlinked"`   // with a touch that needs a deal, any status
+	CallBack   int64 `json:"callback"`   // open, with a missed call not called back
+	Waiting    int64 `json:"waiting"`    // open, waiting for our reply
+	Overdue    int64 `json:"overdue"`    // of Waiting, those waiting longer than the threshold
+	Snoozed    int64 `json:"snoozed"`
+	// All is every open conversation: for leads and owners only (nil for a
+	// manager, whose "all" would be Mine plus Unassigned).
+	All    *int64 `json:"all,omitempty"`
+	Closed int64  `json:"closed"`
+}
+
+// CountQueues counts every queue in one pass as the list shows it to user
+// me (a manager: only their own and unassigned conversations).
+// Conversations waiting since before overdueBefore are overdue.
+func CountQueues(tx *gorm.DB, me int64, manager bool, overdueBefore time.Time) (QueueCounts, error) {
+	where := "1 = 1"
+	if manager {
+		where = visibleToManager
+	}
+	var row struct {
+		Mine, Unassigned, Unlinked, CallBack, Waiting, Overdue, Snoozed, All, Closed int64
+	}
+	err := tx.Raw(`SELECT
+		COUNT(CASE WHEN conversations.status = 'open' AND conversations.assignee_id = @me THEN 1 END) AS mine,
+		COUNT(CASE WHEN conversations.status = 'open' AND conversations.assignee_id IS NULL THEN 1 END) AS unassigned,
+		COUNT(CASE WHEN `+queueUnlinked+` THEN 1 END) AS unlinked,
+		COUNT(CASE WHEN `+queueCallBack+` THEN 1 END) AS call_back,
+		COUNT(CASE WHEN `+queueWaiting+` THEN 1 END) AS waiting,
+		COUNT(CASE WHEN `+queueWaiting+` AND conversations.waiting_since < @overdue THEN 1 END) AS overdue,
+		COUNT(CASE WHEN conversations.status = 'snoozed' THEN 1 END) AS snoozed,
+		COUNT(CASE WHEN conversations.status = 'open' THEN 1 END) AS "all",
+		COUNT(CASE WHEN conversations.status = 'closed' THEN 1 END) AS closed
+		FROM conversations WHERE `+where, map[string]any{"me": me, "overdue": overdueBefore.UTC()}).Scan(&row).Error
+	if err != nil {
+		return QueueCounts{}, fmt.Errorf("crm: count queues: %w", err)
+	}
+	out := QueueCounts{Mine: row.Mine, Unassigned: row.Unassigned, Unlinked: row.Unlinked, CallBack: row.CallBack,
+		Waiting: row.Waiting, Overdue: row.Overdue, Snoozed: row.Snoozed, Closed: row.Closed}
+	if !manager {
+		out.All = &row.All
+	}
+	return out, nil
+}
+
+// MissedCallsSince returns, for each of the conversations that has a
+// missed call not called back, the time of the oldest such call.
+func MissedCallsSince(tx *gorm.DB, convIDs []int64) (map[int64]time.Time, error) {
+	out := map[int64]time.Time{}
+	if len(convIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		ConversationID int64
+		At             time.Time
+	}
+	// MIN over a time column comes back as text on SQLite: order instead.
+	err := tx.Table("touches m").Select("m.conversation_id, m.occurred_at AS at").
+		Where("m.conversation_id IN ? AND "+MissedCallPending, convIDs).Order("m.occurred_at DESC").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("crm: missed calls: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ConversationID] = r.At // the last written is the oldest
+	}
+	return out, nil
+}
+
+// WakeSnoozed reopens the conversations whose snooze ended at or before
+// now and returns them. Each is taken with a conditional update, so two
+// replicas running this at once wake each conversation once.
+func WakeSnoozed(tx *gorm.DB, now time.Time, limit int) ([]Conversation, error) {
+	var due []int64
+	if err := tx.Model(&Conversation{}).Where("status = ? AND snoozed_until <= ?", ConvSnoozed, now.UTC()).
+		Order("snoozed_until").Limit(limit).Pluck("id", &due).Error; err != nil {
+		return nil, fmt.Errorf("crm: snoozed conversations: %w", err)
+	}
+	var out []Conversation
+	for _, id := range due {
+		res := tx.Model(&Conversation{}).Where("id = ? AND status = ? AND snoozed_until <= ?", id, ConvSnoozed, now.UTC()).
+			Updates(map[string]any{"status": ConvOpen, "snoozed_until": nil, "updated_at": time.Now().UTC()})
+		if res.Error != nil {
+			return nil, fmt.Errorf("crm: wake conversation %d: %w", id, res.Error)
+		}
+		if res.RowsAffected == 1 {
+			c, err := GetConversation(tx, id)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

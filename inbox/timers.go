@@ -1,0 +1,124 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/crm"
+)
+
+// The clock's work: snoozed conversations come back when their time is up,
+// and the manager responsible for an unlinked touch is reminded once it is
+// older than Options.RemindAfter. Every replica runs the timers; each
+// wake-up and each reminder is taken with a conditional update in the
+// transaction that records its event, so it happens exactly once.
+
+// remindHorizon: a touch that was already this much older than
+// RemindAfter when its reminder fell due (history imported from a
+// mailbox, a server down for days) gets no reminder; the Unlinked queue
+// still lists it.
+const remindHorizon = 7 * 24 * time.Hour
+
+// timerBatch bounds the work of one tick; the rest waits for the next.
+const timerBatch = 200
+
+func (a *App) timerLoop(ctx context.Context) {
+	tick := time.NewTicker(a.opts.TimerEvery)
+	defer tick.Stop()
+	for {
+		if _, _, err := a.RunTimers(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			a.log.Error("timers", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// RunTimers wakes the conversations whose snooze ended by now and sends
+// the reminders due by now; it returns how many of each.
+func (a *App) RunTimers(ctx context.Context, now time.Time) (woke, reminded int, err error) {
+	err = a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		convs, err := crm.WakeSnoozed(tx, now, timerBatch)
+		if err != nil {
+			return err
+		}
+		for _, c := range convs {
+			id := c.ID
+			if err := ev.add(crm.EventConversationChanged, &id, nil, map[string]any{"status": c.Status, "woke": true, "assignee_id": c.AssigneeID}); err != nil {
+				return err
+			}
+		}
+		woke = len(convs)
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("inbox: wake snoozed: %w", err)
+	}
+	err = a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		n, err := a.remind(tx, ev, now)
+		reminded = n
+		return err
+	})
+	if err != nil {
+		return woke, 0, fmt.Errorf("inbox: reminders: %w", err)
+	}
+	return woke, reminded, nil
+}
+
+// dueReminder is an unlinked touch whose reminder is due, with who gets it.
+type dueReminder struct {
+	ID             int64
+	ConversationID int64
+	ContactID      int64
+	OccurredAt     time.Time
+	AssigneeID     *int64
+	ResponsibleID  *int64
+}
+
+// remind marks the due unlinked touches reminded and records a
+// touch.reminder event for each. The reminder goes to the conversation's
+// assignee, or else to the contact's responsible manager (who can see the
+// unassigned conversation); with neither, to nobody in particular: leads
+// and owners see those.
+func (a *App) remind(tx *gorm.DB, ev *events, now time.Time) (int, error) {
+	due := now.Add(-a.opts.RemindAfter)
+	var rows []dueReminder
+	err := tx.Table("touches").
+		Select("touches.id, touches.conversation_id, touches.contact_id, touches.occurred_at, cv.assignee_id, ct.responsible_id").
+		Joins("JOIN conversations cv ON cv.id = touches.conversation_id").
+		Joins("JOIN contacts ct ON ct.id = touches.contact_id").
+		Where("touches.reminded_at IS NULL AND touches.deal_id IS NULL AND touches.not_a_sale = '' AND touches.automated = ?", false).
+		Where("touches.occurred_at <= ? AND touches.occurred_at > ?", due.UTC(), due.Add(-remindHorizon).UTC()).
+		Order("touches.occurred_at, touches.id").Limit(timerBatch).Scan(&rows).Error
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range rows {
+		res := tx.Model(&crm.Touch{}).Where("id = ? AND reminded_at IS NULL", r.ID).Update("reminded_at", now.UTC())
+		if res.Error != nil {
+			return n, res.Error
+		}
+		if res.RowsAffected != 1 {
+			continue // another replica reminded first
+		}
+		to := r.AssigneeID
+		if to == nil {
+			to = r.ResponsibleID
+		}
+		conv, touch := r.ConversationID, r.ID
+		if err := ev.add(crm.EventTouchReminder, &conv, &touch, map[string]any{
+			"user_id": to, "contact_id": r.ContactID, "assignee_id": r.AssigneeID, "occurred_at": r.OccurredAt.UTC(),
+		}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
