@@ -7,6 +7,7 @@ import { go } from "../inbox.js";
 import { LangSwitch } from "./LangSwitch.js";
 import { InboxPage } from "./InboxPage.js";
 import { OwnerPage } from "../owner/OwnerPage.js";
+import { OWNER_TABS } from "../router.js";
 
 function nav(e, route) {
   e.preventDefault();
@@ -27,7 +28,7 @@ export function Shell() {
       <nav class="pages">
         <a href="/inbox" class=${route.page === "inbox" ? "on" : ""} onClick=${(e) => nav(e, { page: "inbox", queue: route.queue || "", convId: null })}>${t("nav.inbox")}</a>
         ${owner &&
-        ["audit", "users", "accounts", "sources"].map(
+        OWNER_TABS.map(
           (tab) =>
             html`<a href=${"/owner/" + tab} class=${route.page === "owner" && route.tab === tab ? "on" : ""} onClick=${(e) => nav(e, { page: "owner", tab })}>${t("nav." + tab)}</a>`,
         )}
