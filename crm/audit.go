@@ -184,6 +184,7 @@ func VerifyAudit(tx *gorm.DB) (int, error) {
 
 // AuditFilter selects audit entries, newest first.
 type AuditFilter struct {
+	ActorID    int64 // who did it; 0: anyone
 	Action     string
 	ObjectType string
 	ObjectID   int64
@@ -194,6 +195,9 @@ type AuditFilter struct {
 // ListAudit returns entries matching f.
 func ListAudit(tx *gorm.DB, f AuditFilter) ([]AuditEntry, error) {
 	db := tx.Model(&AuditEntry{})
+	if f.ActorID != 0 {
+		db = db.Where("actor_id = ?", f.ActorID)
+	}
 	if f.Action != "" {
 		db = db.Where("action = ?", f.Action)
 	}

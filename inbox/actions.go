@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -165,10 +166,26 @@ func (a *App) MergeContacts(ctx context.Context, u crm.User, survivorID, mergedI
 	return out, err
 }
 
-// UndoMerge reverses a merge from its audit entry.
+// UndoMerge reverses a merge from its audit entry. A lead or the owner
+// undoes any merge; a manager only one they made, of a contact they see.
 func (a *App) UndoMerge(ctx context.Context, u crm.User, auditID int64) (crm.AuditEntry, error) {
 	var out crm.AuditEntry
 	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		if u.Role == crm.Manager {
+			var e crm.AuditEntry
+			if err := tx.Take(&e, auditID).Error; err != nil || e.Action != "contact.merge" {
+				return crm.NotFound("merge", auditID)
+			}
+			if ok, err := canSeeContact(tx, u, e.ObjectID); err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				return crm.NotFound("merge", auditID)
+			}
+			if e.ActorID == nil || *e.ActorID != u.ID {
+				return fmt.Errorf("%w: a manager undoes only their own merges; ask a team lead", crm.ErrForbidden)
+			}
+		}
 		var err error
 		if out, err = crm.UndoMerge(tx, auditID, &u.ID); err != nil {
 			return err

@@ -270,13 +270,23 @@ type AuditList struct {
 	Entries []crm.AuditEntry `json:"entries"`
 }
 
-// listAudit: ?action= &object_type= &object_id= &before_id= &limit=
+// listAudit: ?actor_id= &action= &object_type= &object_id= &before_id= &limit=
 func (h *api) listAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	es, err := crm.ListAudit(h.app.db.WithContext(r.Context()), crm.AuditFilter{
-		Action: q.Get("action"), ObjectType: q.Get("object_type"), ObjectID: int64(queryInt(r, "object_id")),
-		BeforeID: int64(queryInt(r, "before_id")), Limit: queryInt(r, "limit"),
-	})
+	f := crm.AuditFilter{Action: q.Get("action"), ObjectType: q.Get("object_type"), Limit: queryInt(r, "limit")}
+	var err error
+	for _, p := range []struct {
+		name string
+		to   *int64
+	}{{"actor_id", &f.ActorID}, {"object_id", &f.ObjectID}, {"before_id", &f.BeforeID}} {
+		if err == nil {
+			*p.to, err = queryID(r, p.name)
+		}
+	}
+	var es []crm.AuditEntry
+	if err == nil {
+		es, err = crm.ListAudit(h.app.db.WithContext(r.Context()), f)
+	}
 	if es == nil {
 		es = []crm.AuditEntry{}
 	}

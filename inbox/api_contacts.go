@@ -25,14 +25,30 @@ type ContactDetail struct {
 	Deals         []crm.Deal         `json:"deals"`
 }
 
-// searchContacts: ?q= name, phone or email in any format.
+// searchContacts: ?q= name, phone or email in any format; &responsible_id=
+// (a user id, or "none"); &before_id= for the next page (newest first).
 func (h *api) searchContacts(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
 	tx := h.app.db.WithContext(r.Context())
 	if u.Role == crm.Manager {
 		tx = tx.Where(contactVisible, map[string]any{"me": u.ID})
 	}
-	cs, err := crm.SearchContacts(tx, r.URL.Query().Get("q"), h.app.opts.Region, queryInt(r, "limit"))
+	before, err := queryID(r, "before_id")
+	if err == nil && before > 0 {
+		tx = tx.Where("contacts.id < ?", before)
+	}
+	if resp := r.URL.Query().Get("responsible_id"); err == nil && resp == "none" {
+		tx = tx.Where("contacts.responsible_id IS NULL")
+	} else if err == nil && resp != "" {
+		var id int64
+		if id, err = queryID(r, "responsible_id"); err == nil {
+			tx = tx.Where("contacts.responsible_id = ?", id)
+		}
+	}
+	var cs []crm.Contact
+	if err == nil {
+		cs, err = crm.SearchContacts(tx, r.URL.Query().Get("q"), h.app.opts.Region, queryInt(r, "limit"))
+	}
 	if err != nil {
 		writeError(w, r, h.app.log, err)
 		return
@@ -164,6 +180,87 @@ func (h *api) addIdentity(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// removeIdentity takes a handle off a contact: a number that was never
+// theirs, an address typed wrong. Audited; the next message from it makes
+// or finds another contact.
+func (h *api) removeIdentity(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var iid int64
+	if err == nil {
+		iid, err = pathID(r, "identity")
+	}
+	var out IdentityList
+	if err == nil {
+		u := userOf(r).User
+		err = h.app.change(r.Context(), func(tx *gorm.DB, ev *events) error {
+			c, err := visibleContact(tx, u, id)
+			if err != nil {
+				return err
+			}
+			var gone *crm.Identity
+			for i := range c.Identities {
+				if c.Identities[i].ID == iid {
+					gone = &c.Identities[i]
+				}
+			}
+			if gone == nil {
+				return crm.NotFound("identity", iid)
+			}
+			if err := tx.Delete(&crm.Identity{}, gone.ID).Error; err != nil {
+				return fmt.Errorf("inbox: remove identity %d: %w", gone.ID, err)
+			}
+			if err := crm.RefreshSearch(tx, c.ID); err != nil {
+				return err
+			}
+			if _, err := crm.Audit(tx, &u.ID, "contact.identity", "contact", c.ID, map[string]any{"removed": []string{gone.Handle()}}); err != nil {
+				return err
+			}
+			c, err = crm.GetContact(tx, c.ID)
+			out.Identities = c.Identities
+			if out.Identities == nil {
+				out.Identities = []crm.Identity{}
+			}
+			if err != nil {
+				return err
+			}
+			return ev.add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": c.ID})
+		})
+	}
+	respond(h, w, r, out, err)
+}
+
+// DuplicateList is the contacts that may be the same person.
+type DuplicateList struct {
+	Duplicates []crm.Duplicate `json:"duplicates"`
+}
+
+// listDuplicates suggests merges: other contacts named by one message
+// together with this one. A manager gets only those they may see.
+func (h *api) listDuplicates(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	tx := h.app.db.WithContext(r.Context())
+	u := userOf(r).User
+	var c crm.Contact
+	if err == nil {
+		c, err = visibleContact(tx, u, id)
+	}
+	var ds []crm.Duplicate
+	if err == nil {
+		ds, err = crm.Duplicates(tx, c.ID)
+	}
+	out := DuplicateList{Duplicates: []crm.Duplicate{}}
+	for _, d := range ds {
+		if err != nil {
+			break
+		}
+		var ok bool
+		if ok, err = canSeeContact(tx, u, d.Contact.ID); ok {
+			out.Duplicates = append(out.Duplicates, d)
+		}
+	}
+	respond(h, w, r, out, err)
 }
 
 // MergeRequest names the contact to merge into the one in the path.

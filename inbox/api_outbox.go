@@ -1,11 +1,13 @@
 package inbox
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
@@ -69,11 +71,41 @@ func (h *api) downloadAttachment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rc.Close()
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": at.Name}))
+	body := io.Reader(rc)
+	ctype, disposition := "application/octet-stream", "attachment"
+	if r.URL.Query().Get("inline") == "1" {
+		// A preview: only a picture or a sound whose bytes say so is
+		// served as itself; anything else stays a download.
+		head := make([]byte, 512)
+		n, _ := io.ReadFull(rc, head)
+		head = head[:n]
+		if t := previewType(head, at.ContentType); t != "" {
+			ctype, disposition = t, "inline"
+			w.Header().Set("Cache-Control", "private, max-age=86400")
+		}
+		body = io.MultiReader(bytes.NewReader(head), rc)
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": at.Name}))
 	w.Header().Set("Content-Length", strconv.FormatInt(at.Size, 10))
 	w.Header().Set("Content-Security-Policy", "sandbox")
-	io.Copy(w, rc)
+	io.Copy(w, body)
+}
+
+// previewType is the type to show a file inline as, from its first bytes
+// (never from what the sender declared alone: an "image/png" that is HTML
+// stays a download), or "" when it is not a raster image or a sound. SVG is
+// never inline: it can carry script.
+func previewType(head []byte, declared string) string {
+	switch t := http.DetectContentType(head); t {
+	case "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "audio/mpeg", "audio/wave", "audio/aiff", "audio/basic":
+		return t
+	case "application/ogg": // Telegram voice notes: Ogg Opus
+		if strings.HasPrefix(declared, "audio/") {
+			return "audio/ogg"
+		}
+	}
+	return ""
 }
 
 // AccountStateList is the live state of every account on this replica.

@@ -508,7 +508,7 @@ func TestAPIPermissions(t *testing.T) {
 		}
 	}
 	table = append(table,
-		scenario{name: "a manager gets 403 undoing a merge", as: a, method: "POST", path: "/api/v1/merges/1/undo", status: 403, code: "forbidden"},
+		scenario{name: "a manager gets 404 undoing an audit entry that is not a merge", as: a, method: "POST", path: "/api/v1/merges/1/undo", status: 404, code: "not_found"},
 		scenario{name: "nothing an owner-only endpoint refused was stored", as: owner, method: "GET", path: "/api/v1/users", status: 200, absent: []string{"sneaky"}},
 		scenario{name: "the pipeline is unchanged", as: owner, method: "GET", path: "/api/v1/pipeline", status: 200, want: []string{`"name":"Qualified"`}, absent: []string{`"Only"`}},
 	)
@@ -804,7 +804,7 @@ func TestAPIContacts(t *testing.T) {
 			want: []string{p(`"contact_id":%d`, anna.ContactID)}},
 		{name: "search no longer lists the merged-away contact on its own", as: owner, method: "GET", path: "/api/v1/contacts?q=orlov", status: 200, absent: []string{p(`{"id":%d,`, boris.ContactID)}},
 		{name: "merging the merged-away contact again is 409", as: owner, method: "POST", path: contact(anna.ContactID) + "/merge", body: MergeRequest{ContactID: boris.ContactID}, status: 409, code: "conflict"},
-		{name: "a manager cannot undo a merge", as: a, method: "POST", path: undo, status: 403, code: "forbidden"},
+		{name: "another manager cannot undo a manager's merge", as: tm.b, method: "POST", path: undo, status: 403, code: "forbidden"},
 		{name: "undoing an audit entry that is not a merge is 422", as: lead, method: "POST", path: p("/api/v1/merges/%d/undo", 1), status: 422, code: "invalid"},
 		{name: "undoing a missing audit entry is 404", as: lead, method: "POST", path: "/api/v1/merges/999999/undo", status: 404, code: "not_found"},
 		{name: "a lead undoes the merge", as: lead, method: "POST", path: undo, status: 200,

@@ -57,8 +57,10 @@ func (a *App) Handler(ui fs.FS) http.Handler {
 	mux.Handle("PATCH /api/v1/contacts/{id}", h.auth(h.updateContact))
 	mux.Handle("GET /api/v1/contacts/{id}/identities", h.auth(h.listIdentities))
 	mux.Handle("POST /api/v1/contacts/{id}/identities", h.auth(h.addIdentity))
+	mux.Handle("DELETE /api/v1/contacts/{id}/identities/{identity}", h.auth(h.removeIdentity))
+	mux.Handle("GET /api/v1/contacts/{id}/duplicates", h.auth(h.listDuplicates))
 	mux.Handle("POST /api/v1/contacts/{id}/merge", h.auth(h.mergeContact))
-	mux.Handle("POST /api/v1/merges/{audit_id}/undo", h.role(crm.Lead, h.undoMerge))
+	mux.Handle("POST /api/v1/merges/{audit_id}/undo", h.auth(h.undoMerge))
 
 	mux.Handle("GET /api/v1/pipeline", h.auth(h.getPipeline))
 	mux.Handle("PUT /api/v1/pipeline", h.role(crm.Owner, h.setPipeline))
@@ -169,6 +171,7 @@ func atLeast(r, min crm.Role) bool {
 var (
 	errCSRF     = errors.New("csrf token")
 	errBadJSON  = errors.New("bad request body")
+	errBadQuery = errors.New("bad query parameter")
 	errTooLarge = errors.New("request body too large")
 )
 
@@ -213,7 +216,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		status, code = http.StatusConflict, "conflict"
 	case errors.Is(err, crm.ErrInvalid):
 		status, code = http.StatusUnprocessableEntity, "invalid"
-	case errors.Is(err, errBadJSON):
+	case errors.Is(err, errBadJSON), errors.Is(err, errBadQuery):
 		status, code = http.StatusBadRequest, "bad_request"
 	case errors.Is(err, errTooLarge):
 		status, code = http.StatusRequestEntityTooLarge, "too_large"
@@ -273,6 +276,20 @@ func pathID(r *http.Request, name string) (int64, error) {
 func queryInt(r *http.Request, name string) int {
 	n, _ := strconv.Atoi(r.URL.Query().Get(name))
 	return n
+}
+
+// queryID reads an optional id parameter: 0 when absent, errBadQuery when
+// it is not a positive number.
+func queryID(r *http.Request, name string) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("%w: %s %q is not an id", errBadQuery, name, v)
+	}
+	return id, nil
 }
 
 func clientIP(r *http.Request) string {

@@ -847,6 +847,24 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		}
 	}
 
+	// A message whose handles belong to several contacts: merge hints for
+	// the contact panel (crm.Duplicates).
+	args = args[:0]
+	for _, i := range stored {
+		seen := map[int64]bool{}
+		for _, o := range ps[i].others {
+			if !seen[o] {
+				seen[o] = true
+				args = append(args, ps[i].contact, o, ps[i].touch, ps[i].now)
+			}
+		}
+	}
+	if len(args) > 0 {
+		if err := crm.Bulk(tx, "INSERT INTO merge_hints (contact_id, other_id, touch_id, created_at) VALUES ", "(?, ?, ?, ?)", "", 4, args, nil); err != nil {
+			return nil, nil, fmt.Errorf("merge hints: %w", err)
+		}
+	}
+
 	// One event per touch.
 	evs := make([]crm.Event, len(stored))
 	args = args[:0]

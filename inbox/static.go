@@ -59,6 +59,10 @@ var importMap = regexp.MustCompile(`(?s)<script type="importmap">(.*?)</script>`
 // shown in <iframe sandbox srcdoc>: a srcdoc frame inherits this policy, so
 // it runs no script and loads no remote image (no tracking pixels) even
 // before the sandbox takes effect. Styles may be inline (emails use them).
+// Pictures and sounds come from our origin only (attachment previews,
+// recordings kept as attachments); img-src also allows data: for the
+// inline images of sanitized email. A recording on a PBX's own server is a
+// link, never loaded into the page.
 func uiCSP(ui fs.FS) string {
 	script := "script-src 'self'"
 	if b, err := fs.ReadFile(ui, "index.html"); err == nil {
@@ -67,5 +71,5 @@ func uiCSP(ui fs.FS) string {
 			script += " 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 		}
 	}
-	return "default-src 'self'; " + script + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	return "default-src 'self'; " + script + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 }

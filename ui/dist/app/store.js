@@ -23,6 +23,7 @@ const initial = {
   live: "offline", // WebSocket: "connecting", "live", "offline"
   toast: null, // {kind: "error"|"ok", text}
   panelOpen: false, // contact panel on narrow screens
+  lastMerge: null, // {auditId, survivor, name}: the merge the panel offers to undo
   now: Date.now(), // ticks every 30 s so waiting times move
 };
 

@@ -1,14 +1,16 @@
 // ContactPanel: who the contact is (identities, responsible manager, the
-// ad source that first brought them) and their deals, moved through the
+// ad source that first brought them; edited in ContactCard), contacts that
+// may be the same person (Duplicates), and their deals, moved through the
 // pipeline here: stage, won with an amount, lost with a reason.
 import { useState } from "preact/hooks";
 import { html } from "../html.js";
 import { useStore, setState } from "../store.js";
 import { t } from "../i18n.js";
-import { money, parseMoney, stamp, fractionDigits, handle } from "../format.js";
+import { money, parseMoney, stamp, fractionDigits } from "../format.js";
 import { userName } from "../session.js";
 import { moveStage, winDeal, loseDeal } from "../conversation.js";
-import { ChannelIcon } from "./Icons.js";
+import { ContactCard } from "./ContactCard.js";
+import { Duplicates } from "./Duplicates.js";
 
 
 export function ContactPanel({ detail, deals }) {
@@ -21,11 +23,7 @@ export function ContactPanel({ detail, deals }) {
   return html`<aside class="panel" id="contact-panel" aria-label=${t("panel.label")}>
     <button type="button" class="ghost panel-close" onClick=${() => setState({ panelOpen: false })} aria-label=${t("common.close")}>✕</button>
     <section>
-      <h3>${contact.name || (contact.identities?.[0] ? handle(contact.identities[0].kind, contact.identities[0].value) : t("common.noName"))}</h3>
-      ${contact.company && html`<p class="muted">${contact.company}</p>`}
-      <ul class="identities">
-        ${(contact.identities || []).map((i) => html`<li title=${i.kind}><${ChannelIcon} channel=${i.kind} size=${14} /> <span>${handle(i.kind, i.value)}</span></li>`)}
-      </ul>
+      <${ContactCard} key=${contact.id} contact=${contact} />
       <dl class="facts">
         <dt>${t("panel.responsible")}</dt>
         <dd>${contact.responsible_id ? userName(contact.responsible_id) : html`<span class="muted">${t("panel.nobody")}</span>`}</dd>
@@ -36,6 +34,7 @@ export function ContactPanel({ detail, deals }) {
       </dl>
       ${contact.note && html`<p class="note">${contact.note}</p>`}
     </section>
+    <${Duplicates} contact=${contact} version=${touches.length + "|" + contact.updated_at} />
     ${unlinked.length > 0 &&
     html`<section class="warnbox">
       <a

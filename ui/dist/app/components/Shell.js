@@ -8,6 +8,7 @@ import { LangSwitch } from "./LangSwitch.js";
 import { Bell } from "./Bell.js";
 import { InboxPage } from "./InboxPage.js";
 import { OwnerPage } from "../owner/OwnerPage.js";
+import { OWNER_TABS } from "../router.js";
 
 function nav(e, route) {
   e.preventDefault();
@@ -28,7 +29,7 @@ export function Shell() {
       <nav class="pages">
         <a href="/inbox" class=${route.page === "inbox" ? "on" : ""} onClick=${(e) => nav(e, { page: "inbox", queue: route.queue || "", convId: null })}>${t("nav.inbox")}</a>
         ${owner &&
-        ["audit", "users", "accounts", "sources"].map(
+        OWNER_TABS.map(
           (tab) =>
             html`<a href=${"/owner/" + tab} class=${route.page === "owner" && route.tab === tab ? "on" : ""} onClick=${(e) => nav(e, { page: "owner", tab })}>${t("nav." + tab)}</a>`,
         )}

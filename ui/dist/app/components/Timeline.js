@@ -4,12 +4,13 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { useStore } from "../store.js";
 import { t } from "../i18n.js";
-import { stamp, duration, bytes, safeURL, handle } from "../format.js";
+import { stamp, duration, safeURL, handle } from "../format.js";
 import { userName } from "../session.js";
 import { deliveryOf, linkTouch, newDeal, notASale } from "../conversation.js";
 import { selectConversation } from "../inbox.js";
 import { ChannelIcon, Icon } from "./Icons.js";
 import { EmailFrame } from "./EmailFrame.js";
+import { Files } from "./Files.js";
 
 export const NOT_A_SALE_REASONS = ["spam", "support", "supplier", "personal"];
 
@@ -66,17 +67,7 @@ function Touch({ x, ctx, sameDeal }) {
     </header>
     ${x.subject && x.channel === "email" && html`<div class="subject">${x.subject}</div>`}
     <${Body} x=${x} m=${m} />
-    ${files.length > 0 &&
-    html`<ul class="files">
-      ${files.map(
-        (f) => html`<li>
-          ${f.stored
-            ? html`<a href=${"/api/v1/attachments/" + f.id} download=${f.name}><${Icon} name="clip" /> ${f.name}</a>`
-            : html`<span class="muted"><${Icon} name="clip" /> ${f.name} — ${t("touch.notKept")}</span>`}
-          <small class="muted"> ${bytes(f.size)}</small>
-        </li>`,
-      )}
-    </ul>`}
+    <${Files} files=${files} call=${x.kind === "call"} />
     <footer class="touch-foot">
       <${Origin} x=${x} m=${m} ctx=${ctx} />
       ${out && x.delivery_status && html`<${Delivery} x=${x} />`}

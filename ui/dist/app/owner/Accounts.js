@@ -1,20 +1,56 @@
-// Accounts: the channel connections and the live state of each adapter
-// (updated by account.state events).
+// Accounts: the channel connections, the live state of each adapter
+// (updated by account.state events), and the form that creates or edits
+// an email, Telegram or web account. Secrets are write-only: the server
+// never sends them back; left blank on edit, the old one stays.
+import { useState } from "preact/hooks";
 import { html } from "../html.js";
 import { t } from "../i18n.js";
 import { stamp } from "../format.js";
-import { useStore } from "../store.js";
+import { patch, post } from "../api.js";
+import { loadRefs } from "../session.js";
+import { useStore, toast } from "../store.js";
 import { ChannelIcon } from "../components/Icons.js";
+
+// EDITABLE are the channels this build has a form (and an adapter or hook) for.
+const EDITABLE = ["email", "telegram", "web"];
+
+// FIELDS are each channel's settings on the form (channels/<name> Settings).
+const FIELDS = {
+  email: [
+    { key: "address", type: "email", required: true },
+    { key: "name" },
+    { key: "imap_host", required: true, ph: "imap.yandex.ru" },
+    { key: "imap_port", type: "number", ph: "993" },
+    { key: "imap_security", options: ["tls", "starttls"] },
+    { key: "imap_user" },
+    { key: "smtp_host", required: true, ph: "smtp.yandex.ru" },
+    { key: "smtp_port", type: "number", ph: "465" },
+    { key: "smtp_security", options: ["tls", "starttls"] },
+    { key: "smtp_user" },
+    { key: "sent_folder" },
+    { key: "signature", area: true },
+  ],
+  telegram: [
+    { key: "mode", options: ["polling", "webhook"] },
+    { key: "webhook_url", type: "url", ph: "https://inbox.example.ru/hooks/telegram/ID" },
+  ],
+  web: [],
+};
 
 export function Accounts() {
   const accounts = useStore((s) => s.accounts);
   const states = useStore((s) => s.accountStates);
+  const [editing, setEditing] = useState(null); // an account, {} for a new one, null: no form
   return html`<section class="page">
-    <h1>${t("nav.accounts")}</h1>
+    <div class="page-head">
+      <h1>${t("nav.accounts")}</h1>
+      ${!editing && html`<button type="button" class="primary" id="account-new" onClick=${() => setEditing({})}>${t("accounts.new")}</button>`}
+    </div>
     <p class="muted">${t("accounts.lead")}</p>
+    ${editing && html`<${AccountForm} key=${editing.id || "new"} account=${editing} done=${() => setEditing(null)} />`}
     <div class="table-wrap">
       <table class="table" id="accounts-table">
-        <thead><tr><th>${t("accounts.channel")}</th><th>${t("accounts.name")}</th><th>${t("accounts.state")}</th><th>${t("accounts.since")}</th><th>${t("accounts.defaultSource")}</th><th>${t("accounts.enabled")}</th></tr></thead>
+        <thead><tr><th>${t("accounts.channel")}</th><th>${t("accounts.name")}</th><th>${t("accounts.state")}</th><th>${t("accounts.since")}</th><th>${t("accounts.defaultSource")}</th><th>${t("accounts.enabled")}</th><th></th></tr></thead>
         <tbody>
           ${accounts.map((a) => {
             const st = states[a.id] || states[String(a.id)];
@@ -22,18 +58,90 @@ export function Accounts() {
               <td class="nowrap"><${ChannelIcon} channel=${a.channel} /> ${t("channel." + a.channel)}</td>
               <td>${a.name}</td>
               <td>
-                ${st ? html`<span class=${"phase phase-" + st.phase}>${t("phase." + st.phase, {}, st.phase)}</span>` : html`<span class="muted">—</span>`}
+                ${st ? html`<span class=${"phase phase-" + st.phase}>${t("phase." + st.phase, {}, st.phase)}</span>` : html`<span class="muted">${a.enabled && !EDITABLE.includes(a.channel) ? t("accounts.noAdapter") : "—"}</span>`}
                 ${st?.total ? html` <small class="muted">${st.done}/${st.total}</small>` : ""}
                 ${st?.error && html`<div class=${"small " + (st.phase === "failing" ? "error-text" : "muted")}>${st.error}</div>`}
               </td>
               <td class="nowrap muted">${st ? stamp(st.since) : ""}</td>
               <td>${a.default_source || html`<span class="muted">—</span>`}</td>
               <td>${a.enabled ? t("common.yes") : t("common.no")}</td>
+              <td>${EDITABLE.includes(a.channel) && html`<button type="button" class="link small edit-account" onClick=${() => setEditing(a)}>${t("contact.edit")}</button>`}</td>
             </tr>`;
           })}
         </tbody>
       </table>
     </div>
     ${accounts.length === 0 && html`<p class="empty">${t("accounts.empty")}</p>`}
+    <p class="muted small">${t("accounts.later")}</p>
   </section>`;
+}
+
+function AccountForm({ account, done }) {
+  const isNew = !account.id;
+  const [channel, setChannel] = useState(account.channel || "email");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const settings = account.settings && typeof account.settings === "object" ? account.settings : {};
+  const submit = async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    // Keep the settings the form does not show (aliases, folders…).
+    const next = { ...settings };
+    for (const fl of FIELDS[channel]) {
+      const v = String(f.get(fl.key) ?? "").trim();
+      if (v === "") delete next[fl.key];
+      else next[fl.key] = fl.type === "number" ? Number(v) : v;
+    }
+    const body = { name: String(f.get("name")).trim(), settings: next, default_source: String(f.get("default_source")).trim(), enabled: f.get("enabled") === "on" };
+    const secret = String(f.get("secret") || "");
+    if (secret !== "") body.secret = secret;
+    if (isNew) body.channel = channel;
+    setBusy(true);
+    try {
+      if (isNew) await post("/api/v1/accounts", body);
+      else await patch(`/api/v1/accounts/${account.id}`, body);
+      toast("ok", t("accounts.saved"));
+      await loadRefs();
+      done();
+    } catch (err) {
+      setError(err.message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<form class="card account-form" id="account-form" onSubmit=${submit} autocomplete="off">
+    <h2>${isNew ? t("accounts.new") : t("accounts.editing", { name: account.name })}</h2>
+    <div class="grid-form">
+      <label>${t("accounts.channel")}
+        <select name="channel" value=${channel} disabled=${!isNew} onChange=${(e) => setChannel(e.target.value)}>
+          ${EDITABLE.map((c) => html`<option value=${c}>${t("channel." + c)}</option>`)}
+        </select>
+      </label>
+      <label>${t("accounts.name")}<input name="name" required value=${account.name || ""} placeholder=${t("accounts.namePh." + channel)} /></label>
+      ${FIELDS[channel].map(
+        (fl) => html`<label class=${fl.area ? "wide" : ""}>${t("accounts.f." + fl.key)}
+          ${fl.options
+            ? html`<select name=${fl.key} value=${settings[fl.key] ?? ""}>
+                <option value="">${t("accounts.default")}</option>
+                ${fl.options.map((o) => html`<option value=${o}>${o}</option>`)}
+              </select>`
+            : fl.area
+              ? html`<textarea name=${fl.key} rows="2" value=${settings[fl.key] ?? ""}></textarea>`
+              : html`<input name=${fl.key} type=${fl.type || "text"} required=${fl.required} placeholder=${fl.ph || ""} value=${settings[fl.key] ?? ""} />`}
+        </label>`,
+      )}
+      <label>${t("accounts.secret." + channel)}
+        <input name="secret" type="password" autocomplete="new-password" required=${isNew} placeholder=${!isNew && account.has_secret ? t("accounts.keepSecret") : ""} />
+      </label>
+      <label>${t("accounts.defaultSource")}<input name="default_source" value=${account.default_source || ""} /></label>
+      <label class="check"><input type="checkbox" name="enabled" checked=${isNew || account.enabled} /> ${t("accounts.enabled")}</label>
+    </div>
+    ${channel === "web" && html`<p class="muted small">${isNew ? t("accounts.webHint") : t("accounts.webHook", { path: `/hooks/web/${account.id}` })}</p>`}
+    ${!isNew && account.has_secret && html`<p class="muted small">${t("accounts.secretSet")}</p>`}
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    <div class="row">
+      <button type="submit" class="primary" id="account-save" disabled=${busy}>${t("contact.save")}</button>
+      <button type="button" class="ghost" onClick=${done}>${t("common.cancel")}</button>
+    </div>
+  </form>`;
 }

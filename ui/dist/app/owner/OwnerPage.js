@@ -1,4 +1,4 @@
-// OwnerPage: the owner's pages: audit trail, users, channel accounts,
+// OwnerPage: the owner's pages: contacts, audit trail, users, channel accounts,
 // ad sources with entry points and spend.
 import { html } from "../html.js";
 import { useStore } from "../store.js";
@@ -6,8 +6,9 @@ import { Audit } from "./Audit.js";
 import { Users } from "./Users.js";
 import { Accounts } from "./Accounts.js";
 import { Sources } from "./Sources.js";
+import { Contacts } from "./Contacts.js";
 
-const PAGES = { audit: Audit, users: Users, accounts: Accounts, sources: Sources };
+const PAGES = { contacts: Contacts, audit: Audit, users: Users, accounts: Accounts, sources: Sources };
 
 export function OwnerPage({ tab }) {
   useStore((s) => s.lang);
