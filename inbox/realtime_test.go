@@ -2,13 +2,16 @@ package inbox
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/crm/crmtest"
 )
@@ -235,5 +238,31 @@ func TestOnPostgresAnEventCommittedLateWithALowerIDIsNotSkipped(t *testing.T) {
 	}
 	if got := received(t, sub, 2); !slices.Equal(got, []int64{e1.ID, e2.ID}) {
 		t.Errorf("B's hub published %v, want %d then %d", got, e1.ID, e2.ID)
+	}
+}
+
+func TestEventsReachTheHubOnceEachInIDOrderUnderConcurrentWriters(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("phone", "pbx")
+	sub := ta.Hub().Subscribe(1000)
+	defer sub.Close()
+	const writers, each = 8, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if _, err := ta.Ingest(context.Background(), []channels.Inbound{phoneIn(acc.ID, fmt.Sprintf("call-%d-%d", w, i), fmt.Sprintf("+791310%02d%03d", w, i))}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got := received(t, sub, writers*each)
+	if want := ta.eventIDsAfter(0); !slices.Equal(got, want) {
+		t.Errorf("the hub published %v, want %v: each event once, in id order", got, want)
 	}
 }
