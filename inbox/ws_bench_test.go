@@ -11,7 +11,7 @@ package inbox
 //
 //   - app: the real App over a fresh database (a SQLite file, or PostgreSQL
 //     when SWITCHBOARD_TEST_DATABASE_URL is set), its real /api/v1/ws
-//     behind the real session cookie check, one session per client (90 %
+//     behind the real session cookie check, one session per client (80 %
 //     of them managers, who go through the permission filter). Each event
 //     is a copy of a real touch.added event, committed to the events table
 //     before the clock starts, then published through the App's hub.
@@ -228,8 +228,8 @@ func newWSBenchApp(b *testing.B, n int) *wsBenchApp {
 	app := New(db, testLogger(b), box, Options{Region: "RU", Currency: "RUB"})
 	ta := &testApp{App: app, t: b}
 	s := &wsBenchApp{ta: ta, srv: httptest.NewServer(app.Handler(nil))}
-	// Users: one in ten a lead or owner, the rest managers; a user has
-	// several sessions (browsers, tabs).
+	// Users: one in ten a lead, one in ten an owner, the rest managers; a
+	// user has several sessions (browsers, tabs).
 	hash, err := HashPassword("password-bench")
 	if err != nil {
 		b.Fatal(err)
