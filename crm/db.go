@@ -46,6 +46,16 @@ func Dialect(db *gorm.DB) string {
 	return migrations.SQLite
 }
 
+// PostgresDSN is the connection string db was opened with, for a
+// connection of its own (the realtime LISTEN connection).
+func PostgresDSN(db *gorm.DB) (string, error) {
+	d, ok := db.Dialector.(*postgres.Dialector)
+	if !ok || d.Config == nil || d.DSN == "" {
+		return "", fmt.Errorf("crm: not a PostgreSQL database opened by DSN")
+	}
+	return d.DSN, nil
+}
+
 // IsPostgres reports whether url names a PostgreSQL database.
 func IsPostgres(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") ||

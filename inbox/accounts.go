@@ -47,10 +47,15 @@ func newSupervisor(a *App) *supervisor {
 	return &supervisor{app: a, running: map[int64]*runningAccount{}, states: map[int64]channels.State{}, standby: 10 * time.Second}
 }
 
-// Start runs the enabled accounts, the outbox dispatcher and the timers
-// (snooze, reminders) until ctx ends. Wait returns when all have stopped.
+// Start runs the enabled accounts, the outbox dispatcher, the timers
+// (snooze, reminders) and, on PostgreSQL, the relay that brings every
+// replica's events to this one's WebSocket clients, until ctx ends. Wait
+// returns when all have stopped.
 func (a *App) Start(ctx context.Context) error {
 	s := a.accts
+	if err := a.startRealtime(ctx, &s.wg); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	s.ctx = ctx
 	s.mu.Unlock()

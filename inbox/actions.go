@@ -20,8 +20,9 @@ type events struct {
 	list []crm.Event
 }
 
-// add records an event. A conversation's event always carries its current
-// assignee, which the WebSocket's permission filter reads.
+// add records an event, written when the transaction's work is done. A
+// conversation's event always carries its current assignee, which the
+// WebSocket's permission filter reads.
 func (e *events) add(typ string, convID, touchID *int64, data any) error {
 	if m, ok := data.(map[string]any); ok && convID != nil {
 		if _, has := m["assignee_id"]; !has {
@@ -32,24 +33,23 @@ func (e *events) add(typ string, convID, touchID *int64, data any) error {
 			m["assignee_id"] = assignee
 		}
 	}
-	ev, err := crm.AddEvent(e.tx, typ, convID, touchID, data)
+	ev, err := crm.NewEvent(typ, convID, touchID, data)
 	if err == nil {
 		e.list = append(e.list, ev)
 	}
 	return err
 }
 
-// change runs fn in a transaction and publishes its events after commit.
+// change runs fn in a transaction, writes the events it recorded as the
+// transaction's last statement and publishes them after commit.
 func (a *App) change(ctx context.Context, fn func(tx *gorm.DB, ev *events) error) error {
-	var ev events
-	err := a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		ev = events{tx: tx}
-		return fn(tx, &ev)
+	return a.transact(ctx, func(tx *gorm.DB, pub *publication) error {
+		ev := events{tx: tx}
+		if err := fn(tx, &ev); err != nil {
+			return err
+		}
+		return a.writeEvents(tx, ev.list, pub)
 	})
-	if err == nil {
-		a.hub.Publish(ev.list...)
-	}
-	return err
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -151,13 +151,23 @@ func (a *App) Login(ctx context.Context, email, password, remote string) (token 
 		return "", s, crm.User{}, ErrBadLogin
 	}
 	a.login.reset("e:" + email)
-	token = randomToken()
-	s = Session{ID: tokenID(token), UserID: u.ID, CSRF: randomToken(), CreatedAt: time.Now().UTC(), ExpiresAt: time.Now().UTC().Add(a.opts.SessionTTL)}
-	if err := a.db.WithContext(ctx).Create(&s).Error; err != nil {
-		return "", s, u, fmt.Errorf("inbox: create session: %w", err)
+	token, s, err = a.openSession(a.db.WithContext(ctx), u)
+	if err != nil {
+		return "", s, u, err
 	}
 	a.log.Info("login", "user", u.ID, "email", u.Email, "remote", remote)
 	return token, s, u, nil
+}
+
+// openSession stores a new session for u and returns its cookie token.
+func (a *App) openSession(tx *gorm.DB, u crm.User) (string, Session, error) {
+	token := randomToken()
+	now := time.Now().UTC()
+	s := Session{ID: tokenID(token), UserID: u.ID, CSRF: randomToken(), CreatedAt: now, ExpiresAt: now.Add(a.opts.SessionTTL)}
+	if err := tx.Create(&s).Error; err != nil {
+		return "", s, fmt.Errorf("inbox: create session: %w", err)
+	}
+	return token, s, nil
 }
 
 // Authenticate resolves a session cookie token to its user.

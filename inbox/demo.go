@@ -2272,10 +2272,7 @@ func (g *demoGen) writeReplies(steps []*demoStep) error {
 		if err := tx.CreateInBatches(&jobs, 100).Error; err != nil {
 			return fmt.Errorf("replies: outbox: %w", err)
 		}
-		if err := tx.CreateInBatches(&evs, 100).Error; err != nil {
-			return fmt.Errorf("replies: events: %w", err)
-		}
-		ev.list = append(ev.list, evs...)
+		ev.list = append(ev.list, evs...) // written by change, last
 		return nil
 	})
 }

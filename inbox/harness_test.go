@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/switchboard/switchboard/crm"
@@ -45,7 +46,20 @@ func newTestApp(t testing.TB) *testApp {
 	ta := &testApp{App: app, t: t}
 	ta.srv = httptest.NewServer(app.Handler(nil))
 	t.Cleanup(ta.srv.Close)
+	ta.startRealtime()
 	return ta
+}
+
+// startRealtime starts what feeds the hub on PostgreSQL (the relay; App.Start
+// does it in production), stopped when the test ends.
+func (ta *testApp) startRealtime() {
+	ta.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	if err := ta.App.startRealtime(ctx, &wg); err != nil {
+		ta.t.Fatal(err)
+	}
+	ta.t.Cleanup(func() { cancel(); wg.Wait() })
 }
 
 // user creates a user with a known password.

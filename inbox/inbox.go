@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/migrations"
 )
 
 // Options are the app's settings, read once in cmd.
@@ -56,6 +58,12 @@ type App struct {
 	accts *supervisor
 	wake  chan struct{}
 	html  *bluemonday.Policy
+	pg    bool       // PostgreSQL: events reach the hub through the relay
+	order sync.Mutex // SQLite: commit-and-publish order (see realtime.go)
+	rtMu  sync.Mutex
+	rt    *relay // PostgreSQL, once started
+	// relayBackoff is the relay's first wait before reconnecting.
+	relayBackoff time.Duration
 }
 
 // New builds the app over a migrated database.
@@ -94,7 +102,8 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
 		opts.Blobs = DirBlobs{Dir: filepath.Join(os.TempDir(), "switchboard-blobs")}
 	}
 	a := &App{db: db, log: log, box: box, hub: NewHub(), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow), wake: make(chan struct{}, 1),
-		html: emailPolicy()}
+		html: emailPolicy(), pg: crm.Dialect(db) == migrations.Postgres,
+		relayBackoff: relayMinBackoff}
 	a.accts = newSupervisor(a)
 	return a
 }

@@ -109,7 +109,6 @@ func (a *App) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.
 		}
 		a.log.Error("ingest: not stored", "size", len(live), "err", err)
 	}
-	a.hub.Publish(evs...)
 	return results, err
 }
 
@@ -218,7 +217,7 @@ func (a *App) ingestTx(ctx context.Context, items []*item, cursors map[int64]str
 	)
 	for attempt := 0; ; attempt++ {
 		evs, out = nil, make([]channels.Result, len(items))
-		err = a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err = a.transact(ctx, func(tx *gorm.DB, pub *publication) error {
 			if len(items) > 0 {
 				var err error
 				if out, evs, err = a.ingestBatch(tx, items); err != nil {
@@ -230,7 +229,7 @@ func (a *App) ingestTx(ctx context.Context, items []*item, cursors map[int64]str
 					return fmt.Errorf("cursor: %w", err)
 				}
 			}
-			return nil
+			return a.writeEvents(tx, evs, pub)
 		})
 		if err == nil || attempt >= 5 || !retryable(err) || ctx.Err() != nil {
 			break
@@ -514,7 +513,8 @@ type newDealRow struct {
 
 // ingestBatch stores the items in tx. It plans the whole batch in memory
 // in item order — exactly the decisions storing them one by one would
-// make — and writes each table with a few multi-row statements.
+// make — and writes each table with a few multi-row statements. It returns
+// the touches' events unwritten: the caller writes them last.
 func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.Event, error) {
 	st, err := a.preload(tx, items)
 	if err != nil {
@@ -865,9 +865,9 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		}
 	}
 
-	// One event per touch.
+	// One event per touch, written by the caller as the transaction's last
+	// statement (crm.InsertEvents).
 	evs := make([]crm.Event, len(stored))
-	args = args[:0]
 	for j, i := range stored {
 		p, it := &ps[i], items[i]
 		var dealID *int64
@@ -885,14 +885,6 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		}
 		conv, touch := p.conv.ID, p.touch
 		evs[j] = crm.Event{At: time.Now().UTC(), Type: crm.EventTouchAdded, ConversationID: &conv, TouchID: &touch, Data: raw}
-		args = append(args, evs[j].At, evs[j].Type, conv, touch, string(raw))
-	}
-	var evIDs []int64
-	if err := crm.Bulk(tx, "INSERT INTO events (at, type, conversation_id, touch_id, data) VALUES ", "(?, ?, ?, ?, ?)", " RETURNING id", 5, args, &evIDs); err != nil {
-		return nil, nil, fmt.Errorf("events: %w", err)
-	}
-	for j := range evs {
-		evs[j].ID = evIDs[j]
 	}
 	return out, evs, nil
 }

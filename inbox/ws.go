@@ -2,10 +2,10 @@ package inbox
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -30,52 +30,76 @@ type Hello struct {
 	Version int    `json:"version"`
 }
 
+// wsUpgrader keeps an idle connection small: a read buffer for the few
+// bytes a client sends (control frames) and write buffers from a pool,
+// held only while a hello or replay is written (events go out as prepared
+// frames, which need none).
+var wsUpgrader = websocket.Upgrader{
+	ReadBufferSize:  512,
+	WriteBufferSize: 4096,
+	WriteBufferPool: &sync.Pool{},
+	CheckOrigin:     sameOrigin,
+}
+
 // ws upgrades to a WebSocket that streams the events the user may see.
 // ?since=<id> replays what was missed after that id first, so a dropped
 // connection loses nothing. Events reach the hub only after commit.
+//
+// The handler returns once the hello is sent, so the HTTP request's
+// memory goes with it; an open connection is two goroutines: one writes
+// what the hub sends, one reads (only to notice the client leaving and to
+// answer pings).
 func (h *api) ws(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r).User
 	since, _ := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
-	up := websocket.Upgrader{CheckOrigin: sameOrigin}
-	conn, err := up.Upgrade(w, r, nil)
+	conn, err := wsUpgrader.Upgrade(w, r, nil)
 	if err != nil {
 		h.app.log.Info("websocket refused", "user", u.ID, "err", err)
 		return // the upgrader wrote the HTTP error
 	}
-	defer conn.Close()
 	sub := h.app.hub.Subscribe(wsQueue) // before the replay: nothing falls between
-	defer sub.Close()
-
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	go func() { // reader: notices the client leaving; the client sends nothing we need
-		defer cancel()
-		conn.SetReadLimit(1024)
-		for {
-			if _, _, err := conn.NextReader(); err != nil {
-				return
-			}
-		}
-	}()
-
-	send := func(v any) error {
-		conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-		return conn.WriteJSON(v)
+	c := &wsClient{app: h.app, conn: conn, sub: sub, user: u}
+	if !c.hello(r.Context(), since) {
+		sub.Close()
+		conn.Close()
+		return
 	}
-	last := since
+	ctx, cancel := context.WithCancel(context.Background())
+	go c.read(cancel)
+	go c.write(ctx)
+}
+
+// wsClient is one open WebSocket.
+type wsClient struct {
+	app  *App
+	conn *websocket.Conn
+	sub  *Subscription
+	user crm.User
+	last int64 // the last event id the client has (or needs not)
+}
+
+func (c *wsClient) send(v any) error {
+	c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	return c.conn.WriteJSON(v)
+}
+
+// hello replays what the client missed after since and sends the hello.
+func (c *wsClient) hello(ctx context.Context, since int64) bool {
+	u := c.user
+	c.last = since
 	replayed := 0
 	if since > 0 {
 		for {
-			evs, err := crm.EventsSince(h.app.db.WithContext(ctx), last, wsReplayPage)
+			evs, err := crm.EventsSince(c.app.db.WithContext(ctx), c.last, wsReplayPage)
 			if err != nil {
-				h.app.log.Error("websocket replay", "user", u.ID, "err", err)
-				return
+				c.app.log.Error("websocket replay", "user", u.ID, "err", err)
+				return false
 			}
 			for _, e := range evs {
-				last = e.ID
+				c.last = e.ID
 				if visibleEvent(u, e) {
-					if send(e) != nil {
-						return
+					if c.send(e) != nil {
+						return false
 					}
 					replayed++
 				}
@@ -85,11 +109,32 @@ func (h *api) ws(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	} else {
-		h.app.db.WithContext(ctx).Model(&crm.Event{}).Select("COALESCE(MAX(id), 0)").Scan(&last)
+		last, err := crm.LastEventID(c.app.db.WithContext(ctx))
+		if err != nil {
+			c.app.log.Error("websocket hello", "user", u.ID, "err", err)
+			return false
+		}
+		c.last = last
 	}
-	if send(Hello{Type: "hello", LastID: last, Replay: replayed, Version: 1}) != nil {
-		return
+	return c.send(Hello{Type: "hello", LastID: c.last, Replay: replayed, Version: 1}) == nil
+}
+
+// read notices the client leaving; the client sends nothing we need.
+func (c *wsClient) read(leave context.CancelFunc) {
+	defer leave()
+	c.conn.SetReadLimit(1024)
+	for {
+		if _, _, err := c.conn.NextReader(); err != nil {
+			return
+		}
 	}
+}
+
+// write sends what the hub publishes, in order, and keeps the connection
+// alive, until the client leaves or falls too far behind.
+func (c *wsClient) write(ctx context.Context) {
+	defer c.conn.Close()
+	defer c.sub.Close()
 	ping := time.NewTicker(wsPing)
 	defer ping.Stop()
 	for {
@@ -97,19 +142,20 @@ func (h *api) ws(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 			return
 		case <-ping.C:
-			if conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)) != nil {
+			if c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)) != nil {
 				return
 			}
-		case e, ok := <-sub.C:
+		case m, ok := <-c.sub.C:
 			if !ok { // too slow: dropped by the hub; the client resumes from its last id
-				conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too far behind; resume from your last id"), time.Now().Add(wsWriteWait))
+				c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too far behind; resume from your last id"), time.Now().Add(wsWriteWait))
 				return
 			}
-			if e.ID <= last || !visibleEvent(u, e) {
+			if m.ID <= c.last || !m.scope.visibleTo(c.user) {
 				continue
 			}
-			last = e.ID
-			if send(e) != nil {
+			c.last = m.ID
+			c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+			if c.conn.WritePreparedMessage(m.frame) != nil {
 				return
 			}
 		}
@@ -125,41 +171,4 @@ func sameOrigin(r *http.Request) bool {
 	}
 	u, err := url.Parse(o)
 	return err == nil && u.Host == r.Host
-}
-
-// visibleEvent applies the API's permissions to an event: a manager gets
-// what concerns conversations assigned to them or unassigned (and hears
-// that one was taken away: from them, or from the unassigned queue they
-// were looking at), their own deals, and account states.
-func visibleEvent(u crm.User, e crm.Event) bool {
-	if u.Role != crm.Manager {
-		return true
-	}
-	var d struct {
-		AssigneeID         *int64 `json:"assignee_id"`
-		PreviousAssigneeID *int64 `json:"previous_assignee_id"`
-		ResponsibleID      *int64 `json:"responsible_id"`
-		UserID             *int64 `json:"user_id"`
-	}
-	json.Unmarshal(e.Data, &d)
-	mine := func(p *int64) bool { return p != nil && *p == u.ID }
-	switch e.Type {
-	case crm.EventAccountState:
-		return true
-	case crm.EventDealChanged:
-		return mine(d.ResponsibleID)
-	case crm.EventTouchReminder:
-		return mine(d.UserID) // a reminder is for the manager reminded
-	}
-	if e.ConversationID == nil {
-		return false
-	}
-	if e.Type == crm.EventConversationChanged && d.PreviousAssigneeID == nil {
-		var raw map[string]json.RawMessage
-		json.Unmarshal(e.Data, &raw)
-		if p, ok := raw["previous_assignee_id"]; ok && string(p) == "null" {
-			return true // it left the unassigned queue: only ids, no content
-		}
-	}
-	return d.AssigneeID == nil || mine(d.AssigneeID) || mine(d.PreviousAssigneeID)
 }
