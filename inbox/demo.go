@@ -204,6 +204,9 @@ func (a *App) Demo(ctx context.Context, opts DemoOptions) (DemoSummary, error) {
 		if err := g.run(); err != nil {
 			return err
 		}
+		if err := g.tidy(); err != nil {
+			return err
+		}
 		if err := g.snooze(); err != nil {
 			return err
 		}
@@ -2480,6 +2483,34 @@ func demoUpdate(tx *gorm.DB, table string, cols, types []string, rows [][]any) e
 // snooze has the managers put a few answered conversations aside, as
 // people do with a client who will decide next week: until tomorrow 9:00
 // or a few days on. They come back to Mine by themselves.
+// tidy closes what a team would have closed by now: conversations nobody
+// touched for two weeks (the talk ended, or the client went silent), by
+// their manager or, unassigned, by the lead. The queues then hold the last
+// fortnight, as in a business that keeps its inbox.
+func (g *demoGen) tidy() error {
+	var convs []crm.Conversation
+	if err := g.a.db.WithContext(g.ctx).Where("status = ? AND last_touch_at < ?", crm.ConvOpen, g.opts.Now.Add(-14*24*time.Hour)).
+		Order("id").Find(&convs).Error; err != nil {
+		return err
+	}
+	staff := map[int64]crm.User{g.lead.ID: g.lead}
+	for _, m := range g.managers {
+		staff[m.ID] = m
+	}
+	for _, c := range convs {
+		by := g.lead
+		if c.AssigneeID != nil {
+			if m, ok := staff[*c.AssigneeID]; ok {
+				by = m
+			}
+		}
+		if _, err := g.a.SetConversationStatus(g.ctx, by, c.ID, crm.ConvClosed, nil); err != nil {
+			return fmt.Errorf("demo: close conversation %d: %w", c.ID, err)
+		}
+	}
+	return nil
+}
+
 func (g *demoGen) snooze() error {
 	var convs []crm.Conversation
 	if err := g.a.db.WithContext(g.ctx).Where("status = ? AND assignee_id IS NOT NULL AND waiting_since IS NULL", crm.ConvOpen).
