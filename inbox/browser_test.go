@@ -458,6 +458,11 @@ func TestBrowserLoginThenATouchArrivesWithoutReload(t *testing.T) {
 	ta.ingest(channels.Inbound{AccountID: web.ID, ExternalID: "f-2", From: []channels.Handle{{Kind: "phone", Value: "+79135550102"}}, Text: "И ещё два стола"})
 	p.waitText("#timeline", "И ещё два стола")
 	p.waitText(convItem(conv), "И ещё два стола")
+	// A message with no text but a shared number and a location still says what it is.
+	ta.ingest(channels.Inbound{AccountID: web.ID, ExternalID: "f-3", From: []channels.Handle{{Kind: "phone", Value: "+79135550102"}},
+		Meta: map[string]string{"shared_phone": "+79135550102", "location": "55.0302,82.9204"}})
+	p.waitText(`#timeline [data-extra="shared-phone"]`, "Shared their phone number: +79135550102")
+	p.waitText(`#timeline [data-extra="location"] a`, "55.0302, 82.9204")
 	p.screenshot("inbox-live")
 	p.noScriptErrors()
 }

@@ -99,7 +99,25 @@ function Body({ x, m }) {
       ? html`<${EmailFrame} source=${x.html} />`
       : x.body && html`<div class="text">${x.body}</div>`}
     ${x.html && x.body && html`<button type="button" class="link small" onClick=${() => setPlain(!plain)}>${plain ? t("touch.showHTML") : t("touch.showText")}</button>`}
+    <${Extras} m=${m} />
   `;
+}
+
+// Extras shows what a chat message carries besides text (Telegram's
+// meta keys, channels/telegram/inbound.go): a shared number, a contact
+// card, a sticker, a location, files that were not kept.
+function Extras({ m }) {
+  const lines = [];
+  if (m.shared_phone) lines.push(html`<div class="extra" data-extra="shared-phone"><${Icon} name="phone" size=${12} /> ${t("touch.sharedPhone")}: <b>${m.shared_phone}</b></div>`);
+  if (m.contact_phone || m.contact_name)
+    lines.push(html`<div class="extra" data-extra="contact">${t("touch.contactCard")}: <b>${[m.contact_name, m.contact_phone].filter(Boolean).join(", ")}</b></div>`);
+  if (m.sticker) lines.push(html`<div class="extra" data-extra="sticker">${t("touch.sticker")} ${m.sticker}</div>`);
+  const at = /^(-?\d+(?:\.\d+)?),\s*(-?\d+(?:\.\d+)?)$/.exec(m.location || "");
+  if (at)
+    lines.push(html`<div class="extra" data-extra="location">${t("touch.location")}:
+      <a href=${`https://www.openstreetmap.org/?mlat=${at[1]}&mlon=${at[2]}#map=16/${at[1]}/${at[2]}`} target="_blank" rel="noopener noreferrer">${at[1]}, ${at[2]}</a></div>`);
+  if (m.attachments_skipped) lines.push(html`<div class="extra" data-extra="skipped">${t("touch.filesSkipped")}: ${m.attachments_skipped}</div>`);
+  return lines.length ? lines : null;
 }
 
 function Origin({ x, m, ctx }) {
