@@ -149,6 +149,16 @@ func (s *supervisor) setState(id int64, st channels.State) {
 	}
 }
 
+// received notes that a Hook account received a touch just now.
+func (s *supervisor) received(id int64, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.states[id]; ok && st.Phase == channels.Hook {
+		st.LastReceived = at.UTC()
+		s.states[id] = st
+	}
+}
+
 func (s *supervisor) start(id int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -194,13 +204,23 @@ func (s *supervisor) loop(ctx context.Context, id int64, r *runningAccount) {
 			s.fail(ctx, id, err, &backoff)
 			continue
 		}
-		factory := a.opts.Adapters[channels.Kind(acc.Channel)]
-		if !acc.Enabled || factory == nil {
-			st := channels.State{Phase: channels.Stopped}
-			if acc.Enabled {
-				st.Error = "no adapter for this channel in this build; it receives through hooks only"
+		kind := channels.Kind(acc.Channel)
+		factory := a.opts.Adapters[kind]
+		switch {
+		case !acc.Enabled:
+			s.setState(id, channels.State{Phase: channels.Stopped})
+			return
+		case factory == nil && kind == channels.Web:
+			// Nothing to run: the site posts to the account's hook.
+			last, err := crm.LastReceived(a.db.WithContext(ctx), id)
+			if err != nil {
+				s.fail(ctx, id, err, &backoff)
+				continue
 			}
-			s.setState(id, st)
+			s.setState(id, channels.State{Phase: channels.Hook, LastReceived: last})
+			return
+		case factory == nil:
+			s.setState(id, channels.State{Phase: channels.Stopped, Error: "no adapter for this channel in this build yet"})
 			return
 		}
 		unlock, held, err := s.lock(ctx, id)

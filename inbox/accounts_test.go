@@ -65,7 +65,7 @@ func TestAFailingAccountRetriesWithBackoffAndNeverStopsTheOthers(t *testing.T) {
 		t.Errorf("failing state = %+v: it must carry the server's error and when it retries", st)
 	}
 	waitState(t, ta.App, good.ID, channels.Live)
-	waitState(t, ta.App, web.ID, channels.Stopped) // hooks only, nothing to run
+	waitState(t, ta.App, web.ID, channels.Hook) // hooks only, nothing to run
 	time.Sleep(1500 * time.Millisecond)
 	if n := runs.Load(); n < 2 || n > 3 {
 		t.Errorf("failing account ran %d times in 1.5 s; want a retry after 1 s, then backoff", n)
@@ -216,7 +216,7 @@ func TestTheOwnerAloneGetsTheQRCodeOfAnAccountBeingLinked(t *testing.T) {
 	wa := tm.account("whatsapp", "WhatsApp +7 913 000-00-01")
 	tm.startApp()
 	qrPath := p("/api/v1/accounts/%d/pairing.png", wa.ID)
-	waitState(t, tm.App, tm.site.ID, channels.Stopped)
+	waitState(t, tm.App, tm.site.ID, channels.Hook)
 
 	phone.codes <- codeA
 	waitPairing(t, tm.App, wa.ID, codeA)
@@ -231,7 +231,7 @@ func TestTheOwnerAloneGetsTheQRCodeOfAnAccountBeingLinked(t *testing.T) {
 		{name: "a manager's states never carry the code", as: tm.a, method: "GET", path: "/api/v1/accounts/states", status: 200,
 			want: []string{`"phase":"pairing"`}, absent: []string{codeA, "Xk3cPQm1"}},
 		{name: "a web account has no code to scan", as: tm.owner, method: "GET", path: p("/api/v1/accounts/%d/pairing.png", tm.site.ID), status: 404, code: "not_found",
-			want: []string{"is not waiting to be linked (state: stopped)"}},
+			want: []string{"is not waiting to be linked (state: hook)"}},
 		{name: "a missing account is 404", as: tm.owner, method: "GET", path: "/api/v1/accounts/999999/pairing.png", status: 404, code: "not_found"},
 		{name: "a bad id is 404", as: tm.owner, method: "GET", path: "/api/v1/accounts/x/pairing.png", status: 404, code: "not_found"},
 	})
@@ -260,5 +260,53 @@ func TestTheOwnerAloneGetsTheQRCodeOfAnAccountBeingLinked(t *testing.T) {
 	tm.DB().Model(&crm.Event{}).Where("data LIKE ? OR data LIKE ?", "%Xk3cPQm1%", "%Lm8nB6vC%").Count(&leaked)
 	if leaked != 0 {
 		t.Errorf("%d stored events (sent to every WebSocket) carry a pairing code", leaked)
+	}
+}
+
+func TestAWebAccountReceivesThroughItsHookAndSaysWhen(t *testing.T) {
+	ta := newTestApp(t)
+	site := ta.account("web", "site")
+	quiet := ta.account("web", "old site")
+	off := ta.account("web", "switched off")
+	pbx := ta.account("phone", "pbx")
+	disabled := false
+	if _, err := crm.SaveAccount(ta.db, ta.box, off.ID, crm.AccountInput{Enabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	first := ingest(t, ta, inbound(site.ID, "f-1", "+7 913 555-06-01", "Анна", "Перезвоните", time.Now()))
+	arrived, err := crm.GetTouch(ta.db, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta.startApp()
+
+	st := waitState(t, ta.App, site.ID, channels.Hook)
+	if !st.LastReceived.Equal(arrived.CreatedAt) || st.Error != "" {
+		t.Errorf("web account state %+v: want hook, last received %v", st, arrived.CreatedAt)
+	}
+	if st := waitState(t, ta.App, quiet.ID, channels.Hook); !st.LastReceived.IsZero() {
+		t.Errorf("a web account that received nothing: %+v", st)
+	}
+	waitState(t, ta.App, off.ID, channels.Stopped)
+	if st := waitState(t, ta.App, pbx.ID, channels.Stopped); !strings.Contains(st.Error, "no adapter for this channel") {
+		t.Errorf("a channel with no adapter: %+v", st)
+	}
+
+	// A form posted to the hook moves the time on; a retry of it does not.
+	before := time.Now()
+	body := []byte(`{"submission_id":"form-2","name":"Борис","phone":"+7 913 555-06-02","message":"Сколько стоит?"}`)
+	if r := hook(t, ta, p("/hooks/web/%d", quiet.ID), body, "s3cret"); r.status != 200 {
+		t.Fatalf("hook: %s", r)
+	}
+	now, _ := ta.AccountState(quiet.ID)
+	if now.Phase != channels.Hook || now.LastReceived.Before(before) {
+		t.Errorf("after a form: %+v, want last received after %v", now, before)
+	}
+	time.Sleep(10 * time.Millisecond)
+	if r := hook(t, ta, p("/hooks/web/%d", quiet.ID), body, "s3cret"); r.status != 200 {
+		t.Fatalf("hook retry: %s", r)
+	}
+	if again, _ := ta.AccountState(quiet.ID); !again.LastReceived.Equal(now.LastReceived) {
+		t.Errorf("a duplicate moved last received from %v to %v", now.LastReceived, again.LastReceived)
 	}
 }
