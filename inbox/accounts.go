@@ -111,7 +111,7 @@ func (a *App) PairingQR(ctx context.Context, id int64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inbox: draw the pairing code of account %d: %w", id, err)
 	}
-	code.Scale = 6
+	code.Scale = 5 // a whole number of pixels per module, shown at its own size: ~350 px
 	return code.PNG(), nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
 	"image/png"
 	"log/slog"
 	"strings"
@@ -174,8 +175,9 @@ func waitPairing(t *testing.T, a *App, id int64, code string) {
 	t.Fatalf("account %d: state %s, want pairing with code %.10s…", id, st.Phase, code)
 }
 
-// checkQR decodes a PNG and checks that it draws exactly the QR code of
-// text: every module's pixel is dark where the code's module is.
+// checkQR checks a pairing.png reply: a PNG, not to be cached, that draws
+// exactly the QR code of text (every module's pixel is dark where the
+// code's module is).
 func checkQR(t *testing.T, r reply, text string) {
 	t.Helper()
 	if r.status != 200 || r.header.Get("Content-Type") != "image/png" || r.header.Get("Cache-Control") != "no-store" {
@@ -185,6 +187,12 @@ func checkQR(t *testing.T, r reply, text string) {
 	if err != nil {
 		t.Fatalf("pairing.png is not a PNG: %v", err)
 	}
+	checkQRImage(t, img, text)
+}
+
+// checkQRImage checks that img draws exactly the QR code of text.
+func checkQRImage(t *testing.T, img image.Image, text string) {
+	t.Helper()
 	b := img.Bounds()
 	if b.Dx() == 0 || b.Dx() != b.Dy() {
 		t.Fatalf("pairing.png is %v", b)
