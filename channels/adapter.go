@@ -60,6 +60,13 @@ const (
 	Stopped    Phase = "stopped"
 	// Standby: another replica holds the account.
 	Standby Phase = "standby"
+	// Pairing: the account waits for its owner to link it by scanning
+	// State.PairingCode as a QR code (WhatsApp's multi-device login). The
+	// code rotates; each new code is a new report.
+	Pairing Phase = "pairing"
+	// Hook: nothing runs; the account receives through its signed HTTP
+	// hook (the web channel).
+	Hook Phase = "hook"
 )
 
 // State is an account's condition as the UI shows it: "syncing 120 of 900",
@@ -71,6 +78,14 @@ type State struct {
 	Error   string    `json:"error,omitempty"`
 	RetryAt time.Time `json:"retry_at,omitzero"`
 	Since   time.Time `json:"since"`
+	// LastReceived is when the account last received something (for a
+	// Hook account: its last touch).
+	LastReceived time.Time `json:"last_received,omitzero"`
+	// PairingCode is the text to show as a QR code while Pairing. Whoever
+	// scans it becomes the account, so it is a secret: it is never
+	// serialized (no API reply, event or log carries it); the owner alone
+	// gets it, drawn as an image.
+	PairingCode string `json:"-"`
 }
 
 // ErrPermanent marks a send that will never succeed (unknown recipient, bot

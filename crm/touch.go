@@ -76,6 +76,17 @@ func GetTouch(tx *gorm.DB, id int64) (Touch, error) {
 	return t, nil
 }
 
+// LastReceived is when an account last received a touch; the zero time
+// when it has received none.
+func LastReceived(tx *gorm.DB, accountID int64) (time.Time, error) {
+	var at []time.Time
+	err := tx.Model(&Touch{}).Where("account_id = ? AND direction = ?", accountID, Inbound).Order("created_at DESC").Limit(1).Pluck("created_at", &at).Error
+	if err != nil || len(at) == 0 {
+		return time.Time{}, err
+	}
+	return at[0].UTC(), nil
+}
+
 // ConversationTouches returns a conversation's touches in time order.
 func ConversationTouches(tx *gorm.DB, conversationID int64, limit int) ([]Touch, error) {
 	if limit <= 0 || limit > 1000 {

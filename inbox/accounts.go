@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"rsc.io/qr"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
@@ -96,6 +97,29 @@ func (a *App) AccountState(id int64) (channels.State, bool) {
 	return st, ok
 }
 
+// PairingQR draws the code an account waits to be linked with (WhatsApp:
+// Linked devices → Link a device) as a QR code PNG. It is a secret, for the
+// owner only. Not found when the account is not pairing on this replica.
+func (a *App) PairingQR(ctx context.Context, id int64) ([]byte, error) {
+	if _, err := crm.GetAccount(a.db.WithContext(ctx), id); err != nil {
+		return nil, err
+	}
+	st, ok := a.AccountState(id)
+	if !ok || st.Phase != channels.Pairing || st.PairingCode == "" {
+		phase := channels.Phase("not running here")
+		if ok {
+			phase = st.Phase
+		}
+		return nil, fmt.Errorf("%w: account %d is not waiting to be linked (state: %s), so there is no QR code to scan", crm.ErrNotFound, id, phase)
+	}
+	code, err := qr.Encode(st.PairingCode, qr.L)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: draw the pairing code of account %d: %w", id, err)
+	}
+	code.Scale = 5 // a whole number of pixels per module, shown at its own size: ~350 px
+	return code.PNG(), nil
+}
+
 // runningAdapter returns the adapter this replica runs for an account.
 func (a *App) runningAdapter(id int64) channels.Adapter {
 	s := a.accts
@@ -118,13 +142,25 @@ func (s *supervisor) setState(id int64, st channels.State) {
 	}
 	s.states[id] = st
 	s.mu.Unlock()
-	if !had || prev.Phase != st.Phase || prev.Error != st.Error {
+	// A new pairing code is news too (the owner's page redraws the QR),
+	// though the event never carries the code itself.
+	if !had || prev.Phase != st.Phase || prev.Error != st.Error || prev.PairingCode != st.PairingCode {
 		s.app.log.Info("account state", "account", id, "phase", st.Phase, "error", st.Error)
 		if err := s.app.change(context.Background(), func(tx *gorm.DB, ev *events) error {
 			return ev.add(crm.EventAccountState, nil, nil, map[string]any{"account_id": id, "state": st})
 		}); err != nil {
 			s.app.log.Warn("account state event not stored", "account", id, "err", err)
 		}
+	}
+}
+
+// received notes that a Hook account received a touch just now.
+func (s *supervisor) received(id int64, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.states[id]; ok && st.Phase == channels.Hook {
+		st.LastReceived = at.UTC()
+		s.states[id] = st
 	}
 }
 
@@ -173,13 +209,23 @@ func (s *supervisor) loop(ctx context.Context, id int64, r *runningAccount) {
 			s.fail(ctx, id, err, &backoff)
 			continue
 		}
-		factory := a.opts.Adapters[channels.Kind(acc.Channel)]
-		if !acc.Enabled || factory == nil {
-			st := channels.State{Phase: channels.Stopped}
-			if acc.Enabled {
-				st.Error = "no adapter for this channel in this build; it receives through hooks only"
+		kind := channels.Kind(acc.Channel)
+		factory := a.opts.Adapters[kind]
+		switch {
+		case !acc.Enabled:
+			s.setState(id, channels.State{Phase: channels.Stopped})
+			return
+		case factory == nil && kind == channels.Web:
+			// Nothing to run: the site posts to the account's hook.
+			last, err := crm.LastReceived(a.db.WithContext(ctx), id)
+			if err != nil {
+				s.fail(ctx, id, err, &backoff)
+				continue
 			}
-			s.setState(id, st)
+			s.setState(id, channels.State{Phase: channels.Hook, LastReceived: last})
+			return
+		case factory == nil:
+			s.setState(id, channels.State{Phase: channels.Stopped, Error: "no adapter for this channel in this build yet"})
 			return
 		}
 		unlock, held, err := s.lock(ctx, id)

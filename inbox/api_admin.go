@@ -41,6 +41,23 @@ func (h *api) getAccount(w http.ResponseWriter, r *http.Request) {
 	respond(h, w, r, a, err)
 }
 
+// pairingQR is the QR code an account waits to be scanned with, as a PNG.
+// Owner only: whoever scans it becomes the account.
+func (h *api) pairingQR(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var png []byte
+	if err == nil {
+		png, err = h.app.PairingQR(r.Context(), id)
+	}
+	if err != nil {
+		writeError(w, r, h.app.log, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(png)
+}
+
 func (h *api) saveAccount(w http.ResponseWriter, r *http.Request, id int64) {
 	var in crm.AccountInput
 	err := decode(r, &in)

@@ -112,5 +112,8 @@ func (h *api) webHook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.app.log, err)
 		return
 	}
+	if !res[0].Duplicate {
+		h.app.accts.received(acc.ID, time.Now())
+	}
 	writeJSON(w, http.StatusOK, HookResponse{TouchID: res[0].TouchID, Duplicate: res[0].Duplicate})
 }

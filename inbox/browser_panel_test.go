@@ -257,7 +257,10 @@ func TestBrowserOwnerContactsAuditExportAndAccounts(t *testing.T) {
 	// Accounts: a new Telegram bot, live; its token never comes back.
 	p.click(`.pages a[href="/owner/accounts"]`)
 	p.waitText(fmt.Sprintf(`[data-account="%d"]`, wa.ID), "no adapter for this channel")
-	p.waitText(".page", "WhatsApp (QR pairing) and telephony")
+	p.waitText(".page", "WhatsApp and telephony (PBX, click-to-call) have no adapter")
+	// The site's forms arrive through its hook: not "stopped", and when the last one came.
+	p.waitText(fmt.Sprintf(`[data-account="%d"]`, site.ID), "receives via webhook")
+	p.waitText(fmt.Sprintf(`[data-account="%d"]`, site.ID), "last received")
 	p.click("#account-new")
 	p.choose(`#account-form select[name=channel]`, "telegram")
 	p.wait("the Telegram fields", "document.querySelector('#account-form select[name=mode]')")
@@ -329,6 +332,24 @@ func TestBrowserOwnerContactsAuditExportAndAccounts(t *testing.T) {
 	if mail.Channel != "email" || ms["imap_host"] != "imap.yandex.ru" || ms["smtp_port"] != float64(465) || ms["address"] != "sales@chairs.example.ru" || mail.Secret == "" {
 		t.Errorf("email account %s %s (secret set %v)", mail.Channel, mail.Settings, mail.Secret != "")
 	}
+
+	// A WhatsApp account: no secret to type (the QR code will link it); it
+	// waits, stopped, for the adapter this build lacks.
+	p.click("#account-new")
+	p.choose(`#account-form select[name=channel]`, "whatsapp")
+	p.waitText("#whatsapp-hint", "no WhatsApp adapter yet")
+	if p.eval("!!document.querySelector('#account-form input[name=secret]')") == true {
+		t.Error("the WhatsApp form asks for a secret")
+	}
+	p.do(chromedp.SendKeys(chromedp.CSS(`#account-form input[name=name]`), "WhatsApp +7 913 000-00-02"))
+	p.screenshot("owner-account-whatsapp")
+	p.click("#account-save")
+	p.wait("the form closed", "!document.querySelector('#account-form')")
+	var wa2 crm.Account
+	if err := ta.db.Where("name = ?", "WhatsApp +7 913 000-00-02").Take(&wa2).Error; err != nil || wa2.Channel != "whatsapp" || !wa2.Enabled || wa2.Secret != "" {
+		t.Fatalf("the new WhatsApp account %+v, %v", wa2, err)
+	}
+	p.waitText(fmt.Sprintf(`[data-account="%d"]`, wa2.ID), "no adapter for this channel")
 	p.screenshot("owner-accounts")
 
 	// A laptop in Russian, and a phone.

@@ -85,6 +85,7 @@ func (a *App) Handler(ui fs.FS) http.Handler {
 	mux.Handle("POST /api/v1/accounts", h.role(crm.Owner, h.createAccount))
 	mux.Handle("GET /api/v1/accounts/{id}", h.auth(h.getAccount))
 	mux.Handle("PATCH /api/v1/accounts/{id}", h.role(crm.Owner, h.updateAccount))
+	mux.Handle("GET /api/v1/accounts/{id}/pairing.png", h.role(crm.Owner, h.pairingQR))
 
 	mux.Handle("GET /api/v1/entry-points", h.role(crm.Owner, h.listEntryPoints))
 	mux.Handle("POST /api/v1/entry-points", h.role(crm.Owner, h.createEntryPoint))

@@ -38,7 +38,8 @@ export function handleEvent(ev) {
       if (conv?.detail && (d.contact_id === conv.detail.contact.id || d.merged_id === conv.detail.contact.id)) reloadSoon();
       break;
     case "account.state":
-      setState((st) => ({ accountStates: { ...st.accountStates, [d.account_id]: d.state } }));
+      // rev: a new pairing code is a new event (the code itself never is)
+      setState((st) => ({ accountStates: { ...st.accountStates, [d.account_id]: { ...d.state, rev: ev.id } } }));
       break;
     case "resync": // back after a drop: the replay covered events; refresh names too
       refreshSoon();

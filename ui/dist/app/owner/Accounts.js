@@ -1,18 +1,28 @@
 // Accounts: the channel connections, the live state of each adapter
 // (updated by account.state events), and the form that creates or edits
-// an email, Telegram or web account. Secrets are write-only: the server
-// never sends them back; left blank on edit, the old one stays.
-import { useState } from "preact/hooks";
+// an email, Telegram, WhatsApp or web account. Secrets are write-only: the
+// server never sends them back; left blank on edit, the old one stays.
+// While an account waits to be linked (phase "pairing") its QR code shows
+// here, redrawn on each account.state event (the code rotates).
+import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { t } from "../i18n.js";
 import { stamp } from "../format.js";
-import { patch, post } from "../api.js";
+import { get, patch, post } from "../api.js";
 import { loadRefs } from "../session.js";
-import { useStore, toast } from "../store.js";
+import { useStore, setState, toast } from "../store.js";
 import { ChannelIcon } from "../components/Icons.js";
 
-// EDITABLE are the channels this build has a form (and an adapter or hook) for.
-const EDITABLE = ["email", "telegram", "web"];
+// EDITABLE are the channels this build has a form for. WhatsApp's adapter
+// comes later: its accounts wait, stopped, and will pair by QR code here.
+const EDITABLE = ["email", "telegram", "whatsapp", "web"];
+
+// CONNECTED are the channels this build connects (an adapter or a hook).
+const CONNECTED = ["email", "telegram", "web"];
+
+// NO_SECRET are the channels whose account has no secret to type in: a
+// WhatsApp session is made by scanning the QR code.
+const NO_SECRET = ["whatsapp"];
 
 // FIELDS are each channel's settings on the form (channels/<name> Settings).
 const FIELDS = {
@@ -34,6 +44,7 @@ const FIELDS = {
     { key: "mode", options: ["polling", "webhook"] },
     { key: "webhook_url", type: "url", ph: "https://inbox.example.ru/hooks/telegram/ID" },
   ],
+  whatsapp: [],
   web: [],
 };
 
@@ -41,6 +52,22 @@ export function Accounts() {
   const accounts = useStore((s) => s.accounts);
   const states = useStore((s) => s.accountStates);
   const [editing, setEditing] = useState(null); // an account, {} for a new one, null: no form
+  useEffect(() => {
+    // Fresh "last received" times of hook accounts (a form through the
+    // hook sends no account.state event). Only those: an event may have
+    // come since this reply was made, and it is newer.
+    get("/api/v1/accounts/states")
+      .then((r) =>
+        setState((st) => {
+          const next = { ...st.accountStates };
+          for (const [id, fresh] of Object.entries(r.states || {})) {
+            if (fresh.phase === "hook" && next[id]?.phase === "hook") next[id] = { ...next[id], last_received: fresh.last_received };
+          }
+          return { accountStates: next };
+        }),
+      )
+      .catch(() => {});
+  }, []);
   return html`<section class="page">
     <div class="page-head">
       <h1>${t("nav.accounts")}</h1>
@@ -54,19 +81,21 @@ export function Accounts() {
         <tbody>
           ${accounts.map((a) => {
             const st = states[a.id] || states[String(a.id)];
-            return html`<tr data-account=${a.id}>
+            return html`<tr data-account=${a.id} class=${st?.phase === "pairing" ? "has-pairing" : ""}>
               <td class="nowrap"><${ChannelIcon} channel=${a.channel} /> ${t("channel." + a.channel)}</td>
               <td>${a.name}</td>
               <td>
-                ${st ? html`<span class=${"phase phase-" + st.phase}>${t("phase." + st.phase, {}, st.phase)}</span>` : html`<span class="muted">${a.enabled && !EDITABLE.includes(a.channel) ? t("accounts.noAdapter") : "—"}</span>`}
+                ${st ? html`<span class=${"phase phase-" + st.phase}>${t("phase." + st.phase, {}, st.phase)}</span>` : html`<span class="muted">${a.enabled && !CONNECTED.includes(a.channel) ? t("accounts.noAdapter") : "—"}</span>`}
                 ${st?.total ? html` <small class="muted">${st.done}/${st.total}</small>` : ""}
+                ${st?.phase === "hook" && html`<div class="small muted last-received">${st.last_received ? t("accounts.lastReceived", { at: stamp(st.last_received) }) : t("accounts.nothingYet")}</div>`}
                 ${st?.error && html`<div class=${"small " + (st.phase === "failing" ? "error-text" : "muted")}>${st.error}</div>`}
               </td>
               <td class="nowrap muted">${st ? stamp(st.since) : ""}</td>
               <td>${a.default_source || html`<span class="muted">—</span>`}</td>
               <td>${a.enabled ? t("common.yes") : t("common.no")}</td>
               <td>${EDITABLE.includes(a.channel) && html`<button type="button" class="link small edit-account" onClick=${() => setEditing(a)}>${t("contact.edit")}</button>`}</td>
-            </tr>`;
+            </tr>
+            ${st?.phase === "pairing" && html`<tr class="pairing-row" data-pairing=${a.id}><td colspan="7"><${Pairing} account=${a} rev=${st.rev || 0} /></td></tr>`}`;
           })}
         </tbody>
       </table>
@@ -74,6 +103,29 @@ export function Accounts() {
     ${accounts.length === 0 && html`<p class="empty">${t("accounts.empty")}</p>`}
     <p class="muted small">${t("accounts.later")}</p>
   </section>`;
+}
+
+// Pairing is the QR code an account waits to be scanned with. The image is
+// the owner's only (the server refuses anyone else); rev is the id of the
+// last account.state event, so a rotated code loads at once.
+function Pairing({ account, rev }) {
+  const [failed, setFailed] = useState(false);
+  useEffect(() => setFailed(false), [rev]);
+  return html`<div class="pairing">
+    ${failed
+      ? html`<div class="pairing-qr pairing-gone muted small">${t("accounts.qrGone")}</div>`
+      : html`<img class="pairing-qr" alt=${t("accounts.qrAlt", { name: account.name })}
+          src=${`/api/v1/accounts/${account.id}/pairing.png?rev=${rev}`} onError=${() => setFailed(true)} />`}
+    <div class="pairing-how">
+      <strong>${t("accounts.pairTitle")}</strong>
+      <ol>
+        <li>${t("accounts.pair1")}</li>
+        <li>${t("accounts.pair2")}</li>
+        <li>${t("accounts.pair3")}</li>
+      </ol>
+      <p class="muted small">${t("accounts.pairRotates")}</p>
+    </div>
+  </div>`;
 }
 
 function AccountForm({ account, done }) {
@@ -130,13 +182,15 @@ function AccountForm({ account, done }) {
               : html`<input name=${fl.key} type=${fl.type || "text"} required=${fl.required} placeholder=${fl.ph || ""} value=${settings[fl.key] ?? ""} />`}
         </label>`,
       )}
-      <label>${t("accounts.secret." + channel)}
+      ${!NO_SECRET.includes(channel) &&
+      html`<label>${t("accounts.secret." + channel)}
         <input name="secret" type="password" autocomplete="new-password" required=${isNew} placeholder=${!isNew && account.has_secret ? t("accounts.keepSecret") : ""} />
-      </label>
+      </label>`}
       <label>${t("accounts.defaultSource")}<input name="default_source" value=${account.default_source || ""} /></label>
       <label class="check"><input type="checkbox" name="enabled" checked=${isNew || account.enabled} /> ${t("accounts.enabled")}</label>
     </div>
     ${channel === "web" && html`<p class="muted small">${isNew ? t("accounts.webHint") : t("accounts.webHook", { path: `/hooks/web/${account.id}` })}</p>`}
+    ${channel === "whatsapp" && html`<p class="muted small" id="whatsapp-hint">${t("accounts.whatsappHint")}</p>`}
     ${!isNew && account.has_secret && html`<p class="muted small">${t("accounts.secretSet")}</p>`}
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <div class="row">
