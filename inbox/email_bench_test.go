@@ -10,10 +10,11 @@ package inbox
 // SQLite database, or PostgreSQL when SWITCHBOARD_TEST_DATABASE_URL is
 // set): from Run's start until it reports Live with every touch stored.
 // BenchmarkEmailFetchFloor fetches the same mailbox with a bare imapclient
-// (UID FETCH ENVELOPE BODY.PEEK[] in batches of 100, nothing parsed or
+// (UID FETCH ENVELOPE BODY.PEEK[] in the adapter's batches, nothing parsed or
 // stored): the most the adapter could do over this connection.
 // BenchmarkEmailAdapterOnly runs the adapter into a sink that only counts,
-// to separate the adapter's cost (fetch, parse) from the app's ingest.
+// to separate the adapter's cost (fetch, parse) from the app's ingest, and
+// BenchmarkEmailStoreFloor writes just the rows the import ends with.
 
 import (
 	"context"
@@ -28,6 +29,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"golang.org/x/text/encoding/charmap"
+	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/channels/email"
@@ -244,4 +246,80 @@ func BenchmarkEmailFetchFloor(b *testing.B) {
 		b.Logf("%d messages, %d bytes", got, bytes)
 	}
 	b.ReportMetric(float64(len(msgs)*b.N)/total.Seconds(), "msgs/s")
+}
+
+// BenchmarkEmailStoreFloor stores the rows a first import of the same
+// mailbox ends with — a conversation, a touch and an event per message,
+// for the 2 000 senders' contacts made beforehand — with nothing else:
+// no lookups, no decisions, no contacts, deals or audit, the messages
+// parsed before the clock starts; one transaction per fetch batch, the
+// same multi-row statements as ingest (crm.Bulk). It is the floor of what
+// storing them costs on this database, to read the import against.
+func BenchmarkEmailStoreFloor(b *testing.B) {
+	raw := mailBenchMailbox()
+	ins := make([]channels.Inbound, len(raw))
+	for i, m := range raw {
+		in, err := email.Parse(m, []string{mailUser})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ins[i] = in
+	}
+	var total time.Duration
+	for range b.N {
+		b.StopTimer()
+		ta := newTestApp(b)
+		acc := ta.account("email", "bench")
+		contact := map[string]int64{}
+		for _, in := range ins {
+			from := in.From[0].Value
+			if contact[from] == 0 {
+				c := crm.Contact{Name: in.Name}
+				if err := ta.DB().Create(&c).Error; err != nil {
+					b.Fatal(err)
+				}
+				contact[from] = c.ID
+			}
+		}
+		b.StartTimer()
+		started := time.Now()
+		for start := 0; start < len(ins); start += email.BatchSize {
+			batch := ins[start:min(len(ins), start+email.BatchSize)]
+			err := ta.DB().Transaction(func(tx *gorm.DB) error {
+				now := time.Now().UTC()
+				var args []any
+				for _, in := range batch {
+					args = append(args, contact[in.From[0].Value], acc.ID, "email", in.ThreadKey, in.At, in.Subject, clip(firstNonEmpty(in.Text, in.Subject), previewLen), in.At, now, now)
+				}
+				var convs []int64
+				if err := crm.Bulk(tx, "INSERT INTO conversations (contact_id, account_id, channel, thread_key, status, waiting_since, subject, last_text, last_touch_at, created_at, updated_at) VALUES ",
+					"(?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)", " RETURNING id", 10, args, &convs); err != nil {
+					return err
+				}
+				args = args[:0]
+				for j, in := range batch {
+					args = append(args, acc.ID, "email", "email", in.ExternalID, contact[in.From[0].Value], convs[j], in.Subject, in.Text, in.HTML, "{}", in.Automated, in.At, now)
+				}
+				var touches []int64
+				if err := crm.Bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, external_id, contact_id, conversation_id, subject, body, html, meta, automated, occurred_at, created_at) VALUES ",
+					"(?, ?, ?, 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 13, args, &touches); err != nil {
+					return err
+				}
+				evs := make([]crm.Event, len(batch))
+				for j := range batch {
+					evs[j] = crm.Event{At: now, Type: crm.EventTouchAdded, ConversationID: &convs[j], TouchID: &touches[j], Data: []byte(`{"unlinked":true}`)}
+				}
+				return crm.InsertEvents(tx, evs)
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		total += time.Since(started)
+		b.StopTimer()
+		if n := ta.count("touches", ""); n != int64(len(ins)) {
+			b.Fatalf("%d touches, want %d", n, len(ins))
+		}
+	}
+	b.ReportMetric(float64(len(ins)*b.N)/total.Seconds(), "msgs/s")
 }
