@@ -1276,3 +1276,23 @@ func TestAPIWebHook(t *testing.T) {
 		}
 	})
 }
+
+// A database failure while checking a session is the server's error, not
+// the user's: 500, and the session survives it (a 401 would log them out).
+func TestADatabaseFailureDuringAuthenticationIsNotUnauthorized(t *testing.T) {
+	ta := newTestApp(t)
+	ta.user("maria@example.ru", crm.Manager)
+	c := ta.login("maria@example.ru")
+	if err := ta.db.Exec("ALTER TABLE users RENAME TO users_away").Error; err != nil {
+		t.Fatal(err)
+	}
+	if st, body := c.raw("GET", "/api/v1/me", nil); st != 500 {
+		t.Fatalf("with the users table gone: %d %s; want 500", st, body)
+	}
+	if err := ta.db.Exec("ALTER TABLE users_away RENAME TO users").Error; err != nil {
+		t.Fatal(err)
+	}
+	if st, body := c.raw("GET", "/api/v1/me", nil); st != 200 {
+		t.Fatalf("after the database is back: %d %s; want the same session to work", st, body)
+	}
+}

@@ -184,8 +184,11 @@ func (a *App) Authenticate(ctx context.Context, token string) (crm.User, Session
 		return crm.User{}, s, err
 	}
 	u, err := crm.GetUser(a.db.WithContext(ctx), s.UserID)
-	if err != nil || !u.Active {
+	if errors.Is(err, crm.ErrNotFound) || (err == nil && !u.Active) {
 		return crm.User{}, s, ErrUnauthorized
+	}
+	if err != nil { // the database failed: not a reason to log anyone out
+		return crm.User{}, s, err
 	}
 	return u, s, nil
 }

@@ -489,6 +489,17 @@ type plan struct {
 	touch       int64
 }
 
+// since is when what an item creates (contact, identity, deal,
+// conversation) came to be: the touch's time, so a backfill of old mail
+// dates its clients and deals by their first message, not by the import;
+// never later than now (a clock ahead on the other side).
+func (p *plan) since(it *item) time.Time {
+	if it.at.Before(p.now) {
+		return it.at
+	}
+	return p.now
+}
+
 // newContactRow is a contact the batch creates.
 type newContactRow struct {
 	name, search string
@@ -567,7 +578,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 				ids[j] = crm.Identity{Kind: k.Kind, Value: k.Value}
 			}
 			c := crm.Contact{Name: name}
-			contacts = append(contacts, newContactRow{name: name, search: crm.SearchText(&c, ids), at: p.now})
+			contacts = append(contacts, newContactRow{name: name, search: crm.SearchText(&c, ids), at: p.since(it)})
 			p.contact = -int64(len(contacts))
 			st.contacts[p.contact] = &contactState{name: name}
 		}
@@ -576,7 +587,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			if _, ok := st.identities[k]; ok {
 				continue
 			}
-			idents = append(idents, p.contact, k.Kind, k.Value, p.now)
+			idents = append(idents, p.contact, k.Kind, k.Value, p.since(it))
 			st.identities[k] = p.contact
 			added = true
 		}
@@ -672,7 +683,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		case len(ds.open) == 1:
 			p.deal = ds.open[0]
 		case ds.total == 0 && autoDeal && !in.Automated:
-			deals = append(deals, newDealRow{contact: p.contact, title: dealTitle(p.name, in), src: p.srcID, responsible: p.responsible, at: p.now})
+			deals = append(deals, newDealRow{contact: p.contact, title: dealTitle(p.name, in), src: p.srcID, responsible: p.responsible, at: p.since(it)})
 			p.deal, p.newDeal = -int64(len(deals)), true
 			ds.total, ds.open = 1, []int64{p.deal}
 		}
@@ -750,7 +761,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		if conv == nil {
 			conv = &crm.Conversation{ContactID: p.contact, AccountID: in.AccountID, Channel: it.channel, ThreadKey: in.ThreadKey, AssigneeID: p.responsible,
 				Status: crm.ConvOpen, WaitingSince: waiting, DealID: dealID, Subject: clip(in.Subject, 300), LastText: preview, LastTouchAt: it.at,
-				CreatedAt: p.now, UpdatedAt: p.now}
+				CreatedAt: p.since(it), UpdatedAt: p.now}
 			st.convs[ck] = conv
 			opened = append(opened, conv)
 		} else {

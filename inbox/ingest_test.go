@@ -382,3 +382,31 @@ func TestIngestFindsConversationThroughAnIdentityAddedInTheBatch(t *testing.T) {
 		t.Errorf("%d conversations, want 2", n)
 	}
 }
+
+// A backfill of old mail dates the clients, deals and conversations it
+// creates by their first message, not by the import; a clock ahead of ours
+// never dates them in the future.
+func TestIngestDatesWhatItCreatesByTheTouch(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("email", "mail")
+	old := time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
+	in := channels.Inbound{AccountID: acc.ID, ExternalID: "old-1", Kind: channels.Mail, At: old,
+		From: []channels.Handle{{Kind: "email", Value: "old@example.ru"}}, Subject: "Кухня", Text: "Сколько стоит?"}
+	ahead := channels.Inbound{AccountID: acc.ID, ExternalID: "ahead-1", Kind: channels.Mail, At: time.Now().Add(48 * time.Hour),
+		From: []channels.Handle{{Kind: "email", Value: "ahead@example.ru"}}, Text: "Hello"}
+	res := ta.ingest(in, ahead)
+	for i, want := range []time.Time{old, time.Now()} {
+		tch, err := crm.GetTouch(ta.db, res[i].TouchID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := crm.GetContact(ta.db, tch.ContactID)
+		d, _ := crm.GetDeal(ta.db, *tch.DealID)
+		conv, _ := crm.GetConversation(ta.db, tch.ConversationID)
+		for what, got := range map[string]time.Time{"contact": c.CreatedAt, "deal": d.CreatedAt, "conversation": conv.CreatedAt, "identity": c.Identities[0].CreatedAt} {
+			if got.Sub(want).Abs() > time.Minute {
+				t.Errorf("touch %d: %s created %v, want %v", i, what, got, want)
+			}
+		}
+	}
+}
