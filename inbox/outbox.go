@@ -124,15 +124,26 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 		if err != nil {
 			return err
 		}
+		ob := channels.Outbound{AccountID: acc.ID, To: channels.Handle{Kind: string(to.Kind), Value: to.Value}, Text: req.Text}
+		if acc.Channel == string(channels.Email) {
+			ob.MessageID = messageID(acc)
+		}
 		if acc.ID != conv.AccountID { // replying on another channel: that account's conversation
-			if conv, err = a.openConversation(tx, conv.ContactID, acc, conv.DealID); err != nil {
+			// By email: the contact's latest thread on that mailbox, or a new
+			// thread rooted at this message's own Message-ID (the key the
+			// client's answer comes back with, in References). A chat has
+			// one conversation per account.
+			thread, latest := "", false
+			if acc.Channel == string(channels.Email) {
+				thread, latest = ob.MessageID, true
+			}
+			if conv, err = a.openConversation(tx, conv.ContactID, acc, conv.DealID, thread, latest); err != nil {
 				return err
 			}
 		}
-		ob := channels.Outbound{AccountID: acc.ID, To: channels.Handle{Kind: string(to.Kind), Value: to.Value}, Text: req.Text}
 		var extID *string
 		if acc.Channel == string(channels.Email) {
-			a.threadEmail(tx, conv, &ob, req.Subject, acc)
+			a.threadEmail(tx, conv, &ob, req.Subject)
 			extID = &ob.MessageID
 		} else if last, ok := lastInbound(tx, conv.ID); ok && last.ExternalID != nil {
 			ob.ReplyTo = *last.ExternalID
@@ -155,8 +166,11 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 		if err := tx.Create(&job).Error; err != nil {
 			return fmt.Errorf("inbox: reply: outbox: %w", err)
 		}
-		if err := tx.Model(&crm.Conversation{ID: conv.ID}).Updates(map[string]any{
-			"waiting_since": nil, "last_text": clip(firstNonEmpty(req.Text, "📎"), previewLen), "last_touch_at": t.OccurredAt, "updated_at": now}).Error; err != nil {
+		upd := map[string]any{"waiting_since": nil, "last_text": clip(firstNonEmpty(req.Text, "📎"), previewLen), "last_touch_at": t.OccurredAt, "updated_at": now}
+		if conv.Subject == "" && ob.Subject != "" {
+			upd["subject"] = clip(ob.Subject, 300)
+		}
+		if err := tx.Model(&crm.Conversation{ID: conv.ID}).Updates(upd).Error; err != nil {
 			return err
 		}
 		out = t
@@ -209,9 +223,19 @@ func lastInbound(tx *gorm.DB, convID int64) (crm.Touch, bool) {
 	return t, err == nil
 }
 
-// openConversation finds or opens the contact's conversation on acc.
-func (a *App) openConversation(tx *gorm.DB, contactID int64, acc crm.Account, dealID *int64) (crm.Conversation, error) {
-	c, err := crm.FindConversation(tx, contactID, acc.ID, "")
+// openConversation finds the contact's conversation on acc — in thread, or
+// with latest the one touched last in any thread — or opens one in thread.
+func (a *App) openConversation(tx *gorm.DB, contactID int64, acc crm.Account, dealID *int64, thread string, latest bool) (crm.Conversation, error) {
+	var c crm.Conversation
+	var err error
+	if latest {
+		err = tx.Where("contact_id = ? AND account_id = ?", contactID, acc.ID).Order("last_touch_at DESC, id DESC").Take(&c).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			err = crm.NotFound("conversation", thread)
+		}
+	} else {
+		c, err = crm.FindConversation(tx, contactID, acc.ID, thread)
+	}
 	if err == nil {
 		return c, nil
 	}
@@ -221,13 +245,13 @@ func (a *App) openConversation(tx *gorm.DB, contactID int64, acc crm.Account, de
 	var assignee *int64
 	tx.Table("contacts").Select("responsible_id").Where("id = ?", contactID).Scan(&assignee)
 	now := time.Now().UTC()
-	c = crm.Conversation{ContactID: contactID, AccountID: acc.ID, Channel: acc.Channel, AssigneeID: assignee, Status: crm.ConvOpen, DealID: dealID, LastTouchAt: now, CreatedAt: now, UpdatedAt: now}
+	c = crm.Conversation{ContactID: contactID, AccountID: acc.ID, Channel: acc.Channel, ThreadKey: thread, AssigneeID: assignee, Status: crm.ConvOpen, DealID: dealID, LastTouchAt: now, CreatedAt: now, UpdatedAt: now}
 	return c, tx.Create(&c).Error
 }
 
-// threadEmail fixes the reply's Message-ID and threads it under the last
-// inbound email of the conversation (RFC 5322 In-Reply-To, References).
-func (a *App) threadEmail(tx *gorm.DB, conv crm.Conversation, ob *channels.Outbound, subject string, acc crm.Account) {
+// messageID is a new Message-ID on the account's domain, fixed when the
+// reply is written so a resend never makes a second message.
+func messageID(acc crm.Account) string {
 	var settings struct {
 		Address string `json:"address"`
 	}
@@ -238,7 +262,12 @@ func (a *App) threadEmail(tx *gorm.DB, conv crm.Conversation, ob *channels.Outbo
 	}
 	b := make([]byte, 12)
 	rand.Read(b)
-	ob.MessageID = "sb." + hex.EncodeToString(b) + "@" + domain
+	return "sb." + hex.EncodeToString(b) + "@" + domain
+}
+
+// threadEmail threads the reply under the last inbound email of the
+// conversation (RFC 5322 In-Reply-To, References) and sets its subject.
+func (a *App) threadEmail(tx *gorm.DB, conv crm.Conversation, ob *channels.Outbound, subject string) {
 	ob.Subject = strings.TrimSpace(subject)
 	if last, ok := lastInbound(tx, conv.ID); ok {
 		var meta map[string]string

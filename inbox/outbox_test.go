@@ -200,3 +200,41 @@ func TestReplyChecksWhatTheManagerMaySee(t *testing.T) {
 		t.Errorf("outbox rows = %d", n)
 	}
 }
+
+// Answering a WhatsApp writer by email starts an email thread whose root
+// is our message: the client's answer (References: <our Message-ID>)
+// comes back into that conversation, and a second email goes to the same
+// thread, not a new one each time.
+func TestAnEmailReplyFromAnotherChannelThreadsTheClientsAnswer(t *testing.T) {
+	ta, m, conv := newOutboxApp(t, &scripted{})
+	if _, err := crm.AddIdentity(ta.db, conv.ContactID, crm.Key{Kind: crm.EmailID, Value: "client@example.ru"}); err != nil {
+		t.Fatal(err)
+	}
+	mail := ta.account("email", "mail")
+	out, err := ta.Reply(context.Background(), m, conv.ID, ReplyRequest{AccountID: mail.ID, Subject: "Коммерческое предложение", Text: "Отправляю КП"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := ta.job(out.ID)
+	thread, _ := crm.GetConversation(ta.db, out.ConversationID)
+	if out.ConversationID == conv.ID || thread.AccountID != mail.ID || thread.ThreadKey != j.MessageID || j.MessageID == "" {
+		t.Fatalf("email conversation %+v, job Message-ID %q", thread, j.MessageID)
+	}
+	if thread.Subject != "Re: Коммерческое предложение" && thread.Subject != "Коммерческое предложение" {
+		t.Errorf("subject %q", thread.Subject)
+	}
+	// The client answers: the parser keys the thread by References[0].
+	res := ta.ingest(channels.Inbound{AccountID: mail.ID, ExternalID: "answer-1@example.ru", Kind: channels.Mail, ThreadKey: j.MessageID,
+		From: []channels.Handle{{Kind: "email", Value: "client@example.ru"}}, Subject: "Re: Коммерческое предложение", Text: "Спасибо"})
+	ans, _ := crm.GetTouch(ta.db, res[0].TouchID)
+	if ans.ConversationID != thread.ID {
+		t.Errorf("the answer went to conversation %d, want the thread %d", ans.ConversationID, thread.ID)
+	}
+	again, err := ta.Reply(context.Background(), m, conv.ID, ReplyRequest{AccountID: mail.ID, Text: "И ещё"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ConversationID != thread.ID {
+		t.Errorf("a second email opened conversation %d, want the thread %d", again.ConversationID, thread.ID)
+	}
+}
