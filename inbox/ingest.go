@@ -773,7 +773,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			if it.at.After(conv.LastTouchAt) {
 				conv.LastTouchAt, conv.LastText = it.at, preview
 			}
-			if conv.DealID == nil {
+			if dealID != nil { // the conversation is about the deal its latest touch is on
 				conv.DealID = dealID
 			}
 			if conv.Subject == "" {

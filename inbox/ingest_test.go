@@ -410,3 +410,34 @@ func TestIngestDatesWhatItCreatesByTheTouch(t *testing.T) {
 		}
 	}
 }
+
+// A conversation is about the deal its latest touch is on: when a won
+// client's next message links to their new open deal, the conversation
+// moves to it; an unlinked message leaves it where it was.
+func TestIngestMovesTheConversationToTheLatestTouchsDeal(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("phone", "pbx")
+	r1 := ta.ingest(phoneIn(acc.ID, "c-1", "+7 913 111-22-33"))
+	t1, _ := crm.GetTouch(ta.db, r1[0].TouchID)
+	if _, err := crm.WinDeal(ta.db, *t1.DealID, 99_000_00); err != nil {
+		t.Fatal(err)
+	}
+	// Only a closed deal: the next call is unlinked, the conversation keeps its deal.
+	r2 := ta.ingest(phoneIn(acc.ID, "c-2", "+7 913 111-22-33"))
+	t2, _ := crm.GetTouch(ta.db, r2[0].TouchID)
+	conv, _ := crm.GetConversation(ta.db, t1.ConversationID)
+	if t2.ConversationID != t1.ConversationID || t2.DealID != nil || conv.DealID == nil || *conv.DealID != *t1.DealID {
+		t.Fatalf("unlinked call: touch %+v, conversation deal %v", t2, conv.DealID)
+	}
+	// A new deal is opened for them; the next call links to it, and so does the conversation.
+	d := crm.Deal{ContactID: t1.ContactID, Title: "Шкаф-купе", Currency: "RUB"}
+	if err := crm.OpenDeal(ta.db, &d); err != nil {
+		t.Fatal(err)
+	}
+	r3 := ta.ingest(phoneIn(acc.ID, "c-3", "+7 913 111-22-33"))
+	t3, _ := crm.GetTouch(ta.db, r3[0].TouchID)
+	conv, _ = crm.GetConversation(ta.db, t1.ConversationID)
+	if t3.DealID == nil || *t3.DealID != d.ID || conv.DealID == nil || *conv.DealID != d.ID {
+		t.Errorf("touch on deal %v, conversation on %v; want both on the new deal %d", t3.DealID, conv.DealID, d.ID)
+	}
+}

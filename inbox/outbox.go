@@ -141,6 +141,9 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 				return err
 			}
 		}
+		if conv.DealID, err = replyDeal(tx, conv); err != nil {
+			return err
+		}
 		var extID *string
 		if acc.Channel == string(channels.Email) {
 			a.threadEmail(tx, conv, &ob, req.Subject)
@@ -170,6 +173,9 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 		if conv.Subject == "" && ob.Subject != "" {
 			upd["subject"] = clip(ob.Subject, 300)
 		}
+		if conv.DealID != nil {
+			upd["deal_id"] = *conv.DealID
+		}
 		if err := tx.Model(&crm.Conversation{ID: conv.ID}).Updates(upd).Error; err != nil {
 			return err
 		}
@@ -183,6 +189,28 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 		}
 	}
 	return out, err
+}
+
+// replyDeal is the deal a reply belongs to: the conversation's while it is
+// open, else the contact's latest open deal (a returning client's new
+// talk), else none — the reply is then unlinked, like any touch without a
+// deal, and flagged for the manager.
+func replyDeal(tx *gorm.DB, conv crm.Conversation) (*int64, error) {
+	var ids []int64
+	if conv.DealID != nil {
+		if err := tx.Model(&crm.Deal{}).Where("id = ? AND status = ?", *conv.DealID, crm.DealOpen).Pluck("id", &ids).Error; err != nil {
+			return nil, err
+		}
+	}
+	if len(ids) == 0 {
+		if err := tx.Model(&crm.Deal{}).Where("contact_id = ? AND status = ?", conv.ContactID, crm.DealOpen).Order("id DESC").Limit(1).Pluck("id", &ids).Error; err != nil {
+			return nil, err
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return &ids[0], nil
 }
 
 func outKind(channel string) channels.TouchKind {

@@ -238,3 +238,37 @@ func TestAnEmailReplyFromAnotherChannelThreadsTheClientsAnswer(t *testing.T) {
 		t.Errorf("a second email opened conversation %d, want the thread %d", again.ConversationID, thread.ID)
 	}
 }
+
+// A reply belongs to the open deal: after the client's deal was won and
+// they came back with a new one, replies in the old conversation link to
+// the new deal; with no open deal at all, a reply is unlinked (flagged),
+// not filed under a closed deal.
+func TestAReplyLinksToTheOpenDealNotAClosedOne(t *testing.T) {
+	ta, m, conv := newOutboxApp(t, &scripted{})
+	first := *conv.DealID
+	if _, err := crm.WinDeal(ta.db, first, 150000_00); err != nil {
+		t.Fatal(err)
+	}
+	out, err := ta.Reply(context.Background(), m, conv.ID, ReplyRequest{Text: "Спасибо за заказ!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.DealID != nil {
+		t.Errorf("with no open deal the reply is on deal %d; want unlinked", *out.DealID)
+	}
+	d, _, err := ta.OpenDealForTouch(context.Background(), m, out.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ta.Reply(context.Background(), m, conv.ID, ReplyRequest{Text: "Пришлём замерщика"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.DealID == nil || *again.DealID != d.ID {
+		t.Errorf("reply on deal %v, want the open deal %d (the won one is %d)", again.DealID, d.ID, first)
+	}
+	c, _ := crm.GetConversation(ta.db, conv.ID)
+	if c.DealID == nil || *c.DealID != d.ID {
+		t.Errorf("conversation on deal %v, want %d", c.DealID, d.ID)
+	}
+}
