@@ -57,11 +57,13 @@ type App struct {
 	login *limiter
 	accts *supervisor
 	wake  chan struct{}
-	html  *bluemonday.Policy
-	pg    bool       // PostgreSQL: events reach the hub through the relay
-	order sync.Mutex // SQLite: commit-and-publish order (see realtime.go)
-	rtMu  sync.Mutex
-	rt    *relay // PostgreSQL, once started
+	// senders run the outbox, one per account (outbox.go).
+	senders senders
+	html    *bluemonday.Policy
+	pg      bool       // PostgreSQL: events reach the hub through the relay
+	order   sync.Mutex // SQLite: commit-and-publish order (see realtime.go)
+	rtMu    sync.Mutex
+	rt      *relay // PostgreSQL, once started
 	// relayBackoff is the relay's first wait before reconnecting.
 	relayBackoff time.Duration
 }

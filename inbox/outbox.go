@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -326,9 +328,10 @@ func (a *App) dispatchLoop(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
-		a.DispatchDue(ctx)
+		a.kick(ctx)
 		select {
 		case <-ctx.Done():
+			a.senders.wg.Wait()
 			return
 		case <-a.wake:
 		case <-tick.C:
@@ -341,35 +344,89 @@ func (a *App) dispatchLoop(ctx context.Context) {
 // Message-ID.
 const sendLease = 2 * time.Minute
 
-// DispatchDue sends every due job once and returns how many it handled.
-func (a *App) DispatchDue(ctx context.Context) int {
-	n := 0
+// senders runs one sender per account with due jobs, so a slow or hung
+// server (an SMTP host that takes its timeout) delays only its own
+// account's replies, and each account's replies go out in order.
+type senders struct {
+	mu   sync.Mutex
+	busy map[int64]bool
+	wg   sync.WaitGroup
+	sent atomic.Int64 // jobs handled, for DispatchDue
+}
+
+// dueJobs is the condition of a job to send now: queued and due, or left
+// "sending" by a sender that died.
+const dueJobs = "((status = ? AND next_attempt_at <= ?) OR (status = ? AND locked_until < ?))"
+
+// kick starts a sender for every account with due jobs that has none
+// running, and returns how many it started.
+func (a *App) kick(ctx context.Context) int {
+	now := time.Now().UTC()
+	var accs []int64
+	if err := a.db.WithContext(ctx).Model(&Job{}).Distinct("account_id").Where(dueJobs, Queued, now, "sending", now).Pluck("account_id", &accs).Error; err != nil {
+		a.log.Error("outbox: list due jobs", "err", err)
+		return 0
+	}
+	started := 0
+	a.senders.mu.Lock()
+	defer a.senders.mu.Unlock()
+	if a.senders.busy == nil {
+		a.senders.busy = map[int64]bool{}
+	}
+	for _, acc := range accs {
+		if a.senders.busy[acc] {
+			continue
+		}
+		a.senders.busy[acc] = true
+		a.senders.wg.Add(1)
+		started++
+		go a.drain(ctx, acc)
+	}
+	return started
+}
+
+// drain sends the account's due jobs, oldest first, until none is left.
+func (a *App) drain(ctx context.Context, acc int64) {
+	defer func() {
+		a.senders.mu.Lock()
+		delete(a.senders.busy, acc)
+		a.senders.mu.Unlock()
+		a.senders.wg.Done()
+	}()
 	for ctx.Err() == nil {
 		now := time.Now().UTC()
 		var jobs []Job
-		err := a.db.WithContext(ctx).Where("(status = ? AND next_attempt_at <= ?) OR (status = ? AND locked_until < ?)", Queued, now, "sending", now).
-			Order("id").Limit(20).Find(&jobs).Error
-		if err != nil {
-			a.log.Error("outbox: list due jobs", "err", err)
-			return n
+		if err := a.db.WithContext(ctx).Where("account_id = ? AND "+dueJobs, acc, Queued, now, "sending", now).Order("id").Limit(20).Find(&jobs).Error; err != nil {
+			a.log.Error("outbox: list due jobs", "account", acc, "err", err)
+			return
 		}
 		if len(jobs) == 0 {
-			return n
+			return
 		}
 		for _, j := range jobs {
 			if a.claim(ctx, j, now) {
 				a.send(ctx, j)
-				n++
+				a.senders.sent.Add(1)
 			}
 		}
 	}
-	return n
+}
+
+// DispatchDue sends every due job once, each account's in its own sender,
+// waits for them, and returns how many it handled.
+func (a *App) DispatchDue(ctx context.Context) int {
+	before := a.senders.sent.Load()
+	for ctx.Err() == nil && a.kick(ctx) > 0 {
+		a.senders.wg.Wait()
+	}
+	a.senders.wg.Wait()
+	return int(a.senders.sent.Load() - before)
 }
 
 // claim takes a job for this sender; false when another took it first.
 func (a *App) claim(ctx context.Context, j Job, now time.Time) bool {
 	res := a.db.WithContext(ctx).Model(&Job{}).
-		Where("id = ? AND ((status = ? AND next_attempt_at <= ?) OR (status = ? AND locked_until < ?))", j.ID, Queued, now, "sending", now).
+		Where("id = ? AND "+dueJobs, j.ID, Queued, now, "sending", now).
 		Updates(map[string]any{"status": "sending", "locked_until": now.Add(sendLease), "updated_at": now})
 	return res.Error == nil && res.RowsAffected == 1
 }

@@ -272,3 +272,65 @@ func TestAReplyLinksToTheOpenDealNotAClosedOne(t *testing.T) {
 		t.Errorf("conversation on deal %v, want %d", c.DealID, d.ID)
 	}
 }
+
+// blocking is a channel whose server hangs until released (an SMTP host
+// taking its timeout); it stands in for the remote server.
+type blocking struct{ release chan struct{} }
+
+func (b *blocking) Run(ctx context.Context, sink channels.Sink, report func(channels.State)) error {
+	<-ctx.Done()
+	return nil
+}
+
+func (b *blocking) Send(ctx context.Context, out channels.Outbound) (string, error) {
+	select {
+	case <-b.release:
+		return "late-1", nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// A hung server delays only its own account's replies: a WhatsApp reply
+// goes out while the Telegram account's send is still stuck.
+func TestAHungChannelDoesNotHoldUpAnotherChannelsReplies(t *testing.T) {
+	wa := &scripted{}
+	ta, m, conv := newOutboxApp(t, wa)
+	tg := &blocking{release: make(chan struct{})}
+	ta.opts.Adapters[channels.Telegram] = func(channels.Account, *slog.Logger) (channels.Adapter, error) { return tg, nil }
+	bot := ta.account("telegram", "bot")
+	if _, err := crm.AddIdentity(ta.db, conv.ContactID, crm.Key{Kind: crm.TelegramID, Value: "5550001"}); err != nil {
+		t.Fatal(err)
+	}
+	stuck, err := ta.Reply(context.Background(), m, conv.ID, ReplyRequest{AccountID: bot.ID, Text: "Через Telegram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quick, err := ta.Reply(context.Background(), m, conv.ID, ReplyRequest{Text: "Через WhatsApp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int, 1)
+	go func() { done <- ta.DispatchDue(context.Background()) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, _ := crm.GetTouch(ta.db, quick.ID)
+		if got.DeliveryStatus == Sent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the WhatsApp reply is %q while Telegram hangs; want sent", got.DeliveryStatus)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got, _ := crm.GetTouch(ta.db, stuck.ID); got.DeliveryStatus == Sent {
+		t.Fatal("the hung Telegram send cannot have finished")
+	}
+	close(tg.release)
+	if n := <-done; n != 2 {
+		t.Errorf("DispatchDue handled %d jobs, want 2", n)
+	}
+	if got, _ := crm.GetTouch(ta.db, stuck.ID); got.DeliveryStatus != Sent {
+		t.Errorf("after the server answers: %q, want sent", got.DeliveryStatus)
+	}
+}
