@@ -76,8 +76,25 @@ func SetPipeline(tx *gorm.DB, stages []Stage) ([]Stage, error) {
 		}
 		keep[s.ID] = true
 	}
-	// Check every removal before writing anything, so that a refusal
-	// leaves the pipeline as it was even outside a transaction.
+	// A kept stage may not change kind while deals stand in it: an open
+	// deal would sit in a won stage with no amount, a won one in an open
+	// stage. Checked, like every removal, before writing anything, so that
+	// a refusal leaves the pipeline as it was even outside a transaction.
+	oldKind := map[int64]Stage{}
+	for _, s := range old {
+		oldKind[s.ID] = s
+	}
+	for _, s := range stages {
+		if o, ok := oldKind[s.ID]; ok && s.ID != 0 && o.Kind != s.Kind {
+			var n int64
+			if err := tx.Model(&Deal{}).Where("stage_id = ?", s.ID).Count(&n).Error; err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				return nil, Conflict("stage %q has %d deals; move them before making it a %s stage", o.Name, n, s.Kind)
+			}
+		}
+	}
 	var drop []int64
 	for _, s := range old {
 		if keep[s.ID] {

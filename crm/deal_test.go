@@ -217,6 +217,10 @@ func TestSetPipeline(t *testing.T) {
 			{ID: newS.ID, Name: "Inbox"}, {ID: qual.ID, Name: "Qualified"},
 			{ID: won.ID, Name: "Paid", Kind: crm.StageWon}, {ID: lost.ID, Name: "Lost", Kind: crm.StageLost},
 		}, crm.ErrConflict},
+		{"making a stage that has deals a won stage is a conflict", []crm.Stage{
+			{ID: newS.ID, Name: "Inbox", Kind: crm.StageWon}, {ID: qual.ID, Name: "Qualified"}, {ID: prop.ID, Name: "Offer sent"},
+			{ID: won.ID, Name: "Paid"}, {ID: lost.ID, Name: "Lost", Kind: crm.StageLost},
+		}, crm.ErrConflict},
 	}
 	// "Call back" is empty, "Offer sent" holds a deal: removing both must
 	// remove neither.
