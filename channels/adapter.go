@@ -95,6 +95,22 @@ var ErrPermanent = errors.New("permanent failure")
 // Permanent wraps err as ErrPermanent.
 func Permanent(err error) error { return fmt.Errorf("%w: %w", ErrPermanent, err) }
 
+// PartialSend is a send that failed after delivering some of its parts (a
+// Telegram reply of a text and two files whose second file was refused).
+// Delivered counts every part delivered so far, the earlier attempts'
+// included; the dispatcher keeps it in Outbound.Delivered so a retry sends
+// only the rest and the client never gets a part twice. Err says why,
+// and is what errors.Is / errors.As see (a RetryAfter, a permanent error).
+type PartialSend struct {
+	Delivered int
+	Err       error
+}
+
+func (e *PartialSend) Error() string {
+	return fmt.Sprintf("%v (after %d parts were delivered)", e.Err, e.Delivered)
+}
+func (e *PartialSend) Unwrap() error { return e.Err }
+
 // RetryAfter is a send refused for now, to be tried again no sooner than
 // After (Telegram's 429 retry_after).
 type RetryAfter struct {

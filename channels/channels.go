@@ -140,6 +140,9 @@ type Outbound struct {
 	// a crash is the same message.
 	MessageID   string
 	Attachments []Attachment
+	// Delivered is how many parts an earlier attempt already delivered
+	// (see PartialSend): an adapter that sends in parts skips them.
+	Delivered int `json:",omitempty"`
 }
 
 // Sink receives what an adapter reads. Ingest implements it.

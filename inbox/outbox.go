@@ -465,6 +465,15 @@ func (a *App) send(ctx context.Context, j Job) {
 		}
 		log.Info("outbox: sent", "native_id", nativeID, "attempt", attempts)
 	} else {
+		var part *channels.PartialSend
+		if errors.As(err, &part) && part.Delivered > ob.Delivered {
+			// Keep what was delivered, so the retry sends only the rest.
+			ob.Delivered = part.Delivered
+			ob.Attachments = nil // kept in the blob store, loaded per attempt
+			if payload, perr := json.Marshal(ob); perr == nil {
+				upJob["payload"] = payload
+			}
+		}
 		var ra *channels.RetryAfter
 		wait := backoffFor(attempts)
 		if errors.As(err, &ra) && ra.After > wait {

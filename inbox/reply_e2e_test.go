@@ -238,3 +238,44 @@ func TestATelegramReplySurvivesRateLimitingAndIsSent(t *testing.T) {
 		t.Errorf("sendMessage fields %v, want chat %s", sent[0].Fields, ident.Value)
 	}
 }
+
+// A Telegram reply goes out in parts (a long text, then a file); when the
+// file is refused, the retry sends only the file: the client never gets
+// the text twice.
+func TestATelegramReplyRetriedAfterAPartFailedSendsOnlyTheRest(t *testing.T) {
+	ta := newTestApp(t)
+	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Telegram: telegram.New}
+	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
+	fake := telegramtest.NewServer(t, "123:TOKEN")
+	name, token := "bot", "123:TOKEN"
+	settings, _ := json.Marshal(map[string]any{"server_url": fake.URL, "poll_timeout": "1s"})
+	acc, err := crm.SaveAccount(ta.db, ta.box, 0, crm.AccountInput{Channel: "telegram", Name: &name, Settings: settings, Secret: &token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.Push(tgSample(t, "text.json")); err != nil {
+		t.Fatal(err)
+	}
+	lead := ta.user("lead@example.ru", crm.Lead)
+	ta.startApp()
+	var in crm.Touch
+	eventually(t, "the Telegram message to be ingested", func() bool {
+		return ta.db.Where("account_id = ? AND direction = 'in'", acc.ID).Take(&in).Error == nil
+	})
+	fake.Fail("sendDocument", 500, "Internal Server Error", 0)
+	long := strings.Repeat("Подробное предложение. ", 60) // longer than a caption: its own message
+	reply, err := ta.Reply(context.Background(), lead, in.ConversationID, ReplyRequest{Text: long,
+		Attachments: []ReplyAttachment{{Name: "offer.pdf", ContentType: "application/pdf", Data: []byte("%PDF-1.4 offer")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the first attempt to fail on the file", func() bool { return ta.job(reply.ID).Attempts == 1 })
+	ta.due(ta.job(reply.ID).ID) // the running dispatcher's tick picks it up
+	eventually(t, "the reply to be sent", func() bool {
+		got, _ := crm.GetTouch(ta.db, reply.ID)
+		return got.DeliveryStatus == Sent
+	})
+	if m, d := fake.Calls("sendMessage"), fake.Calls("sendDocument"); m != 1 || d != 2 {
+		t.Errorf("sendMessage %d, sendDocument %d; want the text once and the file twice (refused, then sent)", m, d)
+	}
+}

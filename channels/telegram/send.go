@@ -63,26 +63,48 @@ func (a *Adapter) Send(ctx context.Context, out channels.Outbound) (string, erro
 	if len(out.Attachments) > 0 && utf16Len(text) <= maxCaption {
 		caption, text = text, ""
 	}
+	// The parts go in order; an earlier attempt's delivered ones are
+	// skipped, and a failure says how many are delivered now.
 	var last *models.Message
+	n := 0
+	partial := func(err error) error {
+		if n > out.Delivered {
+			return &channels.PartialSend{Delivered: n, Err: err}
+		}
+		return err
+	}
 	for _, part := range splitText(text, maxMessage) {
+		if n++; n <= out.Delivered {
+			reply = 0
+			continue
+		}
 		m, err := a.withReply(reply, func(rp *models.ReplyParameters) (*models.Message, error) {
 			return a.bot.SendMessage(ctx, &bot.SendMessageParams{ChatID: chatID, Text: part, ReplyParameters: rp})
 		})
 		if err != nil {
-			return "", a.sendError("sendMessage", chatID, err)
+			n--
+			return "", partial(a.sendError("sendMessage", chatID, err))
 		}
 		last, reply = m, 0
 	}
 	for i, at := range out.Attachments {
+		if n++; n <= out.Delivered {
+			reply = 0
+			continue
+		}
 		c := ""
 		if i == 0 {
 			c = caption
 		}
 		m, err := a.sendFile(ctx, chatID, at, c, reply)
 		if err != nil {
-			return "", err
+			n--
+			return "", partial(err)
 		}
 		last, reply = m, 0
+	}
+	if last == nil { // every part went out on earlier attempts
+		return "", nil
 	}
 	id := chatID
 	if last.Chat.ID != 0 {
