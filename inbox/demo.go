@@ -498,9 +498,22 @@ func (g *demoGen) setup() error {
 			g.managers = append(g.managers, u)
 		}
 	}
+	// The company's own pipeline, in its language (a fresh install has the
+	// English default): the owner renames it, as they would.
 	stages, err := crm.Stages(g.a.db.WithContext(ctx))
 	if err != nil {
 		return err
+	}
+	if len(stages) == len(demoStageNames) {
+		for i := range stages {
+			stages[i].Name = demoStageNames[i]
+		}
+		if stages, err = crm.SetPipeline(g.a.db.WithContext(ctx), stages); err != nil {
+			return fmt.Errorf("inbox: demo: pipeline: %w", err)
+		}
+		if _, err := crm.Audit(g.a.db.WithContext(ctx), &g.owner.ID, "pipeline.set", "pipeline", 0, stages); err != nil {
+			return err
+		}
 	}
 	for _, s := range stages {
 		if s.Kind == crm.StageOpen {
@@ -646,6 +659,9 @@ func (g *demoGen) setup() error {
 
 // periods splits the demo into months of 30 days (the last may be shorter),
 // as dates in the company's time zone.
+// demoStageNames rename the default pipeline (three open stages, won, lost).
+var demoStageNames = []string{"Новая заявка", "Замер", "Коммерческое предложение", "Выиграна", "Проиграна"}
+
 func (g *demoGen) periods() [][2]time.Time {
 	day := func(t time.Time) time.Time {
 		l := t.In(g.loc)
