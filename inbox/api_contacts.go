@@ -337,7 +337,7 @@ func (h *api) exportContacts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := tx.Transaction(func(tx *gorm.DB) error {
-		_, err := crm.Audit(tx, &u.ID, "contact.export", "contact", 0, map[string]any{"rows": n, "remote": clientIP(r)})
+		_, err := crm.Audit(tx, &u.ID, "contact.export", "contact", 0, map[string]any{"rows": n, "remote": clientIP(r, h.app.opts.TrustedProxies)})
 		return err
 	}); err != nil {
 		writeError(w, r, h.app.log, err)

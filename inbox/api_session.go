@@ -35,7 +35,7 @@ func (h *api) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.app.log, err)
 		return
 	}
-	token, s, u, err := h.app.Login(r.Context(), req.Email, req.Password, clientIP(r))
+	token, s, u, err := h.app.Login(r.Context(), req.Email, req.Password, clientIP(r, h.app.opts.TrustedProxies))
 	if err != nil {
 		writeError(w, r, h.app.log, err)
 		return

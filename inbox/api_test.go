@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"sort"
 	"strconv"
@@ -230,11 +231,14 @@ func p(format string, a ...any) string { return fmt.Sprintf(format, a...) }
 
 // serveAs sends one request straight to the handler from a given client
 // address, so that the per-address login limit can be told apart from the
-// per-email one.
-func serveAs(h http.Handler, remote, method, path, body string) *httptest.ResponseRecorder {
+// per-email one; header holds name, value pairs.
+func serveAs(h http.Handler, remote, method, path, body string, header ...string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.RemoteAddr = remote
 	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	return rec
@@ -358,6 +362,48 @@ func TestAPILogin(t *testing.T) {
 		}
 		if rec := serveAs(h, "10.2.0.2:5000", "POST", "/api/v1/login", loginBody("oleg@example.ru", "password-oleg@example.ru")); rec.Code != 200 {
 			t.Errorf("right password from another address: got %d %s, want 200", rec.Code, rec.Body)
+		}
+	})
+}
+
+func TestAPILoginLimitBehindAProxy(t *testing.T) {
+	ta := newTestApp(t)
+	ta.user("kate@example.ru", crm.Manager)
+	ta.user("oleg@example.ru", crm.Manager)
+	const proxy = "172.18.0.2:41000" // every request comes through it
+
+	t.Run("with the proxy trusted, one client's failed logins block that client, not the office behind the same proxy", func(t *testing.T) {
+		app := New(ta.db, testLogger(t), ta.box, Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("172.18.0.0/16")}})
+		h := app.Handler(nil)
+		for i := 1; i <= 10; i++ {
+			// The attacker also forges an address on the left: the proxy
+			// appends the one it saw, and that is the one counted.
+			rec := serveAs(h, proxy, "POST", "/api/v1/login", loginBody(p("spray%d@example.ru", i), "password-x"),
+				"X-Forwarded-For", p("192.0.2.%d, 203.0.113.66", i))
+			if rec.Code != 401 {
+				t.Fatalf("spray %d: got %d %s, want 401", i, rec.Code, rec.Body)
+			}
+		}
+		if rec := serveAs(h, proxy, "POST", "/api/v1/login", loginBody("kate@example.ru", "password-kate@example.ru"), "X-Forwarded-For", "203.0.113.66"); rec.Code != 429 {
+			t.Errorf("the attacker's address after ten failures: got %d %s, want 429", rec.Code, rec.Body)
+		}
+		if rec := serveAs(h, proxy, "POST", "/api/v1/login", loginBody("oleg@example.ru", "password-oleg@example.ru"), "X-Forwarded-For", "198.51.100.10"); rec.Code != 200 {
+			t.Errorf("another client behind the same proxy: got %d %s, want 200", rec.Code, rec.Body)
+		}
+	})
+
+	t.Run("without trusted proxies a forged X-Forwarded-For does not escape the limit", func(t *testing.T) {
+		h := ta.Handler(nil)
+		for i := 1; i <= 10; i++ {
+			rec := serveAs(h, "198.51.100.20:5000", "POST", "/api/v1/login", loginBody(p("forged%d@example.ru", i), "password-x"),
+				"X-Forwarded-For", p("192.0.2.%d", i))
+			if rec.Code != 401 {
+				t.Fatalf("try %d: got %d %s, want 401", i, rec.Code, rec.Body)
+			}
+		}
+		rec := serveAs(h, "198.51.100.20:5000", "POST", "/api/v1/login", loginBody("kate@example.ru", "password-kate@example.ru"), "X-Forwarded-For", "192.0.2.200")
+		if rec.Code != 429 {
+			t.Errorf("a new forged address from the same connection address: got %d %s, want 429", rec.Code, rec.Body)
 		}
 	})
 }

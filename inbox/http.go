@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -293,12 +294,67 @@ func queryID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
-func clientIP(r *http.Request) string {
+// clientIP is the address of the client that sent r: RemoteAddr, unless
+// that is one of the trusted proxies. Then X-Forwarded-For is read from the
+// right, where each proxy appended the address it received from, and the
+// first address that is not a trusted proxy is the client; anything left of
+// it was written by the client and is not believed. Malformed entries are
+// skipped. When every entry is a trusted proxy, the leftmost one is taken.
+// With no trusted proxies the header is ignored: a client cannot choose its
+// address.
+func clientIP(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	remote, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	remote = remote.Unmap().WithZone("")
+	if !isTrusted(remote, trusted) {
+		return remote.String()
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	client := remote
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, ok := parseHop(hops[i])
+		if !ok {
+			continue
+		}
+		client = a
+		if !isTrusted(a, trusted) {
+			break
+		}
+	}
+	return client.String()
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, or an address with
+// a port as some proxies write it ("192.0.2.1:4711", "[2001:db8::1]:4711").
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		ap, err := netip.ParseAddrPort(s)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		a = ap.Addr()
+	}
+	return a.Unmap().WithZone(""), true
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 type statusWriter struct {

@@ -6,6 +6,7 @@ package inbox
 
 import (
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -27,6 +28,10 @@ type Options struct {
 	SecureCookies bool          // set the Secure flag (behind TLS)
 	LoginLimit    int           // failed logins per email and per address per LoginWindow; default 10
 	LoginWindow   time.Duration // default 15 minutes
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for the login limit and the logs); default none: the
+	// client is the connection's remote address.
+	TrustedProxies []netip.Prefix
 	// Adapters build the running connection of an account, per channel.
 	// A channel without one stores its touches only through hooks.
 	Adapters map[channels.Kind]channels.Factory

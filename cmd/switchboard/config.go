@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -26,8 +27,12 @@ type Config struct {
 	LogFormat     string // SWITCHBOARD_LOG_FORMAT: text or json (default "text")
 	RemindAfter   string // SWITCHBOARD_REMIND_AFTER: remind the manager of a touch still without a deal after this long (default "30m")
 	OverdueAfter  string // SWITCHBOARD_OVERDUE_AFTER: a contact waiting for our reply longer is overdue (default "30m")
+	// SWITCHBOARD_TRUSTED_PROXIES: comma-separated IPs or CIDRs of reverse
+	// proxies whose X-Forwarded-For names the client (default: none).
+	TrustedProxies string
 
-	remindAfter, overdueAfter time.Duration // parsed by validate
+	remindAfter, overdueAfter time.Duration  // parsed by validate
+	trustedProxies            []netip.Prefix // parsed by validate
 }
 
 func env(name, def string) string {
@@ -52,6 +57,7 @@ func (c *Config) bind(fs *flag.FlagSet, serve bool) {
 		c.OwnerPassword = env("SWITCHBOARD_OWNER_PASSWORD", "")
 		fs.StringVar(&c.RemindAfter, "remind-after", env("SWITCHBOARD_REMIND_AFTER", "30m"), "remind the responsible manager of a touch still without a deal after this long [SWITCHBOARD_REMIND_AFTER]")
 		fs.StringVar(&c.OverdueAfter, "overdue-after", env("SWITCHBOARD_OVERDUE_AFTER", "30m"), "a conversation waiting for our reply longer is overdue [SWITCHBOARD_OVERDUE_AFTER]")
+		fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("SWITCHBOARD_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client; empty trusts none [SWITCHBOARD_TRUSTED_PROXIES]")
 		fs.BoolVar(&c.SecureCookies, "secure-cookies", env("SWITCHBOARD_SECURE_COOKIES", "") == "true", "mark session cookies Secure (behind TLS) [SWITCHBOARD_SECURE_COOKIES]")
 	}
 }
@@ -77,6 +83,24 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%s %q must be a duration of a minute or more, such as 30m or 2h", d.name, d.v)
 		}
 		*d.to = v
+	}
+	c.trustedProxies = nil
+	for _, e := range strings.Split(c.TrustedProxies, ",") {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(e)
+		if !strings.Contains(e, "/") { // one address
+			var a netip.Addr
+			if a, err = netip.ParseAddr(e); err == nil {
+				a = a.Unmap().WithZone("")
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("trusted-proxies entry %q is not an IP address or CIDR such as 10.0.0.1 or 172.16.0.0/12", e)
+		}
+		c.trustedProxies = append(c.trustedProxies, p.Masked())
 	}
 	return nil
 }

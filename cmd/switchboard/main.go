@@ -191,7 +191,7 @@ func newApp(cfg *Config, db *gorm.DB, log *slog.Logger) (*inbox.App, error) {
 	}
 	return inbox.New(db, log, box, inbox.Options{
 		Region: cfg.Region, Currency: cfg.Currency, SecureCookies: cfg.SecureCookies,
-		RemindAfter: cfg.remindAfter, OverdueAfter: cfg.overdueAfter,
+		RemindAfter: cfg.remindAfter, OverdueAfter: cfg.overdueAfter, TrustedProxies: cfg.trustedProxies,
 		Blobs:    inbox.DirBlobs{Dir: filepath.Join(cfg.DataDir, "blobs")},
 		Adapters: adapters(),
 	}), nil

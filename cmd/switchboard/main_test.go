@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -178,5 +180,38 @@ func TestSecretKeyIsGeneratedOnceIntoTheDataDir(t *testing.T) {
 	}
 	if st, _ := os.Stat(filepath.Join(dir, "secret.key")); st.Mode().Perm() != 0o600 {
 		t.Errorf("key file mode %v, want 0600", st.Mode().Perm())
+	}
+}
+
+func TestTrustedProxiesMustBeAddressesOrCIDRs(t *testing.T) {
+	dataEnv(t)
+	t.Setenv("SWITCHBOARD_LOG_LEVEL", "error")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // should a bad value pass, serve stops at once instead of hanging
+	for _, c := range []struct{ env, flag, bad string }{
+		{flag: "10.0.0.1,10.0.0.300", bad: `"10.0.0.300"`},
+		{flag: "172.16.0.0/33", bad: `"172.16.0.0/33"`},
+		{env: "10.0.0.1, proxy.local", bad: `"proxy.local"`},
+		{env: "fd00::/8,10.0.0.0/8/8", bad: `"10.0.0.0/8/8"`},
+	} {
+		t.Setenv("SWITCHBOARD_TRUSTED_PROXIES", c.env)
+		args := []string{"serve"}
+		if c.flag != "" {
+			args = append(args, "--trusted-proxies", c.flag)
+		}
+		err := run(ctx, args)
+		if err == nil || !strings.Contains(err.Error(), "trusted-proxies") || !strings.Contains(err.Error(), c.bad) {
+			t.Errorf("%v with SWITCHBOARD_TRUSTED_PROXIES=%q: %v, want an error naming %s", args, c.env, err, c.bad)
+		}
+	}
+
+	cfg := Config{Region: "RU", Currency: "RUB", TrustedProxies: " 10.0.0.5, 172.16.0.0/12,fd00::/8,::ffff:192.0.2.1,10.1.2.3/8, "}
+	if err := cfg.validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Prefix{netip.MustParsePrefix("10.0.0.5/32"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("fd00::/8"),
+		netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("10.0.0.0/8")}
+	if !slices.Equal(cfg.trustedProxies, want) {
+		t.Errorf("parsed %v, want %v", cfg.trustedProxies, want)
 	}
 }
