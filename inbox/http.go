@@ -381,7 +381,7 @@ func (a *App) logRequests(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: 200}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		next.ServeHTTP(sw, r)
-		a.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+		a.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds(), "remote", clientIP(r, a.opts.TrustedProxies))
 	})
 }
 
