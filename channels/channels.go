@@ -98,9 +98,15 @@ type Inbound struct {
 	// ThreadKey separates conversations between one contact and one account
 	// (an email thread's root Message-ID). Empty: one conversation.
 	ThreadKey string
-	Subject   string
-	Text      string
-	HTML      string
+	// Parents are the ExternalIDs of the messages this one answers, the
+	// nearest first (email: In-Reply-To, then References from the last).
+	// When the thread key finds no conversation, the one holding a parent
+	// (the same contact's, on the same account) is used: mail programs that
+	// cut References short still thread.
+	Parents []string
+	Subject string
+	Text    string
+	HTML    string
 	// Meta is channel detail worth keeping (page URL, utm_* fields).
 	Meta map[string]string
 	Call *CallInfo

@@ -286,7 +286,9 @@ type batchState struct {
 	contacts   map[int64]*contactState
 	convs      map[convKey]*crm.Conversation
 	convLoaded map[convKey]bool // keys of stored contacts whose conversation was looked up
-	stored     map[int64]bool   // contacts that existed before the batch
+	convByID   map[int64]*crm.Conversation
+	parentConv map[touchKey]int64 // a stored parent message's conversation (Inbound.Parents)
+	stored     map[int64]bool     // contacts that existed before the batch
 	deals      map[int64]*dealState
 	eps        map[touchKey]*crm.EntryPoint
 	firstStage int64
@@ -296,7 +298,7 @@ type batchState struct {
 func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 	st := &batchState{
 		touches: map[touchKey]int64{}, identities: map[crm.Key]int64{}, contacts: map[int64]*contactState{},
-		convs: map[convKey]*crm.Conversation{}, convLoaded: map[convKey]bool{}, stored: map[int64]bool{}, deals: map[int64]*dealState{}, eps: map[touchKey]*crm.EntryPoint{},
+		convs: map[convKey]*crm.Conversation{}, convLoaded: map[convKey]bool{}, convByID: map[int64]*crm.Conversation{}, parentConv: map[touchKey]int64{}, stored: map[int64]bool{}, deals: map[int64]*dealState{}, eps: map[touchKey]*crm.EntryPoint{},
 	}
 	// Touches already stored.
 	exts := map[int64][]string{}
@@ -394,6 +396,10 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 		for i := range convs {
 			c := &convs[i]
 			st.convs[convKey{c.ContactID, c.AccountID, c.ThreadKey}] = c // latest wins
+			st.convByID[c.ID] = c
+		}
+		if err := st.loadParents(tx, items); err != nil {
+			return nil, err
 		}
 		in, list = crm.In(tx, "contact_id", contactIDs)
 		if err := crm.Query(tx, func(r *sql.Rows) error {
@@ -460,6 +466,50 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 	}
 	st.firstStage = stages[0]
 	return st, nil
+}
+
+// loadParents finds the conversations of the stored messages the items
+// answer (Inbound.Parents), for threading when the thread key finds none.
+func (st *batchState) loadParents(tx *gorm.DB, items []*item) error {
+	byAcc := map[int64][]string{}
+	for _, it := range items {
+		byAcc[it.in.AccountID] = append(byAcc[it.in.AccountID], it.in.Parents...)
+	}
+	var want []int64
+	for acc, ids := range byAcc {
+		if len(ids) == 0 {
+			continue
+		}
+		in, list := crm.In(tx, "external_id", ids)
+		if err := crm.Query(tx, func(r *sql.Rows) error {
+			var ext string
+			var conv int64
+			if err := r.Scan(&ext, &conv); err != nil {
+				return err
+			}
+			st.parentConv[touchKey{acc, ext}] = conv
+			if st.convByID[conv] == nil {
+				want = append(want, conv)
+			}
+			return nil
+		}, "SELECT external_id, conversation_id FROM touches WHERE account_id = ? AND "+in, acc, list); err != nil {
+			return fmt.Errorf("parent messages: %w", err)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	var convs []crm.Conversation
+	in, list := crm.In(tx, "id", want)
+	if err := tx.Where(in, list).Find(&convs).Error; err != nil {
+		return fmt.Errorf("parent conversations: %w", err)
+	}
+	for i := range convs {
+		if c := &convs[i]; st.convByID[c.ID] == nil {
+			st.convByID[c.ID] = c
+		}
+	}
+	return nil
 }
 
 func (st *batchState) deal(contact int64) *dealState {
@@ -725,6 +775,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 	// Conversation: find or open; an inbound reopens and waits for us.
 	var opened, changed []*crm.Conversation
 	isChanged := map[*crm.Conversation]bool{}
+	batchConv := map[touchKey]*crm.Conversation{} // each item's conversation, by its external id
 	for i, it := range items {
 		p := &ps[i]
 		if p.skip {
@@ -747,8 +798,28 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			}
 			st.convLoaded[ck] = true
 			if len(found) > 0 {
-				conv = &found[0]
+				if conv = st.convByID[found[0].ID]; conv == nil {
+					conv = &found[0]
+					st.convByID[conv.ID] = conv
+				}
 				st.convs[ck] = conv
+			}
+		}
+		if conv == nil {
+			// Threading by the messages this one answers, when its thread
+			// key found nothing: a stored parent's conversation, or one
+			// this batch opened for an earlier item.
+			for _, par := range in.Parents {
+				pk := touchKey{in.AccountID, par}
+				c := batchConv[pk]
+				if id, ok := st.parentConv[pk]; ok && c == nil {
+					c = st.convByID[id]
+				}
+				if c != nil && c.ContactID == p.contact && c.AccountID == in.AccountID {
+					conv = c
+					st.convs[ck] = c
+					break
+				}
 			}
 		}
 		preview := clip(firstNonEmpty(in.Text, in.Subject, string(in.Kind)), previewLen)
@@ -786,6 +857,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			}
 		}
 		p.conv = conv
+		batchConv[touchKey{in.AccountID, in.ExternalID}] = conv
 	}
 	if len(opened) > 0 {
 		args := make([]any, 0, 12*len(opened))

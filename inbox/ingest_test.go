@@ -441,3 +441,39 @@ func TestIngestMovesTheConversationToTheLatestTouchsDeal(t *testing.T) {
 		t.Errorf("touch on deal %v, conversation on %v; want both on the new deal %d", t3.DealID, conv.DealID, d.ID)
 	}
 }
+
+// Threading by the messages a reply answers: when a mail program cut
+// References short (the thread key names no known thread), the reply joins
+// the conversation holding its parent — stored, or opened earlier in the
+// same batch — but only the same contact's.
+func TestIngestThreadsARepliesByItsParentsWhenTheThreadKeyIsUnknown(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("email", "mail")
+	mail := func(id, thread, from string, parents ...string) channels.Inbound {
+		return channels.Inbound{AccountID: acc.ID, ExternalID: id, Kind: channels.Mail, ThreadKey: thread, Parents: parents,
+			From: []channels.Handle{{Kind: "email", Value: from}}, Subject: "Кухня", Text: id}
+	}
+	conv := func(r channels.Result) int64 {
+		tch, err := crm.GetTouch(ta.db, r.TouchID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tch.ConversationID
+	}
+	root := ta.ingest(mail("a@x", "a@x", "ivan@example.ru"))[0]
+	// b answers a reply we never got (b's References start at r@x), with a@x further up.
+	b := ta.ingest(mail("b@x", "r@x", "ivan@example.ru", "r@x", "a@x"))[0]
+	if conv(b) != conv(root) {
+		t.Errorf("b opened conversation %d; want a's %d", conv(b), conv(root))
+	}
+	// In one batch: a new thread, and a reply to it whose key is cut short.
+	batch := ta.ingest(mail("c@x", "c@x", "olga@example.ru"), mail("d@x", "zz@x", "olga@example.ru", "c@x"))
+	if conv(batch[1]) != conv(batch[0]) {
+		t.Errorf("d opened conversation %d; want c's %d (same batch)", conv(batch[1]), conv(batch[0]))
+	}
+	// Someone else answering Ivan's thread (a colleague in CC) keeps their own conversation.
+	other := ta.ingest(mail("e@x", "q@x", "boss@example.ru", "a@x"))[0]
+	if conv(other) == conv(root) {
+		t.Error("another contact's reply joined Ivan's conversation")
+	}
+}

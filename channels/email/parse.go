@@ -11,6 +11,7 @@ import (
 	"mime"
 	netmail "net/mail"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -155,6 +156,13 @@ func (p *parser) headers(in *channels.Inbound, h mail.Header) {
 	}
 	if len(refs) > 0 {
 		in.Meta["references"] = strings.Join(refs, " ")
+	}
+	seen := map[string]bool{in.ExternalID: true}
+	for _, id := range append(slices.Clone(inReplyTo), reversed(refs)...) {
+		if id = externalID(id); !seen[id] && len(in.Parents) < maxParents {
+			seen[id] = true
+			in.Parents = append(in.Parents, id)
+		}
 	}
 	switch {
 	case len(refs) > 0:
@@ -557,6 +565,17 @@ func msgIDs(v string) []string {
 
 // externalID is a Message-ID fit for a touch's external id: ingest caps
 // its length, so an absurd one is replaced by its digest.
+// maxParents bounds Inbound.Parents: the nearest messages of a long thread
+// are enough to find it.
+const maxParents = 20
+
+// reversed returns ids from the last to the first.
+func reversed(ids []string) []string {
+	out := slices.Clone(ids)
+	slices.Reverse(out)
+	return out
+}
+
 func externalID(id string) string {
 	if len(id) <= maxExternalID {
 		return id

@@ -213,6 +213,10 @@ func TestParseMeta(t *testing.T) {
 			t.Errorf("Meta[%s] = %q, want %q", k, in.Meta[k], v)
 		}
 	}
+	// The parents, nearest first: In-Reply-To, then References from the last, once each.
+	if got := strings.Join(in.Parents, " "); got != "lq8z3k.5f1e@company.ru 000001da7434$5c2e1b20$148a5160$@vector-nsk.ru" {
+		t.Errorf("Parents = %q", got)
+	}
 }
 
 func TestParseEdgeCases(t *testing.T) {
