@@ -151,7 +151,7 @@ func BenchmarkEmailImport(b *testing.B) {
 		if n := ta.count("touches", "account_id = ?", acc.ID); n != int64(len(msgs)) {
 			b.Fatalf("%d touches, want %d", n, len(msgs))
 		}
-		b.Logf("%d messages, %d contacts in %s, of which %s in Ingest", len(msgs), ta.count("contacts", ""), time.Since(started).Round(time.Millisecond), sink.spent.Round(time.Millisecond))
+		b.Logf("%d messages, %d contacts, %d conversations in %s, of which %s in Ingest", len(msgs), ta.count("contacts", ""), ta.count("conversations", ""), time.Since(started).Round(time.Millisecond), sink.spent.Round(time.Millisecond))
 	}
 	b.ReportMetric(float64(len(msgs)*b.N)/total.Seconds(), "msgs/s")
 	b.ReportMetric(100*ingest.Seconds()/total.Seconds(), "%ingest")
@@ -249,8 +249,9 @@ func BenchmarkEmailFetchFloor(b *testing.B) {
 }
 
 // BenchmarkEmailStoreFloor stores the rows a first import of the same
-// mailbox ends with — a conversation, a touch and an event per message,
-// for the 2 000 senders' contacts made beforehand — with nothing else:
+// mailbox ends with — a touch and an event per message, a conversation per
+// thread (threaded beforehand as the import does), for the 2 000 senders'
+// contacts made beforehand — with nothing else:
 // no lookups, no decisions, no contacts, deals or audit, the messages
 // parsed before the clock starts; one transaction per fetch batch, the
 // same multi-row statements as ingest (crm.Bulk). It is the floor of what
@@ -264,6 +265,27 @@ func BenchmarkEmailStoreFloor(b *testing.B) {
 			b.Fatal(err)
 		}
 		ins[i] = in
+	}
+	// The conversation each message ends in, as the import threads them
+	// (thread key, else the nearest parent of the same sender): own[i] is
+	// the message that opened message i's conversation.
+	own := make([]int, len(ins))
+	byKey, byID := map[string]int{}, map[string]int{}
+	for i, in := range ins {
+		from := in.From[0].Value
+		own[i] = i
+		if j, ok := byKey[from+" "+in.ThreadKey]; ok {
+			own[i] = own[j]
+		} else {
+			for _, par := range in.Parents {
+				if j, ok := byID[par]; ok && ins[j].From[0].Value == from {
+					own[i] = own[j]
+					break
+				}
+			}
+		}
+		byKey[from+" "+in.ThreadKey] = i
+		byID[in.ExternalID] = i
 	}
 	var total time.Duration
 	for range b.N {
@@ -281,6 +303,7 @@ func BenchmarkEmailStoreFloor(b *testing.B) {
 				contact[from] = c.ID
 			}
 		}
+		convOf := map[int]int64{}
 		b.StartTimer()
 		started := time.Now()
 		for start := 0; start < len(ins); start += email.BatchSize {
@@ -288,16 +311,25 @@ func BenchmarkEmailStoreFloor(b *testing.B) {
 			err := ta.DB().Transaction(func(tx *gorm.DB) error {
 				now := time.Now().UTC()
 				var args []any
-				for _, in := range batch {
-					args = append(args, contact[in.From[0].Value], acc.ID, "email", in.ThreadKey, in.At, in.Subject, clip(firstNonEmpty(in.Text, in.Subject), previewLen), in.At, now, now)
+				var opens []int
+				for j, in := range batch {
+					if own[start+j] == start+j {
+						opens = append(opens, start+j)
+						args = append(args, contact[in.From[0].Value], acc.ID, "email", in.ThreadKey, in.At, in.Subject, clip(firstNonEmpty(in.Text, in.Subject), previewLen), in.At, now, now)
+					}
 				}
-				var convs []int64
+				var ids []int64
 				if err := crm.Bulk(tx, "INSERT INTO conversations (contact_id, account_id, channel, thread_key, status, waiting_since, subject, last_text, last_touch_at, created_at, updated_at) VALUES ",
-					"(?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)", " RETURNING id", 10, args, &convs); err != nil {
+					"(?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)", " RETURNING id", 10, args, &ids); err != nil {
 					return err
 				}
+				for k, i := range opens {
+					convOf[i] = ids[k]
+				}
+				convs := make([]int64, len(batch))
 				args = args[:0]
 				for j, in := range batch {
+					convs[j] = convOf[own[start+j]]
 					args = append(args, acc.ID, "email", "email", in.ExternalID, contact[in.From[0].Value], convs[j], in.Subject, in.Text, in.HTML, "{}", in.Automated, in.At, now)
 				}
 				var touches []int64
