@@ -241,10 +241,21 @@ func (a *App) recipient(tx *gorm.DB, conv crm.Conversation, acc crm.Account) (cr
 		}
 	}
 	var id crm.Identity
-	if err := tx.Where("contact_id = ? AND kind = ?", conv.ContactID, kind).Order("id").Take(&id).Error; err != nil {
-		return crm.Key{}, crm.Invalid("the contact has no %s identity to reply to", kind)
+	err := tx.Where("contact_id = ? AND kind = ?", conv.ContactID, kind).Order("id").Take(&id).Error
+	if err == nil {
+		return crm.Key{Kind: kind, Value: id.Value}, nil
 	}
-	return crm.Key{Kind: kind, Value: id.Value}, nil
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return crm.Key{}, err
+	}
+	if kind == crm.WhatsAppID {
+		// WhatsApp reaches a phone number: a caller's, or the number a
+		// Telegram writer shared.
+		if err := tx.Where("contact_id = ? AND kind = ?", conv.ContactID, crm.PhoneID).Order("id").Take(&id).Error; err == nil {
+			return crm.Normalize(string(crm.WhatsAppID), id.Value, a.opts.Region)
+		}
+	}
+	return crm.Key{}, crm.Invalid("the contact has no %s identity to reply to", kind)
 }
 
 func lastInbound(tx *gorm.DB, convID int64) (crm.Touch, bool) {

@@ -334,3 +334,29 @@ func TestAHungChannelDoesNotHoldUpAnotherChannelsReplies(t *testing.T) {
 		t.Errorf("after the server answers: %q, want sent", got.DeliveryStatus)
 	}
 }
+
+// WhatsApp reaches a phone number: a Telegram writer who shared their
+// number (a phone identity, no WhatsApp one) is answered on WhatsApp at
+// that number's JID.
+func TestAWhatsAppReplyReachesAContactKnownOnlyByPhone(t *testing.T) {
+	wa := &scripted{}
+	ta, m, _ := newOutboxApp(t, wa)
+	bot := ta.account("telegram", "bot")
+	r := ta.ingest(channels.Inbound{AccountID: bot.ID, ExternalID: "tg-1", From: []channels.Handle{{Kind: "telegram", Value: "5550002"}, {Kind: "phone", Value: "+7 923 555-66-77"}}, Text: "Мой номер"})
+	tch, _ := crm.GetTouch(ta.db, r[0].TouchID)
+	var waAcc crm.Account
+	if err := ta.db.Where("channel = ?", "whatsapp").Take(&waAcc).Error; err != nil {
+		t.Fatal(err)
+	}
+	out, err := ta.Reply(context.Background(), m, tch.ConversationID, ReplyRequest{AccountID: waAcc.ID, Text: "Пишем вам в WhatsApp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Handle != "whatsapp:79235556677@s.whatsapp.net" {
+		t.Errorf("reply to %q, want the phone's WhatsApp JID", out.Handle)
+	}
+	ta.DispatchDue(context.Background())
+	if len(wa.sent) != 1 || wa.sent[0].To.Value != "79235556677@s.whatsapp.net" {
+		t.Errorf("sent = %+v", wa.sent)
+	}
+}
