@@ -48,11 +48,16 @@ type NamedRef struct {
 	Name string `json:"name"`
 }
 
-// listConversations: ?filter=mine|unassigned|unlinked|waiting|callback|all &status= &channel= &q= &cursor= &limit=
+// listConversations: ?filter=mine|unassigned|unlinked|waiting|callback|all &status= &channel= &contact_id= &q= &cursor= &limit=
 func (h *api) listConversations(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
 	q := r.URL.Query()
 	f := crm.ConversationFilter{Status: q.Get("status"), Channel: q.Get("channel"), Q: q.Get("q"), Region: h.app.opts.Region, Cursor: q.Get("cursor"), Limit: queryInt(r, "limit")}
+	var err error
+	if f.ContactID, err = queryID(r, "contact_id"); err != nil {
+		writeError(w, r, h.app.log, err)
+		return
+	}
 	switch q.Get("filter") {
 	case "mine":
 		f.AssigneeID = u.ID

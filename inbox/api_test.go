@@ -1342,3 +1342,31 @@ func TestADatabaseFailureDuringAuthenticationIsNotUnauthorized(t *testing.T) {
 		t.Fatalf("after the database is back: %d %s; want the same session to work", st, body)
 	}
 }
+
+// The list by contact (the owner's contact list opens a contact's latest
+// conversation with it); a bad id is a 400; a manager still sees only theirs.
+func TestConversationsByContact(t *testing.T) {
+	ta := newTestApp(t)
+	ownerUser := ta.user("owner@example.ru", crm.Owner)
+	owner := ta.login(ownerUser.Email)
+	other := ta.user("other@example.ru", crm.Manager)
+	mgr := ta.login(ta.user("maria@example.ru", crm.Manager).Email)
+	web := ta.account("web", "site")
+	_, a := ta.touchConv(channels.Inbound{AccountID: web.ID, ExternalID: "a", From: []channels.Handle{{Kind: "phone", Value: "+79135550001"}}, Text: "a"})
+	_, b := ta.touchConv(channels.Inbound{AccountID: web.ID, ExternalID: "b", From: []channels.Handle{{Kind: "phone", Value: "+79135550002"}}, Text: "b"})
+	ca, _ := crm.GetConversation(ta.db, a)
+	var list ConversationList
+	if st := owner.do("GET", fmt.Sprintf("/api/v1/conversations?filter=all&contact_id=%d", ca.ContactID), nil, &list); st != 200 || len(list.Conversations) != 1 || list.Conversations[0].ID != a {
+		t.Fatalf("by contact: %d %+v; want only conversation %d (not %d)", st, list.Conversations, a, b)
+	}
+	if st, body := owner.raw("GET", "/api/v1/conversations?contact_id=x", nil); st != 400 {
+		t.Errorf("contact_id=x: %d %s; want 400", st, body)
+	}
+	if _, err := ta.AssignConversation(context.Background(), ownerUser, a, &other.ID); err != nil {
+		t.Fatal(err)
+	}
+	list = ConversationList{}
+	if st := mgr.do("GET", fmt.Sprintf("/api/v1/conversations?filter=all&contact_id=%d", ca.ContactID), nil, &list); st != 200 || len(list.Conversations) != 0 {
+		t.Errorf("a manager got another manager's conversation by contact: %d %+v", st, list.Conversations)
+	}
+}

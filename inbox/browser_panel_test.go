@@ -231,6 +231,11 @@ func TestBrowserOwnerContactsAuditExportAndAccounts(t *testing.T) {
 		t.Fatalf("export audit entries %+v, %v; want one by the owner with 2 rows", exports, err)
 	}
 
+	// A contact's name opens their latest conversation.
+	boris, _ := crm.GetConversation(ta.db, convs[1])
+	p.click(fmt.Sprintf(`.contact-open[data-open-contact="%d"]`, boris.ContactID))
+	p.waitText("#conv-contact", "Борис Орлов")
+
 	// The audit trail by user: maria's merge, not lena's assignment.
 	p.click(`.pages a[href="/owner/audit"]`)
 	p.waitText("#audit-table tbody", "conversation.assign")

@@ -259,6 +259,8 @@ const en = {
 
   "contacts.lead": "Every contact belongs to the company; the responsible manager owns nothing and is changed here.",
   "contacts.search": "Name, phone or email",
+  "contacts.open": "Open the latest conversation",
+  "contacts.noConversation": "No conversation with this contact yet",
   "contacts.anyResponsible": "Any responsible",
   "contacts.noResponsible": "Nobody responsible",
   "contacts.handles": "Phones, emails…",
@@ -619,6 +621,8 @@ const ru = {
 
   "contacts.lead": "Все контакты принадлежат компании; ответственный ничем не владеет, он меняется здесь.",
   "contacts.search": "Имя, телефон или почта",
+  "contacts.open": "Открыть последний разговор",
+  "contacts.noConversation": "С этим контактом ещё не было разговоров",
   "contacts.anyResponsible": "Любой ответственный",
   "contacts.noResponsible": "Без ответственного",
   "contacts.handles": "Телефоны, почта…",

@@ -11,8 +11,23 @@ import { userName } from "../session.js";
 import { useStore, toast } from "../store.js";
 import { useLoad } from "./useLoad.js";
 import { ChannelIcon } from "../components/Icons.js";
+import { go } from "../inbox.js";
 
 const PAGE = 50;
+
+// openLatest opens the contact's latest conversation in the inbox.
+async function openLatest(contactID) {
+  try {
+    const r = await get("/api/v1/conversations" + qs({ filter: "all", contact_id: contactID, limit: 1 }));
+    if (!r.conversations || !r.conversations.length) {
+      toast("error", t("contacts.noConversation"));
+      return;
+    }
+    go({ page: "inbox", queue: "all", convId: r.conversations[0].id });
+  } catch (e) {
+    toast("error", e.message);
+  }
+}
 
 export function Contacts() {
   const users = useStore((s) => s.users);
@@ -75,7 +90,12 @@ export function Contacts() {
           ${rows.map((c) => {
             const r = c.id in changed ? changed[c.id] : c.responsible_id;
             return html`<tr data-contact=${c.id}>
-              <td><b>${c.name || html`<span class="muted">${t("common.noName")}</span>`}</b>${c.company && html`<div class="muted small">${c.company}</div>`}</td>
+              <td>
+                <button type="button" class="link contact-open" data-open-contact=${c.id} title=${t("contacts.open")} onClick=${() => openLatest(c.id)}>
+                  <b>${c.name || html`<span class="muted">${t("common.noName")}</span>`}</b>
+                </button>
+                ${c.company && html`<div class="muted small">${c.company}</div>`}
+              </td>
               <td class="handles-cell">${(c.identities || []).map((i) => html`<div class="nowrap"><${ChannelIcon} channel=${i.kind} size=${13} /> ${handle(i.kind, i.value)}</div>`)}</td>
               <td>
                 <select aria-label=${t("panel.responsible")} class=${r == null ? "unbound" : ""} value=${r ?? ""} onChange=${(e) => assign(c, e.target.value)}>
