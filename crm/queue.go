@@ -45,7 +45,7 @@ type QueueCounts struct {
 	Closed int64  `json:"closed"`
 }
 
-// CountQueues counts every queue in one pass as the list shows it to user
+// CountQueues counts every queue in two passes as the list shows it to user
 // me (a manager: only their own and unassigned conversations).
 // Conversations waiting since before overdueBefore are overdue.
 func CountQueues(tx *gorm.DB, me int64, manager bool, overdueBefore time.Time) (QueueCounts, error) {
@@ -59,7 +59,6 @@ func CountQueues(tx *gorm.DB, me int64, manager bool, overdueBefore time.Time) (
 	err := tx.Raw(`SELECT
 		COUNT(CASE WHEN conversations.status = 'open' AND conversations.assignee_id = @me THEN 1 END) AS mine,
 		COUNT(CASE WHEN conversations.status = 'open' AND conversations.assignee_id IS NULL THEN 1 END) AS unassigned,
-		COUNT(CASE WHEN `+queueUnlinked+` THEN 1 END) AS unlinked,
 		COUNT(CASE WHEN `+queueCallBack+` THEN 1 END) AS call_back,
 		COUNT(CASE WHEN `+queueWaiting+` THEN 1 END) AS waiting,
 		COUNT(CASE WHEN `+queueWaiting+` AND conversations.waiting_since < @overdue THEN 1 END) AS overdue,
@@ -69,6 +68,17 @@ func CountQueues(tx *gorm.DB, me int64, manager bool, overdueBefore time.Time) (
 		FROM conversations WHERE `+where, map[string]any{"me": me, "overdue": overdueBefore.UTC()}).Scan(&row).Error
 	if err != nil {
 		return QueueCounts{}, fmt.Errorf("crm: count queues: %w", err)
+	}
+	// Unlinked from the other side: the touches without a deal (an index
+	// on deal_id finds them), not an EXISTS for every conversation ever.
+	unlinked := tx.Table("touches t").Joins("JOIN conversations ON conversations.id = t.conversation_id").
+		Where("t.deal_id IS NULL AND t.not_a_sale = ''")
+	if manager {
+		unlinked = unlinked.Where("conversations.assignee_id = ? OR conversations.assignee_id IS NULL", me)
+	}
+	err = unlinked.Select("COUNT(DISTINCT t.conversation_id)").Scan(&row.Unlinked).Error
+	if err != nil {
+		return QueueCounts{}, fmt.Errorf("crm: count queues: unlinked: %w", err)
 	}
 	out := QueueCounts{Mine: row.Mine, Unassigned: row.Unassigned, Unlinked: row.Unlinked, CallBack: row.CallBack,
 		Waiting: row.Waiting, Overdue: row.Overdue, Snoozed: row.Snoozed, Closed: row.Closed}
