@@ -23,7 +23,9 @@ const (
 	// queueWaiting: open, and the contact's touch is the last word.
 	queueWaiting = "conversations.status = 'open' AND conversations.waiting_since IS NOT NULL"
 	// queueUnlinked: a touch still needs a deal (any status).
-	queueUnlinked = "EXISTS (SELECT 1 FROM touches t WHERE t.conversation_id = conversations.id AND t.deal_id IS NULL AND t.not_a_sale = '')"
+	// (The set of such conversations comes from the index on deal_id: an
+	// EXISTS per conversation would probe every one the list scans past.)
+	queueUnlinked = "conversations.id IN (SELECT t.conversation_id FROM touches t WHERE t.deal_id IS NULL AND t.not_a_sale = '')"
 	// queueCallBack: open, with a missed call not called back.
 	queueCallBack = "conversations.status = 'open' AND EXISTS (SELECT 1 FROM touches m WHERE m.conversation_id = conversations.id AND " + MissedCallPending + ")"
 	// visibleToManager: a manager's own conversations and the unassigned ones.
