@@ -18,9 +18,10 @@ import (
 
 // remindHorizon: a touch that was already this much older than
 // RemindAfter when its reminder fell due (history imported from a
-// mailbox, a server down for days) gets no reminder; the Unlinked queue
-// still lists it.
-const remindHorizon = 7 * 24 * time.Hour
+// mailbox, a server down for a day) gets no reminder; the Unlinked queue
+// still lists it. A day keeps a first import's reminders to yesterday's
+// mail, which still wants an answer, not a flood of last week's.
+const remindHorizon = 24 * time.Hour
 
 // timerBatch bounds the work of one tick; the rest waits for the next.
 const timerBatch = 200
