@@ -25,6 +25,10 @@ type supervisor struct {
 	ctx     context.Context
 	running map[int64]*runningAccount
 	states  map[int64]channels.State
+	// report orders state changes: each is stored and its event committed
+	// before the next is taken, so the screens get them in the order the
+	// states took each other's place.
+	report  sync.Mutex
 	wg      sync.WaitGroup
 	standby time.Duration // how often a standby replica tries the lock
 }
@@ -132,6 +136,8 @@ func (a *App) runningAdapter(id int64) channels.Adapter {
 }
 
 func (s *supervisor) setState(id int64, st channels.State) {
+	s.report.Lock()
+	defer s.report.Unlock()
 	s.mu.Lock()
 	prev, had := s.states[id]
 	if st.Since.IsZero() {

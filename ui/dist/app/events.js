@@ -38,8 +38,13 @@ export function handleEvent(ev) {
       if (conv?.detail && (d.contact_id === conv.detail.contact.id || d.merged_id === conv.detail.contact.id)) reloadSoon();
       break;
     case "account.state":
-      // rev: a new pairing code is a new event (the code itself never is)
-      setState((st) => ({ accountStates: { ...st.accountStates, [d.account_id]: { ...d.state, rev: ev.id } } }));
+      // rev: a new pairing code is a new event (the code itself never is).
+      // A state that began before the one shown is stale: kept out.
+      setState((st) => {
+        const cur = st.accountStates[d.account_id];
+        if (cur && Date.parse(d.state.since) < Date.parse(cur.since)) return null;
+        return { accountStates: { ...st.accountStates, [d.account_id]: { ...d.state, rev: ev.id } } };
+      });
       break;
     case "resync": // back after a drop: the replay covered events; refresh names too
       refreshSoon();

@@ -60,6 +60,18 @@ export function setLang(lang) {
   setState({ lang });
 }
 
+// mergeStates takes the fetched account states, except where an
+// account.state event (it carries rev) arrived for the same phase change or
+// a later one while the request was on its way: that one is newer.
+function mergeStates(old, fresh) {
+  const out = { ...fresh };
+  for (const [id, s] of Object.entries(old || {})) {
+    const f = fresh[id];
+    if (s.rev && (!f || Date.parse(s.since) >= Date.parse(f.since))) out[id] = s;
+  }
+  return out;
+}
+
 // loadRefs loads users, accounts, the pipeline and account states.
 export async function loadRefs() {
   try {
@@ -69,7 +81,7 @@ export async function loadRefs() {
       get("/api/v1/pipeline"),
       get("/api/v1/accounts/states"),
     ]);
-    setState({ users: u.users, accounts: a.accounts, stages: p.stages, accountStates: st.states || {} });
+    setState((s) => ({ users: u.users, accounts: a.accounts, stages: p.stages, accountStates: mergeStates(s.accountStates, st.states || {}) }));
   } catch (e) {
     toast("error", e.message);
   }
