@@ -509,6 +509,9 @@ func TestBrowserReplyStatusMovesFromQueuedToSentOrFailed(t *testing.T) {
 	p.open(fmt.Sprintf("/inbox/mine/%d", conv))
 	p.waitText("#timeline", "Сколько стоит доставка")
 
+	// The composer comes once the accounts are loaded (on a loaded machine,
+	// after the timeline): r before it has nothing to focus.
+	p.wait("the composer", "document.querySelector('#reply-text')")
 	p.click("#timeline") // the page has the keyboard, as after a person's click
 	p.do(chromedp.KeyEvent("r"))
 	p.wait("the composer focused by r", "document.activeElement && document.activeElement.id === 'reply-text'")

@@ -81,7 +81,7 @@ export async function loadRefs() {
       get("/api/v1/pipeline"),
       get("/api/v1/accounts/states"),
     ]);
-    setState((s) => ({ users: u.users, accounts: a.accounts, stages: p.stages, accountStates: mergeStates(s.accountStates, st.states || {}) }));
+    setState((s) => ({ users: u.users, accounts: a.accounts, stages: p.stages, accountStates: mergeStates(s.accountStates, st.states || {}), refsLoaded: true }));
   } catch (e) {
     toast("error", e.message);
   }

@@ -11,6 +11,7 @@ const initial = {
   route: { page: "inbox", queue: "mine", convId: null }, // router.js
   users: [], // everyone, for names and assigning
   accounts: [], // channel accounts, for names and reply channels
+  refsLoaded: false, // users, accounts, stages and states have come (session.js loadRefs)
   accountStates: {}, // account id -> live adapter state
   stages: [], // the pipeline, in order
   counts: {}, // queue id -> {n}, and overdue: {n} (of waiting)

@@ -38,6 +38,7 @@ function readFile(file) {
 
 export function Composer({ detail }) {
   const accounts = useStore((s) => s.accounts);
+  const refsLoaded = useStore((s) => s.refsLoaded);
   const c = detail.conversation;
   const kinds = new Set((detail.contact.identities || []).map((i) => i.kind));
   const options = accounts.filter((a) => reachable(a, kinds)).sort((a, b) => (b.id === c.account_id) - (a.id === c.account_id));
@@ -55,6 +56,9 @@ export function Composer({ detail }) {
     setError("");
   }, [c.id]);
   const account = options.find((a) => a.id === accountId) || options[0];
+  if (!refsLoaded) {
+    return html`<div class="composer none" id="composer"><p class="muted">${t("common.loading")}</p></div>`;
+  }
   if (!account) {
     return html`<div class="composer none" id="composer"><p class="muted">${t("reply.nowhere")}</p></div>`;
   }
