@@ -175,9 +175,14 @@ func TestAManagerRepliesToAnEmailAndTheReplyIsThreaded(t *testing.T) {
 	}
 }
 
-func TestATelegramReplySurvivesRateLimitingAndIsSent(t *testing.T) {
+// telegramConversation runs the app with a real Telegram adapter against
+// the fake Bot API, which delivers one message; it returns that message's
+// touch and a lead to answer it.
+func telegramConversation(t *testing.T) (*testApp, *telegramtest.Server, crm.Touch, crm.User) {
+	t.Helper()
 	ta := newTestApp(t)
 	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Telegram: telegram.New}
+	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
 	fake := telegramtest.NewServer(t, "123:TOKEN")
 	name, token := "bot", "123:TOKEN"
 	settings, _ := json.Marshal(map[string]any{"server_url": fake.URL, "poll_timeout": "1s"})
@@ -188,12 +193,17 @@ func TestATelegramReplySurvivesRateLimitingAndIsSent(t *testing.T) {
 	if err := fake.Push(tgSample(t, "text.json")); err != nil {
 		t.Fatal(err)
 	}
-	ta.user("lead@example.ru", crm.Lead)
+	lead := ta.user("lead@example.ru", crm.Lead)
 	ta.startApp()
 	var in crm.Touch
 	eventually(t, "the Telegram message to be ingested", func() bool {
 		return ta.db.Where("account_id = ? AND direction = 'in'", acc.ID).Take(&in).Error == nil
 	})
+	return ta, fake, in, lead
+}
+
+func TestATelegramReplySurvivesRateLimitingAndIsSent(t *testing.T) {
+	ta, fake, in, _ := telegramConversation(t)
 	fake.Fail("sendMessage", 429, "Too Many Requests: retry after 1", 1)
 	c := ta.login("lead@example.ru")
 	var reply crm.Touch
@@ -243,25 +253,7 @@ func TestATelegramReplySurvivesRateLimitingAndIsSent(t *testing.T) {
 // file is refused, the retry sends only the file: the client never gets
 // the text twice.
 func TestATelegramReplyRetriedAfterAPartFailedSendsOnlyTheRest(t *testing.T) {
-	ta := newTestApp(t)
-	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Telegram: telegram.New}
-	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
-	fake := telegramtest.NewServer(t, "123:TOKEN")
-	name, token := "bot", "123:TOKEN"
-	settings, _ := json.Marshal(map[string]any{"server_url": fake.URL, "poll_timeout": "1s"})
-	acc, err := crm.SaveAccount(ta.db, ta.box, 0, crm.AccountInput{Channel: "telegram", Name: &name, Settings: settings, Secret: &token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := fake.Push(tgSample(t, "text.json")); err != nil {
-		t.Fatal(err)
-	}
-	lead := ta.user("lead@example.ru", crm.Lead)
-	ta.startApp()
-	var in crm.Touch
-	eventually(t, "the Telegram message to be ingested", func() bool {
-		return ta.db.Where("account_id = ? AND direction = 'in'", acc.ID).Take(&in).Error == nil
-	})
+	ta, fake, in, lead := telegramConversation(t)
 	fake.Fail("sendDocument", 500, "Internal Server Error", 0)
 	long := strings.Repeat("Подробное предложение. ", 60) // longer than a caption: its own message
 	reply, err := ta.Reply(context.Background(), lead, in.ConversationID, ReplyRequest{Text: long,
