@@ -33,6 +33,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/channels/email"
+	"github.com/switchboard/switchboard/channels/email/emailtest"
 	"github.com/switchboard/switchboard/crm"
 )
 
@@ -89,11 +90,11 @@ func mailBenchMailbox() [][]byte {
 	return mailBenchMsgs
 }
 
-func newBenchMailServer(b *testing.B) *mailServer {
-	srv := newMailServer(b)
+func newBenchMailServer(b *testing.B) *emailtest.IMAPServer {
+	srv := emailtest.NewIMAPServer(b)
 	at := time.Now().Add(-time.Hour)
 	for _, m := range mailBenchMailbox() {
-		srv.append(m, at)
+		srv.Append("INBOX", m, at)
 	}
 	return srv
 }
@@ -119,7 +120,7 @@ func BenchmarkEmailImport(b *testing.B) {
 		ta := newTestApp(b)
 		acc := ta.mailAccount("bench", srv)
 		stored, _ := crm.GetAccount(ta.DB(), acc.ID)
-		ad, err := email.New(channels.Account{ID: acc.ID, Channel: channels.Email, Settings: stored.Settings, Secret: mailPassword}, testLogger(b))
+		ad, err := email.New(channels.Account{ID: acc.ID, Channel: channels.Email, Settings: stored.Settings, Secret: emailtest.Password}, testLogger(b))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -171,9 +172,9 @@ func BenchmarkEmailAdapterOnly(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		srv := newBenchMailServer(b)
-		host, port, _ := strings.Cut(srv.addr, ":")
-		settings := fmt.Sprintf(`{"address":%q,"imap_host":%q,"imap_port":%s,"imap_security":"plain","allow_plain":true,"smtp_host":%q,"smtp_security":"plain"}`, mailUser, host, port, host)
-		ad, err := email.New(channels.Account{ID: 1, Channel: channels.Email, Settings: []byte(settings), Secret: mailPassword}, testLogger(b))
+		host, port, _ := strings.Cut(srv.Addr, ":")
+		settings := fmt.Sprintf(`{"address":%q,"imap_host":%q,"imap_port":%s,"imap_security":"plain","allow_plain":true,"smtp_host":%q,"smtp_security":"plain"}`, emailtest.User, host, port, host)
+		ad, err := email.New(channels.Account{ID: 1, Channel: channels.Email, Settings: []byte(settings), Secret: emailtest.Password}, testLogger(b))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -214,11 +215,11 @@ func BenchmarkEmailFetchFloor(b *testing.B) {
 		srv := newBenchMailServer(b)
 		b.StartTimer()
 		started := time.Now()
-		c, err := imapclient.DialInsecure(srv.addr, nil)
+		c, err := imapclient.DialInsecure(srv.Addr, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := c.Login(mailUser, mailPassword).Wait(); err != nil {
+		if err := c.Login(emailtest.User, emailtest.Password).Wait(); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := c.Select("INBOX", &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
@@ -260,7 +261,7 @@ func BenchmarkEmailStoreFloor(b *testing.B) {
 	raw := mailBenchMailbox()
 	ins := make([]channels.Inbound, len(raw))
 	for i, m := range raw {
-		in, err := email.Parse(m, []string{mailUser})
+		in, err := email.Parse(m, []string{emailtest.User})
 		if err != nil {
 			b.Fatal(err)
 		}

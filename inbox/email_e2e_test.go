@@ -1,11 +1,8 @@
 package inbox
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,66 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
-
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/channels/email"
+	"github.com/switchboard/switchboard/channels/email/emailtest"
 	"github.com/switchboard/switchboard/crm"
 )
-
-const (
-	mailUser     = "sales@company.ru"
-	mailPassword = "app-password"
-)
-
-// mailServer is go-imap's in-memory IMAP server on a loopback port, with
-// IMAP4rev2 (so IDLE) and plain LOGIN.
-type mailServer struct {
-	t    testing.TB
-	user *imapmemserver.User
-	addr string
-}
-
-func newMailServer(t testing.TB) *mailServer {
-	t.Helper()
-	mem := imapmemserver.New()
-	user := imapmemserver.NewUser(mailUser, mailPassword)
-	if err := user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	mem.AddUser(user)
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		InsecureAuth: true,
-		Logger:       log.New(io.Discard, "", 0),
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return &mailServer{t: t, user: user, addr: ln.Addr().String()}
-}
-
-type mailLiteral struct {
-	*bytes.Reader
-	n int64
-}
-
-func (l mailLiteral) Size() int64 { return l.n }
-
-func (s *mailServer) append(raw []byte, at time.Time) {
-	s.t.Helper()
-	if _, err := s.user.Append("INBOX", mailLiteral{bytes.NewReader(raw), int64(len(raw))}, &imap.AppendOptions{Time: at}); err != nil {
-		s.t.Fatal(err)
-	}
-}
 
 // mailSample reads a recorded message of the email adapter's testdata.
 func mailSample(t testing.TB, name string) []byte {
@@ -87,15 +29,15 @@ func mailSample(t testing.TB, name string) []byte {
 }
 
 // mailAccount stores an email account reading s.
-func (ta *testApp) mailAccount(name string, s *mailServer) crm.Account {
+func (ta *testApp) mailAccount(name string, s *emailtest.IMAPServer) crm.Account {
 	ta.t.Helper()
-	host, port, _ := net.SplitHostPort(s.addr)
+	host, port, _ := net.SplitHostPort(s.Addr)
 	settings, _ := json.Marshal(map[string]any{
-		"address": mailUser, "name": "Продажи", "aliases": []string{"info@company.ru"},
+		"address": emailtest.User, "name": "Продажи", "aliases": []string{"info@company.ru"},
 		"imap_host": host, "imap_port": json.Number(port), "imap_security": "plain", "allow_plain": true,
 		"smtp_host": host, "smtp_port": 1, "smtp_security": "plain",
 	})
-	pw := mailPassword
+	pw := emailtest.Password
 	acc, err := crm.SaveAccount(ta.DB(), ta.Box(), 0, crm.AccountInput{Channel: "email", Name: &name, Settings: settings, Secret: &pw})
 	if err != nil {
 		ta.t.Fatal(err)
@@ -181,12 +123,12 @@ func (ta *testApp) mailTouch(acc int64, ext string) crm.Touch {
 
 func TestEmailEndToEnd(t *testing.T) {
 	ta := newTestApp(t)
-	srv := newMailServer(t)
+	srv := emailtest.NewIMAPServer(t)
 	recent := time.Now().Add(-time.Hour)
 	for _, f := range []string{"cp1251.eml", "reply.eml", "koi8r.eml", "autoreply.eml", "bounce.eml", "mailing-list.eml", "plus-alias.eml"} {
-		srv.append(mailSample(t, f), recent)
+		srv.Append("INBOX", mailSample(t, f), recent)
 	}
-	srv.append(mailSample(t, "alternative.eml"), time.Now().AddDate(0, 0, -45)) // before initial_days
+	srv.Append("INBOX", mailSample(t, "alternative.eml"), time.Now().AddDate(0, 0, -45)) // before initial_days
 	acc := ta.mailAccount("Почта продаж", srv)
 
 	run := ta.runMail(acc.ID)
@@ -248,8 +190,8 @@ func TestEmailEndToEnd(t *testing.T) {
 	if !strings.Contains(stored.Cursor, `"INBOX"`) {
 		t.Fatalf("stored cursor %q", stored.Cursor)
 	}
-	srv.append(mailSample(t, "encoded-subject.eml"), time.Now())
-	srv.append([]byte("From: Иван Петров <ivan.petrov@vector-nsk.ru>\r\nTo: sales@company.ru\r\nSubject: Re: Re: Запрос\r\n"+
+	srv.Append("INBOX", mailSample(t, "encoded-subject.eml"), time.Now())
+	srv.Append("INBOX", []byte("From: Иван Петров <ivan.petrov@vector-nsk.ru>\r\nTo: sales@company.ru\r\nSubject: Re: Re: Запрос\r\n"+
 		"Message-ID: <reply-3@vector-nsk.ru>\r\nIn-Reply-To: <reply-2@vector-nsk.ru>\r\n"+
 		"References: <000001da7434$5c2e1b20$148a5160$@vector-nsk.ru> <reply-2@vector-nsk.ru>\r\n"+
 		"Content-Type: text/plain; charset=utf-8\r\n\r\nИ ещё вопрос.\r\n"), time.Now().AddDate(0, 0, -90))

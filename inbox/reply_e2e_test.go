@@ -9,62 +9,18 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-message/mail"
-	"github.com/emersion/go-smtp"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/channels/email"
+	"github.com/switchboard/switchboard/channels/email/emailtest"
 	"github.com/switchboard/switchboard/channels/telegram"
 	"github.com/switchboard/switchboard/channels/telegram/telegramtest"
 	"github.com/switchboard/switchboard/crm"
 )
-
-// smtpSink is go-smtp's server on a loopback port, keeping what it is sent.
-type smtpSink struct {
-	mu   sync.Mutex
-	msgs [][]byte
-	addr string
-}
-
-type smtpSinkSession struct{ s *smtpSink }
-
-func (x smtpSinkSession) AuthMechanisms() []string             { return nil }
-func (x smtpSinkSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (x smtpSinkSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (x smtpSinkSession) Reset()                               {}
-func (x smtpSinkSession) Logout() error                        { return nil }
-func (x smtpSinkSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	x.s.mu.Lock()
-	x.s.msgs = append(x.s.msgs, b)
-	x.s.mu.Unlock()
-	return err
-}
-
-func newSMTPSink(t *testing.T) *smtpSink {
-	s := &smtpSink{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return smtpSinkSession{s}, nil }))
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	s.addr = ln.Addr().String()
-	return s
-}
-
-func (s *smtpSink) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.msgs)
-}
 
 // startApp runs the app's accounts and dispatcher as serve does.
 func (ta *testApp) startApp() {
@@ -80,10 +36,10 @@ func TestAManagerRepliesToAnEmailAndTheReplyIsThreaded(t *testing.T) {
 	ta := newTestApp(t)
 	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Email: email.New}
 	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
-	imapSrv := newMailServer(t)
-	out := newSMTPSink(t)
+	imapSrv := emailtest.NewIMAPServer(t)
+	out := emailtest.NewSMTPServer(t)
 	acc := ta.mailAccount("Продажи", imapSrv)
-	host, port, _ := net.SplitHostPort(out.addr)
+	host, port, _ := net.SplitHostPort(out.Addr)
 	var settings map[string]any
 	json.Unmarshal(acc.Settings, &settings)
 	settings["smtp_host"], settings["smtp_port"] = host, json.Number(port)
@@ -92,7 +48,7 @@ func TestAManagerRepliesToAnEmailAndTheReplyIsThreaded(t *testing.T) {
 	if _, err := crm.SaveAccount(ta.db, ta.box, acc.ID, crm.AccountInput{Settings: raw}); err != nil {
 		t.Fatal(err)
 	}
-	imapSrv.append(mailSample(t, "cp1251.eml"), time.Now())
+	imapSrv.Append("INBOX", mailSample(t, "cp1251.eml"), time.Now())
 	m := ta.user("m@example.ru", crm.Manager)
 	ta.startApp()
 
@@ -112,14 +68,14 @@ func TestAManagerRepliesToAnEmailAndTheReplyIsThreaded(t *testing.T) {
 	if reply.DeliveryStatus != Queued {
 		t.Errorf("reply status %q, want queued", reply.DeliveryStatus)
 	}
-	eventually(t, "the SMTP server to receive the reply", func() bool { return out.count() == 1 })
+	eventually(t, "the SMTP server to receive the reply", func() bool { return len(out.Messages()) == 1 })
 	eventually(t, "the reply to be marked sent", func() bool {
 		var got crm.Touch
 		c.do("GET", fmt.Sprintf("/api/v1/touches/%d", reply.ID), nil, &got)
 		return got.DeliveryStatus == Sent
 	})
 
-	mr, err := mail.CreateReader(bytes.NewReader(out.msgs[0]))
+	mr, err := mail.CreateReader(bytes.NewReader(out.Messages()[0].Data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +101,7 @@ func TestAManagerRepliesToAnEmailAndTheReplyIsThreaded(t *testing.T) {
 	if !strings.HasPrefix(subject, "Re: ") || !strings.Contains(subject, in.Subject) {
 		t.Errorf("subject %q for a reply to %q", subject, in.Subject)
 	}
-	if len(from) != 1 || from[0].Address != mailUser || len(to) != 1 || to[0].Address != "ivan.petrov@vector-nsk.ru" {
+	if len(from) != 1 || from[0].Address != emailtest.User || len(to) != 1 || to[0].Address != "ivan.petrov@vector-nsk.ru" {
 		t.Errorf("from %v to %v", from, to)
 	}
 	var body, files string

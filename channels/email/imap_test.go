@@ -1,13 +1,11 @@
 package email
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"net"
 	"os"
@@ -18,74 +16,16 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/email/emailtest"
 )
-
-const (
-	testUser     = "sales@company.ru"
-	testPassword = "app-password"
-)
-
-// imapServer is go-imap's in-memory server on a loopback port.
-type imapServer struct {
-	t    testing.TB
-	mem  *imapmemserver.Server
-	user *imapmemserver.User
-	addr string
-}
-
-// newIMAPServer starts the server with IMAP4rev2 (and so IDLE; go-imap's
-// server offers IDLE to IMAP4rev1 clients too).
-func newIMAPServer(t testing.TB) *imapServer {
-	t.Helper()
-	mem := imapmemserver.New()
-	user := imapmemserver.NewUser(testUser, testPassword)
-	if err := user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	mem.AddUser(user)
-	caps := imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}}
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps:         caps,
-		InsecureAuth: true,
-		Logger:       log.New(io.Discard, "", 0),
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return &imapServer{t: t, mem: mem, user: user, addr: ln.Addr().String()}
-}
-
-type literal struct {
-	*bytes.Reader
-	n int64
-}
-
-func (l literal) Size() int64 { return l.n }
-
-func (s *imapServer) append(folder string, raw []byte, at time.Time, flags ...imap.Flag) imap.UID {
-	s.t.Helper()
-	data, err := s.user.Append(folder, literal{bytes.NewReader(raw), int64(len(raw))}, &imap.AppendOptions{Time: at, Flags: flags})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return data.UID
-}
 
 // settings points an account at addr.
 func testSettings(addr string, extra map[string]any) json.RawMessage {
 	host, port, _ := net.SplitHostPort(addr)
 	m := map[string]any{
-		"address": testUser, "name": "Company Sales", "aliases": []string{"info@company.ru"},
+		"address": emailtest.User, "name": "Company Sales", "aliases": []string{"info@company.ru"},
 		"imap_host": host, "imap_port": atoiT(port), "imap_security": "plain", "allow_plain": true,
 		"smtp_host": "127.0.0.1", "smtp_port": 1, "smtp_security": "plain",
 	}
@@ -111,7 +51,7 @@ func testLog() *slog.Logger {
 
 func newTestAdapter(t testing.TB, addr, cur string, extra map[string]any) *Adapter {
 	t.Helper()
-	a, err := NewAdapter(channels.Account{ID: 7, Channel: channels.Email, Settings: testSettings(addr, extra), Secret: testPassword, Cursor: cur}, testLog())
+	a, err := NewAdapter(channels.Account{ID: 7, Channel: channels.Email, Settings: testSettings(addr, extra), Secret: emailtest.Password, Cursor: cur}, testLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,14 +195,14 @@ func testMail(id, from, subject, body string) []byte {
 }
 
 func TestRunImportIdleRestart(t *testing.T) {
-	srv := newIMAPServer(t)
+	srv := emailtest.NewIMAPServer(t)
 	now := time.Now()
-	srv.append("INBOX", testMail("old@client.ru", "old@client.ru", "Old", "too old"), now.AddDate(0, 0, -60))
-	srv.append("INBOX", testMail("a@client.ru", "a@client.ru", "A", "Здравствуйте, нужен счёт"), now.Add(-time.Hour))
-	deleted := srv.append("INBOX", testMail("deleted@client.ru", "d@client.ru", "Deleted", "gone"), now.Add(-time.Minute), imap.FlagDeleted)
+	srv.Append("INBOX", testMail("old@client.ru", "old@client.ru", "Old", "too old"), now.AddDate(0, 0, -60))
+	srv.Append("INBOX", testMail("a@client.ru", "a@client.ru", "A", "Здравствуйте, нужен счёт"), now.Add(-time.Hour))
+	deleted := srv.Append("INBOX", testMail("deleted@client.ru", "d@client.ru", "Deleted", "gone"), now.Add(-time.Minute), imap.FlagDeleted)
 
 	sink := newMemSink()
-	a := newTestAdapter(t, srv.addr, "", nil)
+	a := newTestAdapter(t, srv.Addr, "", nil)
 	r := start(t, a, sink)
 	waitFor(t, "live", func() bool { return r.st.has(channels.Live) })
 
@@ -283,7 +223,7 @@ func TestRunImportIdleRestart(t *testing.T) {
 	}
 
 	// New mail during IDLE arrives.
-	srv.append("INBOX", testMail("b@client.ru", "b@client.ru", "B", "new"), time.Now())
+	srv.Append("INBOX", testMail("b@client.ru", "b@client.ru", "B", "new"), time.Now())
 	waitFor(t, "b during IDLE", func() bool { _, ok := sink.get("b@client.ru"); return ok })
 
 	if err := r.stop(t); err != nil {
@@ -295,7 +235,7 @@ func TestRunImportIdleRestart(t *testing.T) {
 
 	// Restart from the sink's cursor: nothing is delivered again.
 	_, before, cur := sink.snapshot()
-	r2 := start(t, newTestAdapter(t, srv.addr, cur, nil), sink)
+	r2 := start(t, newTestAdapter(t, srv.Addr, cur, nil), sink)
 	waitFor(t, "live again", func() bool { return r2.st.has(channels.Live) })
 	if _, after, _ := sink.snapshot(); after != before {
 		t.Fatalf("restart delivered %d messages again", after-before)
@@ -303,9 +243,9 @@ func TestRunImportIdleRestart(t *testing.T) {
 	r2.stop(t)
 
 	// Mail that arrived while stopped, however old its date, is backfilled.
-	srv.append("INBOX", testMail("c@client.ru", "c@client.ru", "C", "while down"), now.AddDate(0, 0, -90))
+	srv.Append("INBOX", testMail("c@client.ru", "c@client.ru", "C", "while down"), now.AddDate(0, 0, -90))
 	_, before, cur = sink.snapshot()
-	r3 := start(t, newTestAdapter(t, srv.addr, cur, nil), sink)
+	r3 := start(t, newTestAdapter(t, srv.Addr, cur, nil), sink)
 	waitFor(t, "backfill", func() bool { _, ok := sink.get("c@client.ru"); return ok })
 	waitFor(t, "live", func() bool { return r3.st.has(channels.Live) })
 	if _, after, _ := sink.snapshot(); after != before+1 {
@@ -317,14 +257,14 @@ func TestRunImportIdleRestart(t *testing.T) {
 }
 
 func TestRunPollsWithoutIdle(t *testing.T) {
-	srv := newIMAPServer(t)
+	srv := emailtest.NewIMAPServer(t)
 	sink := newMemSink()
-	a := newTestAdapter(t, srv.addr, "", map[string]any{"poll_interval": "1s"})
+	a := newTestAdapter(t, srv.Addr, "", map[string]any{"poll_interval": "1s"})
 	a.noIdle = true
 	r := start(t, a, sink)
 	waitFor(t, "live", func() bool { return r.st.has(channels.Live) })
 	appended := time.Now()
-	srv.append("INBOX", testMail("p@client.ru", "p@client.ru", "P", "polled"), time.Now())
+	srv.Append("INBOX", testMail("p@client.ru", "p@client.ru", "P", "polled"), time.Now())
 	waitFor(t, "polled mail", func() bool { _, ok := sink.get("p@client.ru"); return ok })
 	if d := time.Since(appended); d < 200*time.Millisecond || d > 3*time.Second {
 		t.Errorf("polled mail came after %s, want about the 1s poll interval", d)
@@ -332,16 +272,16 @@ func TestRunPollsWithoutIdle(t *testing.T) {
 }
 
 func TestRunUIDValidityChange(t *testing.T) {
-	srv := newIMAPServer(t)
+	srv := emailtest.NewIMAPServer(t)
 	msgs := [][]byte{
 		testMail("v1@client.ru", "v1@client.ru", "V1", "one"),
 		testMail("v2@client.ru", "v2@client.ru", "V2", "two"),
 	}
 	for _, m := range msgs {
-		srv.append("INBOX", m, time.Now())
+		srv.Append("INBOX", m, time.Now())
 	}
 	sink := newMemSink()
-	r := start(t, newTestAdapter(t, srv.addr, "", nil), sink)
+	r := start(t, newTestAdapter(t, srv.Addr, "", nil), sink)
 	waitFor(t, "import", func() bool { ids, _, _ := sink.snapshot(); return len(ids) == 2 })
 	r.stop(t)
 	_, before, cur := sink.snapshot()
@@ -349,17 +289,13 @@ func TestRunUIDValidityChange(t *testing.T) {
 
 	// The server loses its UIDs: the same messages under a new UIDVALIDITY
 	// and other UIDs.
-	if err := srv.user.Delete("INBOX"); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	srv.append("INBOX", testMail("filler@client.ru", "f@client.ru", "F", "filler"), time.Now().AddDate(0, 0, -100))
+	srv.Delete("INBOX")
+	srv.Create("INBOX")
+	srv.Append("INBOX", testMail("filler@client.ru", "f@client.ru", "F", "filler"), time.Now().AddDate(0, 0, -100))
 	for _, m := range msgs {
-		srv.append("INBOX", m, time.Now())
+		srv.Append("INBOX", m, time.Now())
 	}
-	r2 := start(t, newTestAdapter(t, srv.addr, cur, nil), sink)
+	r2 := start(t, newTestAdapter(t, srv.Addr, cur, nil), sink)
 	waitFor(t, "re-sync", func() bool { _, d, _ := sink.snapshot(); return d == before+2 })
 	waitFor(t, "live", func() bool { return r2.st.has(channels.Live) })
 	ids, _, cur2 := sink.snapshot()
@@ -373,14 +309,14 @@ func TestRunUIDValidityChange(t *testing.T) {
 }
 
 func TestRunFallbackIDAndBrokenMessage(t *testing.T) {
-	srv := newIMAPServer(t)
-	srv.append("INBOX", []byte("From: a@client.ru\r\nSubject: no id\r\n\r\nhello\r\n"), time.Now())
+	srv := emailtest.NewIMAPServer(t)
+	srv.Append("INBOX", []byte("From: a@client.ru\r\nSubject: no id\r\n\r\nhello\r\n"), time.Now())
 	broken, _ := os.ReadFile("testdata/broken-mime.eml")
-	srv.append("INBOX", broken, time.Now())
-	srv.append("INBOX", testMail("good@client.ru", "g@client.ru", "Good", "fine"), time.Now())
-	srv.append("INBOX", testMail("self@company.ru", testUser, "Self", "our own copy"), time.Now())
+	srv.Append("INBOX", broken, time.Now())
+	srv.Append("INBOX", testMail("good@client.ru", "g@client.ru", "Good", "fine"), time.Now())
+	srv.Append("INBOX", testMail("self@company.ru", emailtest.User, "Self", "our own copy"), time.Now())
 	sink := newMemSink()
-	a := newTestAdapter(t, srv.addr, "", nil)
+	a := newTestAdapter(t, srv.Addr, "", nil)
 	r := start(t, a, sink)
 	waitFor(t, "live", func() bool { return r.st.has(channels.Live) })
 	ids, _, _ := sink.snapshot()
@@ -403,20 +339,18 @@ func TestRunFallbackIDAndBrokenMessage(t *testing.T) {
 }
 
 func TestRunSeveralFolders(t *testing.T) {
-	srv := newIMAPServer(t)
-	if err := srv.user.Create("Leads", nil); err != nil {
-		t.Fatal(err)
-	}
-	srv.append("INBOX", testMail("i1@client.ru", "i1@client.ru", "I", "inbox"), time.Now())
-	srv.append("Leads", testMail("l1@client.ru", "l1@client.ru", "L", "leads"), time.Now())
+	srv := emailtest.NewIMAPServer(t)
+	srv.Create("Leads")
+	srv.Append("INBOX", testMail("i1@client.ru", "i1@client.ru", "I", "inbox"), time.Now())
+	srv.Append("Leads", testMail("l1@client.ru", "l1@client.ru", "L", "leads"), time.Now())
 	sink := newMemSink()
-	r := start(t, newTestAdapter(t, srv.addr, "", map[string]any{"folders": []string{"INBOX", "Leads"}, "poll_interval": "1s"}), sink)
+	r := start(t, newTestAdapter(t, srv.Addr, "", map[string]any{"folders": []string{"INBOX", "Leads"}, "poll_interval": "1s"}), sink)
 	waitFor(t, "live", func() bool { return r.st.has(channels.Live) })
 	// New mail in the second folder is found by the poll interval even
 	// while IDLE watches the first.
-	srv.append("Leads", testMail("l2@client.ru", "l2@client.ru", "L2", "leads"), time.Now())
+	srv.Append("Leads", testMail("l2@client.ru", "l2@client.ru", "L2", "leads"), time.Now())
 	waitFor(t, "the second folder", func() bool { _, ok := sink.get("l2@client.ru"); return ok })
-	srv.append("INBOX", testMail("i2@client.ru", "i2@client.ru", "I2", "inbox"), time.Now())
+	srv.Append("INBOX", testMail("i2@client.ru", "i2@client.ru", "I2", "inbox"), time.Now())
 	waitFor(t, "both folders", func() bool { ids, _, _ := sink.snapshot(); return len(ids) == 4 })
 	_, _, cur := sink.snapshot()
 	c, _ := parseCursor(cur)
@@ -429,8 +363,8 @@ func TestRunSeveralFolders(t *testing.T) {
 }
 
 func TestRunWrongPassword(t *testing.T) {
-	srv := newIMAPServer(t)
-	a, err := NewAdapter(channels.Account{ID: 7, Settings: testSettings(srv.addr, nil), Secret: "wrong"}, testLog())
+	srv := emailtest.NewIMAPServer(t)
+	a, err := NewAdapter(channels.Account{ID: 7, Settings: testSettings(srv.Addr, nil), Secret: "wrong"}, testLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,11 +385,11 @@ func TestRunWrongPassword(t *testing.T) {
 }
 
 func TestRunSinkFailureKeepsCursor(t *testing.T) {
-	srv := newIMAPServer(t)
-	srv.append("INBOX", testMail("s1@client.ru", "s1@client.ru", "S", "one"), time.Now())
+	srv := emailtest.NewIMAPServer(t)
+	srv.Append("INBOX", testMail("s1@client.ru", "s1@client.ru", "S", "one"), time.Now())
 	sink := newMemSink()
 	sink.fail = errors.New("database is down")
-	a := newTestAdapter(t, srv.addr, "", nil)
+	a := newTestAdapter(t, srv.Addr, "", nil)
 	st := &states{}
 	err := a.Run(context.Background(), sink, st.report)
 	if err == nil || !strings.Contains(err.Error(), "database is down") {
@@ -513,16 +447,16 @@ func (p *cutProxy) serve(c net.Conn, target string, cut bool) {
 }
 
 func TestRunConnectionCutMidFetch(t *testing.T) {
-	srv := newIMAPServer(t)
+	srv := emailtest.NewIMAPServer(t)
 	const n = 250
 	body := strings.Repeat("Нужно коммерческое предложение. ", 8)
 	for i := range n {
-		srv.append("INBOX", testMail(fmt.Sprintf("m%03d@client.ru", i), fmt.Sprintf("c%d@client.ru", i%40), fmt.Sprintf("Запрос %d", i), body), time.Now())
+		srv.Append("INBOX", testMail(fmt.Sprintf("m%03d@client.ru", i), fmt.Sprintf("c%d@client.ru", i%40), fmt.Sprintf("Запрос %d", i), body), time.Now())
 	}
 	// Cut while fetching flags, in the first batch, in a later batch.
 	for _, limit := range []int64{3_000, 30_000, 150_000} {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) {
-			proxy := newCutProxy(t, srv.addr, limit)
+			proxy := newCutProxy(t, srv.Addr, limit)
 			sink := newMemSink()
 			a := newTestAdapter(t, proxy.ln.Addr().String(), "", nil)
 			st := &states{}

@@ -7,105 +7,17 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/email/emailtest"
 )
-
-// smtpServer is a go-smtp server that records what it accepts.
-type smtpServer struct {
-	addr string
-	mu   sync.Mutex
-	got  []smtpMessage
-	// rcptErr, when set, refuses every recipient.
-	rcptErr *smtp.SMTPError
-}
-
-type smtpMessage struct {
-	from   string
-	to     []string
-	authed string
-	data   []byte
-}
-
-func newSMTPServer(t testing.TB) *smtpServer {
-	t.Helper()
-	s := &smtpServer{}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{srv: s}, nil }))
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	s.addr = ln.Addr().String()
-	return s
-}
-
-func (s *smtpServer) messages() []smtpMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]smtpMessage(nil), s.got...)
-}
-
-type smtpSession struct {
-	srv *smtpServer
-	cur smtpMessage
-}
-
-func (s *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (s *smtpSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if user != testUser || pass != testPassword {
-			return smtp.ErrAuthFailed
-		}
-		s.cur.authed = user
-		return nil
-	}), nil
-}
-
-func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
-	if s.cur.authed == "" {
-		return smtp.ErrAuthRequired
-	}
-	s.cur.from = from
-	return nil
-}
-
-func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if s.srv.rcptErr != nil {
-		return s.srv.rcptErr
-	}
-	s.cur.to = append(s.cur.to, to)
-	return nil
-}
-
-func (s *smtpSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.cur.data = b
-	s.srv.mu.Lock()
-	s.srv.got = append(s.srv.got, s.cur)
-	s.srv.mu.Unlock()
-	s.cur = smtpMessage{authed: s.cur.authed}
-	return nil
-}
-
-func (s *smtpSession) Reset()        { s.cur = smtpMessage{authed: s.cur.authed} }
-func (s *smtpSession) Logout() error { return nil }
 
 func newSendAdapter(t testing.TB, smtpAddr, imapAddr string, extra map[string]any) *Adapter {
 	t.Helper()
@@ -122,12 +34,10 @@ func newSendAdapter(t testing.TB, smtpAddr, imapAddr string, extra map[string]an
 }
 
 func TestSendThreadedReply(t *testing.T) {
-	srv := newSMTPServer(t)
-	imapSrv := newIMAPServer(t)
-	if err := imapSrv.user.Create("Sent", nil); err != nil {
-		t.Fatal(err)
-	}
-	a := newSendAdapter(t, srv.addr, imapSrv.addr, map[string]any{"sent_folder": "Sent"})
+	srv := emailtest.NewSMTPServer(t)
+	imapSrv := emailtest.NewIMAPServer(t)
+	imapSrv.Create("Sent")
+	a := newSendAdapter(t, srv.Addr, imapSrv.Addr, map[string]any{"sent_folder": "Sent"})
 	pdf := []byte("%PDF-1.4 invoice")
 	out := channels.Outbound{
 		AccountID: 7, TouchID: 42,
@@ -149,15 +59,15 @@ func TestSendThreadedReply(t *testing.T) {
 	if id != "lq8z3k.5f1e@company.ru" {
 		t.Errorf("native id %q, want the Message-ID without brackets", id)
 	}
-	msgs := srv.messages()
+	msgs := srv.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("server got %d messages", len(msgs))
 	}
 	got := msgs[0]
-	if got.from != testUser || len(got.to) != 1 || got.to[0] != "ivan.petrov@vector-nsk.ru" || got.authed != testUser {
+	if got.From != emailtest.User || len(got.To) != 1 || got.To[0] != "ivan.petrov@vector-nsk.ru" || got.AuthedAs != emailtest.User {
 		t.Errorf("envelope %+v", got)
 	}
-	for i, line := range bytes.Split(got.data, []byte("\n")) {
+	for i, line := range bytes.Split(got.Data, []byte("\n")) {
 		if len(line) > 998 {
 			t.Errorf("line %d longer than RFC 5322 allows", i)
 		}
@@ -168,7 +78,7 @@ func TestSendThreadedReply(t *testing.T) {
 		}
 	}
 
-	r, err := mail.CreateReader(bytes.NewReader(got.data))
+	r, err := mail.CreateReader(bytes.NewReader(got.Data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +107,7 @@ func TestSendThreadedReply(t *testing.T) {
 	}
 
 	// What the recipient's client sees, read back with Parse.
-	in, err := Parse(got.data, []string{"ivan.petrov@vector-nsk.ru"})
+	in, err := Parse(got.Data, []string{"ivan.petrov@vector-nsk.ru"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,17 +121,17 @@ func TestSendThreadedReply(t *testing.T) {
 	if len(in.Attachments) != 1 || in.Attachments[0].Name != "Счёт №17.pdf" || in.Attachments[0].ContentType != "application/pdf" || !bytes.Equal(in.Attachments[0].Data, pdf) {
 		t.Errorf("attachments %+v", in.Attachments)
 	}
-	if in.ThreadKey != "000001da7434$5c2e1b20$148a5160$@vector-nsk.ru" || in.Name != "Company Sales" || in.From[0].Value != testUser {
+	if in.ThreadKey != "000001da7434$5c2e1b20$148a5160$@vector-nsk.ru" || in.Name != "Company Sales" || in.From[0].Value != emailtest.User {
 		t.Errorf("parsed back %+v", in)
 	}
 
 	// The copy in the sent folder, read.
-	c, err := imapclient.DialInsecure(imapSrv.addr, nil)
+	c, err := imapclient.DialInsecure(imapSrv.Addr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.Login(testUser, testPassword).Wait(); err != nil {
+	if err := c.Login(emailtest.User, emailtest.Password).Wait(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Select("Sent", nil).Wait(); err != nil {
@@ -235,26 +145,26 @@ func TestSendThreadedReply(t *testing.T) {
 	for _, f := range bufs[0].Flags {
 		seen = seen || f == imap.FlagSeen
 	}
-	if !seen || !bytes.Equal(bufs[0].BodySection[0].Bytes, got.data) {
-		t.Errorf("sent copy flags %v, same bytes %v", bufs[0].Flags, bytes.Equal(bufs[0].BodySection[0].Bytes, got.data))
+	if !seen || !bytes.Equal(bufs[0].BodySection[0].Bytes, got.Data) {
+		t.Errorf("sent copy flags %v, same bytes %v", bufs[0].Flags, bytes.Equal(bufs[0].BodySection[0].Bytes, got.Data))
 	}
 }
 
 func TestSendResendIsTheSameMessage(t *testing.T) {
-	srv := newSMTPServer(t)
-	a := newSendAdapter(t, srv.addr, "", map[string]any{"signature": ""})
+	srv := emailtest.NewSMTPServer(t)
+	a := newSendAdapter(t, srv.Addr, "", map[string]any{"signature": ""})
 	out := channels.Outbound{To: channels.Handle{Kind: "email", Value: "client@example.org"}, Subject: "Hello", Text: "Hi", MessageID: "fixed-1@company.ru"}
 	for range 2 {
 		if _, err := a.Send(context.Background(), out); err != nil {
 			t.Fatal(err)
 		}
 	}
-	msgs := srv.messages()
+	msgs := srv.Messages()
 	if len(msgs) != 2 {
 		t.Fatalf("%d messages", len(msgs))
 	}
 	for _, m := range msgs {
-		e, _ := message.Read(bytes.NewReader(m.data))
+		e, _ := message.Read(bytes.NewReader(m.Data))
 		if e.Header.Get("Message-Id") != "<fixed-1@company.ru>" {
 			t.Errorf("Message-Id %q", e.Header.Get("Message-Id"))
 		}
@@ -271,15 +181,15 @@ func TestSendResendIsTheSameMessage(t *testing.T) {
 	if err != nil || !strings.HasSuffix(id, "@company.ru") || strings.ContainsAny(id, "<>") {
 		t.Fatalf("generated id %q, %v", id, err)
 	}
-	msgs = srv.messages()
-	if e, _ := message.Read(bytes.NewReader(msgs[2].data)); e.Header.Get("Message-Id") != "<"+id+">" {
+	msgs = srv.Messages()
+	if e, _ := message.Read(bytes.NewReader(msgs[2].Data)); e.Header.Get("Message-Id") != "<"+id+">" {
 		t.Errorf("Message-Id %q, returned %q", e.Header.Get("Message-Id"), id)
 	}
 }
 
 func TestSendInlineImage(t *testing.T) {
-	srv := newSMTPServer(t)
-	a := newSendAdapter(t, srv.addr, "", nil)
+	srv := emailtest.NewSMTPServer(t)
+	a := newSendAdapter(t, srv.Addr, "", nil)
 	png := []byte("\x89PNG\r\n\x1a\nfake")
 	_, err := a.Send(context.Background(), channels.Outbound{
 		To: channels.Handle{Kind: "email", Value: "client@example.org"}, Subject: "Logo", Text: "See the logo",
@@ -292,7 +202,7 @@ func TestSendInlineImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw := srv.messages()[0].data
+	raw := srv.Messages()[0].Data
 	e, _ := message.Read(bytes.NewReader(raw))
 	if ct, _, _ := e.Header.ContentType(); ct != "multipart/mixed" {
 		t.Errorf("top is %s", ct)
@@ -318,15 +228,15 @@ func TestSendErrors(t *testing.T) {
 		permanent bool
 		want      string
 	}{
-		{"unknown recipient is permanent", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}, testPassword, true, "No such user"},
-		{"greylisting is retried", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Try again later"}, testPassword, false, "Try again later"},
+		{"unknown recipient is permanent", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user"}, emailtest.Password, true, "No such user"},
+		{"greylisting is retried", &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Try again later"}, emailtest.Password, false, "Try again later"},
 		{"a refused login is permanent", nil, "wrong", true, "Authentication failed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := newSMTPServer(t)
-			srv.rcptErr = tc.rcptErr
-			a := newSendAdapter(t, srv.addr, "", nil)
+			srv := emailtest.NewSMTPServer(t)
+			srv.RefuseRecipients(tc.rcptErr)
+			a := newSendAdapter(t, srv.Addr, "", nil)
 			a.acc.Secret = tc.password
 			_, err := a.Send(context.Background(), channels.Outbound{To: channels.Handle{Kind: "email", Value: "x@example.org"}, Subject: "s", Text: "t"})
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "permanent failure: email: ") && !strings.HasPrefix(err.Error(), "email: ") {

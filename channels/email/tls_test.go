@@ -1,7 +1,6 @@
 package email
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,20 +8,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"io"
-	"log"
 	"math/big"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
-	"github.com/emersion/go-smtp"
-
 	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/email/emailtest"
 )
 
 // testCert is a self-signed certificate for 127.0.0.1 and the client
@@ -54,41 +47,17 @@ func TestTLSAndStartTLS(t *testing.T) {
 	serverTLS, clientTLS := testCert(t)
 
 	// IMAP over implicit TLS (993-style).
-	mem := imapmemserver.New()
-	user := imapmemserver.NewUser(testUser, testPassword)
-	user.Create("INBOX", nil)
-	mem.AddUser(user)
-	isrv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps:   imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		Logger: log.New(io.Discard, "", 0),
-	})
-	iln, err := tls.Listen("tcp", "127.0.0.1:0", serverTLS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go isrv.Serve(iln)
-	t.Cleanup(func() { isrv.Close() })
-	user.Append("INBOX", literalOf(testMail("tls@client.ru", "tls@client.ru", "TLS", "over tls")), &imap.AppendOptions{Time: time.Now()})
+	isrv := emailtest.NewIMAPServerTLS(t, serverTLS)
+	isrv.Append("INBOX", testMail("tls@client.ru", "tls@client.ru", "TLS", "over tls"), time.Now())
 
 	// SMTP with STARTTLS (587-style); AUTH only after the upgrade.
-	ssrv := &smtpServer{}
-	sm := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{srv: ssrv}, nil }))
-	sm.Domain, sm.TLSConfig = "localhost", serverTLS
-	sln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go sm.Serve(sln)
-	t.Cleanup(func() { sm.Close() })
+	ssrv := emailtest.NewSMTPServerTLS(t, serverTLS)
 
-	ihost, iport, _ := net.SplitHostPort(iln.Addr().String())
-	_, sport, _ := net.SplitHostPort(sln.Addr().String())
+	ihost, iport, _ := net.SplitHostPort(isrv.Addr)
+	_, sport, _ := net.SplitHostPort(ssrv.Addr)
 	settings := `{"address":"sales@company.ru","imap_host":"` + ihost + `","imap_port":` + iport +
 		`,"smtp_host":"127.0.0.1","smtp_port":` + sport + `,"smtp_security":"starttls"}`
-	a, err := NewAdapter(channels.Account{ID: 7, Settings: []byte(settings), Secret: testPassword}, testLog())
+	a, err := NewAdapter(channels.Account{ID: 7, Settings: []byte(settings), Secret: emailtest.Password}, testLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,27 +76,15 @@ func TestTLSAndStartTLS(t *testing.T) {
 	if _, err := a.Send(context.Background(), channels.Outbound{To: channels.Handle{Kind: "email", Value: "c@example.org"}, Subject: "s", Text: "over starttls"}); err != nil {
 		t.Fatal(err)
 	}
-	if m := ssrv.messages(); len(m) != 1 || m[0].authed != testUser {
+	if m := ssrv.Messages(); len(m) != 1 || m[0].AuthedAs != emailtest.User {
 		t.Fatalf("smtp got %+v", m)
 	}
 	r.stop(t)
 }
 
 func TestRunConnectionLostDuringIdle(t *testing.T) {
-	mem := imapmemserver.New()
-	user := imapmemserver.NewUser(testUser, testPassword)
-	user.Create("INBOX", nil)
-	mem.AddUser(user)
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps: imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}}, InsecureAuth: true,
-		Logger: log.New(io.Discard, "", 0),
-	})
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	go srv.Serve(ln)
-	a := newTestAdapter(t, ln.Addr().String(), "", nil)
+	srv := emailtest.NewIMAPServer(t)
+	a := newTestAdapter(t, srv.Addr, "", nil)
 	st := &states{}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(context.Background(), newMemSink(), st.report) }()
@@ -141,8 +98,4 @@ func TestRunConnectionLostDuringIdle(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not notice the lost connection")
 	}
-}
-
-func literalOf(b []byte) imap.LiteralReader {
-	return literal{bytes.NewReader(b), int64(len(b))}
 }
