@@ -1,14 +1,11 @@
 package inbox
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,60 +42,8 @@ func (ta *testApp) mailAccount(name string, s *emailtest.IMAPServer) crm.Account
 	return acc
 }
 
-// mailRun builds the account's adapter from what is stored (its cursor
-// included), as the supervisor does, and runs it with the app as sink.
-type mailRun struct {
-	cancel context.CancelFunc
-	done   chan error
-	mu     sync.Mutex
-	states []channels.State
-}
-
-func (ta *testApp) runMail(id int64) *mailRun {
-	ta.t.Helper()
-	acc, err := crm.GetAccount(ta.DB(), id)
-	if err != nil {
-		ta.t.Fatal(err)
-	}
-	secret, err := ta.Box().Open(acc.Secret)
-	if err != nil {
-		ta.t.Fatal(err)
-	}
-	ad, err := email.New(channels.Account{ID: acc.ID, Name: acc.Name, Channel: channels.Kind(acc.Channel), Settings: acc.Settings, Secret: secret, Cursor: acc.Cursor}, testLogger(ta.t))
-	if err != nil {
-		ta.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &mailRun{cancel: cancel, done: make(chan error, 1)}
-	go func() {
-		r.done <- ad.Run(ctx, ta.App, func(s channels.State) {
-			r.mu.Lock()
-			r.states = append(r.states, s)
-			r.mu.Unlock()
-		})
-	}()
-	ta.t.Cleanup(cancel)
-	return r
-}
-
-func (r *mailRun) live() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.ContainsFunc(r.states, func(s channels.State) bool { return s.Phase == channels.Live })
-}
-
-func (r *mailRun) stop(t testing.TB) {
-	t.Helper()
-	r.cancel()
-	select {
-	case err := <-r.done:
-		if err != nil {
-			t.Fatalf("Run = %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not stop")
-	}
-}
+// runMail runs the stored email account's adapter with the app as sink.
+func (ta *testApp) runMail(id int64) *accountRun { return ta.runAccount(id, email.New) }
 
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()

@@ -10,10 +10,13 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/crm/crmtest"
 )
@@ -151,4 +154,61 @@ func (c *client) raw(method, path string, body any) (int, []byte) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, b
+}
+
+// accountRun is a channel account's adapter running with the app as sink,
+// built from what is stored (its cursor included), as the supervisor does.
+type accountRun struct {
+	cancel context.CancelFunc
+	done   chan error
+	mu     sync.Mutex
+	states []channels.State
+}
+
+func (ta *testApp) runAccount(id int64, factory channels.Factory) *accountRun {
+	ta.t.Helper()
+	acc, err := crm.GetAccount(ta.DB(), id)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	secret, err := ta.Box().Open(acc.Secret)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	ad, err := factory(channels.Account{ID: acc.ID, Name: acc.Name, Channel: channels.Kind(acc.Channel), Settings: acc.Settings, Secret: secret, Cursor: acc.Cursor}, testLogger(ta.t))
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &accountRun{cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		r.done <- ad.Run(ctx, ta.App, func(s channels.State) {
+			r.mu.Lock()
+			r.states = append(r.states, s)
+			r.mu.Unlock()
+		})
+	}()
+	ta.t.Cleanup(cancel)
+	return r
+}
+
+// live reports whether the adapter has reported Live.
+func (r *accountRun) live() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.ContainsFunc(r.states, func(s channels.State) bool { return s.Phase == channels.Live })
+}
+
+// stop ends the run and checks it ended cleanly.
+func (r *accountRun) stop(t testing.TB) {
+	t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatalf("Run = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not stop")
+	}
 }

@@ -1,7 +1,6 @@
 package inbox
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,60 +41,8 @@ func (ta *testApp) tgAccount(name string, fake *telegramtest.Server, extra strin
 	return acc
 }
 
-// tgRun builds the account's adapter from what is stored (its cursor
-// included), as the supervisor does, and runs it with the app as the
-// sink. stop ends it and checks it ended cleanly.
-type tgRun struct {
-	cancel context.CancelFunc
-	done   chan error
-	mu     sync.Mutex
-	states []channels.State
-}
-
-func (ta *testApp) runTelegram(id int64) *tgRun {
-	ta.t.Helper()
-	acc, err := crm.GetAccount(ta.DB(), id)
-	if err != nil {
-		ta.t.Fatal(err)
-	}
-	secret, err := ta.Box().Open(acc.Secret)
-	if err != nil {
-		ta.t.Fatal(err)
-	}
-	ad, err := telegram.New(channels.Account{ID: acc.ID, Name: acc.Name, Channel: channels.Kind(acc.Channel), Settings: acc.Settings, Secret: secret, Cursor: acc.Cursor}, testLogger(ta.t))
-	if err != nil {
-		ta.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &tgRun{cancel: cancel, done: make(chan error, 1)}
-	go func() {
-		r.done <- ad.Run(ctx, ta.App, func(s channels.State) {
-			r.mu.Lock()
-			r.states = append(r.states, s)
-			r.mu.Unlock()
-		})
-	}()
-	return r
-}
-
-func (r *tgRun) live() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.ContainsFunc(r.states, func(s channels.State) bool { return s.Phase == channels.Live })
-}
-
-func (r *tgRun) stop(t testing.TB) {
-	t.Helper()
-	r.cancel()
-	select {
-	case err := <-r.done:
-		if err != nil {
-			t.Fatalf("Run = %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not stop")
-	}
-}
+// runTelegram runs the stored Telegram account's adapter with the app as sink.
+func (ta *testApp) runTelegram(id int64) *accountRun { return ta.runAccount(id, telegram.New) }
 
 func TestTelegramEndToEnd(t *testing.T) {
 	ta := newTestApp(t)
