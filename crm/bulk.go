@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,14 +25,14 @@ import (
 const (
 	maxBulkRows = 500
 	maxBulkArgs = 30000
-	// The SQLite driver looks each placeholder's argument up by a linear
-	// search (binding is quadratic in the count): many small statements
-	// are cheaper there than a few large ones.
-	maxSQLiteArgs = 200
+	// On SQLite a bulk statement carries its values as literals (see
+	// sqliteBulk), this many rows or about this many bytes of SQL at most.
+	maxSQLiteRows = 100
+	maxSQLiteText = 64 << 10
 )
 
 // sqliteTime is how the SQLite driver writes a time.Time parameter; values
-// passed inside JSON must compare the same way.
+// written as literals or inside JSON must compare the same way.
 const sqliteTime = "2006-01-02 15:04:05.999999999-07:00"
 
 // Bulk runs head + row, row, … + tail over args, cols arguments a row, in
@@ -38,15 +40,16 @@ const sqliteTime = "2006-01-02 15:04:05.999999999-07:00"
 // into it, in ascending order: rows inserted by one multi-row INSERT get
 // their ids in the order of its VALUES (a rowid/identity is allocated per
 // row as the row is inserted), so the i-th smallest id is the i-th row.
+// The placeholders ("?") are in row only: head and tail take no arguments.
 func Bulk(tx *gorm.DB, head, row, tail string, cols int, args []any, ids *[]int64) error {
+	if strings.Count(row, "?") != cols {
+		return fmt.Errorf("bulk: row %q does not have %d placeholders", row, cols)
+	}
+	if Dialect(tx) == migrations.SQLite {
+		return sqliteBulk(tx, head, row, tail, cols, args, ids)
+	}
 	n := len(args) / cols
 	per := max(1, min(maxBulkRows, maxBulkArgs/cols))
-	if Dialect(tx) == migrations.SQLite {
-		if strings.HasPrefix(head, "INSERT ") && strings.HasSuffix(head, " VALUES ") && narrow(args) {
-			return bulkJSON(tx, head, row, tail, cols, args, ids)
-		}
-		per = max(1, maxSQLiteArgs/cols)
-	}
 	for start := 0; start < n; start += per {
 		end := min(n, start+per)
 		var sb strings.Builder
@@ -66,51 +69,151 @@ func Bulk(tx *gorm.DB, head, row, tail string, cols int, args []any, ids *[]int6
 	return nil
 }
 
-// narrow reports whether args hold no long strings: rows cheap to pass as
-// JSON (see bulkJSON).
-func narrow(args []any) bool {
-	for _, a := range args {
-		if s, ok := a.(string); ok && len(s) > 256 {
-			return false
-		}
-	}
-	return true
-}
-
-// bulkJSON is Bulk on SQLite for rows of short values: the rows go as one
-// JSON array of arrays, and "INSERT INTO t (a, b) VALUES " + "(?, 'x')"
-// becomes INSERT INTO t (a, b) SELECT j.value->>0, 'x' FROM json_each(?)
-// AS j ORDER BY j.key: one short statement to parse and one argument to
-// bind, instead of a statement per maxSQLiteArgs arguments. (->> parses
-// the row once per column, hence only for narrow rows.)
-func bulkJSON(tx *gorm.DB, head, row, tail string, cols int, args []any, ids *[]int64) error {
-	inner := strings.TrimSpace(row)
-	if !strings.HasPrefix(inner, "(") || !strings.HasSuffix(inner, ")") || strings.Count(inner, "?") != cols {
-		return fmt.Errorf("bulk: row %q does not have %d placeholders", row, cols)
-	}
-	var sel strings.Builder
-	col := 0
-	for _, r := range inner[1 : len(inner)-1] {
-		if r == '?' {
-			fmt.Fprintf(&sel, "j.value->>%d", col)
-			col++
-			continue
-		}
-		sel.WriteRune(r)
-	}
-	q := strings.TrimSuffix(head, " VALUES ") + " SELECT " + sel.String() + " FROM json_each(?) AS j ORDER BY j.key" + tail
+// sqliteBulk is Bulk on SQLite. This driver prepares every statement anew
+// on each execution and finds each placeholder's argument by a linear
+// search (binding is quadratic in their number), so placeholders are what
+// a bulk statement costs there: small statements mean many parses, large
+// ones quadratic binding, and rows passed as one JSON parameter are
+// re-rendered and re-parsed per column. Values written into the statement
+// as SQL literals cost only their parse. They are written exactly:
+// strings quoted with ' doubled (SQLite has no other escapes in a string
+// literal), blobs as X'…', times in the driver's own text format; the
+// values a literal would not carry exactly (a string holding NUL, a float:
+// SQLite's parser does not round every decimal correctly) stay
+// placeholders. The statement goes to the transaction's connection
+// directly: gorm would take a ? inside a literal for a placeholder, and
+// keep each such one-off statement in its prepared-statement cache.
+func sqliteBulk(tx *gorm.DB, head, row, tail string, cols int, args []any, ids *[]int64) error {
+	pool := rawPool(tx)
+	ctx := tx.Statement.Context
 	n := len(args) / cols
-	for start := 0; start < n; start += maxBulkRows {
-		end := min(n, start+maxBulkRows)
-		doc, err := jsonRows(args[start*cols:end*cols], cols)
-		if err != nil {
-			return err
+	var sb strings.Builder
+	var params []any
+	for start := 0; start < n; {
+		sb.Reset()
+		params = params[:0]
+		sb.WriteString(head)
+		end := start
+		for end < n && end-start < maxSQLiteRows && (end == start || sb.Len() < maxSQLiteText) {
+			if end > start {
+				sb.WriteString(", ")
+			}
+			c := end * cols
+			for i := 0; i < len(row); i++ {
+				if row[i] != '?' {
+					sb.WriteByte(row[i])
+					continue
+				}
+				p, err := writeLiteral(&sb, args[c])
+				if err != nil {
+					return fmt.Errorf("bulk: row %d, value %d: %w", end, c-end*cols, err)
+				}
+				if p != nil {
+					params = append(params, p)
+				}
+				c++
+			}
+			end++
 		}
-		if err := bulkRun(tx, q, end-start, ids, doc); err != nil {
-			return err
+		sb.WriteString(tail)
+		q := sb.String()
+		if ids == nil {
+			if _, err := pool.ExecContext(ctx, q, params...); err != nil {
+				return err
+			}
+		} else {
+			got, err := scanInt64s(pool.QueryContext(ctx, q, params...))
+			if err != nil {
+				return err
+			}
+			if len(got) != end-start {
+				return fmt.Errorf("%d rows returned for %d written", len(got), end-start)
+			}
+			slices.Sort(got)
+			*ids = append(*ids, got...)
 		}
+		start = end
 	}
 	return nil
+}
+
+// rawPool is the connection (or transaction) under tx, past gorm's
+// prepared-statement cache.
+func rawPool(tx *gorm.DB) gorm.ConnPool {
+	switch p := tx.Statement.ConnPool.(type) {
+	case *gorm.PreparedStmtTX:
+		return p.Tx
+	case *gorm.PreparedStmtDB:
+		return p.ConnPool
+	default:
+		return p
+	}
+}
+
+// writeLiteral writes a as an SQLite literal, or writes a placeholder and
+// returns the value to bind to it.
+func writeLiteral(sb *strings.Builder, a any) (any, error) {
+	v := a
+	if _, blob := a.([]byte); !blob {
+		var err error
+		if v, err = jsonValue(a); err != nil {
+			return nil, err
+		}
+	}
+	switch x := v.(type) {
+	case nil:
+		sb.WriteString("NULL")
+	case int:
+		sb.WriteString(strconv.Itoa(x))
+	case int64:
+		sb.WriteString(strconv.FormatInt(x, 10))
+	case uint64:
+		sb.WriteString(strconv.FormatUint(x, 10))
+	case float64: // SQLite's parser does not round every decimal exactly
+		sb.WriteByte('?')
+		return x, nil
+	case string:
+		if strings.IndexByte(x, 0) >= 0 {
+			sb.WriteByte('?')
+			return x, nil
+		}
+		sb.WriteByte('\'')
+		for {
+			i := strings.IndexByte(x, '\'')
+			if i < 0 {
+				break
+			}
+			sb.WriteString(x[:i+1])
+			sb.WriteByte('\'')
+			x = x[i+1:]
+		}
+		sb.WriteString(x)
+		sb.WriteByte('\'')
+	case []byte:
+		sb.WriteString("X'")
+		sb.WriteString(hex.EncodeToString(x))
+		sb.WriteByte('\'')
+	default:
+		return nil, fmt.Errorf("cannot store %T", a)
+	}
+	return nil, nil
+}
+
+// scanInt64s reads the single int64 column of rows.
+func scanInt64s(rows *sql.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // bulkRun executes one bulk statement of n rows, collecting the ids it
