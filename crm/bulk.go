@@ -154,7 +154,20 @@ func rawPool(tx *gorm.DB) gorm.ConnPool {
 // returns the value to bind to it.
 func writeLiteral(sb *strings.Builder, a any) (any, error) {
 	v := a
-	if _, blob := a.([]byte); !blob {
+	switch x := a.(type) { // the common types without jsonValue's reflection
+	case nil, string, int64, int, []byte:
+	case *int64:
+		if v = nil; x != nil {
+			v = *x
+		}
+	case bool:
+		v = 0
+		if x {
+			v = 1
+		}
+	case time.Time:
+		v = x.Format(sqliteTime)
+	default:
 		var err error
 		if v, err = jsonValue(a); err != nil {
 			return nil, err
@@ -300,9 +313,17 @@ func jsonValue(a any) (any, error) {
 
 // Query runs a raw query and calls scan on each row. (gorm's Raw().Scan
 // renders the SQL with its arguments for a logger even when nothing logs:
-// costly on big statements.)
+// costly on big statements.) On SQLite the query goes to the database as
+// it is, past gorm: a ? inside a literal (InTuples) stays text, and
+// arguments are bound as they are (no expansion of slices).
 func Query(tx *gorm.DB, scan func(*sql.Rows) error, q string, args ...any) error {
-	rows, err := tx.Raw(q, args...).Rows()
+	var rows *sql.Rows
+	var err error
+	if Dialect(tx) == migrations.SQLite {
+		rows, err = rawPool(tx).QueryContext(tx.Statement.Context, q, args...)
+	} else {
+		rows, err = tx.Raw(q, args...).Rows()
+	}
 	if err != nil {
 		return err
 	}
@@ -347,19 +368,35 @@ func In(tx *gorm.DB, col string, vals any) (string, any) {
 func InTuples(tx *gorm.DB, cols []string, tuples [][]any) (string, []any, error) {
 	lhs := "(" + strings.Join(cols, ", ") + ")"
 	if Dialect(tx) == migrations.SQLite {
-		flat := make([]any, 0, len(cols)*len(tuples))
-		for _, t := range tuples {
-			flat = append(flat, t...)
+		// The tuples as literal rows (see sqliteBulk): run the condition
+		// with Query, which passes it to SQLite as it is.
+		var sb strings.Builder
+		var args []any
+		sb.WriteString(lhs + " IN (VALUES ")
+		for i, t := range tuples {
+			if len(t) != len(cols) {
+				return "", nil, fmt.Errorf("in: tuple %d has %d values for %d columns", i, len(t), len(cols))
+			}
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteByte('(')
+			for j, v := range t {
+				if j > 0 {
+					sb.WriteString(", ")
+				}
+				p, err := writeLiteral(&sb, v)
+				if err != nil {
+					return "", nil, fmt.Errorf("in: tuple %d: %w", i, err)
+				}
+				if p != nil {
+					args = append(args, p)
+				}
+			}
+			sb.WriteByte(')')
 		}
-		doc, err := jsonRows(flat, len(cols))
-		if err != nil {
-			return "", nil, err
-		}
-		sel := make([]string, len(cols))
-		for i := range cols {
-			sel[i] = fmt.Sprintf("j.value->>%d", i)
-		}
-		return lhs + " IN (SELECT " + strings.Join(sel, ", ") + " FROM json_each(?) AS j)", []any{doc}, nil
+		sb.WriteByte(')')
+		return sb.String(), args, nil
 	}
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	rows := make([]string, len(tuples))

@@ -388,7 +388,12 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := tx.Where(cond, cargs...).Find(&convs).Error; err != nil {
+			if err := crm.Query(tx, func(r *sql.Rows) error {
+				var c crm.Conversation
+				err := tx.ScanRows(r, &c)
+				convs = append(convs, c)
+				return err
+			}, "SELECT * FROM conversations WHERE "+cond, cargs...); err != nil {
 				return nil, fmt.Errorf("conversations: %w", err)
 			}
 		}
