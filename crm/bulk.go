@@ -362,17 +362,19 @@ func In(tx *gorm.DB, col string, vals any) (string, any) {
 	return col + " IN (SELECT value FROM json_each(?))", buf.String()
 }
 
-// InTuples returns a condition "(cols…) IN (tuples)" and its arguments:
-// rows whose columns equal one of the tuples, one index seek per tuple
-// (per-column IN lists would match, and seek, their cross product).
-func InTuples(tx *gorm.DB, cols []string, tuples [][]any) (string, []any, error) {
+// InTuples returns a condition on table's rows "(cols…) IN (tuples)" and
+// its arguments: the rows whose columns equal one of the tuples, found by
+// one index seek per tuple where an index covers cols. (SQLite plans a
+// row-value IN as one IN list per column and seeks their cross product,
+// so there the condition is the rowids of a join that starts from the
+// tuples, written as literal rows: run it with Query, which passes it to
+// SQLite as it is.)
+func InTuples(tx *gorm.DB, table string, cols []string, tuples [][]any) (string, []any, error) {
 	lhs := "(" + strings.Join(cols, ", ") + ")"
 	if Dialect(tx) == migrations.SQLite {
-		// The tuples as literal rows (see sqliteBulk): run the condition
-		// with Query, which passes it to SQLite as it is.
 		var sb strings.Builder
 		var args []any
-		sb.WriteString(lhs + " IN (VALUES ")
+		sb.WriteString("rowid IN (SELECT t.rowid FROM (VALUES ")
 		for i, t := range tuples {
 			if len(t) != len(cols) {
 				return "", nil, fmt.Errorf("in: tuple %d has %d values for %d columns", i, len(t), len(cols))
@@ -394,6 +396,13 @@ func InTuples(tx *gorm.DB, cols []string, tuples [][]any) (string, []any, error)
 				}
 			}
 			sb.WriteByte(')')
+		}
+		sb.WriteString(") AS k CROSS JOIN " + table + " AS t ON ")
+		for j, c := range cols {
+			if j > 0 {
+				sb.WriteString(" AND ")
+			}
+			fmt.Fprintf(&sb, "t.%s = k.column%d", c, j+1)
 		}
 		sb.WriteByte(')')
 		return sb.String(), args, nil

@@ -66,7 +66,7 @@ func TestInAndInTuples(t *testing.T) {
 	if strings.Join(got, ",") != "b,c'd" {
 		t.Errorf("In: %v", got)
 	}
-	cond2, args, err := crm.InTuples(db, []string{"id", "name"}, [][]any{{ids[0], "a"}, {ids[1], "not b"}, {ids[2], "c'd"}, {ids[3], "e?"}})
+	cond2, args, err := crm.InTuples(db, "contacts", []string{"id", "name"}, [][]any{{ids[0], "a"}, {ids[1], "not b"}, {ids[2], "c'd"}, {ids[3], "e?"}})
 	if err != nil {
 		t.Fatal(err)
 	}

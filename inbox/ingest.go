@@ -384,7 +384,7 @@ func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 		}
 		var convs []crm.Conversation
 		if len(keys) > 0 {
-			cond, cargs, err := crm.InTuples(tx, []string{"contact_id", "account_id", "thread_key"}, keys)
+			cond, cargs, err := crm.InTuples(tx, "conversations", []string{"contact_id", "account_id", "thread_key"}, keys)
 			if err != nil {
 				return nil, err
 			}
