@@ -364,6 +364,21 @@ func TestAPILogin(t *testing.T) {
 			t.Errorf("right password from another address: got %d %s, want 200", rec.Code, rec.Body)
 		}
 	})
+
+	t.Run("over IPv6 a /64 counts as one address: spreading tries over it does not escape the limit", func(t *testing.T) {
+		h := ta.Handler(nil)
+		for i := 1; i <= 10; i++ {
+			if rec := serveAs(h, p("[2001:db8:7:1::%x]:5000", i), "POST", "/api/v1/login", loginBody(p("v6spray%d@example.ru", i), "password-x")); rec.Code != 401 {
+				t.Fatalf("spray %d: got %d %s", i, rec.Code, rec.Body)
+			}
+		}
+		if rec := serveAs(h, "[2001:db8:7:1:ffff:1:2:3]:5000", "POST", "/api/v1/login", loginBody("oleg@example.ru", "password-oleg@example.ru")); rec.Code != 429 {
+			t.Errorf("right password from the same /64: got %d %s, want 429", rec.Code, rec.Body)
+		}
+		if rec := serveAs(h, "[2001:db8:7:2::1]:5000", "POST", "/api/v1/login", loginBody("oleg@example.ru", "password-oleg@example.ru")); rec.Code != 200 {
+			t.Errorf("right password from the next /64: got %d %s, want 200", rec.Code, rec.Body)
+		}
+	})
 }
 
 func TestAPILoginLimitBehindAProxy(t *testing.T) {

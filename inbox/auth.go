@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -133,7 +134,7 @@ func (a *App) EnsureOwner(ctx context.Context, email, password string) (created 
 // per email and per client address.
 func (a *App) Login(ctx context.Context, email, password, remote string) (token string, s Session, u crm.User, err error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	keys := []string{"e:" + email, "a:" + remote}
+	keys := []string{"e:" + email, "a:" + addressKey(remote)}
 	if wait := a.login.blocked(keys...); wait > 0 {
 		return "", s, u, &rateLimited{wait: wait}
 	}
@@ -157,6 +158,19 @@ func (a *App) Login(ctx context.Context, email, password, remote string) (token 
 	}
 	a.log.Info("login", "user", u.ID, "email", u.Email, "remote", remote)
 	return token, s, u, nil
+}
+
+// addressKey is what the login limit counts failures by for a client
+// address: the address itself for IPv4, its /64 for IPv6 (one subscriber
+// line or host usually holds a whole /64 and could spread its attempts
+// over it).
+func addressKey(remote string) string {
+	a, err := netip.ParseAddr(remote)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return remote
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }
 
 // openSession stores a new session for u and returns its cookie token.
