@@ -148,6 +148,9 @@ func (h *api) channelHook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.app.log, err)
 		return
 	}
+	// The adapter logs the sender of a refused push: the client behind a
+	// trusted proxy, not the proxy.
+	r.RemoteAddr = clientIP(r, h.app.opts.TrustedProxies)
 	hook.ServeWebhook(w, r, h.app)
 }
 
