@@ -484,3 +484,21 @@ func TestAReminderGoesOutOnceWhenTimersRace(t *testing.T) {
 		t.Errorf("reminders counted %d, events %d; want 20 each", total, ev)
 	}
 }
+
+// An idle timer tick writes nothing: with another transaction holding
+// SQLite's write lock it still completes (a write transaction would wait
+// for the lock). On PostgreSQL the held transaction locks only its row.
+func TestAnIdleTimerTickTakesNoWriteLock(t *testing.T) {
+	ta := newTestApp(t)
+	u := ta.user("kate@example.ru", crm.Manager)
+	held := ta.db.Begin()
+	if err := held.Exec("UPDATE users SET name = name WHERE id = ?", u.ID).Error; err != nil {
+		t.Fatal(err)
+	}
+	defer held.Rollback()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if woke, reminded, err := ta.RunTimers(ctx, time.Now()); err != nil || woke != 0 || reminded != 0 {
+		t.Fatalf("idle tick under a held write lock: woke %d, reminded %d, %v", woke, reminded, err)
+	}
+}

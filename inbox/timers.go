@@ -43,7 +43,40 @@ func (a *App) timerLoop(ctx context.Context) {
 
 // RunTimers wakes the conversations whose snooze ended by now and sends
 // the reminders due by now; it returns how many of each.
+//
+// Each part opens its write transaction only when a read finds work due:
+// an idle tick, every TimerEvery on every replica, writes nothing (on
+// SQLite a write transaction takes the database's one write lock).
 func (a *App) RunTimers(ctx context.Context, now time.Time) (woke, reminded int, err error) {
+	db := a.db.WithContext(ctx)
+	var due []int64
+	if err := db.Model(&crm.Conversation{}).Where("status = ? AND snoozed_until <= ?", crm.ConvSnoozed, now.UTC()).Limit(1).Pluck("id", &due).Error; err != nil {
+		return 0, 0, fmt.Errorf("inbox: wake snoozed: %w", err)
+	}
+	if len(due) > 0 {
+		if woke, err = a.wakeSnoozed(ctx, now); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := a.reminders(db, now).Limit(1).Pluck("touches.id", &due).Error; err != nil {
+		return woke, 0, fmt.Errorf("inbox: reminders: %w", err)
+	}
+	if len(due) == 0 {
+		return woke, 0, nil
+	}
+	err = a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		n, err := a.remind(tx, ev, now)
+		reminded = n
+		return err
+	})
+	if err != nil {
+		return woke, 0, fmt.Errorf("inbox: reminders: %w", err)
+	}
+	return woke, reminded, nil
+}
+
+// wakeSnoozed reopens the conversations whose snooze ended by now.
+func (a *App) wakeSnoozed(ctx context.Context, now time.Time) (woke int, err error) {
 	err = a.change(ctx, func(tx *gorm.DB, ev *events) error {
 		convs, err := crm.WakeSnoozed(tx, now, timerBatch)
 		if err != nil {
@@ -59,17 +92,9 @@ func (a *App) RunTimers(ctx context.Context, now time.Time) (woke, reminded int,
 		return nil
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("inbox: wake snoozed: %w", err)
+		return 0, fmt.Errorf("inbox: wake snoozed: %w", err)
 	}
-	err = a.change(ctx, func(tx *gorm.DB, ev *events) error {
-		n, err := a.remind(tx, ev, now)
-		reminded = n
-		return err
-	})
-	if err != nil {
-		return woke, 0, fmt.Errorf("inbox: reminders: %w", err)
-	}
-	return woke, reminded, nil
+	return woke, nil
 }
 
 // dueReminder is an unlinked touch whose reminder is due, with who gets it.
@@ -82,20 +107,25 @@ type dueReminder struct {
 	ResponsibleID  *int64
 }
 
+// reminders selects the unlinked touches whose reminder is due by now.
+func (a *App) reminders(tx *gorm.DB, now time.Time) *gorm.DB {
+	due := now.Add(-a.opts.RemindAfter)
+	return tx.Table("touches").
+		Where("touches.reminded_at IS NULL AND touches.deal_id IS NULL AND touches.not_a_sale = '' AND touches.automated = ?", false).
+		Where("touches.occurred_at <= ? AND touches.occurred_at > ?", due.UTC(), due.Add(-remindHorizon).UTC())
+}
+
 // remind marks the due unlinked touches reminded and records a
 // touch.reminder event for each. The reminder goes to the conversation's
 // assignee, or else to the contact's responsible manager (who can see the
 // unassigned conversation); with neither, to nobody in particular: leads
 // and owners see those.
 func (a *App) remind(tx *gorm.DB, ev *events, now time.Time) (int, error) {
-	due := now.Add(-a.opts.RemindAfter)
 	var rows []dueReminder
-	err := tx.Table("touches").
+	err := a.reminders(tx, now).
 		Select("touches.id, touches.conversation_id, touches.contact_id, touches.occurred_at, cv.assignee_id, ct.responsible_id").
 		Joins("JOIN conversations cv ON cv.id = touches.conversation_id").
 		Joins("JOIN contacts ct ON ct.id = touches.contact_id").
-		Where("touches.reminded_at IS NULL AND touches.deal_id IS NULL AND touches.not_a_sale = '' AND touches.automated = ?", false).
-		Where("touches.occurred_at <= ? AND touches.occurred_at > ?", due.UTC(), due.Add(-remindHorizon).UTC()).
 		Order("touches.occurred_at, touches.id").Limit(timerBatch).Scan(&rows).Error
 	if err != nil {
 		return 0, err
