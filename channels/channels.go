@@ -85,8 +85,15 @@ type Inbound struct {
 	// At is when the event happened (zero means now).
 	At time.Time
 	// From are the sender's handles; at least one is required. The first
-	// one is the primary handle.
+	// one is the primary handle. For an Outgoing event they are the
+	// recipient's: the contact is always the other side.
 	From []Handle
+	// Outgoing marks a message the account itself sent outside Switchboard
+	// (a reply written in a mail program, read from the mailbox): stored as
+	// an outbound touch to the contact in From. It answers the contact
+	// (nobody waits for a reply), never opens a deal or reopens a closed
+	// conversation, and has no entry point.
+	Outgoing bool
 	// Name is the sender's display name, if the channel tells it.
 	Name string
 	// EntryPoint is the exact address the touch arrived at: a called number,

@@ -879,3 +879,36 @@ func TestBrowserOwnerPagesAndNarrowScreens(t *testing.T) {
 	p.screenshot("inbox-ru")
 	p.noScriptErrors()
 }
+
+// A manager's answer written in a mail program (read from the Sent
+// folder) shows in the conversation as ours, sent outside Switchboard,
+// and the conversation no longer waits for a reply.
+func TestBrowserAnAnswerFromAMailProgramShowsAsOurs(t *testing.T) {
+	ta := newTestApp(t)
+	ta.user("lena@example.ru", crm.Lead)
+	mail := ta.account("email", "sales@chairs.example.ru")
+	at := time.Now().Add(-2 * time.Hour)
+	_, conv := ta.touchConv(channels.Inbound{AccountID: mail.ID, ExternalID: "q1@example.ru", Kind: channels.Mail, At: at,
+		From: []channels.Handle{{Kind: "email", Value: "buyer@example.ru"}}, Name: "Сергей Покупатель", Subject: "Стулья", Text: "Сколько стоят 40 стульев?", ThreadKey: "q1@example.ru"})
+	ta.ingest(channels.Inbound{AccountID: mail.ID, ExternalID: "a1@chairs.example.ru", Kind: channels.Mail, At: at.Add(time.Hour), Outgoing: true,
+		From: []channels.Handle{{Kind: "email", Value: "buyer@example.ru"}}, Subject: "Re: Стулья", Text: "40 стульев — 96 000 ₽.", ThreadKey: "q1@example.ru"})
+	b := newBrowser(t, ta)
+	for _, lang := range []struct{ code, label string }{{"en-US", "sent outside Switchboard"}, {"ru-RU", "отправлено вне Switchboard"}} {
+		p := b.tab("lena-"+lang.code, lang.code)
+		p.login("lena@example.ru")
+		p.open(fmt.Sprintf("/inbox/all/%d", conv))
+		p.waitText(".touch.out .text", "40 стульев — 96 000 ₽.")
+		p.waitText(".touch.out .author", lang.label)
+		if p.eval("document.querySelectorAll('.touch.out').length") != float64(1) {
+			t.Errorf("%s: want one outbound touch", lang.code)
+		}
+		if n := p.eval("document.querySelectorAll('.conv-item').length"); n != float64(1) {
+			t.Errorf("%s: %v conversations listed, want 1", lang.code, n)
+		}
+		if n := p.eval("document.querySelectorAll('.conv-item .waiting').length"); n != float64(0) {
+			t.Errorf("%s: the conversation still shows as waiting", lang.code)
+		}
+		p.screenshot("answer-from-mail-program-" + lang.code)
+		p.noScriptErrors()
+	}
+}

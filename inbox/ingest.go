@@ -737,7 +737,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		switch {
 		case len(ds.open) == 1:
 			p.deal = ds.open[0]
-		case ds.total == 0 && autoDeal && !in.Automated:
+		case ds.total == 0 && autoDeal && !in.Automated && !in.Outgoing:
 			deals = append(deals, newDealRow{contact: p.contact, title: dealTitle(p.name, in), src: p.srcID, responsible: p.responsible, at: p.since(it)})
 			p.deal, p.newDeal = -int64(len(deals)), true
 			ds.total, ds.open = 1, []int64{p.deal}
@@ -828,9 +828,10 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			}
 		}
 		preview := clip(firstNonEmpty(in.Text, in.Subject, string(in.Kind)), previewLen)
-		// An answered call is a conversation held: nobody waits for a reply.
+		// An answered call is a conversation held, an outgoing message an
+		// answer: nobody waits for a reply.
 		var waiting *time.Time
-		if callStatus(in) != crm.CallAnswered {
+		if callStatus(in) != crm.CallAnswered && !in.Outgoing {
 			at := it.at
 			waiting = &at
 		}
@@ -841,9 +842,14 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			st.convs[ck] = conv
 			opened = append(opened, conv)
 		} else {
-			if waiting == nil {
+			switch {
+			case it.at.Before(conv.LastTouchAt):
+				// Older than what the conversation last held (read late:
+				// another folder first, a delayed delivery): the later
+				// touches already decided whether anyone waits.
+			case waiting == nil:
 				conv.WaitingSince = nil
-			} else if conv.WaitingSince == nil {
+			case conv.WaitingSince == nil:
 				conv.WaitingSince = waiting
 			}
 			if it.at.After(conv.LastTouchAt) {
@@ -855,7 +861,10 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			if conv.Subject == "" {
 				conv.Subject = clip(in.Subject, 300)
 			}
-			conv.Status, conv.SnoozedUntil, conv.UpdatedAt = crm.ConvOpen, nil, p.now
+			if !in.Outgoing { // the client wrote: the conversation is open again
+				conv.Status, conv.SnoozedUntil = crm.ConvOpen, nil
+			}
+			conv.UpdatedAt = p.now
 			if conv.ID != 0 && !isChanged[conv] {
 				isChanged[conv] = true
 				changed = append(changed, conv)
@@ -881,16 +890,16 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 	if len(changed) > 0 {
 		args := make([]any, 0, 7*len(changed))
 		for _, c := range changed {
-			args = append(args, c.ID, c.WaitingSince, c.LastTouchAt, c.LastText, c.DealID, c.Subject, c.UpdatedAt)
+			args = append(args, c.ID, c.WaitingSince, c.LastTouchAt, c.LastText, c.DealID, c.Subject, c.UpdatedAt, string(c.Status), c.SnoozedUntil)
 		}
-		row := "(?, ?, ?, ?, ?, ?, ?)"
+		row := "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
 		if crm.Dialect(tx) == migrations.Postgres {
 			// VALUES parameters have no type on PostgreSQL.
-			row = "(CAST(? AS BIGINT), CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ))"
+			row = "(CAST(? AS BIGINT), CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ), CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ))"
 		}
-		if err := crm.Bulk(tx, `UPDATE conversations SET status = 'open', snoozed_until = NULL, waiting_since = v.column2, last_touch_at = v.column3,
-			last_text = v.column4, deal_id = v.column5, subject = v.column6, updated_at = v.column7 FROM (VALUES `, row,
-			") AS v WHERE conversations.id = v.column1", 7, args, nil); err != nil {
+		if err := crm.Bulk(tx, `UPDATE conversations SET waiting_since = v.column2, last_touch_at = v.column3, last_text = v.column4, deal_id = v.column5,
+			subject = v.column6, updated_at = v.column7, status = v.column8, snoozed_until = v.column9 FROM (VALUES `, row,
+			") AS v WHERE conversations.id = v.column1", 9, args, nil); err != nil {
 			return nil, nil, fmt.Errorf("conversations: %w", err)
 		}
 	}
@@ -909,15 +918,19 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			dealID = &p.deal
 		}
 		stored = append(stored, i)
-		args = append(args, in.AccountID, it.channel, string(in.Kind), in.ExternalID, p.contact, p.conv.ID, dealID, p.epID, p.srcID, it.handle,
+		dir, delivery := crm.Inbound, ""
+		if in.Outgoing { // sent outside Switchboard: it went out
+			dir, delivery = crm.Outbound, Sent
+		}
+		args = append(args, in.AccountID, it.channel, string(in.Kind), string(dir), delivery, in.ExternalID, p.contact, p.conv.ID, dealID, p.epID, p.srcID, it.handle,
 			clip(in.Subject, 1000), in.Text, in.HTML, string(touchMeta(in)), in.Automated, callStatus(in), it.at, p.now)
 	}
 	if len(stored) == 0 {
 		return out, nil, nil
 	}
 	var touchIDs []int64
-	if err := crm.Bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, external_id, contact_id, conversation_id, deal_id, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, call_status, occurred_at, created_at) VALUES ",
-		"(?, ?, ?, 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 18, args, &touchIDs); err != nil {
+	if err := crm.Bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, delivery_status, external_id, contact_id, conversation_id, deal_id, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, call_status, occurred_at, created_at) VALUES ",
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 20, args, &touchIDs); err != nil {
 		return nil, nil, fmt.Errorf("touches: %w", err)
 	}
 	byItem := make(map[int]int64, len(stored))
@@ -963,6 +976,9 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 			dealID = &p.deal
 		}
 		data := map[string]any{"contact_id": p.contact, "account_id": it.in.AccountID, "deal_id": dealID, "unlinked": dealID == nil, "assignee_id": p.conv.AssigneeID}
+		if it.in.Outgoing {
+			data["direction"] = crm.Outbound
+		}
 		if len(p.others) > 0 {
 			data["merge_hint"] = p.others
 			a.log.Info("ingest: handles of one message belong to several contacts", "contact", p.contact, "others", p.others)

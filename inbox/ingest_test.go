@@ -477,3 +477,90 @@ func TestIngestThreadsARepliesByItsParentsWhenTheThreadKeyIsUnknown(t *testing.T
 		t.Error("another contact's reply joined Ivan's conversation")
 	}
 }
+
+func mailIn(acc int64, ext, from, thread, text string) channels.Inbound {
+	return channels.Inbound{AccountID: acc, ExternalID: ext, Kind: channels.Mail, From: []channels.Handle{{Kind: "email", Value: from}},
+		ThreadKey: thread, Subject: "Кухня", Text: text, EntryPoint: "sales@company.ru"}
+}
+
+// Mail the mailbox sent outside Switchboard (a manager's reply from a mail
+// program, read from the Sent folder) is an outbound touch to the contact:
+// it answers the client, never opens a deal or reopens a closed
+// conversation, and is never "waiting" or reminded of.
+func TestIngestOutgoingMailIsOurAnswer(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("email", "sales")
+	ta.opts.RemindAfter = 30 * time.Minute
+	start := time.Now().Add(-3 * time.Hour).UTC().Truncate(time.Second)
+
+	q := mailIn(acc.ID, "q-1@client.ru", "ivan@client.ru", "q-1@client.ru", "Сколько стоит?")
+	q.At = start
+	res := ta.ingest(q)
+	asked, _ := crm.GetTouch(ta.db, res[0].TouchID)
+	conv, _ := crm.GetConversation(ta.db, asked.ConversationID)
+	if conv.WaitingSince == nil || asked.DealID == nil {
+		t.Fatalf("the client's question: waiting %v, deal %v", conv.WaitingSince, asked.DealID)
+	}
+
+	ans := mailIn(acc.ID, "a-1@company.ru", "ivan@client.ru", "q-1@client.ru", "120 000 ₽, замер бесплатно.")
+	ans.Outgoing, ans.EntryPoint, ans.At, ans.Parents = true, "", start.Add(10*time.Minute), []string{"q-1@client.ru"}
+	res = ta.ingest(ans)
+	out, _ := crm.GetTouch(ta.db, res[0].TouchID)
+	if out.Direction != crm.Outbound || out.DeliveryStatus != Sent || out.ContactID != asked.ContactID || out.ConversationID != conv.ID ||
+		out.DealID == nil || *out.DealID != *asked.DealID || out.EntryPointID != nil || out.AuthorID != nil {
+		t.Errorf("the answer from a mail program: %+v", out)
+	}
+	conv, _ = crm.GetConversation(ta.db, conv.ID)
+	if conv.WaitingSince != nil || conv.LastText != "120 000 ₽, замер бесплатно." {
+		t.Errorf("after our answer: waiting %v, last text %q", conv.WaitingSince, conv.LastText)
+	}
+	if n := ta.count("deals", ""); n != 1 {
+		t.Errorf("%d deals, want the client's one", n)
+	}
+	// The same answer read again (the Sent folder re-synced) is the same touch.
+	if res = ta.ingest(ans); !res[0].Duplicate || res[0].TouchID != out.ID {
+		t.Errorf("re-read: %+v", res[0])
+	}
+
+	// Closed, then another answer from the mail program: it stays closed.
+	if err := ta.db.Model(&crm.Conversation{}).Where("id = ?", conv.ID).Update("status", crm.ConvClosed).Error; err != nil {
+		t.Fatal(err)
+	}
+	more := mailIn(acc.ID, "a-2@company.ru", "ivan@client.ru", "q-1@client.ru", "Договор во вложении.")
+	more.Outgoing, more.EntryPoint, more.At = true, "", start.Add(20*time.Minute)
+	ta.ingest(more)
+	if conv, _ = crm.GetConversation(ta.db, conv.ID); conv.Status != crm.ConvClosed || conv.LastText != "Договор во вложении." {
+		t.Errorf("closed conversation after our mail: %s, %q", conv.Status, conv.LastText)
+	}
+
+	// A first mail to a new address: a contact of the company, a
+	// conversation nobody waits on, no deal, no reminder.
+	cold := mailIn(acc.ID, "cold-1@company.ru", "new@partner.ru", "cold-1@company.ru", "Предлагаем сотрудничество.")
+	cold.Outgoing, cold.EntryPoint, cold.Name, cold.At = true, "", "Пётр", start.Add(30*time.Minute)
+	res = ta.ingest(cold)
+	first, _ := crm.GetTouch(ta.db, res[0].TouchID)
+	c, _ := crm.GetContact(ta.db, first.ContactID)
+	fc, _ := crm.GetConversation(ta.db, first.ConversationID)
+	if c.Name != "Пётр" || first.DealID != nil || fc.WaitingSince != nil || fc.Status != crm.ConvOpen || first.Direction != crm.Outbound {
+		t.Errorf("first mail to a new address: contact %q, deal %v, waiting %v, status %s, direction %s", c.Name, first.DealID, fc.WaitingSince, fc.Status, first.Direction)
+	}
+	if n := ta.count("deals", ""); n != 1 {
+		t.Errorf("%d deals after an outgoing first mail, want 1", n)
+	}
+	if _, n, err := ta.RunTimers(context.Background(), time.Now()); err != nil || n != 0 {
+		t.Errorf("reminders for our own mail: %d, %v", n, err)
+	}
+
+	// Read out of order (the Sent folder before INBOX): the client's older
+	// question does not make the answered conversation wait.
+	ans2 := mailIn(acc.ID, "a-9@company.ru", "olga@client.ru", "q-9@client.ru", "Да, доставим в пятницу.")
+	ans2.Outgoing, ans2.EntryPoint, ans2.At = true, "", start.Add(time.Hour)
+	res = ta.ingest(ans2)
+	q2 := mailIn(acc.ID, "q-9@client.ru", "olga@client.ru", "q-9@client.ru", "Доставите в пятницу?")
+	q2.At = start.Add(50 * time.Minute)
+	ta.ingest(q2)
+	late, _ := crm.GetTouch(ta.db, res[0].TouchID)
+	if conv, _ = crm.GetConversation(ta.db, late.ConversationID); conv.WaitingSince != nil || conv.LastText != "Да, доставим в пятницу." {
+		t.Errorf("question read after its answer: waiting %v, last text %q", conv.WaitingSince, conv.LastText)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-message/mail"
 
 	"github.com/switchboard/switchboard/channels"
@@ -225,5 +226,75 @@ func TestATelegramReplyRetriedAfterAPartFailedSendsOnlyTheRest(t *testing.T) {
 	})
 	if m, d := fake.Calls("sendMessage"), fake.Calls("sendDocument"); m != 1 || d != 2 {
 		t.Errorf("sendMessage %d, sendDocument %d; want the text once and the file twice (refused, then sent)", m, d)
+	}
+}
+
+// With the Sent folder read as well, a reply a manager wrote in a mail
+// program joins the conversation as our answer, and Switchboard's own
+// replies, filed there by APPEND, are not read back as second copies.
+func TestMailSentFromAMailProgramJoinsTheConversation(t *testing.T) {
+	ta := newTestApp(t)
+	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Email: email.New}
+	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
+	imapSrv := emailtest.NewIMAPServer(t)
+	imapSrv.Create("Sent")
+	out := emailtest.NewSMTPServer(t)
+	acc := ta.mailAccount("Продажи", imapSrv)
+	host, port, _ := net.SplitHostPort(out.Addr)
+	var settings map[string]any
+	json.Unmarshal(acc.Settings, &settings)
+	settings["smtp_host"], settings["smtp_port"] = host, json.Number(port)
+	settings["folders"], settings["sent_folder"], settings["poll_interval"] = []string{"INBOX", "Sent"}, "Sent", "1s"
+	raw, _ := json.Marshal(settings)
+	if _, err := crm.SaveAccount(ta.db, ta.box, acc.ID, crm.AccountInput{Settings: raw}); err != nil {
+		t.Fatal(err)
+	}
+	question := "000001da7434$5c2e1b20$148a5160$@vector-nsk.ru"
+	imapSrv.Append("INBOX", mailSample(t, "cp1251.eml"), time.Now())
+	fromProgram := func(id, text string) []byte {
+		return []byte("From: Sales <" + emailtest.User + ">\r\nTo: Ivan Petrov <ivan.petrov@vector-nsk.ru>\r\nSubject: Re: price\r\n" +
+			"Message-ID: <" + id + ">\r\nIn-Reply-To: <" + question + ">\r\nReferences: <" + question + ">\r\nDate: " + time.Now().Format(time.RFC1123Z) + "\r\n" +
+			"Content-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n")
+	}
+	imapSrv.Append("Sent", fromProgram("tb-1@company.ru", "Отвечаю из почтовой программы."), time.Now(), imap.FlagSeen)
+	ta.user("lead@example.ru", crm.Lead)
+	ta.startApp()
+
+	var in crm.Touch
+	eventually(t, "the client's mail to be ingested", func() bool {
+		return ta.db.Where("account_id = ? AND direction = 'in'", acc.ID).Take(&in).Error == nil
+	})
+	outbound := func() []crm.Touch {
+		var ts []crm.Touch
+		ta.db.Where("account_id = ? AND direction = 'out'", acc.ID).Order("id").Find(&ts)
+		return ts
+	}
+	eventually(t, "the mail program's reply to be ingested", func() bool { return len(outbound()) == 1 })
+	prog := outbound()[0]
+	if prog.ConversationID != in.ConversationID || prog.ContactID != in.ContactID || prog.DeliveryStatus != Sent || prog.Body != "Отвечаю из почтовой программы." {
+		t.Errorf("the mail program's reply: %+v; want it in conversation %d", prog, in.ConversationID)
+	}
+	if conv, _ := crm.GetConversation(ta.db, in.ConversationID); conv.WaitingSince != nil {
+		t.Error("answered from a mail program, the conversation still waits for us")
+	}
+
+	// A reply through Switchboard: sent, filed in Sent, and read back there
+	// as the same touch.
+	c := ta.login("lead@example.ru")
+	var reply crm.Touch
+	if st := c.do("POST", fmt.Sprintf("/api/v1/conversations/%d/reply", in.ConversationID), ReplyRequest{Text: "И ещё из Switchboard."}, &reply); st != 200 {
+		t.Fatalf("reply: %d", st)
+	}
+	eventually(t, "the reply to be sent", func() bool { return len(out.Messages()) == 1 })
+	eventually(t, "the reply's copy to be filed in Sent", func() bool { return imapSrv.Count("Sent") == 2 })
+	// A later mail from the program: once it is read, so was the copy before it.
+	imapSrv.Append("Sent", fromProgram("tb-2@company.ru", "И ещё раз из программы."), time.Now(), imap.FlagSeen)
+	eventually(t, "the second mail program reply to be ingested", func() bool { return len(outbound()) == 3 })
+	var bodies []string
+	for _, o := range outbound() {
+		bodies = append(bodies, o.Body)
+	}
+	if len(bodies) != 3 || bodies[1] != "И ещё из Switchboard." || outbound()[1].ID != reply.ID {
+		t.Errorf("outbound touches %q; want the program's, Switchboard's (touch %d, once) and the program's", bodies, reply.ID)
 	}
 }

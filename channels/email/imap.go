@@ -172,12 +172,17 @@ func (s *session) run(ctx context.Context) error {
 	caps := c.Caps()
 	idle := (caps.Has(imap.CapIdle) || caps.Has(imap.CapIMAP4rev2)) && !s.a.noIdle
 	folders := s.a.set.Folders
-	// The first folder is synced last, so it is still selected for IDLE.
-	order := append(slices.Clone(folders[1:]), folders[0])
 	for {
-		for _, f := range order {
+		// In their configured order: a first import reads the client's mail
+		// (INBOX) before our answers (Sent), as they happened.
+		for _, f := range folders {
 			if err := s.sync(ctx, c, f); err != nil {
 				return err
+			}
+		}
+		if idle && len(folders) > 1 { // IDLE watches the first folder
+			if _, err := c.Select(folders[0], &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+				return fmt.Errorf("email: select %q: %w", folders[0], err)
 			}
 		}
 		if err := s.wait(ctx, c, idle, len(folders) > 1); err != nil {

@@ -194,6 +194,35 @@ func (p *parser) headers(in *channels.Inbound, h mail.Header) {
 	in.EntryPoint = entryPoint(rcpts, p.own)
 
 	in.Automated = automated(h, in.From)
+
+	// Sent by the mailbox itself (a reply written in a mail program, in
+	// the Sent folder or a copy to self): an outgoing message to its first
+	// recipient that is not the mailbox. With none it stays from the
+	// mailbox, and the adapter skips it.
+	if len(in.From) > 0 && p.isOwn(in.From[0].Value) {
+		for _, a := range append(to, cc...) {
+			if !p.isOwn(a.Address) {
+				in.Outgoing, in.EntryPoint, in.Automated = true, "", false
+				in.From = []channels.Handle{{Kind: "email", Value: a.Address}}
+				if in.Name = a.Name; in.Name == a.Address {
+					in.Name = ""
+				}
+				break
+			}
+		}
+	}
+}
+
+// isOwn reports whether addr is one of the mailbox's addresses or a
+// plus-alias of one.
+func (p *parser) isOwn(addr string) bool {
+	addr = strings.ToLower(addr)
+	if local, domain, ok := strings.Cut(addr, "@"); ok {
+		if base, _, plus := strings.Cut(local, "+"); plus {
+			addr = base + "@" + domain
+		}
+	}
+	return slices.Contains(p.own, addr)
 }
 
 // walk reads an entity: multiparts part by part, leaves into text, HTML or

@@ -232,6 +232,31 @@ func TestParseEdgeCases(t *testing.T) {
 					t.Errorf("err %v, ParseError %q, From %v", err, in.ParseError, in.From)
 				}
 			}},
+		{"mail the mailbox sent (a reply from a mail program) is outgoing, to its first outside recipient",
+			"From: Sales <sales@company.ru>\r\nTo: sales+copy@company.ru, \"Ivan Petrov\" <Ivan.Petrov@Vector-NSK.ru>\r\nCc: boss@vector-nsk.ru\r\n" +
+				"Message-ID: <out-1@company.ru>\r\nIn-Reply-To: <q-1@vector-nsk.ru>\r\nAuto-Submitted: auto-replied\r\nSubject: Re: price\r\n\r\nOur offer is attached.\r\n",
+			func(t *testing.T, in channels.Inbound, err error) {
+				if err != nil || !in.Outgoing || in.From[0].Value != "Ivan.Petrov@Vector-NSK.ru" || in.Name != "Ivan Petrov" || in.EntryPoint != "" || in.Automated {
+					t.Errorf("err %v, Outgoing %v, From %v, Name %q, EntryPoint %q, Automated %v", err, in.Outgoing, in.From, in.Name, in.EntryPoint, in.Automated)
+				}
+				if in.ThreadKey != "q-1@vector-nsk.ru" || in.Meta["to"] == "" {
+					t.Errorf("ThreadKey %q, meta %v", in.ThreadKey, in.Meta)
+				}
+			}},
+		{"mail the mailbox sent only to itself stays from the mailbox (the adapter skips it)",
+			"From: sales@company.ru\r\nTo: info@company.ru\r\nMessage-ID: <note@company.ru>\r\n\r\nnote\r\n",
+			func(t *testing.T, in channels.Inbound, err error) {
+				if err != nil || in.Outgoing || in.From[0].Value != "sales@company.ru" {
+					t.Errorf("err %v, Outgoing %v, From %v", err, in.Outgoing, in.From)
+				}
+			}},
+		{"a client's mail is not outgoing",
+			"From: a@b.ru\r\nTo: sales@company.ru\r\nMessage-ID: <in@b.ru>\r\n\r\nhello\r\n",
+			func(t *testing.T, in channels.Inbound, err error) {
+				if err != nil || in.Outgoing || in.From[0].Value != "a@b.ru" || in.EntryPoint != "sales@company.ru" {
+					t.Errorf("err %v, Outgoing %v, From %v, EntryPoint %q", err, in.Outgoing, in.From, in.EntryPoint)
+				}
+			}},
 		{"empty input",
 			"",
 			func(t *testing.T, in channels.Inbound, err error) {

@@ -109,6 +109,16 @@ func (s *IMAPServer) Delete(folder string) {
 	}
 }
 
+// Count is the number of messages in folder.
+func (s *IMAPServer) Count(folder string) int {
+	s.t.Helper()
+	st, err := s.user.Status(folder, &imap.StatusOptions{NumMessages: true})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return int(*st.NumMessages)
+}
+
 // Close stops the server and drops its connections.
 func (s *IMAPServer) Close() { s.srv.Close() }
 

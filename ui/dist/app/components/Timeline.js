@@ -56,7 +56,7 @@ function Touch({ x, ctx, sameDeal }) {
     <header class="touch-head">
       <${ChannelIcon} channel=${x.channel} />
       <span class="kind">${kindLabel(x, m)}</span>
-      ${out && html`<span class="author">${x.author_id ? userName(x.author_id) : x.automated ? t("touch.automated") : ""}</span>`}
+      ${out && html`<span class="author">${x.author_id ? userName(x.author_id) : x.automated ? t("touch.automated") : t("touch.outside")}</span>`}
       ${!out && x.handle && html`<span class="handle">${handle(x.handle)}</span>`}
       ${elsewhere &&
       html`<a class="elsewhere" href=${"/inbox/" + ctx.queue + "/" + x.conversation_id} onClick=${(e) => {
