@@ -1,12 +1,13 @@
 // Duplicates: contacts that may be the same person as this one (a message
-// carried handles of both), each with a merge that asks first, and the
-// undo of the last merge made here.
+// carried handles of both), each with a merge that asks first and a "not a
+// duplicate" that dismisses the suggestion, and the undo of the last merge
+// made here.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { useStore } from "../store.js";
 import { t } from "../i18n.js";
 import { handle } from "../format.js";
-import { duplicates, merge, undoMerge } from "../contact.js";
+import { dismissDuplicate, duplicates, merge, undoMerge } from "../contact.js";
 import { ChannelIcon } from "./Icons.js";
 
 export function Duplicates({ contact, version }) {
@@ -41,6 +42,8 @@ export function Duplicates({ contact, version }) {
             </div>`
           : html`<div class="row">
               <button type="button" class="merge-btn" onClick=${() => setAsking(c.id)}>${t("merge.action")}</button>
+              <button type="button" class="ghost not-dup-btn" onClick=${async () =>
+                (await dismissDuplicate(contact.id, c)) && setList((l) => l.filter((d) => d.contact.id !== c.id))}>${t("merge.notDuplicate")}</button>
               ${document.getElementById("touch-" + touch_id) &&
               html`<a class="small" href=${"#touch-" + touch_id} onClick=${(e) => {
                 e.preventDefault();
