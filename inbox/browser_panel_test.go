@@ -203,6 +203,15 @@ func TestBrowserContactPanelEditMergeAndMedia(t *testing.T) {
 	p.screenshot("panel-duplicate-ru")
 	p.click(`.topbar .lang button:nth-child(2)`)
 	p.waitText(dup+" .not-dup-btn", "Not a duplicate")
+	// A lead looking at the same contact sees maria's dismissal live.
+	l := b.tab("lena", "en-US")
+	l.login("lena@example.ru")
+	l.open(fmt.Sprintf("/inbox/all/%d", conv))
+	l.waitText(dup, "Anna Petrova")
+	p.click(dup + " .not-dup-btn")
+	p.wait("the suggestion gone again", "!document.querySelector("+js(dup)+")")
+	l.wait("the suggestion gone for the lead, without a reload", "!document.querySelector("+js(dup)+")")
+	l.noScriptErrors()
 
 	// A phone: the panel slides over the conversation and is usable.
 	p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))

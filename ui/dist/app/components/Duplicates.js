@@ -14,6 +14,7 @@ export function Duplicates({ contact, version }) {
   const [list, setList] = useState([]);
   const [asking, setAsking] = useState(0); // the duplicate whose merge awaits a yes
   const last = useStore((s) => s.lastMerge);
+  const rev = useStore((s) => s.contactRev); // another user merged or dismissed
   useEffect(() => {
     let live = true;
     duplicates(contact.id)
@@ -22,7 +23,7 @@ export function Duplicates({ contact, version }) {
     return () => {
       live = false;
     };
-  }, [contact.id, version]);
+  }, [contact.id, version, rev]);
   const undo = last && last.survivor === contact.id;
   if (!list.length && !undo) return null;
   const name = (c) => c.name || (c.identities?.[0] ? handle(c.identities[0].kind, c.identities[0].value) : "#" + c.id);
