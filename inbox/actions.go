@@ -166,6 +166,28 @@ func (a *App) MergeContacts(ctx context.Context, u crm.User, survivorID, mergedI
 	return out, err
 }
 
+// DismissDuplicate says a suggested pair of contacts are different
+// people; the user must see both (like a merge). The contact.changed event
+// names both, so panels showing either reload.
+func (a *App) DismissDuplicate(ctx context.Context, u crm.User, id, otherID int64) (crm.AuditEntry, error) {
+	var out crm.AuditEntry
+	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+		c, err := visibleContact(tx, u, id)
+		if err != nil {
+			return err
+		}
+		o, err := visibleContact(tx, u, otherID)
+		if err != nil {
+			return err
+		}
+		if out, err = crm.DismissDuplicate(tx, c.ID, o.ID, &u.ID); err != nil {
+			return err
+		}
+		return ev.add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": c.ID, "other_id": o.ID, "not_duplicate": true})
+	})
+	return out, err
+}
+
 // UndoMerge reverses a merge from its audit entry. A lead or the owner
 // undoes any merge; a manager only one they made, of a contact they see.
 func (a *App) UndoMerge(ctx context.Context, u crm.User, auditID int64) (crm.AuditEntry, error) {

@@ -263,6 +263,24 @@ func (h *api) listDuplicates(w http.ResponseWriter, r *http.Request) {
 	respond(h, w, r, out, err)
 }
 
+// dismissDuplicate takes back the suggestion that the contacts in the
+// path are one person: 204, no body.
+func (h *api) dismissDuplicate(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var other int64
+	if err == nil {
+		other, err = pathID(r, "other")
+	}
+	if err == nil {
+		_, err = h.app.DismissDuplicate(r.Context(), userOf(r).User, id, other)
+	}
+	if err != nil {
+		writeError(w, r, h.app.log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // MergeRequest names the contact to merge into the one in the path.
 type MergeRequest struct {
 	ContactID int64 `json:"contact_id"`

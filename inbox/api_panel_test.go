@@ -101,6 +101,73 @@ func TestAPIDuplicates(t *testing.T) {
 	})
 }
 
+func TestAPIDismissDuplicate(t *testing.T) {
+	tm := newTeam(t)
+	phone := channels.Handle{Kind: "phone", Value: "+7 913 555-03-01"}
+	mail := channels.Handle{Kind: "email", Value: "gleb@orlov.ru"}
+	byPhone := touchOf(t, tm.owner, ingest(t, tm.testApp, form(tm.site.ID, "n-1", "Глеб", phone)))
+	byMail := touchOf(t, tm.owner, ingest(t, tm.testApp, form(tm.site.ID, "n-2", "Gleb Orlov", mail)))
+	loner := touchOf(t, tm.owner, ingest(t, tm.testApp, form(tm.site.ID, "n-3", "Олег", channels.Handle{Kind: "phone", Value: "+7 913 555-03-09"})))
+	ingest(t, tm.testApp, form(tm.site.ID, "n-4", "Глеб Орлов", phone, mail)) // names both
+	// The email's contact is manager B's; the phone's stays unassigned.
+	tm.assign(t, tm.lead, byMail.ConversationID, tm.b)
+
+	P, M := byPhone.ContactID, byMail.ContactID
+	dups := func(id int64) string { return p("/api/v1/contacts/%d/duplicates", id) }
+	dismiss := func(id, other int64) string { return p("/api/v1/contacts/%d/duplicates/%d/dismiss", id, other) }
+	notDuplicateEvents := func() int64 {
+		var n int64
+		if err := tm.db.Model(&crm.Event{}).Where("type = ? AND data LIKE ?", crm.EventContactChanged, "%not_duplicate%").Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	a, b, lead, owner := tm.a, tm.b, tm.lead, tm.owner
+	secret := []string{"Gleb Orlov", "gleb@orlov.ru"}
+	runScenarios(t, []scenario{
+		{name: "a manager who cannot see the other contact gets 404", as: a, method: "POST", path: dismiss(P, M), status: 404, code: "not_found", absent: secret},
+		{name: "nor from the other end", as: a, method: "POST", path: dismiss(M, P), status: 404, code: "not_found", absent: secret},
+		{name: "and the suggestion is still there", as: owner, method: "GET", path: dups(P), status: 200, want: []string{p(`"id":%d`, M)}},
+		{name: "a pair no message named is 404", as: owner, method: "POST", path: dismiss(P, loner.ContactID), status: 404, code: "not_found"},
+		{name: "a contact is not its own duplicate: 422", as: owner, method: "POST", path: dismiss(P, P), status: 422, code: "invalid"},
+		{name: "a missing contact is 404", as: owner, method: "POST", path: dismiss(P, 999999), status: 404, code: "not_found"},
+		{name: "an other id that is not a number is 404", as: owner, method: "POST", path: p("/api/v1/contacts/%d/duplicates/abc/dismiss", P), status: 404, code: "not_found"},
+		{name: "GET does not dismiss: no such endpoint", as: owner, method: "GET", path: dismiss(P, M), status: 404, code: "not_found"},
+		{name: "no session is 401", as: tm.anon(), method: "POST", path: dismiss(P, M), status: 401, code: "unauthorized"},
+		{name: "no CSRF token is 403", as: withCSRF(lead, ""), method: "POST", path: dismiss(P, M), status: 403, code: "csrf"},
+		{name: "the failures changed nothing", as: owner, method: "GET", path: dups(M), status: 200, want: []string{p(`"id":%d`, P)}},
+	})
+	if n := notDuplicateEvents(); n != 0 {
+		t.Fatalf("%d events from refused dismissals", n)
+	}
+
+	runScenarios(t, []scenario{
+		{name: "the manager who sees both dismisses the suggestion", as: b, method: "POST", path: dismiss(M, P), status: 204},
+		{name: "the phone's contact is no longer offered the email's", as: owner, method: "GET", path: dups(P), status: 200, want: []string{`{"duplicates":[]}`}},
+		{name: "nor the other way round", as: b, method: "GET", path: dups(M), status: 200, want: []string{`{"duplicates":[]}`}},
+		{name: "dismissing it again is 404", as: b, method: "POST", path: dismiss(P, M), status: 404, code: "not_found"},
+		{name: "the dismissal is audited as the manager's, naming the other contact", as: owner, method: "GET", path: p("/api/v1/audit?action=contact.not_duplicate&actor_id=%d", b.User.ID), status: 200,
+			want: []string{p(`"object_id":%d`, M), p(`"other_id":%d`, P), `"object_type":"contact"`}},
+	})
+	if n := notDuplicateEvents(); n != 1 {
+		t.Errorf("%d contact.changed events for the dismissal, want 1", n)
+	}
+
+	// New evidence: a message names both again. A lead, then the owner, dismiss.
+	again := ingest(t, tm.testApp, form(tm.site.ID, "n-5", "Глеб", phone, mail))
+	runScenarios(t, []scenario{
+		{name: "a new message naming both suggests them again", as: owner, method: "GET", path: dups(P), status: 200, want: []string{p(`"id":%d`, M), p(`"touch_id":%d`, again)}},
+		{name: "a lead dismisses it", as: lead, method: "POST", path: dismiss(P, M), status: 204},
+		{name: "and it is gone", as: owner, method: "GET", path: dups(P), status: 200, want: []string{`{"duplicates":[]}`}},
+	})
+	ingest(t, tm.testApp, form(tm.site.ID, "n-6", "Gleb", mail, phone))
+	runScenarios(t, []scenario{
+		{name: "suggested once more", as: owner, method: "GET", path: dups(M), status: 200, want: []string{p(`"id":%d`, P)}},
+		{name: "the owner dismisses it", as: owner, method: "POST", path: dismiss(M, P), status: 204},
+		{name: "gone for the owner too", as: owner, method: "GET", path: dups(M), status: 200, want: []string{`{"duplicates":[]}`}},
+	})
+}
+
 func TestAPIAManagerUndoesTheirOwnMerge(t *testing.T) {
 	tm := newTeam(t)
 	x := touchOf(t, tm.owner, ingest(t, tm.testApp, form(tm.site.ID, "u-1", "Вера", channels.Handle{Kind: "phone", Value: "+7 913 555-02-01"})))

@@ -158,6 +158,61 @@ func TestBrowserContactPanelEditMergeAndMedia(t *testing.T) {
 		t.Errorf("%d unmerge audit entries by maria, want 1", undone)
 	}
 
+	// Not a duplicate: the suggestion goes, audited as maria's.
+	p.screenshot("panel-duplicate-again")
+	p.click(dup + " .not-dup-btn")
+	p.wait("the suggestion gone", "!document.querySelector("+js(dup)+")")
+	p.waitText(".toast", "Not suggested any more")
+	var hints []crm.MergeHint
+	ta.db.Where("contact_id = ? AND other_id = ?", c1.ContactID, c2.ContactID).Find(&hints)
+	if len(hints) != 1 || hints[0].DismissedAt == nil || hints[0].DismissedBy == nil || *hints[0].DismissedBy != maria.ID {
+		t.Errorf("the hint after the dismissal: %+v, want dismissed by maria", hints)
+	}
+	if es, _ := crm.ListAudit(ta.db, crm.AuditFilter{Action: "contact.not_duplicate", ActorID: maria.ID}); len(es) != 1 || es[0].ObjectID != c1.ContactID {
+		t.Errorf("not_duplicate audit entries by maria: %+v, want one on contact %d", es, c1.ContactID)
+	}
+	// Another pair's suggestion shows the panel has its suggestions, live
+	// and after a reload; the dismissed one is not among them.
+	_, olegConv := ta.touchConv(channels.Inbound{AccountID: site.ID, ExternalID: "f-4", At: now.Add(-20 * time.Minute), From: []channels.Handle{{Kind: "email", Value: "oleg@dubrava.ru"}}, Name: "Олег", Text: "Нужен счёт"})
+	ta.touchConv(channels.Inbound{AccountID: site.ID, ExternalID: "f-5", At: now.Add(-10 * time.Minute), From: []channels.Handle{phone, {Kind: "email", Value: "oleg@dubrava.ru"}}, Name: "Анна", Text: "Счёт выставите на Олега"})
+	oleg := fmt.Sprintf(`[data-dup="%d"]`, mustContact(t, ta, olegConv))
+	p.waitText(oleg, "oleg@dubrava.ru")
+	if p.eval("!!document.querySelector("+js(dup)+")") == true {
+		t.Error("the dismissed suggestion is back after a new touch")
+	}
+	p.open(fmt.Sprintf("/inbox/mine/%d", conv))
+	p.waitText("#timeline", "Счёт выставите на Олега")
+	p.waitText(oleg, "oleg@dubrava.ru")
+	if p.eval("!!document.querySelector("+js(dup)+")") == true {
+		t.Error("the dismissed suggestion is back after a reload")
+	}
+	p.screenshot("panel-not-duplicate")
+
+	// Dismissed meanwhile by someone else: the button says so.
+	if _, err := ta.DismissDuplicate(context.Background(), lead, c1.ContactID, mustContact(t, ta, olegConv)); err != nil {
+		t.Fatal(err)
+	}
+	p.click(oleg + " .not-dup-btn")
+	p.waitText(".toast.error", "no merge suggestion between contacts")
+
+	// A new message naming both is new evidence: suggested again, in Russian too.
+	ta.touchConv(channels.Inbound{AccountID: site.ID, ExternalID: "f-6", At: now.Add(-5 * time.Minute), From: []channels.Handle{phone, {Kind: "email", Value: "anna@petrova.ru"}}, Name: "Анна Петрова", Text: "Это снова я"})
+	p.waitText(dup, "Anna Petrova")
+	p.click(`.topbar .lang button:nth-child(1)`)
+	p.waitText(dup+" .not-dup-btn", "Не дубль")
+	p.screenshot("panel-duplicate-ru")
+	p.click(`.topbar .lang button:nth-child(2)`)
+	p.waitText(dup+" .not-dup-btn", "Not a duplicate")
+	// A lead looking at the same contact sees maria's dismissal live.
+	l := b.tab("lena", "en-US")
+	l.login("lena@example.ru")
+	l.open(fmt.Sprintf("/inbox/all/%d", conv))
+	l.waitText(dup, "Anna Petrova")
+	p.click(dup + " .not-dup-btn")
+	p.wait("the suggestion gone again", "!document.querySelector("+js(dup)+")")
+	l.wait("the suggestion gone for the lead, without a reload", "!document.querySelector("+js(dup)+")")
+	l.noScriptErrors()
+
 	// A phone: the panel slides over the conversation and is usable.
 	p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	p.open(fmt.Sprintf("/inbox/mine/%d", conv))

@@ -60,6 +60,7 @@ func (a *App) Handler(ui fs.FS) http.Handler {
 	mux.Handle("POST /api/v1/contacts/{id}/identities", h.auth(h.addIdentity))
 	mux.Handle("DELETE /api/v1/contacts/{id}/identities/{identity}", h.auth(h.removeIdentity))
 	mux.Handle("GET /api/v1/contacts/{id}/duplicates", h.auth(h.listDuplicates))
+	mux.Handle("POST /api/v1/contacts/{id}/duplicates/{other}/dismiss", h.auth(h.dismissDuplicate))
 	mux.Handle("POST /api/v1/contacts/{id}/merge", h.auth(h.mergeContact))
 	mux.Handle("POST /api/v1/merges/{audit_id}/undo", h.auth(h.undoMerge))
 

@@ -1,6 +1,8 @@
 // Contact actions: edit a contact and its handles, find the contacts that
-// may be the same person, merge one in and undo it. Each change reloads the
-// open conversation, whose panel shows the contact.
+// may be the same person, merge one in and undo it, or say it is not the
+// same person. Each change reloads the open conversation, whose panel shows
+// the contact (a dismissal changes nothing else there: the panel drops the
+// suggestion itself).
 import { api, get, patch, post } from "./api.js";
 import { getState, setState, toast } from "./store.js";
 import { t } from "./i18n.js";
@@ -51,6 +53,19 @@ export async function merge(id, other) {
     setState({ lastMerge: { auditId: r.audit_id, survivor: id, name: other.name || "#" + other.id } });
     await reload();
     toast("ok", t("merge.done"));
+    return true;
+  } catch (e) {
+    toast("error", e.message);
+    return false;
+  }
+}
+
+// dismissDuplicate says other is not the same person as id: the pair is no
+// longer suggested (until a new message names both).
+export async function dismissDuplicate(id, other) {
+  try {
+    await post(`/api/v1/contacts/${id}/duplicates/${other.id}/dismiss`);
+    toast("ok", t("merge.dismissed"));
     return true;
   } catch (e) {
     toast("error", e.message);

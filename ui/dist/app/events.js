@@ -35,7 +35,10 @@ export function handleEvent(ev) {
       break;
     case "contact.changed":
       refreshSoon();
-      if (conv?.detail && (d.contact_id === conv.detail.contact.id || d.merged_id === conv.detail.contact.id)) reloadSoon();
+      if (conv?.detail && [d.contact_id, d.merged_id, d.other_id].includes(conv.detail.contact.id)) {
+        setState((st) => ({ contactRev: st.contactRev + 1 }));
+        reloadSoon();
+      }
       break;
     case "account.state":
       // rev: a new pairing code is a new event (the code itself never is).

@@ -207,6 +207,8 @@ const en = {
   "merge.merged": "«{name}» was merged into this contact.",
   "merge.undo": "Undo",
   "merge.undone": "Merge undone.",
+  "merge.notDuplicate": "Not a duplicate",
+  "merge.dismissed": "Not suggested any more, unless a new message names both.",
 
   "deal.untitled": "Deal #{id}",
   "deal.open": "open",
@@ -570,6 +572,8 @@ const ru = {
   "merge.merged": "«{name}» объединён с этим контактом.",
   "merge.undo": "Отменить",
   "merge.undone": "Объединение отменено.",
+  "merge.notDuplicate": "Не дубль",
+  "merge.dismissed": "Больше не предлагаем, пока новое сообщение не назовёт обоих.",
 
   "deal.untitled": "Сделка №{id}",
   "deal.open": "открыта",

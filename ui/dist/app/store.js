@@ -25,6 +25,7 @@ const initial = {
   toast: null, // {kind: "error"|"ok", text}
   panelOpen: false, // contact panel on narrow screens
   lastMerge: null, // {auditId, survivor, name}: the merge the panel offers to undo
+  contactRev: 0, // bumped when a contact.changed names the open contact: the panel re-reads its merge suggestions
   now: Date.now(), // ticks every 30 s so waiting times move
 };
 

@@ -1,18 +1,20 @@
 // Duplicates: contacts that may be the same person as this one (a message
-// carried handles of both), each with a merge that asks first, and the
-// undo of the last merge made here.
+// carried handles of both), each with a merge that asks first and a "not a
+// duplicate" that dismisses the suggestion, and the undo of the last merge
+// made here.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../html.js";
 import { useStore } from "../store.js";
 import { t } from "../i18n.js";
 import { handle } from "../format.js";
-import { duplicates, merge, undoMerge } from "../contact.js";
+import { dismissDuplicate, duplicates, merge, undoMerge } from "../contact.js";
 import { ChannelIcon } from "./Icons.js";
 
 export function Duplicates({ contact, version }) {
   const [list, setList] = useState([]);
   const [asking, setAsking] = useState(0); // the duplicate whose merge awaits a yes
   const last = useStore((s) => s.lastMerge);
+  const rev = useStore((s) => s.contactRev); // another user merged or dismissed
   useEffect(() => {
     let live = true;
     duplicates(contact.id)
@@ -21,7 +23,7 @@ export function Duplicates({ contact, version }) {
     return () => {
       live = false;
     };
-  }, [contact.id, version]);
+  }, [contact.id, version, rev]);
   const undo = last && last.survivor === contact.id;
   if (!list.length && !undo) return null;
   const name = (c) => c.name || (c.identities?.[0] ? handle(c.identities[0].kind, c.identities[0].value) : "#" + c.id);
@@ -41,6 +43,8 @@ export function Duplicates({ contact, version }) {
             </div>`
           : html`<div class="row">
               <button type="button" class="merge-btn" onClick=${() => setAsking(c.id)}>${t("merge.action")}</button>
+              <button type="button" class="ghost not-dup-btn" onClick=${async () =>
+                (await dismissDuplicate(contact.id, c)) && setList((l) => l.filter((d) => d.contact.id !== c.id))}>${t("merge.notDuplicate")}</button>
               ${document.getElementById("touch-" + touch_id) &&
               html`<a class="small" href=${"#touch-" + touch_id} onClick=${(e) => {
                 e.preventDefault();
