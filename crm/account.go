@@ -121,3 +121,35 @@ func ListAccounts(tx *gorm.DB) ([]Account, error) {
 func SetCursor(tx *gorm.DB, accountID int64, cursor string) error {
 	return tx.Model(&Account{ID: accountID}).UpdateColumn("cursor", cursor).Error
 }
+
+// SaveAccountState records the state the replica running an account last
+// reported (any JSON value: a channels.State), for the other replicas.
+func SaveAccountState(tx *gorm.DB, accountID int64, state any) error {
+	raw, err := json.Marshal(state)
+	if err != nil {
+		return fmt.Errorf("crm: account %d state: %w", accountID, err)
+	}
+	err = tx.Exec(`INSERT INTO account_states (account_id, state, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (account_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+		accountID, string(raw), time.Now().UTC()).Error
+	if err != nil {
+		return fmt.Errorf("crm: account %d state: %w", accountID, err)
+	}
+	return nil
+}
+
+// AccountStates returns the recorded states of the accounts in ids.
+func AccountStates(tx *gorm.DB, ids []int64) (map[int64]json.RawMessage, error) {
+	var rows []struct {
+		AccountID int64
+		State     string
+	}
+	if err := tx.Raw("SELECT account_id, state FROM account_states WHERE account_id IN ?", ids).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("crm: account states: %w", err)
+	}
+	out := make(map[int64]json.RawMessage, len(rows))
+	for _, r := range rows {
+		out[r.AccountID] = json.RawMessage(r.State)
+	}
+	return out, nil
+}

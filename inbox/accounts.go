@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -92,6 +93,41 @@ func (a *App) ReloadAccount(id int64) {
 	a.accts.start(id)
 }
 
+// AccountStates is the state of each account in ids: as this replica
+// runs it, or, where another replica runs it (standby here), as that one
+// last reported it.
+func (a *App) AccountStates(ctx context.Context, ids []int64) (map[int64]channels.State, error) {
+	out := map[int64]channels.State{}
+	var elsewhere []int64
+	for _, id := range ids {
+		st, ok := a.AccountState(id)
+		if !ok {
+			continue
+		}
+		out[id] = st
+		if st.Phase == channels.Standby {
+			elsewhere = append(elsewhere, id)
+		}
+	}
+	if len(elsewhere) == 0 {
+		return out, nil
+	}
+	stored, err := crm.AccountStates(a.db.WithContext(ctx), elsewhere)
+	if err != nil {
+		return nil, err
+	}
+	for id, raw := range stored {
+		var st channels.State
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return nil, fmt.Errorf("inbox: account %d state: %w", id, err)
+		}
+		if st.Phase != channels.Stopped { // the holder stopped: this replica takes over soon
+			out[id] = st
+		}
+	}
+	return out, nil
+}
+
 // AccountState is the account's condition on this replica.
 func (a *App) AccountState(id int64) (channels.State, bool) {
 	s := a.accts
@@ -152,7 +188,15 @@ func (s *supervisor) setState(id int64, st channels.State) {
 	// though the event never carries the code itself.
 	if !had || prev.Phase != st.Phase || prev.Error != st.Error || prev.PairingCode != st.PairingCode {
 		s.app.log.Info("account state", "account", id, "phase", st.Phase, "error", st.Error)
+		if st.Phase == channels.Standby {
+			// This replica's own business: the account's state is what
+			// the replica that runs it says (account_states, its events).
+			return
+		}
 		if err := s.app.change(context.Background(), func(tx *gorm.DB, ev *events) error {
+			if err := crm.SaveAccountState(tx, id, st); err != nil {
+				return err
+			}
 			return ev.add(crm.EventAccountState, nil, nil, map[string]any{"account_id": id, "state": st})
 		}); err != nil {
 			s.app.log.Warn("account state event not stored", "account", id, "err", err)

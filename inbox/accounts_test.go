@@ -122,9 +122,25 @@ func TestOnPostgresOneReplicaConsumesAnAccountAndAnotherTakesOver(t *testing.T) 
 	waitState(t, first, acc.ID, channels.Live)
 	second, _ := replica()
 	waitState(t, second, acc.ID, channels.Standby)
+	// Asked on either replica, the account is live: the standby one tells
+	// the state the running one reported, and says nothing of its own.
+	for i, app := range []*App{first, second} {
+		states, err := app.AccountStates(context.Background(), []int64{acc.ID})
+		if err != nil || states[acc.ID].Phase != channels.Live {
+			t.Errorf("replica %d: states %+v, %v; want live", i+1, states, err)
+		}
+	}
+	var standby int64
+	db.Model(&crm.Event{}).Where("type = ? AND data LIKE ?", crm.EventAccountState, `%"standby"%`).Count(&standby)
+	if standby != 0 {
+		t.Errorf("%d standby events went to every screen, where they would hide the running replica's live", standby)
+	}
 	stopFirst()
 	first.Wait()
 	waitState(t, second, acc.ID, channels.Live)
+	if states, err := second.AccountStates(context.Background(), []int64{acc.ID}); err != nil || states[acc.ID].Phase != channels.Live {
+		t.Errorf("after the takeover: %+v, %v; want live", states, err)
+	}
 }
 
 // linking stands in for WhatsApp's servers during a multi-device login:

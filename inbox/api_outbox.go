@@ -108,7 +108,8 @@ func previewType(head []byte, declared string) string {
 	return ""
 }
 
-// AccountStateList is the live state of every account on this replica.
+// AccountStateList is the live state of every account, whichever
+// replica runs it.
 type AccountStateList struct {
 	States map[int64]channels.State `json:"states"`
 }
@@ -116,10 +117,12 @@ type AccountStateList struct {
 func (h *api) accountStates(w http.ResponseWriter, r *http.Request) {
 	as, err := crm.ListAccounts(h.app.db.WithContext(r.Context()))
 	out := AccountStateList{States: map[int64]channels.State{}}
-	for _, acc := range as {
-		if st, ok := h.app.AccountState(acc.ID); ok {
-			out.States[acc.ID] = st
+	if err == nil {
+		ids := make([]int64, len(as))
+		for i, acc := range as {
+			ids[i] = acc.ID
 		}
+		out.States, err = h.app.AccountStates(r.Context(), ids)
 	}
 	respond(h, w, r, out, err)
 }
