@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"strconv"
 	"strings"
@@ -33,6 +34,20 @@ func (ta *testApp) startApp() {
 	ta.t.Cleanup(func() { cancel(); ta.Wait() })
 }
 
+// setMail points a mail account's SMTP at smtp and sets more settings.
+func (ta *testApp) setMail(acc crm.Account, smtp *emailtest.SMTPServer, more map[string]any) {
+	ta.t.Helper()
+	host, port, _ := net.SplitHostPort(smtp.Addr)
+	var settings map[string]any
+	json.Unmarshal(acc.Settings, &settings)
+	settings["smtp_host"], settings["smtp_port"] = host, json.Number(port)
+	maps.Copy(settings, more)
+	raw, _ := json.Marshal(settings)
+	if _, err := crm.SaveAccount(ta.db, ta.box, acc.ID, crm.AccountInput{Settings: raw}); err != nil {
+		ta.t.Fatal(err)
+	}
+}
+
 func TestAManagerRepliesToAnEmailAndTheReplyIsThreaded(t *testing.T) {
 	ta := newTestApp(t)
 	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Email: email.New}
@@ -40,15 +55,7 @@ func TestAManagerRepliesToAnEmailAndTheReplyIsThreaded(t *testing.T) {
 	imapSrv := emailtest.NewIMAPServer(t)
 	out := emailtest.NewSMTPServer(t)
 	acc := ta.mailAccount("Продажи", imapSrv)
-	host, port, _ := net.SplitHostPort(out.Addr)
-	var settings map[string]any
-	json.Unmarshal(acc.Settings, &settings)
-	settings["smtp_host"], settings["smtp_port"] = host, json.Number(port)
-	settings["signature"] = "Отдел продаж"
-	raw, _ := json.Marshal(settings)
-	if _, err := crm.SaveAccount(ta.db, ta.box, acc.ID, crm.AccountInput{Settings: raw}); err != nil {
-		t.Fatal(err)
-	}
+	ta.setMail(acc, out, map[string]any{"signature": "Отдел продаж"})
 	imapSrv.Append("INBOX", mailSample(t, "cp1251.eml"), time.Now())
 	m := ta.user("m@example.ru", crm.Manager)
 	ta.startApp()
@@ -240,15 +247,7 @@ func TestMailSentFromAMailProgramJoinsTheConversation(t *testing.T) {
 	imapSrv.Create("Sent")
 	out := emailtest.NewSMTPServer(t)
 	acc := ta.mailAccount("Продажи", imapSrv)
-	host, port, _ := net.SplitHostPort(out.Addr)
-	var settings map[string]any
-	json.Unmarshal(acc.Settings, &settings)
-	settings["smtp_host"], settings["smtp_port"] = host, json.Number(port)
-	settings["folders"], settings["sent_folder"], settings["poll_interval"] = []string{"INBOX", "Sent"}, "Sent", "1s"
-	raw, _ := json.Marshal(settings)
-	if _, err := crm.SaveAccount(ta.db, ta.box, acc.ID, crm.AccountInput{Settings: raw}); err != nil {
-		t.Fatal(err)
-	}
+	ta.setMail(acc, out, map[string]any{"folders": []string{"INBOX", "Sent"}, "sent_folder": "Sent", "poll_interval": "1s"})
 	question := "000001da7434$5c2e1b20$148a5160$@vector-nsk.ru"
 	imapSrv.Append("INBOX", mailSample(t, "cp1251.eml"), time.Now())
 	fromProgram := func(id, text string) []byte {
