@@ -193,7 +193,7 @@ func TestBrowserContactPanelEditMergeAndMedia(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.click(oleg + " .not-dup-btn")
-	p.waitText(".toast.error", "no merge suggestion between contacts")
+	p.waitText(".toast.error", "Not found: no merge suggestion between contacts")
 
 	// A new message naming both is new evidence: suggested again, in Russian too.
 	ta.touchConv(channels.Inbound{AccountID: site.ID, ExternalID: "f-6", At: now.Add(-5 * time.Minute), From: []channels.Handle{phone, {Kind: "email", Value: "anna@petrova.ru"}}, Name: "Анна Петрова", Text: "Это снова я"})
@@ -201,6 +201,15 @@ func TestBrowserContactPanelEditMergeAndMedia(t *testing.T) {
 	p.click(`.topbar .lang button:nth-child(1)`)
 	p.waitText(dup+" .not-dup-btn", "Не дубль")
 	p.screenshot("panel-duplicate-ru")
+	// An error says what happened in the page's language, with the
+	// server's detail.
+	if _, err := ta.DismissDuplicate(context.Background(), lead, c1.ContactID, c2.ContactID); err != nil {
+		t.Fatal(err)
+	}
+	p.click(dup + " .not-dup-btn")
+	p.waitText(".toast.error", "Не найдено: no merge suggestion between contacts")
+	ta.touchConv(channels.Inbound{AccountID: site.ID, ExternalID: "f-7", At: now.Add(-4 * time.Minute), From: []channels.Handle{phone, {Kind: "email", Value: "anna@petrova.ru"}}, Name: "Анна Петрова", Text: "И ещё раз я"})
+	p.wait("the suggestion back after the error", "!!document.querySelector("+js(dup)+")")
 	p.click(`.topbar .lang button:nth-child(2)`)
 	p.waitText(dup+" .not-dup-btn", "Not a duplicate")
 	// A lead looking at the same contact sees maria's dismissal live.

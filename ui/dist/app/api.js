@@ -2,6 +2,8 @@
 // session's CSRF token on every unsafe request, and errors as ApiError
 // with the API's stable code (docs/api.md, "Errors").
 
+import { t } from "./i18n.js";
+
 let csrf = "";
 let sessionLost = () => {};
 
@@ -14,12 +16,29 @@ export function onSessionLost(fn) {
   sessionLost = fn;
 }
 
+// ApiError's message is what to show the user, in the UI's language: a
+// localized headline for the code, then the server's detail (which names
+// the field or the object) when it adds something. detail is the server's
+// own text.
 export class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
+  constructor(status, code, detail) {
+    super(describe(code, detail));
     this.status = status;
     this.code = code;
+    this.detail = detail;
   }
+}
+
+// Codes whose detail says nothing more than the headline.
+const whole = new Set(["network", "internal", "too_large", "csrf", "unauthorized", "unavailable"]);
+
+function describe(code, detail) {
+  const head = t("error." + code, {}, "");
+  if (!head) return detail;
+  if (whole.has(code) || !detail) return head;
+  // The server's text starts with its own English kind ("not found: deal 7").
+  const rest = detail.replace(/^(not found|forbidden|invalid|conflict|bad request body|bad query parameter)\s*:\s*/i, "");
+  return head + ": " + rest;
 }
 
 export async function api(method, path, body) {
