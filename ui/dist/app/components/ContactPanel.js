@@ -86,7 +86,7 @@ function Deal({ d, sources }) {
   return html`<div class=${"deal " + d.status} data-deal=${d.id}>
     <div class="deal-head">
       <b>${d.title || t("deal.untitled", { id: d.id })}</b>
-      <span class=${"badge " + d.status}>${open ? stage?.name || "" : t("deal." + d.status)}</span>
+      <span class=${"badge " + d.status} title=${open ? stage?.name || "" : t("deal." + d.status)}>${open ? stage?.name || "" : t("deal." + d.status)}</span>
     </div>
     <div class="deal-facts muted">
       ${d.amount > 0 && html`<span class="amount">${money(d.amount, d.currency)}</span>`}
