@@ -780,6 +780,10 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 	// Conversation: find or open; an inbound reopens and waits for us.
 	var opened, changed []*crm.Conversation
 	isChanged := map[*crm.Conversation]bool{}
+	// Conversations without a deal when the batch met them: if one gets a
+	// deal, our earlier answers in it take it too (DESIGN: outbound
+	// touches take the conversation's deal).
+	noDeal := map[*crm.Conversation]bool{}
 	batchConv := map[touchKey]*crm.Conversation{} // each item's conversation, by its external id
 	for i, it := range items {
 		p := &ps[i]
@@ -841,7 +845,11 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 				CreatedAt: p.since(it), UpdatedAt: p.now}
 			st.convs[ck] = conv
 			opened = append(opened, conv)
+			noDeal[conv] = dealID == nil
 		} else {
+			if _, seen := noDeal[conv]; !seen {
+				noDeal[conv] = conv.DealID == nil
+			}
 			switch {
 			case it.at.Before(conv.LastTouchAt):
 				// Older than what the conversation last held (read late:
@@ -938,6 +946,17 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		ps[i].touch = touchIDs[j]
 		out[i] = channels.Result{TouchID: touchIDs[j]}
 		byItem[i] = touchIDs[j]
+	}
+	// An unlinked answer of ours (a first mail written from a mail program)
+	// in a conversation that got a deal since: it takes the deal.
+	for conv, none := range noDeal {
+		if !none || conv.DealID == nil {
+			continue
+		}
+		if err := tx.Exec("UPDATE touches SET deal_id = ? WHERE conversation_id = ? AND direction = ? AND deal_id IS NULL AND not_a_sale = ''",
+			*conv.DealID, conv.ID, crm.Outbound).Error; err != nil {
+			return nil, nil, fmt.Errorf("answers to the conversation's deal: %w", err)
+		}
 	}
 	if err := afterTouches(tx, items, byItem); err != nil {
 		return nil, nil, err

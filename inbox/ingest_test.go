@@ -551,6 +551,28 @@ func TestIngestOutgoingMailIsOurAnswer(t *testing.T) {
 		t.Errorf("reminders for our own mail: %d, %v", n, err)
 	}
 
+	// The new address answers: that opens the deal, and our first mail,
+	// unlinked so far, takes the conversation's deal with it.
+	back := mailIn(acc.ID, "re-cold-1@partner.ru", "new@partner.ru", "cold-1@company.ru", "Интересно, пришлите условия.")
+	back.At = start.Add(40 * time.Minute)
+	res = ta.ingest(back)
+	reply, _ := crm.GetTouch(ta.db, res[0].TouchID)
+	first, _ = crm.GetTouch(ta.db, first.ID)
+	if reply.DealID == nil || reply.ConversationID != first.ConversationID || first.DealID == nil || *first.DealID != *reply.DealID {
+		t.Errorf("after the answer: our first mail's deal %v, the answer's %v (conversation %d, %d)", first.DealID, reply.DealID, first.ConversationID, reply.ConversationID)
+	}
+	// The same in one batch: a cold mail and its answer read together.
+	cold2 := mailIn(acc.ID, "cold-2@company.ru", "new2@partner.ru", "cold-2@company.ru", "Предлагаем поставки.")
+	cold2.Outgoing, cold2.EntryPoint, cold2.At = true, "", start.Add(45*time.Minute)
+	back2 := mailIn(acc.ID, "re-cold-2@partner.ru", "new2@partner.ru", "cold-2@company.ru", "Давайте обсудим.")
+	back2.At = start.Add(46 * time.Minute)
+	res = ta.ingest(cold2, back2)
+	ours, _ := crm.GetTouch(ta.db, res[0].TouchID)
+	theirs, _ := crm.GetTouch(ta.db, res[1].TouchID)
+	if theirs.DealID == nil || ours.DealID == nil || *ours.DealID != *theirs.DealID {
+		t.Errorf("one batch: our mail's deal %v, the answer's %v", ours.DealID, theirs.DealID)
+	}
+
 	// Read out of order (the Sent folder before INBOX): the client's older
 	// question does not make the answered conversation wait.
 	ans2 := mailIn(acc.ID, "a-9@company.ru", "olga@client.ru", "q-9@client.ru", "Да, доставим в пятницу.")
