@@ -13,10 +13,11 @@ import (
 
 // MissedCallPending is the SQL condition on a touch m that is a missed
 // inbound call nobody has called back: no later answered call with the
-// contact (either way) and no later reply to them that did not fail.
+// contact (either way) and no later reply to them that did not fail (an
+// automatic one does not count).
 const MissedCallPending = `m.direction = 'in' AND m.call_status = 'missed' AND NOT EXISTS (
 	SELECT 1 FROM touches l WHERE l.contact_id = m.contact_id AND l.occurred_at > m.occurred_at
-	AND (l.call_status = 'answered' OR (l.direction = 'out' AND l.kind <> 'call' AND l.delivery_status <> 'failed')))`
+	AND (l.call_status = 'answered' OR (l.direction = 'out' AND l.kind <> 'call' AND l.delivery_status <> 'failed' AND l.automated = FALSE)))`
 
 // Queue conditions on conversations.
 const (

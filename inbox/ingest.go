@@ -833,8 +833,10 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		}
 		preview := clip(firstNonEmpty(in.Text, in.Subject, string(in.Kind)), previewLen)
 		// An answered call is a conversation held, an outgoing message an
-		// answer: nobody waits for a reply.
+		// answer: nobody waits for a reply. Our automatic reply (a vacation
+		// notice) answers nothing: the wait stays as it was.
 		var waiting *time.Time
+		keep := in.Outgoing && in.Automated
 		if callStatus(in) != crm.CallAnswered && !in.Outgoing {
 			at := it.at
 			waiting = &at
@@ -851,6 +853,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 				noDeal[conv] = conv.DealID == nil
 			}
 			switch {
+			case keep:
 			case it.at.Before(conv.LastTouchAt):
 				// Older than what the conversation last held (read late:
 				// another folder first, a delayed delivery): the later

@@ -522,6 +522,20 @@ func TestIngestOutgoingMailIsOurAnswer(t *testing.T) {
 		t.Errorf("re-read: %+v", res[0])
 	}
 
+	// The client writes again; our mailbox's vacation notice answers nothing.
+	q2 := mailIn(acc.ID, "q-2@client.ru", "ivan@client.ru", "q-1@client.ru", "А доставка?")
+	q2.At = start.Add(12 * time.Minute)
+	ta.ingest(q2)
+	vac := mailIn(acc.ID, "vac-1@company.ru", "ivan@client.ru", "q-1@client.ru", "Я в отпуске.")
+	vac.Outgoing, vac.Automated, vac.EntryPoint, vac.At = true, true, "", start.Add(13*time.Minute)
+	res = ta.ingest(vac)
+	if auto, _ := crm.GetTouch(ta.db, res[0].TouchID); auto.Direction != crm.Outbound || !auto.Automated {
+		t.Errorf("our automatic reply: %+v", auto)
+	}
+	if conv, _ = crm.GetConversation(ta.db, conv.ID); conv.WaitingSince == nil || !conv.WaitingSince.Equal(q2.At) {
+		t.Errorf("after our automatic reply the client still waits since %v; got %v", q2.At, conv.WaitingSince)
+	}
+
 	// Closed, then another answer from the mail program: it stays closed.
 	if err := ta.db.Model(&crm.Conversation{}).Where("id = ?", conv.ID).Update("status", crm.ConvClosed).Error; err != nil {
 		t.Fatal(err)
@@ -578,9 +592,9 @@ func TestIngestOutgoingMailIsOurAnswer(t *testing.T) {
 	ans2 := mailIn(acc.ID, "a-9@company.ru", "olga@client.ru", "q-9@client.ru", "Да, доставим в пятницу.")
 	ans2.Outgoing, ans2.EntryPoint, ans2.At = true, "", start.Add(time.Hour)
 	res = ta.ingest(ans2)
-	q2 := mailIn(acc.ID, "q-9@client.ru", "olga@client.ru", "q-9@client.ru", "Доставите в пятницу?")
-	q2.At = start.Add(50 * time.Minute)
-	ta.ingest(q2)
+	q9 := mailIn(acc.ID, "q-9@client.ru", "olga@client.ru", "q-9@client.ru", "Доставите в пятницу?")
+	q9.At = start.Add(50 * time.Minute)
+	ta.ingest(q9)
 	late, _ := crm.GetTouch(ta.db, res[0].TouchID)
 	if conv, _ = crm.GetConversation(ta.db, late.ConversationID); conv.WaitingSince != nil || conv.LastText != "Да, доставим в пятницу." {
 		t.Errorf("question read after its answer: waiting %v, last text %q", conv.WaitingSince, conv.LastText)

@@ -238,6 +238,14 @@ func TestCallBackQueue(t *testing.T) {
 		t.Errorf("after a Telegram reply to the caller: %v, want [%d]", got, a)
 	}
 
+	// Our mailbox's automatic reply (a vacation notice) calls nobody back.
+	mail := ta.account("email", "sales")
+	ta.ingest(channels.Inbound{AccountID: mail.ID, ExternalID: "auto-1", Kind: channels.Mail, At: time.Now().UTC(), Outgoing: true, Automated: true,
+		From: []channels.Handle{{Kind: "email", Value: "a@client.ru"}, {Kind: "phone", Value: "+79130000001"}}, Text: "Я в отпуске до понедельника."})
+	if got := callback(); fmt.Sprint(got) != fmt.Sprint([]int64{a}) {
+		t.Errorf("after our automatic reply: %v, want [%d]", got, a)
+	}
+
 	// Closing or snoozing takes it off the queue; the counter agrees.
 	if st := lc.do("POST", fmt.Sprintf("/api/v1/conversations/%d/status", a), map[string]any{"status": "snoozed", "until": now.Add(time.Hour)}, nil); st != 200 {
 		t.Fatalf("snooze: %d", st)

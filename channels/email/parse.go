@@ -202,7 +202,9 @@ func (p *parser) headers(in *channels.Inbound, h mail.Header) {
 	if len(in.From) > 0 && p.isOwn(in.From[0].Value) {
 		for _, a := range append(to, cc...) {
 			if !p.isOwn(a.Address) {
-				in.Outgoing, in.EntryPoint, in.Automated = true, "", false
+				// Automated stays: our own vacation reply is recorded, and
+				// answers nothing.
+				in.Outgoing, in.EntryPoint = true, ""
 				in.From = []channels.Handle{{Kind: "email", Value: a.Address}}
 				if in.Name = a.Name; in.Name == a.Address {
 					in.Name = ""

@@ -236,7 +236,7 @@ func TestParseEdgeCases(t *testing.T) {
 			"From: Sales <sales@company.ru>\r\nTo: sales+copy@company.ru, \"Ivan Petrov\" <Ivan.Petrov@Vector-NSK.ru>\r\nCc: boss@vector-nsk.ru\r\n" +
 				"Message-ID: <out-1@company.ru>\r\nIn-Reply-To: <q-1@vector-nsk.ru>\r\nAuto-Submitted: auto-replied\r\nSubject: Re: price\r\n\r\nOur offer is attached.\r\n",
 			func(t *testing.T, in channels.Inbound, err error) {
-				if err != nil || !in.Outgoing || in.From[0].Value != "Ivan.Petrov@Vector-NSK.ru" || in.Name != "Ivan Petrov" || in.EntryPoint != "" || in.Automated {
+				if err != nil || !in.Outgoing || in.From[0].Value != "Ivan.Petrov@Vector-NSK.ru" || in.Name != "Ivan Petrov" || in.EntryPoint != "" || !in.Automated {
 					t.Errorf("err %v, Outgoing %v, From %v, Name %q, EntryPoint %q, Automated %v", err, in.Outgoing, in.From, in.Name, in.EntryPoint, in.Automated)
 				}
 				if in.ThreadKey != "q-1@vector-nsk.ru" || in.Meta["to"] == "" {
