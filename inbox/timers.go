@@ -58,10 +58,11 @@ func (a *App) RunTimers(ctx context.Context, now time.Time) (woke, reminded int,
 			return 0, 0, err
 		}
 	}
-	if err := a.reminders(db, now).Limit(1).Pluck("touches.id", &due).Error; err != nil {
+	var remind []int64
+	if err := a.reminders(db, now).Limit(1).Pluck("touches.id", &remind).Error; err != nil {
 		return woke, 0, fmt.Errorf("inbox: reminders: %w", err)
 	}
-	if len(due) == 0 {
+	if len(remind) == 0 {
 		return woke, 0, nil
 	}
 	err = a.change(ctx, func(tx *gorm.DB, ev *events) error {
