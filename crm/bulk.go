@@ -168,6 +168,10 @@ func writeLiteral(sb *strings.Builder, a any) (any, error) {
 	case time.Time:
 		v = x.Format(sqliteTime)
 	default:
+		if rv := reflect.ValueOf(a); rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
+			v = rv.Bytes() // json.RawMessage and other byte slices: a blob, as the driver binds them
+			break
+		}
 		var err error
 		if v, err = jsonValue(a); err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package crm_test
 
 import (
 	"database/sql"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -108,7 +109,11 @@ func TestBulkStoresValuesAsBindingWould(t *testing.T) {
 		if i%2 == 0 {
 			p = &seven
 		}
-		args = append(args, s, int64(i)*1_000_000_007, nums[i%len(nums)], []byte(s), at.Add(time.Duration(i)*time.Minute), p, nil)
+		var blob any = []byte(s)
+		if i%3 == 1 {
+			blob = json.RawMessage(s) // a named byte slice is a blob too
+		}
+		args = append(args, s, int64(i)*1_000_000_007, nums[i%len(nums)], blob, at.Add(time.Duration(i)*time.Minute), p, nil)
 	}
 	insert := func(tx *gorm.DB, rows []any) error {
 		return crm.Bulk(tx, "INSERT INTO bulk_probe (s, i, r, b, d, p, n) VALUES ", "(?, ?, ?, ?, ?, ?, ?)", "", 7, rows, nil)
