@@ -72,7 +72,7 @@ type ConversationFilter struct {
 	Unlinked   bool   // only those with touches not tied to a deal
 	Waiting    bool   // open and waiting for our reply, the longest wait first
 	CallBack   bool   // open with a missed call nobody has called back
-	VisibleTo  int64  // a manager: assigned to them or unassigned
+	For        *User  // whose list: the visibility rule (visibility.go) applies; nil: everything
 	Status     string // open, snoozed, closed; empty: any
 	Channel    string
 	ContactID  int64
@@ -96,8 +96,8 @@ func ListConversations(tx *gorm.DB, f ConversationFilter) ([]Conversation, strin
 	if f.Unassigned {
 		db = db.Where("assignee_id IS NULL")
 	}
-	if f.VisibleTo != 0 {
-		db = db.Where(visibleToManager, map[string]any{"me": f.VisibleTo})
+	if f.For != nil {
+		db = db.Scopes(VisibleConversations(*f.For))
 	}
 	if f.Unlinked {
 		db = db.Where(queueUnlinked)

@@ -210,7 +210,7 @@ func TestListConversationsFilters(t *testing.T) {
 			func(_ int, c crm.Conversation) bool { return c.AssigneeID == nil }},
 		{"AssigneeID lists only that manager's conversations", crm.ConversationFilter{AssigneeID: in.m1.ID},
 			func(_ int, c crm.Conversation) bool { return c.AssigneeID != nil && *c.AssigneeID == in.m1.ID }},
-		{"VisibleTo lists a manager's own and the unassigned ones", crm.ConversationFilter{VisibleTo: in.m2.ID},
+		{"VisibleTo lists a manager's own and the unassigned ones", crm.ConversationFilter{For: &in.m2},
 			func(_ int, c crm.Conversation) bool { return c.AssigneeID == nil || *c.AssigneeID == in.m2.ID }},
 		{"Unlinked lists those with a touch that needs a deal", crm.ConversationFilter{Unlinked: true},
 			func(_ int, c crm.Conversation) bool { return in.unlinked[c.ID] }},
@@ -224,7 +224,7 @@ func TestListConversationsFilters(t *testing.T) {
 			func(i int, _ crm.Conversation) bool { return i%2 == 1 }},
 		{"ContactID lists only that contact's conversations", crm.ConversationFilter{ContactID: in.ivan.ID},
 			func(_ int, c crm.Conversation) bool { return c.ContactID == in.ivan.ID }},
-		{"filters combine", crm.ConversationFilter{VisibleTo: in.m1.ID, Status: "open", Channel: "telegram"},
+		{"filters combine", crm.ConversationFilter{For: &in.m1, Status: "open", Channel: "telegram"},
 			func(i int, c crm.Conversation) bool {
 				return (c.AssigneeID == nil || *c.AssigneeID == in.m1.ID) && i%5 > 1 && i%2 == 0
 			}},

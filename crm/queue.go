@@ -29,8 +29,6 @@ const (
 	queueUnlinked = "conversations.id IN (SELECT t.conversation_id FROM touches t WHERE t.deal_id IS NULL AND t.not_a_sale = '')"
 	// queueCallBack: open, with a missed call not called back.
 	queueCallBack = "conversations.status = 'open' AND EXISTS (SELECT 1 FROM touches m WHERE m.conversation_id = conversations.id AND " + MissedCallPending + ")"
-	// visibleToManager: a manager's own conversations and the unassigned ones.
-	visibleToManager = "(conversations.assignee_id = @me OR conversations.assignee_id IS NULL)"
 )
 
 // QueueCounts are the exact sizes of the inbox queues for one user.
@@ -48,12 +46,13 @@ type QueueCounts struct {
 	Closed int64  `json:"closed"`
 }
 
-// CountQueues counts every queue in two passes as the list shows it to user
-// me (a manager: only their own and unassigned conversations).
+// CountQueues counts every queue in two passes as the list shows it to u
+// (a manager: only their own and unassigned conversations, visibility.go).
 // Conversations waiting since before overdueBefore are overdue.
-func CountQueues(tx *gorm.DB, me int64, manager bool, overdueBefore time.Time) (QueueCounts, error) {
+func CountQueues(tx *gorm.DB, u User, overdueBefore time.Time) (QueueCounts, error) {
+	me := u.ID
 	where := "1 = 1"
-	if manager {
+	if !u.SeesAll() {
 		where = visibleToManager
 	}
 	var row struct {
@@ -76,16 +75,13 @@ func CountQueues(tx *gorm.DB, me int64, manager bool, overdueBefore time.Time) (
 	// on deal_id finds them), not an EXISTS for every conversation ever.
 	unlinked := tx.Table("touches t").Joins("JOIN conversations ON conversations.id = t.conversation_id").
 		Where("t.deal_id IS NULL AND t.not_a_sale = ''")
-	if manager {
-		unlinked = unlinked.Where("conversations.assignee_id = ? OR conversations.assignee_id IS NULL", me)
-	}
-	err = unlinked.Select("COUNT(DISTINCT t.conversation_id)").Scan(&row.Unlinked).Error
+	err = unlinked.Scopes(VisibleConversations(u)).Select("COUNT(DISTINCT t.conversation_id)").Scan(&row.Unlinked).Error
 	if err != nil {
 		return QueueCounts{}, fmt.Errorf("crm: count queues: unlinked: %w", err)
 	}
 	out := QueueCounts{Mine: row.Mine, Unassigned: row.Unassigned, Unlinked: row.Unlinked, CallBack: row.CallBack,
 		Waiting: row.Waiting, Overdue: row.Overdue, Snoozed: row.Snoozed, Closed: row.Closed}
-	if !manager {
+	if u.SeesAll() {
 		out.All = &row.All
 	}
 	return out, nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
 // supervisor runs every enabled account's adapter: it restarts a failing
@@ -59,7 +60,7 @@ func newSupervisor(a *App) *supervisor {
 // returns when all have stopped.
 func (a *App) Start(ctx context.Context) error {
 	s := a.accts
-	if err := a.startRealtime(ctx, &s.wg); err != nil {
+	if err := a.rt.Start(ctx, &s.wg); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -193,11 +194,11 @@ func (s *supervisor) setState(id int64, st channels.State) {
 			// the replica that runs it says (account_states, its events).
 			return
 		}
-		if err := s.app.change(context.Background(), func(tx *gorm.DB, ev *events) error {
+		if err := s.app.rt.Change(context.Background(), func(tx *gorm.DB, ev *realtime.Events) error {
 			if err := crm.SaveAccountState(tx, id, st); err != nil {
 				return err
 			}
-			return ev.add(crm.EventAccountState, nil, nil, map[string]any{"account_id": id, "state": st})
+			return ev.Add(crm.EventAccountState, nil, nil, map[string]any{"account_id": id, "state": st})
 		}); err != nil {
 			s.app.log.Warn("account state event not stored", "account", id, "err", err)
 		}

@@ -8,49 +8,12 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
 // The app's verbs. Each runs in one transaction, checks what the user may
 // do, audits what DESIGN says is audited, records events, and publishes
 // them after commit.
-
-// events collects the events of a transaction.
-type events struct {
-	tx   *gorm.DB
-	list []crm.Event
-}
-
-// add records an event, written when the transaction's work is done. A
-// conversation's event always carries its current assignee, which the
-// WebSocket's permission filter reads.
-func (e *events) add(typ string, convID, touchID *int64, data any) error {
-	if m, ok := data.(map[string]any); ok && convID != nil {
-		if _, has := m["assignee_id"]; !has {
-			var assignee *int64
-			if err := e.tx.Model(&crm.Conversation{}).Select("assignee_id").Where("id = ?", *convID).Scan(&assignee).Error; err != nil {
-				return err
-			}
-			m["assignee_id"] = assignee
-		}
-	}
-	ev, err := crm.NewEvent(typ, convID, touchID, data)
-	if err == nil {
-		e.list = append(e.list, ev)
-	}
-	return err
-}
-
-// change runs fn in a transaction, writes the events it recorded as the
-// transaction's last statement and publishes them after commit.
-func (a *App) change(ctx context.Context, fn func(tx *gorm.DB, ev *events) error) error {
-	return a.transact(ctx, func(tx *gorm.DB, pub *publication) error {
-		ev := events{tx: tx}
-		if err := fn(tx, &ev); err != nil {
-			return err
-		}
-		return a.writeEvents(tx, ev.list, pub)
-	})
-}
 
 func ptr[T any](v T) *T { return &v }
 
@@ -59,8 +22,8 @@ func ptr[T any](v T) *T { return &v }
 // take an unassigned conversation and hand on their own. Audited.
 func (a *App) AssignConversation(ctx context.Context, u crm.User, id int64, assignee *int64) (crm.Conversation, error) {
 	var out crm.Conversation
-	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
-		c, err := visibleConversation(tx, u, id)
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		c, err := crm.VisibleConversation(tx, u, id)
 		if err != nil {
 			return err
 		}
@@ -73,7 +36,7 @@ func (a *App) AssignConversation(ctx context.Context, u crm.User, id int64, assi
 		if _, err := crm.Audit(tx, &u.ID, "conversation.assign", "conversation", id, map[string]any{"from": c.AssigneeID, "to": assignee}); err != nil {
 			return err
 		}
-		return ev.add(crm.EventConversationChanged, &id, nil, map[string]any{"assignee_id": assignee, "previous_assignee_id": c.AssigneeID, "status": out.Status})
+		return ev.Add(crm.EventConversationChanged, &id, nil, map[string]any{"assignee_id": assignee, "previous_assignee_id": c.AssigneeID, "status": out.Status})
 	})
 	return out, err
 }
@@ -82,15 +45,15 @@ func (a *App) AssignConversation(ctx context.Context, u crm.User, id int64, assi
 // itself: see RunTimers) or closes a conversation.
 func (a *App) SetConversationStatus(ctx context.Context, u crm.User, id int64, st crm.ConversationStatus, until *time.Time) (crm.Conversation, error) {
 	var out crm.Conversation
-	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
-		if _, err := visibleConversation(tx, u, id); err != nil {
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		if _, err := crm.VisibleConversation(tx, u, id); err != nil {
 			return err
 		}
 		var err error
 		if out, err = crm.SetConversationStatus(tx, id, st, until); err != nil {
 			return err
 		}
-		return ev.add(crm.EventConversationChanged, &id, nil, map[string]any{"status": st, "snoozed_until": out.SnoozedUntil, "assignee_id": out.AssigneeID})
+		return ev.Add(crm.EventConversationChanged, &id, nil, map[string]any{"status": st, "snoozed_until": out.SnoozedUntil, "assignee_id": out.AssigneeID})
 	})
 	return out, err
 }
@@ -98,15 +61,15 @@ func (a *App) SetConversationStatus(ctx context.Context, u crm.User, id int64, s
 // LinkTouch ties a touch to a deal of its contact.
 func (a *App) LinkTouch(ctx context.Context, u crm.User, touchID, dealID int64) (crm.Touch, error) {
 	var out crm.Touch
-	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
-		if _, err := visibleTouch(tx, u, touchID); err != nil {
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		if _, err := crm.VisibleTouch(tx, u, touchID); err != nil {
 			return err
 		}
 		var err error
 		if out, err = crm.LinkDeal(tx, touchID, dealID, &u.ID); err != nil {
 			return err
 		}
-		return ev.add(crm.EventTouchLinked, &out.ConversationID, &touchID, map[string]any{"deal_id": dealID})
+		return ev.Add(crm.EventTouchLinked, &out.ConversationID, &touchID, map[string]any{"deal_id": dealID})
 	})
 	return out, err
 }
@@ -115,15 +78,15 @@ func (a *App) LinkTouch(ctx context.Context, u crm.User, touchID, dealID int64) 
 func (a *App) OpenDealForTouch(ctx context.Context, u crm.User, touchID int64) (crm.Deal, crm.Touch, error) {
 	var d crm.Deal
 	var t crm.Touch
-	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
-		if _, err := visibleTouch(tx, u, touchID); err != nil {
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		if _, err := crm.VisibleTouch(tx, u, touchID); err != nil {
 			return err
 		}
 		var err error
 		if d, t, err = crm.OpenDealFor(tx, touchID, a.opts.Currency, &u.ID); err != nil {
 			return err
 		}
-		return ev.add(crm.EventTouchLinked, &t.ConversationID, &touchID, map[string]any{"deal_id": d.ID, "new_deal": true})
+		return ev.Add(crm.EventTouchLinked, &t.ConversationID, &touchID, map[string]any{"deal_id": d.ID, "new_deal": true})
 	})
 	return d, t, err
 }
@@ -131,15 +94,15 @@ func (a *App) OpenDealForTouch(ctx context.Context, u crm.User, touchID int64) (
 // MarkNotASale resolves an unlinked touch without a deal.
 func (a *App) MarkNotASale(ctx context.Context, u crm.User, touchID int64, reason string) (crm.Touch, error) {
 	var out crm.Touch
-	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
-		if _, err := visibleTouch(tx, u, touchID); err != nil {
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		if _, err := crm.VisibleTouch(tx, u, touchID); err != nil {
 			return err
 		}
 		var err error
 		if out, err = crm.MarkNotASale(tx, touchID, reason, &u.ID); err != nil {
 			return err
 		}
-		return ev.add(crm.EventTouchLinked, &out.ConversationID, &touchID, map[string]any{"not_a_sale": out.NotASale})
+		return ev.Add(crm.EventTouchLinked, &out.ConversationID, &touchID, map[string]any{"not_a_sale": out.NotASale})
 	})
 	return out, err
 }
@@ -147,9 +110,9 @@ func (a *App) MarkNotASale(ctx context.Context, u crm.User, touchID int64, reaso
 // MergeContacts merges mergedID into survivorID; the user must see both.
 func (a *App) MergeContacts(ctx context.Context, u crm.User, survivorID, mergedID int64) (crm.AuditEntry, error) {
 	var out crm.AuditEntry
-	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
 		for _, id := range []int64{survivorID, mergedID} {
-			ok, err := canSeeContact(tx, u, id)
+			ok, err := crm.CanSeeContact(tx, u, id)
 			if err != nil {
 				return err
 			}
@@ -161,7 +124,7 @@ func (a *App) MergeContacts(ctx context.Context, u crm.User, survivorID, mergedI
 		if out, err = crm.MergeContacts(tx, survivorID, mergedID, &u.ID); err != nil {
 			return err
 		}
-		return ev.add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": survivorID, "merged_id": mergedID})
+		return ev.Add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": survivorID, "merged_id": mergedID})
 	})
 	return out, err
 }
@@ -171,19 +134,19 @@ func (a *App) MergeContacts(ctx context.Context, u crm.User, survivorID, mergedI
 // names both, so panels showing either reload.
 func (a *App) DismissDuplicate(ctx context.Context, u crm.User, id, otherID int64) (crm.AuditEntry, error) {
 	var out crm.AuditEntry
-	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
-		c, err := visibleContact(tx, u, id)
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		c, err := crm.VisibleContact(tx, u, id)
 		if err != nil {
 			return err
 		}
-		o, err := visibleContact(tx, u, otherID)
+		o, err := crm.VisibleContact(tx, u, otherID)
 		if err != nil {
 			return err
 		}
 		if out, err = crm.DismissDuplicate(tx, c.ID, o.ID, &u.ID); err != nil {
 			return err
 		}
-		return ev.add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": c.ID, "other_id": o.ID, "not_duplicate": true})
+		return ev.Add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": c.ID, "other_id": o.ID, "not_duplicate": true})
 	})
 	return out, err
 }
@@ -192,13 +155,13 @@ func (a *App) DismissDuplicate(ctx context.Context, u crm.User, id, otherID int6
 // undoes any merge; a manager only one they made, of a contact they see.
 func (a *App) UndoMerge(ctx context.Context, u crm.User, auditID int64) (crm.AuditEntry, error) {
 	var out crm.AuditEntry
-	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
 		if u.Role == crm.Manager {
 			var e crm.AuditEntry
 			if err := tx.Take(&e, auditID).Error; err != nil || e.Action != "contact.merge" {
 				return crm.NotFound("merge", auditID)
 			}
-			if ok, err := canSeeContact(tx, u, e.ObjectID); err != nil || !ok {
+			if ok, err := crm.CanSeeContact(tx, u, e.ObjectID); err != nil || !ok {
 				if err != nil {
 					return err
 				}
@@ -212,7 +175,7 @@ func (a *App) UndoMerge(ctx context.Context, u crm.User, auditID int64) (crm.Aud
 		if out, err = crm.UndoMerge(tx, auditID, &u.ID); err != nil {
 			return err
 		}
-		return ev.add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": out.ObjectID, "unmerged": true})
+		return ev.Add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": out.ObjectID, "unmerged": true})
 	})
 	return out, err
 }
@@ -221,8 +184,8 @@ func (a *App) UndoMerge(ctx context.Context, u crm.User, auditID int64) (crm.Aud
 // and records an event.
 func (a *App) dealChange(ctx context.Context, u crm.User, id int64, action string, fn func(tx *gorm.DB) (crm.Deal, error)) (crm.Deal, error) {
 	var out crm.Deal
-	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
-		before, err := visibleDeal(tx, u, id)
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		before, err := crm.VisibleDeal(tx, u, id)
 		if err != nil {
 			return err
 		}
@@ -232,7 +195,7 @@ func (a *App) dealChange(ctx context.Context, u crm.User, id int64, action strin
 		if _, err := crm.Audit(tx, &u.ID, action, "deal", id, map[string]any{"stage_id": out.StageID, "status": out.Status, "amount": out.Amount, "previous_stage_id": before.StageID}); err != nil {
 			return err
 		}
-		return ev.add(crm.EventDealChanged, nil, nil, out)
+		return ev.Add(crm.EventDealChanged, nil, nil, out)
 	})
 	return out, err
 }

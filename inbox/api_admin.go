@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
 // AccountList is the configured accounts (never their secrets).
@@ -64,7 +65,7 @@ func (h *api) saveAccount(w http.ResponseWriter, r *http.Request, id int64) {
 	var a crm.Account
 	if err == nil {
 		u := userOf(r).User
-		err = h.app.change(r.Context(), func(tx *gorm.DB, ev *events) error {
+		err = h.app.rt.Change(r.Context(), func(tx *gorm.DB, ev *realtime.Events) error {
 			var err error
 			if a, err = crm.SaveAccount(tx, h.app.box, id, in); err != nil {
 				return err
@@ -133,7 +134,7 @@ func (h *api) createEntryPoint(w http.ResponseWriter, r *http.Request) {
 	var e crm.EntryPoint
 	if err == nil {
 		u := userOf(r).User
-		err = h.app.change(r.Context(), func(tx *gorm.DB, ev *events) error {
+		err = h.app.rt.Change(r.Context(), func(tx *gorm.DB, ev *realtime.Events) error {
 			auto := req.AutoDeal == nil || *req.AutoDeal
 			var err error
 			if e, err = crm.CreateEntryPoint(tx, req.AccountID, req.Address, auto, req.AdSourceID, &u.ID); err != nil {
@@ -162,7 +163,7 @@ func (h *api) bindEntryPoint(w http.ResponseWriter, r *http.Request) {
 	var e crm.EntryPoint
 	if err == nil {
 		u := userOf(r).User
-		err = h.app.change(r.Context(), func(tx *gorm.DB, ev *events) error {
+		err = h.app.rt.Change(r.Context(), func(tx *gorm.DB, ev *realtime.Events) error {
 			if _, err := crm.GetEntryPoint(tx, id); err != nil {
 				return err
 			}
@@ -208,7 +209,7 @@ func (h *api) createAdSource(w http.ResponseWriter, r *http.Request) {
 	var s crm.AdSource
 	if err == nil {
 		u := userOf(r).User
-		err = h.app.change(r.Context(), func(tx *gorm.DB, ev *events) error {
+		err = h.app.rt.Change(r.Context(), func(tx *gorm.DB, ev *realtime.Events) error {
 			var err error
 			if s, err = crm.CreateAdSource(tx, req.Name); err != nil {
 				return err
@@ -271,7 +272,7 @@ func (h *api) addSpend(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		u := userOf(r).User
-		err = h.app.change(r.Context(), func(tx *gorm.DB, ev *events) error {
+		err = h.app.rt.Change(r.Context(), func(tx *gorm.DB, ev *realtime.Events) error {
 			if err := crm.AddSpend(tx, &sp); err != nil {
 				return err
 			}
@@ -365,7 +366,7 @@ func (h *api) updateUser(w http.ResponseWriter, r *http.Request) {
 // owner cannot demote or deactivate themselves.
 func (a *App) UpdateUser(ctx context.Context, actor crm.User, id int64, p UserPatch) (crm.User, error) {
 	var out crm.User
-	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
 		u, err := crm.GetUser(tx, id)
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
 // ContactList is a search result.
@@ -30,9 +31,7 @@ type ContactDetail struct {
 func (h *api) searchContacts(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
 	tx := h.app.db.WithContext(r.Context())
-	if u.Role == crm.Manager {
-		tx = tx.Where(contactVisible, map[string]any{"me": u.ID})
-	}
+	tx = tx.Scopes(crm.VisibleContacts(u.User))
 	before, err := queryID(r, "before_id")
 	if err == nil && before > 0 {
 		tx = tx.Where("contacts.id < ?", before)
@@ -65,13 +64,11 @@ func (h *api) getContact(w http.ResponseWriter, r *http.Request) {
 	tx := h.app.db.WithContext(r.Context())
 	u := userOf(r).User
 	if err == nil {
-		d.Contact, err = visibleContact(tx, u, id)
+		d.Contact, err = crm.VisibleContact(tx, u, id)
 	}
 	if err == nil {
 		f := crm.ConversationFilter{ContactID: d.Contact.ID, Limit: 200}
-		if u.Role == crm.Manager {
-			f.VisibleTo = u.ID
-		}
+		f.For = &u
 		d.Conversations, _, err = crm.ListConversations(tx, f)
 	}
 	if err == nil {
@@ -93,8 +90,8 @@ func (h *api) updateContact(w http.ResponseWriter, r *http.Request) {
 	var c crm.Contact
 	if err == nil {
 		u := userOf(r).User
-		err = h.app.change(r.Context(), func(tx *gorm.DB, ev *events) error {
-			before, err := visibleContact(tx, u, id)
+		err = h.app.rt.Change(r.Context(), func(tx *gorm.DB, ev *realtime.Events) error {
+			before, err := crm.VisibleContact(tx, u, id)
 			if err != nil {
 				return err
 			}
@@ -109,7 +106,7 @@ func (h *api) updateContact(w http.ResponseWriter, r *http.Request) {
 					return err
 				}
 			}
-			return ev.add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": c.ID})
+			return ev.Add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": c.ID})
 		})
 	}
 	if err != nil {
@@ -128,7 +125,7 @@ func (h *api) listIdentities(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	var c crm.Contact
 	if err == nil {
-		c, err = visibleContact(h.app.db.WithContext(r.Context()), userOf(r).User, id)
+		c, err = crm.VisibleContact(h.app.db.WithContext(r.Context()), userOf(r).User, id)
 	}
 	if err != nil {
 		writeError(w, r, h.app.log, err)
@@ -154,8 +151,8 @@ func (h *api) addIdentity(w http.ResponseWriter, r *http.Request) {
 	var out IdentityList
 	if err == nil {
 		u := userOf(r).User
-		err = h.app.change(r.Context(), func(tx *gorm.DB, ev *events) error {
-			c, err := visibleContact(tx, u, id)
+		err = h.app.rt.Change(r.Context(), func(tx *gorm.DB, ev *realtime.Events) error {
+			c, err := crm.VisibleContact(tx, u, id)
 			if err != nil {
 				return err
 			}
@@ -172,7 +169,7 @@ func (h *api) addIdentity(w http.ResponseWriter, r *http.Request) {
 			if _, err := crm.Audit(tx, &u.ID, "contact.identity", "contact", c.ID, map[string]any{"added": keyStrings(keys)}); err != nil {
 				return err
 			}
-			return ev.add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": c.ID})
+			return ev.Add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": c.ID})
 		})
 	}
 	if err != nil {
@@ -194,8 +191,8 @@ func (h *api) removeIdentity(w http.ResponseWriter, r *http.Request) {
 	var out IdentityList
 	if err == nil {
 		u := userOf(r).User
-		err = h.app.change(r.Context(), func(tx *gorm.DB, ev *events) error {
-			c, err := visibleContact(tx, u, id)
+		err = h.app.rt.Change(r.Context(), func(tx *gorm.DB, ev *realtime.Events) error {
+			c, err := crm.VisibleContact(tx, u, id)
 			if err != nil {
 				return err
 			}
@@ -225,7 +222,7 @@ func (h *api) removeIdentity(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return err
 			}
-			return ev.add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": c.ID})
+			return ev.Add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": c.ID})
 		})
 	}
 	respond(h, w, r, out, err)
@@ -244,7 +241,7 @@ func (h *api) listDuplicates(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r).User
 	var c crm.Contact
 	if err == nil {
-		c, err = visibleContact(tx, u, id)
+		c, err = crm.VisibleContact(tx, u, id)
 	}
 	var ds []crm.Duplicate
 	if err == nil {
@@ -256,7 +253,7 @@ func (h *api) listDuplicates(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		var ok bool
-		if ok, err = canSeeContact(tx, u, d.Contact.ID); ok {
+		if ok, err = crm.CanSeeContact(tx, u, d.Contact.ID); ok {
 			out.Duplicates = append(out.Duplicates, d)
 		}
 	}
@@ -343,11 +340,7 @@ func (h *api) exportContacts(w http.ResponseWriter, r *http.Request) {
 	// A manager with the right exports the contacts they can see, not the
 	// company's whole base.
 	scope := func(db *gorm.DB) *gorm.DB {
-		db = db.Where("merged_into_id IS NULL")
-		if u.Role == crm.Manager {
-			db = db.Where(contactVisible, map[string]any{"me": u.ID})
-		}
-		return db
+		return db.Where("merged_into_id IS NULL").Scopes(crm.VisibleContacts(u.User))
 	}
 	var n int64
 	if err := tx.Model(&crm.Contact{}).Scopes(scope).Count(&n).Error; err != nil {

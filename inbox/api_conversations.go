@@ -80,9 +80,7 @@ func (h *api) listConversations(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.app.log, crm.Invalid("status must be open, snoozed or closed"))
 		return
 	}
-	if u.Role == crm.Manager {
-		f.VisibleTo = u.ID
-	}
+	f.For = &u.User
 	tx := h.app.db.WithContext(r.Context())
 	convs, next, err := crm.ListConversations(tx, f)
 	if err != nil {
@@ -150,7 +148,7 @@ func (h *api) getConversation(w http.ResponseWriter, r *http.Request) {
 	}
 	tx := h.app.db.WithContext(r.Context())
 	var d ConversationDetail
-	if d.Conversation, err = visibleConversation(tx, userOf(r).User, id); err == nil {
+	if d.Conversation, err = crm.VisibleConversation(tx, userOf(r).User, id); err == nil {
 		if d.Contact, err = crm.GetContact(tx, d.Conversation.ContactID); err == nil {
 			if d.Touches, err = crm.ConversationTouches(tx, id, queryInt(r, "limit")); err == nil {
 				d.OpenDeals, err = crm.OpenDeals(tx, d.Conversation.ContactID)

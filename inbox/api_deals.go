@@ -6,6 +6,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
 // respond writes v, or the error.
@@ -33,7 +34,7 @@ func (h *api) setPipeline(w http.ResponseWriter, r *http.Request) {
 	var out Pipeline
 	if err == nil {
 		u := userOf(r).User
-		err = h.app.change(r.Context(), func(tx *gorm.DB, ev *events) error {
+		err = h.app.rt.Change(r.Context(), func(tx *gorm.DB, ev *realtime.Events) error {
 			var err error
 			if out.Stages, err = crm.SetPipeline(tx, req.Stages); err != nil {
 				return err
@@ -59,7 +60,7 @@ func (h *api) listDeals(w http.ResponseWriter, r *http.Request) {
 	}
 	tx := h.app.db.WithContext(r.Context())
 	if u.Role == crm.Manager && f.ContactID != 0 {
-		if _, err := visibleContact(tx, u.User, f.ContactID); err != nil {
+		if _, err := crm.VisibleContact(tx, u.User, f.ContactID); err != nil {
 			writeError(w, r, h.app.log, err)
 			return
 		}
@@ -86,8 +87,8 @@ func (h *api) createDeal(w http.ResponseWriter, r *http.Request) {
 	var d crm.Deal
 	if err == nil {
 		u := userOf(r).User
-		err = h.app.change(r.Context(), func(tx *gorm.DB, ev *events) error {
-			c, err := visibleContact(tx, u, req.ContactID)
+		err = h.app.rt.Change(r.Context(), func(tx *gorm.DB, ev *realtime.Events) error {
+			c, err := crm.VisibleContact(tx, u, req.ContactID)
 			if err != nil {
 				return err
 			}
@@ -101,7 +102,7 @@ func (h *api) createDeal(w http.ResponseWriter, r *http.Request) {
 			if _, err := crm.Audit(tx, &u.ID, "deal.open", "deal", d.ID, map[string]any{"contact_id": c.ID}); err != nil {
 				return err
 			}
-			return ev.add(crm.EventDealChanged, nil, nil, d)
+			return ev.Add(crm.EventDealChanged, nil, nil, d)
 		})
 	}
 	respond(h, w, r, d, err)
@@ -111,7 +112,7 @@ func (h *api) getDeal(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	var d crm.Deal
 	if err == nil {
-		d, err = visibleDeal(h.app.db.WithContext(r.Context()), userOf(r).User, id)
+		d, err = crm.VisibleDeal(h.app.db.WithContext(r.Context()), userOf(r).User, id)
 	}
 	respond(h, w, r, d, err)
 }
@@ -187,7 +188,7 @@ func (h *api) getTouch(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	var t crm.Touch
 	if err == nil {
-		t, err = visibleTouch(h.app.db.WithContext(r.Context()), userOf(r).User, id)
+		t, err = crm.VisibleTouch(h.app.db.WithContext(r.Context()), userOf(r).User, id)
 	}
 	respond(h, w, r, t, err)
 }

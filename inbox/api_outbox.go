@@ -36,7 +36,7 @@ func (h *api) listAttachments(w http.ResponseWriter, r *http.Request) {
 	out := AttachmentList{Attachments: []Attachment{}}
 	if err == nil {
 		tx := h.app.db.WithContext(r.Context())
-		if _, err = visibleTouch(tx, userOf(r).User, id); err == nil {
+		if _, err = crm.VisibleTouch(tx, userOf(r).User, id); err == nil {
 			err = tx.Where("touch_id = ?", id).Order("id").Find(&out.Attachments).Error
 		}
 	}
@@ -55,7 +55,7 @@ func (h *api) downloadAttachment(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err == nil {
-		if _, err = visibleTouch(tx, userOf(r).User, at.TouchID); err != nil {
+		if _, err = crm.VisibleTouch(tx, userOf(r).User, at.TouchID); err != nil {
 			err = crm.NotFound("attachment", id)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 // queue as the list shows it to this user.
 func (h *api) queueCounts(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
-	c, err := crm.CountQueues(h.app.db.WithContext(r.Context()), u.ID, u.Role == crm.Manager, time.Now().Add(-h.app.opts.OverdueAfter))
+	c, err := crm.CountQueues(h.app.db.WithContext(r.Context()), u.User, time.Now().Add(-h.app.opts.OverdueAfter))
 	if err != nil {
 		writeError(w, r, h.app.log, err)
 		return

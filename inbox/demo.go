@@ -2202,7 +2202,7 @@ func (g *demoGen) touchDeal(id int64, at time.Time) {
 // PATCH /api/v1/contacts/{id}).
 func (g *demoGen) editContact(contact int64, name string, manager int64) error {
 	return g.a.change(g.ctx, func(tx *gorm.DB, ev *events) error {
-		before, err := visibleContact(tx, g.lead, contact)
+		before, err := crm.VisibleContact(tx, g.lead, contact)
 		if err != nil {
 			return err
 		}
@@ -2252,7 +2252,7 @@ func (g *demoGen) writeReplies(steps []*demoStep) error {
 		for _, st := range steps {
 			id, ok := st.story.p.convs[st.conv]
 			conv, found := convs[id]
-			if !ok || !found || !canSeeConversation(*st.author, conv) {
+			if !ok || !found || !st.author.SeesConversation(conv) {
 				g.skip("reply without a conversation", st)
 				continue
 			}
@@ -2652,7 +2652,7 @@ func (g *demoGen) summary() (DemoSummary, error) {
 			sum.Waiting++
 		}
 	}
-	q, err := crm.CountQueues(tx, 0, false, g.opts.Now)
+	q, err := crm.CountQueues(tx, crm.User{Role: crm.Owner}, g.opts.Now)
 	if err != nil {
 		return sum, err
 	}

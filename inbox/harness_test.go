@@ -59,7 +59,7 @@ func (ta *testApp) startRealtime() {
 	ta.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	if err := ta.App.startRealtime(ctx, &wg); err != nil {
+	if err := ta.Realtime().Start(ctx, &wg); err != nil {
 		ta.t.Fatal(err)
 	}
 	ta.t.Cleanup(func() { cancel(); wg.Wait() })

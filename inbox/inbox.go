@@ -5,11 +5,11 @@
 package inbox
 
 import (
+	"context"
 	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -17,7 +17,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
-	"github.com/switchboard/switchboard/migrations"
+	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
 // Options are the app's settings, read once in cmd.
@@ -57,7 +57,7 @@ type App struct {
 	db    *gorm.DB
 	log   *slog.Logger
 	box   *crm.SecretBox
-	hub   *Hub
+	rt    *realtime.Publisher
 	opts  Options
 	login *limiter
 	accts *supervisor
@@ -65,12 +65,6 @@ type App struct {
 	// senders run the outbox, one per account (outbox.go).
 	senders senders
 	html    *bluemonday.Policy
-	pg      bool       // PostgreSQL: events reach the hub through the relay
-	order   sync.Mutex // SQLite: commit-and-publish order (see realtime.go)
-	rtMu    sync.Mutex
-	rt      *relay // PostgreSQL, once started
-	// relayBackoff is the relay's first wait before reconnecting.
-	relayBackoff time.Duration
 }
 
 // New builds the app over a migrated database.
@@ -108,9 +102,8 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
 	if opts.Blobs == nil {
 		opts.Blobs = DirBlobs{Dir: filepath.Join(os.TempDir(), "switchboard-blobs")}
 	}
-	a := &App{db: db, log: log, box: box, hub: NewHub(), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow), wake: make(chan struct{}, 1),
-		html: emailPolicy(), pg: crm.Dialect(db) == migrations.Postgres,
-		relayBackoff: relayMinBackoff}
+	a := &App{db: db, log: log, box: box, rt: realtime.New(db, log, realtime.NewHub()), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow), wake: make(chan struct{}, 1),
+		html: emailPolicy()}
 	a.accts = newSupervisor(a)
 	return a
 }
@@ -119,7 +112,30 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
 func (a *App) DB() *gorm.DB { return a.db }
 
 // Hub is the app's realtime event hub.
-func (a *App) Hub() *Hub { return a.hub }
+func (a *App) Hub() *realtime.Hub { return a.rt.Hub() }
+
+// Realtime runs the app's transactions that record events.
+func (a *App) Realtime() *realtime.Publisher { return a.rt }
+
+// events and change are what the demo generator still calls (it moves to
+// its own package next).
+type events struct {
+	*realtime.Events
+	list []crm.Event
+}
+
+func (e events) add(typ string, convID, touchID *int64, data any) error {
+	return e.Events.Add(typ, convID, touchID, data)
+}
+
+func (a *App) change(ctx context.Context, fn func(tx *gorm.DB, ev *events) error) error {
+	return a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		e := events{Events: ev}
+		err := fn(tx, &e)
+		ev.Append(e.list...)
+		return err
+	})
+}
 
 // Box seals and opens account secrets.
 func (a *App) Box() *crm.SecretBox { return a.box }

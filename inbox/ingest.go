@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/realtime"
 	"github.com/switchboard/switchboard/migrations"
 )
 
@@ -217,7 +218,7 @@ func (a *App) ingestTx(ctx context.Context, items []*item, cursors map[int64]str
 	)
 	for attempt := 0; ; attempt++ {
 		evs, out = nil, make([]channels.Result, len(items))
-		err = a.transact(ctx, func(tx *gorm.DB, pub *publication) error {
+		err = a.rt.Transact(ctx, func(tx *gorm.DB, pub *realtime.Publication) error {
 			if len(items) > 0 {
 				var err error
 				if out, evs, err = a.ingestBatch(tx, items); err != nil {
@@ -229,7 +230,7 @@ func (a *App) ingestTx(ctx context.Context, items []*item, cursors map[int64]str
 					return fmt.Errorf("cursor: %w", err)
 				}
 			}
-			return a.writeEvents(tx, evs, pub)
+			return a.rt.Write(tx, evs, pub)
 		})
 		if err == nil || attempt >= 5 || !retryable(err) || ctx.Err() != nil {
 			break

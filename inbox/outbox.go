@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
 // Delivery statuses of an outbound touch.
@@ -109,8 +110,8 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 		keys[i] = k
 	}
 	var out crm.Touch
-	err := a.change(ctx, func(tx *gorm.DB, ev *events) error {
-		conv, err := visibleConversation(tx, u, convID)
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		conv, err := crm.VisibleConversation(tx, u, convID)
 		if err != nil {
 			return err
 		}
@@ -182,7 +183,7 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 			return err
 		}
 		out = t
-		return ev.add(crm.EventTouchAdded, &conv.ID, &t.ID, map[string]any{"contact_id": conv.ContactID, "direction": "out", "delivery_status": Queued, "deal_id": t.DealID, "unlinked": t.DealID == nil, "assignee_id": conv.AssigneeID})
+		return ev.Add(crm.EventTouchAdded, &conv.ID, &t.ID, map[string]any{"contact_id": conv.ContactID, "direction": "out", "delivery_status": Queued, "deal_id": t.DealID, "unlinked": t.DealID == nil, "assignee_id": conv.AssigneeID})
 	})
 	if err == nil {
 		select {
@@ -502,7 +503,7 @@ func (a *App) send(ctx context.Context, j Job) {
 		}
 		upJob["last_error"] = clip(err.Error(), 1000)
 	}
-	cerr := a.change(context.WithoutCancel(ctx), func(tx *gorm.DB, ev *events) error {
+	cerr := a.rt.Change(context.WithoutCancel(ctx), func(tx *gorm.DB, ev *realtime.Events) error {
 		if err := tx.Model(&Job{ID: j.ID}).Updates(upJob).Error; err != nil {
 			return err
 		}
@@ -519,7 +520,7 @@ func (a *App) send(ctx context.Context, j Job) {
 		if e, ok := upJob["last_error"].(string); ok && e != "" {
 			data["error"] = e
 		}
-		return ev.add(crm.EventTouchStatus, &t.ConversationID, &t.ID, data)
+		return ev.Add(crm.EventTouchStatus, &t.ConversationID, &t.ID, data)
 	})
 	if cerr != nil {
 		log.Error("outbox: record outcome", "err", cerr)

@@ -45,14 +45,14 @@ func BenchmarkQueueCounts(b *testing.B) {
 	ta, mgr := queueBenchApp(b)
 	b.Run("lead", func(b *testing.B) {
 		for range b.N {
-			if _, err := crm.CountQueues(ta.db, mgr.ID, false, time.Now().Add(-30*time.Minute)); err != nil {
+			if _, err := crm.CountQueues(ta.db, crm.User{ID: mgr.ID, Role: crm.Lead}, time.Now().Add(-30*time.Minute)); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("manager", func(b *testing.B) {
 		for range b.N {
-			if _, err := crm.CountQueues(ta.db, mgr.ID, true, time.Now().Add(-30*time.Minute)); err != nil {
+			if _, err := crm.CountQueues(ta.db, mgr, time.Now().Add(-30*time.Minute)); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -402,7 +402,7 @@ func TestRemindersOfUnlinkedTouches(t *testing.T) {
 	for _, ev := range evs {
 		for _, u := range []crm.User{maria, oleg, lead} {
 			want := u.Role == crm.Lead || (u.ID == maria.ID && *ev.TouchID == due) || (u.ID == oleg.ID && *ev.TouchID == olegs)
-			if got := visibleEvent(u, ev); got != want {
+			if got := u.SeesEvent(ev); got != want {
 				t.Errorf("reminder of touch %d visible to %s: %v, want %v", *ev.TouchID, u.Email, got, want)
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/crm/crmtest"
+	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
 // replica is one more App on the PostgreSQL database at dsn, with its own
@@ -27,7 +28,7 @@ func replica(t *testing.T, dsn string, backoff time.Duration) *testApp {
 	box, _ := crm.NewSecretBox(testKey)
 	app := New(db, testLogger(t), box, Options{Region: "RU", Currency: "RUB"})
 	if backoff > 0 {
-		app.relayBackoff = backoff
+		app.Realtime().RelayBackoff = backoff
 	}
 	ta := &testApp{App: app, t: t, srv: httptest.NewServer(app.Handler(nil))}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -64,7 +65,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 }
 
 // received reads n events from a subscription.
-func received(t *testing.T, sub *Subscription, n int) []int64 {
+func received(t *testing.T, sub *realtime.Subscription, n int) []int64 {
 	t.Helper()
 	var ids []int64
 	timeout := time.After(15 * time.Second)
@@ -150,15 +151,15 @@ func TestOnPostgresAReplicaWhoseListenConnectionDropsLosesNoEvent(t *testing.T) 
 		t.Fatalf("first event %+v", e)
 	}
 	received(t, sub, 1)
-	rb := b.relay()
-	pid := rb.pid.Load()
+	rb := b.Realtime()
+	pid := rb.ListenPID()
 	if pid == 0 {
 		t.Fatal("B has no listen connection")
 	}
 	if err := a.db.Exec("SELECT pg_terminate_backend(?)", pid).Error; err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "B notices its listen connection is gone", func() bool { return rb.pid.Load() == 0 })
+	waitFor(t, 5*time.Second, "B notices its listen connection is gone", func() bool { return rb.ListenPID() == 0 })
 
 	// Meanwhile A commits: touches in three transactions, then an action.
 	start := time.Now()
@@ -169,7 +170,7 @@ func TestOnPostgresAReplicaWhoseListenConnectionDropsLosesNoEvent(t *testing.T) 
 	if _, err := a.SetConversationStatus(context.Background(), lead, tch.ConversationID, crm.ConvClosed, nil); err != nil {
 		t.Fatal(err)
 	}
-	if rb.pid.Load() != 0 {
+	if rb.ListenPID() != 0 {
 		t.Fatalf("B reconnected after %s, before A's events were all committed: the test needs a longer backoff", time.Since(start))
 	}
 	want := a.eventIDsAfter(e.ID)
@@ -183,7 +184,7 @@ func TestOnPostgresAReplicaWhoseListenConnectionDropsLosesNoEvent(t *testing.T) 
 	if got := received(t, sub, len(want)); !slices.Equal(got, want) {
 		t.Errorf("B's hub published %v, want %v, each once, in order", got, want)
 	}
-	waitFor(t, 5*time.Second, "B listens again", func() bool { p := rb.pid.Load(); return p != 0 && p != pid })
+	waitFor(t, 5*time.Second, "B listens again", func() bool { p := rb.ListenPID(); return p != 0 && p != pid })
 	// Listening again, live, and nothing published twice.
 	last := a.ingest(phoneIn(acc.ID, "call-6", "+79131000006"))
 	ids := received(t, sub, 1)

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
 // The clock's work: snoozed conversations come back when their time is up,
@@ -65,7 +66,7 @@ func (a *App) RunTimers(ctx context.Context, now time.Time) (woke, reminded int,
 	if len(remind) == 0 {
 		return woke, 0, nil
 	}
-	err = a.change(ctx, func(tx *gorm.DB, ev *events) error {
+	err = a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
 		n, err := a.remind(tx, ev, now)
 		reminded = n
 		return err
@@ -78,14 +79,14 @@ func (a *App) RunTimers(ctx context.Context, now time.Time) (woke, reminded int,
 
 // wakeSnoozed reopens the conversations whose snooze ended by now.
 func (a *App) wakeSnoozed(ctx context.Context, now time.Time) (woke int, err error) {
-	err = a.change(ctx, func(tx *gorm.DB, ev *events) error {
+	err = a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
 		convs, err := crm.WakeSnoozed(tx, now, timerBatch)
 		if err != nil {
 			return err
 		}
 		for _, c := range convs {
 			id := c.ID
-			if err := ev.add(crm.EventConversationChanged, &id, nil, map[string]any{"status": c.Status, "woke": true, "assignee_id": c.AssigneeID}); err != nil {
+			if err := ev.Add(crm.EventConversationChanged, &id, nil, map[string]any{"status": c.Status, "woke": true, "assignee_id": c.AssigneeID}); err != nil {
 				return err
 			}
 		}
@@ -121,7 +122,7 @@ func (a *App) reminders(tx *gorm.DB, now time.Time) *gorm.DB {
 // assignee, or else to the contact's responsible manager (who can see the
 // unassigned conversation); with neither, to nobody in particular: leads
 // and owners see those.
-func (a *App) remind(tx *gorm.DB, ev *events, now time.Time) (int, error) {
+func (a *App) remind(tx *gorm.DB, ev *realtime.Events, now time.Time) (int, error) {
 	var rows []dueReminder
 	err := a.reminders(tx, now).
 		Select("touches.id, touches.conversation_id, touches.contact_id, touches.occurred_at, cv.assignee_id, ct.responsible_id").
@@ -145,7 +146,7 @@ func (a *App) remind(tx *gorm.DB, ev *events, now time.Time) (int, error) {
 			to = r.ResponsibleID
 		}
 		conv, touch := r.ConversationID, r.ID
-		if err := ev.add(crm.EventTouchReminder, &conv, &touch, map[string]any{
+		if err := ev.Add(crm.EventTouchReminder, &conv, &touch, map[string]any{
 			"user_id": to, "contact_id": r.ContactID, "assignee_id": r.AssigneeID, "occurred_at": r.OccurredAt.UTC(),
 		}); err != nil {
 			return n, err

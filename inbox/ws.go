@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
 // WebSocket tuning.
@@ -57,7 +58,7 @@ func (h *api) ws(w http.ResponseWriter, r *http.Request) {
 		h.app.log.Info("websocket refused", "user", u.ID, "err", err)
 		return // the upgrader wrote the HTTP error
 	}
-	sub := h.app.hub.Subscribe(wsQueue) // before the replay: nothing falls between
+	sub := h.app.rt.Hub().Subscribe(wsQueue) // before the replay: nothing falls between
 	c := &wsClient{app: h.app, conn: conn, sub: sub, user: u}
 	if !c.hello(r.Context(), since) {
 		sub.Close()
@@ -73,7 +74,7 @@ func (h *api) ws(w http.ResponseWriter, r *http.Request) {
 type wsClient struct {
 	app  *App
 	conn *websocket.Conn
-	sub  *Subscription
+	sub  *realtime.Subscription
 	user crm.User
 	last int64 // the last event id the client has (or needs not)
 }
@@ -97,7 +98,7 @@ func (c *wsClient) hello(ctx context.Context, since int64) bool {
 			}
 			for _, e := range evs {
 				c.last = e.ID
-				if visibleEvent(u, e) {
+				if u.SeesEvent(e) {
 					if c.send(e) != nil {
 						return false
 					}
@@ -150,12 +151,12 @@ func (c *wsClient) write(ctx context.Context) {
 				c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too far behind; resume from your last id"), time.Now().Add(wsWriteWait))
 				return
 			}
-			if m.ID <= c.last || !m.scope.visibleTo(c.user) {
+			if m.ID <= c.last || !m.Scope.VisibleTo(c.user) {
 				continue
 			}
 			c.last = m.ID
 			c.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-			if c.conn.WritePreparedMessage(m.frame) != nil {
+			if c.conn.WritePreparedMessage(m.Frame) != nil {
 				return
 			}
 		}
