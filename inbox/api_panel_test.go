@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/blobs"
 	"github.com/switchboard/switchboard/migrations"
 	"github.com/switchboard/switchboard/ui"
 )
@@ -270,7 +271,7 @@ func TestAPIAuditByUser(t *testing.T) {
 
 func TestAPIAttachmentPreviews(t *testing.T) {
 	ta := newTestApp(t)
-	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
+	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	ta.user("owner@example.ru", crm.Owner)
 	owner := ta.login("owner@example.ru")
 	tg := ta.account("telegram", "bot")

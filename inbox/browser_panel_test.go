@@ -23,6 +23,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/blobs"
 )
 
 // photo is a w×h PNG of one colour.
@@ -47,7 +48,7 @@ func (tb *tab) typeInto(sel, text string) {
 
 func TestBrowserContactPanelEditMergeAndMedia(t *testing.T) {
 	ta := newTestApp(t)
-	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
+	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	lead := ta.user("lena@example.ru", crm.Lead)
 	maria := ta.user("maria@example.ru", crm.Manager)
 	site := ta.account("web", "chairs.example.ru")

@@ -29,6 +29,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/blobs"
 	"github.com/switchboard/switchboard/ui"
 )
 
@@ -496,7 +497,7 @@ func TestBrowserReplyStatusMovesFromQueuedToSentOrFailed(t *testing.T) {
 	ta.opts.Adapters = map[channels.Kind]channels.Factory{
 		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return wa, nil },
 	}
-	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
+	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	m := ta.user("maria@example.ru", crm.Manager)
 	acc := ta.account("whatsapp", "WhatsApp sales")
 	_, conv := ta.touchConv(in(acc.ID, "wa-1", "whatsapp", "79131234567@s.whatsapp.net", "Иван Смирнов", "Сколько стоит доставка в Томск?"))
@@ -704,7 +705,7 @@ func TestBrowserLinkingATouchToADealClearsTheFlag(t *testing.T) {
 
 func TestBrowserEmailHTMLRunsNoScript(t *testing.T) {
 	ta := newTestApp(t)
-	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
+	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	lena := ta.user("lena@example.ru", crm.Lead)
 	mail := ta.account("email", "sales@chairs.example.ru")
 	payload := `<h1 id="hello">Добрый день!</h1>
@@ -795,7 +796,7 @@ func TestBrowserOwnerPagesAndNarrowScreens(t *testing.T) {
 		channels.Telegram: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return bot, nil },
 		channels.Email:    func(channels.Account, *slog.Logger) (channels.Adapter, error) { return &scripted{}, nil },
 	}
-	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
+	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	ta.user("owner@example.ru", crm.Owner)
 	lead := ta.user("lena@example.ru", crm.Lead)
 	maria := ta.user("maria@example.ru", crm.Manager)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/blobs"
 	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
@@ -36,7 +37,7 @@ type Options struct {
 	// A channel without one stores its touches only through hooks.
 	Adapters map[channels.Kind]channels.Factory
 	// Blobs stores attachment bytes; default: a directory under the OS temp dir.
-	Blobs Blobs
+	Blobs blobs.Store
 	// MaxAttempts is how often the dispatcher tries a reply; default 8.
 	MaxAttempts int
 	// MaxAttachment is the largest attachment stored, in bytes; default 25 MiB.
@@ -100,7 +101,7 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
 		opts.TimerEvery = 15 * time.Second
 	}
 	if opts.Blobs == nil {
-		opts.Blobs = DirBlobs{Dir: filepath.Join(os.TempDir(), "switchboard-blobs")}
+		opts.Blobs = blobs.Dir{Dir: filepath.Join(os.TempDir(), "switchboard-blobs")}
 	}
 	a := &App{db: db, log: log, box: box, rt: realtime.New(db, log, realtime.NewHub()), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow), wake: make(chan struct{}, 1),
 		html: emailPolicy()}

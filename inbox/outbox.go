@@ -20,52 +20,20 @@ import (
 	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
-// Delivery statuses of an outbound touch.
-const (
-	Queued    = "queued"
-	Sent      = "sent"
-	Delivered = "delivered"
-	Failed    = "failed"
+// The outbox's rows and statuses live in crm; these names are what the
+// demo generator still uses until it moves.
+type (
+	Job        = crm.OutboxJob
+	Attachment = crm.Attachment
 )
 
-// Job is a reply waiting in the outbox.
-type Job struct {
-	ID            int64
-	TouchID       int64
-	AccountID     int64
-	Status        string
-	Attempts      int
-	NextAttemptAt time.Time
-	LockedUntil   *time.Time
-	LastError     string
-	MessageID     string
-	Payload       json.RawMessage `gorm:"type:text;serializer:json"`
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-}
-
-// TableName is the outbox table.
-func (Job) TableName() string { return "outbox" }
-
-// Attachment is a stored file of a touch.
-type Attachment struct {
-	ID          int64     `json:"id"`
-	TouchID     int64     `json:"touch_id"`
-	Name        string    `json:"name"`
-	ContentType string    `json:"content_type"`
-	Size        int64     `json:"size"`
-	SHA256      string    `json:"-" gorm:"column:sha256"`
-	Stored      bool      `json:"stored" gorm:"-"`
-	ContentID   string    `json:"content_id,omitempty"`
-	Inline      bool      `json:"inline"`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
-// AfterFind fills Stored.
-func (at *Attachment) AfterFind(*gorm.DB) error {
-	at.Stored = at.SHA256 != ""
-	return nil
-}
+// Delivery statuses (crm's).
+const (
+	Queued    = crm.Queued
+	Sent      = crm.Sent
+	Delivered = crm.Delivered
+	Failed    = crm.Failed
+)
 
 // ReplyRequest is a manager's reply. AccountID chooses the channel account
 // (default: the conversation's); the recipient is the contact's identity

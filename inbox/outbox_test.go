@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/blobs"
 )
 
 // scripted is a channel whose sends fail as a script says; it stands in
@@ -49,7 +50,7 @@ func newOutboxApp(t *testing.T, ch *scripted) (*testApp, crm.User, crm.Conversat
 	ta.opts.Adapters = map[channels.Kind]channels.Factory{
 		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return ch, nil },
 	}
-	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
+	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	m := ta.user("m@example.ru", crm.Manager)
 	acc := ta.account("whatsapp", "wa")
 	r := ta.ingest(channels.Inbound{AccountID: acc.ID, ExternalID: "in-1", From: []channels.Handle{{Kind: "whatsapp", Value: "79131234567@s.whatsapp.net"}}, Text: "Сколько стоит?"})

@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard/switchboard/channels/telegram"
 	"github.com/switchboard/switchboard/channels/telegram/telegramtest"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/blobs"
 )
 
 // startApp runs the app's accounts and dispatcher as serve does.
@@ -51,7 +52,7 @@ func (ta *testApp) setMail(acc crm.Account, smtp *emailtest.SMTPServer, more map
 func TestAManagerRepliesToAnEmailAndTheReplyIsThreaded(t *testing.T) {
 	ta := newTestApp(t)
 	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Email: email.New}
-	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
+	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	imapSrv := emailtest.NewIMAPServer(t)
 	out := emailtest.NewSMTPServer(t)
 	acc := ta.mailAccount("Продажи", imapSrv)
@@ -146,7 +147,7 @@ func telegramConversation(t *testing.T) (*testApp, *telegramtest.Server, crm.Tou
 	t.Helper()
 	ta := newTestApp(t)
 	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Telegram: telegram.New}
-	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
+	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	fake := telegramtest.NewServer(t, "123:TOKEN")
 	name, token := "bot", "123:TOKEN"
 	settings, _ := json.Marshal(map[string]any{"server_url": fake.URL, "poll_timeout": "1s"})
@@ -242,7 +243,7 @@ func TestATelegramReplyRetriedAfterAPartFailedSendsOnlyTheRest(t *testing.T) {
 func TestMailSentFromAMailProgramJoinsTheConversation(t *testing.T) {
 	ta := newTestApp(t)
 	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Email: email.New}
-	ta.opts.Blobs = DirBlobs{Dir: t.TempDir()}
+	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	imapSrv := emailtest.NewIMAPServer(t)
 	imapSrv.Create("Sent")
 	out := emailtest.NewSMTPServer(t)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/inbox"
+	"github.com/switchboard/switchboard/inbox/blobs"
 	"github.com/switchboard/switchboard/migrations"
 	"github.com/switchboard/switchboard/ui"
 )
@@ -192,7 +193,7 @@ func newApp(cfg *Config, db *gorm.DB, log *slog.Logger) (*inbox.App, error) {
 	return inbox.New(db, log, box, inbox.Options{
 		Region: cfg.Region, Currency: cfg.Currency, SecureCookies: cfg.SecureCookies,
 		RemindAfter: cfg.remindAfter, OverdueAfter: cfg.overdueAfter, TrustedProxies: cfg.trustedProxies,
-		Blobs:    inbox.DirBlobs{Dir: filepath.Join(cfg.DataDir, "blobs")},
+		Blobs:    blobs.Dir{Dir: filepath.Join(cfg.DataDir, "blobs")},
 		Adapters: adapters(),
 	}), nil
 }

@@ -1,4 +1,6 @@
-package inbox
+// Package blobs stores the bytes of attachments and recordings by their
+// SHA-256, so the same file sent twice is stored once.
+package blobs
 
 import (
 	"crypto/sha256"
@@ -12,20 +14,19 @@ import (
 	"github.com/switchboard/switchboard/crm"
 )
 
-// Blobs stores attachment bytes by their SHA-256, so the same file sent
-// twice is stored once.
-type Blobs interface {
+// Store keeps blobs by key (the hex SHA-256 of the content).
+type Store interface {
 	Put(data []byte) (key string, err error)
 	Open(key string) (io.ReadCloser, error)
 }
 
-// DirBlobs keeps blobs as files under a directory: ab/cdef….
-type DirBlobs struct {
+// Dir keeps blobs as files under a directory: ab/cdef….
+type Dir struct {
 	Dir string
 }
 
 // Put writes data (atomically: temp file, then rename) and returns its key.
-func (d DirBlobs) Put(data []byte) (string, error) {
+func (d Dir) Put(data []byte) (string, error) {
 	sum := sha256.Sum256(data)
 	key := hex.EncodeToString(sum[:])
 	path := d.path(key)
@@ -33,28 +34,28 @@ func (d DirBlobs) Put(data []byte) (string, error) {
 		return key, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return "", fmt.Errorf("inbox: blobs: %w", err)
+		return "", fmt.Errorf("blobs: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".put-*")
 	if err != nil {
-		return "", fmt.Errorf("inbox: blobs: %w", err)
+		return "", fmt.Errorf("blobs: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return "", fmt.Errorf("inbox: blobs: %w", err)
+		return "", fmt.Errorf("blobs: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("inbox: blobs: %w", err)
+		return "", fmt.Errorf("blobs: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("inbox: blobs: %w", err)
+		return "", fmt.Errorf("blobs: %w", err)
 	}
 	return key, nil
 }
 
 // Open returns the blob's content.
-func (d DirBlobs) Open(key string) (io.ReadCloser, error) {
+func (d Dir) Open(key string) (io.ReadCloser, error) {
 	if len(key) != 64 {
 		return nil, crm.NotFound("blob", key)
 	}
@@ -68,4 +69,4 @@ func (d DirBlobs) Open(key string) (io.ReadCloser, error) {
 	return f, err
 }
 
-func (d DirBlobs) path(key string) string { return filepath.Join(d.Dir, key[:2], key[2:]) }
+func (d Dir) path(key string) string { return filepath.Join(d.Dir, key[:2], key[2:]) }
