@@ -46,6 +46,20 @@ const (
 	Form    TouchKind = "form"    // a web form submission or another system's lead
 )
 
+// TouchKind is what a touch on channel k is when its adapter does not say:
+// a call on the phone, an email, a form on the web, else a message.
+func (k Kind) TouchKind() TouchKind {
+	switch k {
+	case Phone:
+		return Call
+	case Email:
+		return Mail
+	case Web:
+		return Form
+	}
+	return Message
+}
+
 // Handle is a contact's handle on a channel as the wire gave it, not yet
 // normalized: Kind is one of the identity kinds "phone", "email",
 // "telegram", "whatsapp"; Value is raw ("8 (383) 234-90-96").

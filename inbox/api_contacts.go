@@ -166,7 +166,7 @@ func (h *api) addIdentity(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return err
 			}
-			if _, err := crm.Audit(tx, &u.ID, "contact.identity", "contact", c.ID, map[string]any{"added": keyStrings(keys)}); err != nil {
+			if _, err := crm.Audit(tx, &u.ID, "contact.identity", "contact", c.ID, map[string]any{"added": crm.KeyStrings(keys)}); err != nil {
 				return err
 			}
 			return ev.Add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": c.ID})

@@ -272,6 +272,7 @@ func TestAPIAuditByUser(t *testing.T) {
 func TestAPIAttachmentPreviews(t *testing.T) {
 	ta := newTestApp(t)
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
+	ta.rebuildSink()
 	ta.user("owner@example.ru", crm.Owner)
 	owner := ta.login("owner@example.ru")
 	tg := ta.account("telegram", "bot")

@@ -18,6 +18,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -501,10 +502,13 @@ func floorTouch(s *floorStmts, in *channels.Inbound, channel string, stage int64
 	default:
 		return err
 	}
-	kind := string(defaultKind(in.Kind, channel))
+	kind := string(in.Kind)
+	if kind == "" {
+		kind = string(channels.Kind(channel).TouchKind())
+	}
 	var touchID int64
 	if err := s.touchIns.QueryRow(in.AccountID, channel, kind, in.ExternalID, contactID, convID, dealID, keys[0].String(),
-		clip(in.Subject, 1000), in.Text, in.HTML, string(touchMeta(in)), in.Automated, at, now).Scan(&touchID); err != nil {
+		clip(in.Subject, 1000), in.Text, in.HTML, string(floorMeta(in)), in.Automated, at, now).Scan(&touchID); err != nil {
 		return err
 	}
 	data := `{"account_id":` + strconv.FormatInt(in.AccountID, 10) + `,"contact_id":` + strconv.FormatInt(contactID, 10) +
@@ -564,4 +568,18 @@ func BenchmarkIngestFloor(b *testing.B) {
 		benchCheck(b, ta, wl)
 	}
 	b.ReportMetric(float64(wl.touches*b.N)/b.Elapsed().Seconds(), "touches/s")
+}
+
+// floorMeta is the touch's meta as ingest writes it: the channel's detail
+// and, for a call, its outcome.
+func floorMeta(in *channels.Inbound) []byte {
+	m := maps.Clone(in.Meta)
+	if m == nil {
+		m = map[string]string{}
+	}
+	if in.Call != nil {
+		m["call_answered"] = strconv.FormatBool(in.Call.Answered)
+		m["call_duration_s"] = strconv.Itoa(int(in.Call.Duration.Seconds()))
+	}
+	return crm.MetaJSON(m)
 }

@@ -49,6 +49,7 @@ func (tb *tab) typeInto(sel, text string) {
 func TestBrowserContactPanelEditMergeAndMedia(t *testing.T) {
 	ta := newTestApp(t)
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
+	ta.rebuildSink()
 	lead := ta.user("lena@example.ru", crm.Lead)
 	maria := ta.user("maria@example.ru", crm.Manager)
 	site := ta.account("web", "chairs.example.ru")

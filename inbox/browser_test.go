@@ -498,6 +498,7 @@ func TestBrowserReplyStatusMovesFromQueuedToSentOrFailed(t *testing.T) {
 		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return wa, nil },
 	}
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
+	ta.rebuildSink()
 	m := ta.user("maria@example.ru", crm.Manager)
 	acc := ta.account("whatsapp", "WhatsApp sales")
 	_, conv := ta.touchConv(in(acc.ID, "wa-1", "whatsapp", "79131234567@s.whatsapp.net", "Иван Смирнов", "Сколько стоит доставка в Томск?"))
@@ -706,6 +707,7 @@ func TestBrowserLinkingATouchToADealClearsTheFlag(t *testing.T) {
 func TestBrowserEmailHTMLRunsNoScript(t *testing.T) {
 	ta := newTestApp(t)
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
+	ta.rebuildSink()
 	lena := ta.user("lena@example.ru", crm.Lead)
 	mail := ta.account("email", "sales@chairs.example.ru")
 	payload := `<h1 id="hello">Добрый день!</h1>
@@ -797,6 +799,7 @@ func TestBrowserOwnerPagesAndNarrowScreens(t *testing.T) {
 		channels.Email:    func(channels.Account, *slog.Logger) (channels.Adapter, error) { return &scripted{}, nil },
 	}
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
+	ta.rebuildSink()
 	ta.user("owner@example.ru", crm.Owner)
 	lead := ta.user("lena@example.ru", crm.Lead)
 	maria := ta.user("maria@example.ru", crm.Manager)

@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/crm/crmtest"
+	ing "github.com/switchboard/switchboard/inbox/ingest"
 )
 
 // testKey seals account secrets in tests.
@@ -211,4 +212,10 @@ func (r *accountRun) stop(t testing.TB) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not stop")
 	}
+}
+
+// rebuildSink makes ingest use the blob store and limits a test set in
+// ta.opts after the app was built.
+func (ta *testApp) rebuildSink() {
+	ta.sink = ing.New(ta.db, ta.log, ta.rt, ta.opts.Blobs, ing.Options{Region: ta.opts.Region, Currency: ta.opts.Currency, MaxAttachment: ta.opts.MaxAttachment})
 }

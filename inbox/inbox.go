@@ -12,12 +12,12 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/microcosm-cc/bluemonday"
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/inbox/blobs"
+	ing "github.com/switchboard/switchboard/inbox/ingest"
 	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
@@ -65,7 +65,7 @@ type App struct {
 	wake  chan struct{}
 	// senders run the outbox, one per account (outbox.go).
 	senders senders
-	html    *bluemonday.Policy
+	sink    *ing.Sink
 }
 
 // New builds the app over a migrated database.
@@ -103,8 +103,8 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
 	if opts.Blobs == nil {
 		opts.Blobs = blobs.Dir{Dir: filepath.Join(os.TempDir(), "switchboard-blobs")}
 	}
-	a := &App{db: db, log: log, box: box, rt: realtime.New(db, log, realtime.NewHub()), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow), wake: make(chan struct{}, 1),
-		html: emailPolicy()}
+	a := &App{db: db, log: log, box: box, rt: realtime.New(db, log, realtime.NewHub()), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow), wake: make(chan struct{}, 1)}
+	a.sink = ing.New(db, log, a.rt, opts.Blobs, ing.Options{Region: opts.Region, Currency: opts.Currency, MaxAttachment: opts.MaxAttachment})
 	a.accts = newSupervisor(a)
 	return a
 }
@@ -141,15 +141,15 @@ func (a *App) change(ctx context.Context, fn func(tx *gorm.DB, ev *events) error
 // Box seals and opens account secrets.
 func (a *App) Box() *crm.SecretBox { return a.box }
 
-// emailPolicy is what survives of an email's HTML: formatting, links,
-// tables and images; never scripts, handlers, forms or styles that can
-// reach out. Links open outside the sandboxed frame.
-func emailPolicy() *bluemonday.Policy {
-	p := bluemonday.UGCPolicy()
-	p.AllowAttrs("style").Globally() // inline styles are how email is formatted
-	p.AllowStyles("color", "background-color", "font-weight", "font-style", "font-size", "text-align", "text-decoration", "margin", "padding", "border", "width").Globally()
-	p.AllowAttrs("bgcolor", "align", "valign", "width", "height", "cellpadding", "cellspacing", "border").Globally()
-	p.AllowURLSchemes("http", "https", "mailto", "tel", "cid")
-	p.AddTargetBlankToFullyQualifiedLinks(true)
-	return p
+// Ingest stores inbound events (the ingest sink's; see package ingest).
+func (a *App) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.Result, error) {
+	return a.sink.Ingest(ctx, batch)
 }
+
+// Transition names for the demo generator until it moves to its package.
+func clip(s string, n int) string       { return crm.Clip(s, n) }
+func firstNonEmpty(ss ...string) string { return crm.FirstNonEmpty(ss...) }
+
+const previewLen = crm.PreviewLen
+
+func outKind(channel string) channels.TouchKind { return channels.Kind(channel).TouchKind() }

@@ -15,6 +15,7 @@ func TestIngestStoresAttachmentsSanitizesHTMLAndKeepsParseErrors(t *testing.T) {
 	ta := newTestApp(t)
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	ta.opts.MaxAttachment = 1024
+	ta.rebuildSink()
 	acc := ta.account("email", "mail")
 	in := channels.Inbound{AccountID: acc.ID, ExternalID: "<m1@x>", From: []channels.Handle{{Kind: "email", Value: "Client@Example.ru"}}, Subject: "Счёт",
 		Text: "см. вложение",

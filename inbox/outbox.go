@@ -124,7 +124,7 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 		}
 		payload, _ := json.Marshal(ob)
 		now := time.Now().UTC()
-		t := crm.Touch{AccountID: acc.ID, Channel: acc.Channel, Kind: string(outKind(acc.Channel)), Direction: crm.Outbound, ExternalID: extID,
+		t := crm.Touch{AccountID: acc.ID, Channel: acc.Channel, Kind: string(channels.Kind(acc.Channel).TouchKind()), Direction: crm.Outbound, ExternalID: extID,
 			ContactID: conv.ContactID, ConversationID: conv.ID, DealID: conv.DealID, Handle: to.String(), Subject: ob.Subject, Body: req.Text,
 			Meta: crm.MetaJSON(nil), AuthorID: &u.ID, DeliveryStatus: Queued, OccurredAt: now.Truncate(time.Microsecond)}
 		if err := tx.Create(&t).Error; err != nil {
@@ -140,9 +140,9 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 		if err := tx.Create(&job).Error; err != nil {
 			return fmt.Errorf("inbox: reply: outbox: %w", err)
 		}
-		upd := map[string]any{"waiting_since": nil, "last_text": clip(firstNonEmpty(req.Text, "📎"), previewLen), "last_touch_at": t.OccurredAt, "updated_at": now}
+		upd := map[string]any{"waiting_since": nil, "last_text": crm.Preview(req.Text, "📎"), "last_touch_at": t.OccurredAt, "updated_at": now}
 		if conv.Subject == "" && ob.Subject != "" {
-			upd["subject"] = clip(ob.Subject, 300)
+			upd["subject"] = crm.Clip(ob.Subject, 300)
 		}
 		if conv.DealID != nil {
 			upd["deal_id"] = *conv.DealID
@@ -184,15 +184,6 @@ func replyDeal(tx *gorm.DB, conv crm.Conversation) (*int64, error) {
 	return &ids[0], nil
 }
 
-func outKind(channel string) channels.TouchKind {
-	switch channels.Kind(channel) {
-	case channels.Email:
-		return channels.Mail
-	case channels.Phone:
-		return channels.Call
-	}
-	return channels.Message
-}
 
 // recipient is the contact's identity on the account's channel: the handle
 // of the conversation's last inbound touch when it is that account's, else
@@ -469,7 +460,7 @@ func (a *App) send(ctx context.Context, j Job) {
 			upJob["status"], upJob["next_attempt_at"] = Queued, now.Add(wait)
 			log.Info("outbox: send failed, will retry", "attempt", attempts, "retry_in", wait.String(), "err", err)
 		}
-		upJob["last_error"] = clip(err.Error(), 1000)
+		upJob["last_error"] = crm.Clip(err.Error(), 1000)
 	}
 	cerr := a.rt.Change(context.WithoutCancel(ctx), func(tx *gorm.DB, ev *realtime.Events) error {
 		if err := tx.Model(&Job{ID: j.ID}).Updates(upJob).Error; err != nil {

@@ -51,6 +51,7 @@ func newOutboxApp(t *testing.T, ch *scripted) (*testApp, crm.User, crm.Conversat
 		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return ch, nil },
 	}
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
+	ta.rebuildSink()
 	m := ta.user("m@example.ru", crm.Manager)
 	acc := ta.account("whatsapp", "wa")
 	r := ta.ingest(channels.Inbound{AccountID: acc.ID, ExternalID: "in-1", From: []channels.Handle{{Kind: "whatsapp", Value: "79131234567@s.whatsapp.net"}}, Text: "Сколько стоит?"})

@@ -53,6 +53,7 @@ func TestAManagerRepliesToAnEmailAndTheReplyIsThreaded(t *testing.T) {
 	ta := newTestApp(t)
 	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Email: email.New}
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
+	ta.rebuildSink()
 	imapSrv := emailtest.NewIMAPServer(t)
 	out := emailtest.NewSMTPServer(t)
 	acc := ta.mailAccount("Продажи", imapSrv)
@@ -148,6 +149,7 @@ func telegramConversation(t *testing.T) (*testApp, *telegramtest.Server, crm.Tou
 	ta := newTestApp(t)
 	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Telegram: telegram.New}
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
+	ta.rebuildSink()
 	fake := telegramtest.NewServer(t, "123:TOKEN")
 	name, token := "bot", "123:TOKEN"
 	settings, _ := json.Marshal(map[string]any{"server_url": fake.URL, "poll_timeout": "1s"})
@@ -244,6 +246,7 @@ func TestMailSentFromAMailProgramJoinsTheConversation(t *testing.T) {
 	ta := newTestApp(t)
 	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Email: email.New}
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
+	ta.rebuildSink()
 	imapSrv := emailtest.NewIMAPServer(t)
 	imapSrv.Create("Sent")
 	out := emailtest.NewSMTPServer(t)

@@ -1,4 +1,4 @@
-package inbox
+package ingest
 
 import (
 	"fmt"
@@ -29,16 +29,16 @@ func cursorOnly(in *channels.Inbound) bool {
 // handles normalizes the sender's handles. The first (primary) must be
 // valid; a bad secondary one (a malformed shared phone) is dropped with a
 // warning rather than costing the message.
-func (a *App) handles(in *channels.Inbound) ([]crm.Key, error) {
+func (s *Sink) handles(in *channels.Inbound) ([]crm.Key, error) {
 	var keys []crm.Key
 	seen := map[crm.Key]bool{}
 	for i, h := range in.From {
-		ks, err := crm.NormalizeAll([]crm.RawHandle{{Kind: h.Kind, Value: h.Value}}, a.opts.Region)
+		ks, err := crm.NormalizeAll([]crm.RawHandle{{Kind: h.Kind, Value: h.Value}}, s.opts.Region)
 		if err != nil {
 			if i == 0 {
 				return nil, err
 			}
-			a.log.Warn("ingest: secondary handle dropped", "account", in.AccountID, "external_id", clip(in.ExternalID, 80), "kind", h.Kind, "err", err)
+			s.log.Warn("ingest: secondary handle dropped", "account", in.AccountID, "external_id", crm.Clip(in.ExternalID, 80), "kind", h.Kind, "err", err)
 			continue
 		}
 		for _, k := range ks {
@@ -54,31 +54,31 @@ func (a *App) handles(in *channels.Inbound) ([]crm.Key, error) {
 // clean sanitizes what an adapter hands over: HTML through the policy
 // (email HTML is shown only sanitized, in a sandboxed frame), meta and
 // HTML as valid UTF-8, and the attachments into the blob store.
-func (a *App) clean(in *channels.Inbound) ([]storedFile, error) {
+func (s *Sink) clean(in *channels.Inbound) ([]storedFile, error) {
 	if in.HTML != "" {
-		in.HTML = a.html.Sanitize(strings.ToValidUTF8(in.HTML, "\uFFFD"))
+		in.HTML = s.html.Sanitize(strings.ToValidUTF8(in.HTML, "\uFFFD"))
 	}
 	for k, v := range in.Meta {
 		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-			in.Meta[k] = stripNUL(strings.ToValidUTF8(v, "\uFFFD"))
+			in.Meta[k] = crm.StripNUL(strings.ToValidUTF8(v, "\uFFFD"))
 		}
 	}
-	in.ParseError = clip(stripNUL(strings.ToValidUTF8(in.ParseError, "\uFFFD")), 1000)
+	in.ParseError = crm.Clip(crm.StripNUL(strings.ToValidUTF8(in.ParseError, "\uFFFD")), 1000)
 	var files []storedFile
 	for _, f := range in.Attachments {
-		sf := storedFile{name: clip(stripNUL(strings.ToValidUTF8(f.Name, "_")), 255), contentType: clip(f.ContentType, 200),
-			contentID: clip(f.ContentID, 255), size: int64(len(f.Data)), inline: f.Inline}
+		sf := storedFile{name: crm.Clip(crm.StripNUL(strings.ToValidUTF8(f.Name, "_")), 255), contentType: crm.Clip(f.ContentType, 200),
+			contentID: crm.Clip(f.ContentID, 255), size: int64(len(f.Data)), inline: f.Inline}
 		if sf.contentType == "" {
 			sf.contentType = "application/octet-stream"
 		}
-		if len(f.Data) > 0 && sf.size <= a.opts.MaxAttachment {
-			key, err := a.opts.Blobs.Put(f.Data)
+		if len(f.Data) > 0 && sf.size <= s.opts.MaxAttachment {
+			key, err := s.blobs.Put(f.Data)
 			if err != nil {
-				return nil, fmt.Errorf("inbox: ingest: attachment %q: %w", sf.name, err)
+				return nil, fmt.Errorf("ingest: attachment %q: %w", sf.name, err)
 			}
 			sf.sha = key
-		} else if sf.size > a.opts.MaxAttachment {
-			a.log.Warn("ingest: attachment too large, recorded by name only", "account", in.AccountID, "name", sf.name, "size", sf.size)
+		} else if sf.size > s.opts.MaxAttachment {
+			s.log.Warn("ingest: attachment too large, recorded by name only", "account", in.AccountID, "name", sf.name, "size", sf.size)
 		}
 		files = append(files, sf)
 	}
@@ -99,7 +99,7 @@ func afterTouches(tx *gorm.DB, items []*item, touchIDs map[int]int64) error {
 			files = append(files, id, f.name, f.contentType, f.size, f.sha, f.contentID, f.inline, it.at)
 		}
 		if it.in.ParseError != "" || it.in.EditOf != "" {
-			if err := tx.Exec("UPDATE touches SET parse_error = ?, edit_of = ? WHERE id = ?", it.in.ParseError, clip(it.in.EditOf, maxExternalID), id).Error; err != nil {
+			if err := tx.Exec("UPDATE touches SET parse_error = ?, edit_of = ? WHERE id = ?", it.in.ParseError, crm.Clip(it.in.EditOf, maxExternalID), id).Error; err != nil {
 				return fmt.Errorf("touch %d: %w", id, err)
 			}
 		}

@@ -1,4 +1,4 @@
-package inbox
+package ingest
 
 import (
 	"cmp"
@@ -25,7 +25,6 @@ import (
 const (
 	maxExternalID = 512
 	maxText       = 1 << 20
-	previewLen    = 200
 )
 
 // item is one validated inbound of a batch.
@@ -47,7 +46,7 @@ type item struct {
 // Result and is logged; the rest of the batch is stored. Events are
 // published to the hub after commit. The returned error is set only when
 // nothing could be stored (the database is down, ctx ended).
-func (a *App) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.Result, error) {
+func (s *Sink) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.Result, error) {
 	results := make([]channels.Result, len(batch))
 	items := make([]*item, 0, len(batch))
 	cursors := map[int64]string{}
@@ -59,16 +58,16 @@ func (a *App) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.
 		if cursorOnly(in) {
 			continue // stored with the batch's cursor
 		}
-		it, err := a.prepare(in)
+		it, err := s.prepare(in)
 		if err != nil {
 			results[i].Err = err
-			a.log.Warn("ingest: rejected", "account", in.AccountID, "external_id", clip(in.ExternalID, 80), "err", err)
+			s.log.Warn("ingest: rejected", "account", in.AccountID, "external_id", crm.Clip(in.ExternalID, 80), "err", err)
 			continue
 		}
 		it.idx = i
 		items = append(items, it)
 	}
-	if err := a.checkAccounts(ctx, items, results); err != nil {
+	if err := s.checkAccounts(ctx, items, results); err != nil {
 		return results, err
 	}
 	live := items[:0]
@@ -77,10 +76,10 @@ func (a *App) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.
 			live = append(live, it)
 		}
 	}
-	evs, err := a.ingestTx(ctx, live, cursors, results)
+	evs, err := s.ingestTx(ctx, live, cursors, results)
 	if err != nil && len(live) > 1 && ctx.Err() == nil {
 		// One bad event must not cost the batch: store them one by one.
-		a.log.Warn("ingest: batch failed, retrying one by one", "size", len(live), "err", err)
+		s.log.Warn("ingest: batch failed, retrying one by one", "size", len(live), "err", err)
 		evs, err = nil, nil
 		stored := 0
 		var lastErr error
@@ -90,12 +89,12 @@ func (a *App) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.
 			if failed[it.in.AccountID] {
 				cur = nil
 			}
-			e, ierr := a.ingestTx(ctx, []*item{it}, cur, results)
+			e, ierr := s.ingestTx(ctx, []*item{it}, cur, results)
 			if ierr != nil {
 				failed[it.in.AccountID] = true
 				results[it.idx].Err = ierr
 				lastErr = ierr
-				a.log.Error("ingest: event not stored", "account", it.in.AccountID, "external_id", clip(it.in.ExternalID, 80), "err", ierr)
+				s.log.Error("ingest: event not stored", "account", it.in.AccountID, "external_id", crm.Clip(it.in.ExternalID, 80), "err", ierr)
 				continue
 			}
 			stored++
@@ -108,7 +107,7 @@ func (a *App) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.
 		for _, it := range live {
 			results[it.idx].Err = err
 		}
-		a.log.Error("ingest: not stored", "size", len(live), "err", err)
+		s.log.Error("ingest: not stored", "size", len(live), "err", err)
 	}
 	return results, err
 }
@@ -121,7 +120,7 @@ func cursorOf(it *item) map[int64]string {
 }
 
 // prepare validates an inbound and normalizes its handles.
-func (a *App) prepare(in *channels.Inbound) (*item, error) {
+func (s *Sink) prepare(in *channels.Inbound) (*item, error) {
 	switch {
 	case in.AccountID <= 0:
 		return nil, crm.Invalid("no account")
@@ -137,12 +136,12 @@ func (a *App) prepare(in *channels.Inbound) (*item, error) {
 		return nil, crm.Invalid("text is not valid UTF-8")
 	}
 	// PostgreSQL text cannot hold NUL; no channel means one.
-	in.Text, in.Subject, in.Name, in.HTML = stripNUL(in.Text), stripNUL(in.Subject), stripNUL(in.Name), stripNUL(in.HTML)
-	keys, err := a.handles(in)
+	in.Text, in.Subject, in.Name, in.HTML = crm.StripNUL(in.Text), crm.StripNUL(in.Subject), crm.StripNUL(in.Name), crm.StripNUL(in.HTML)
+	keys, err := s.handles(in)
 	if err != nil {
 		return nil, err
 	}
-	files, err := a.clean(in)
+	files, err := s.clean(in)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +153,7 @@ func (a *App) prepare(in *channels.Inbound) (*item, error) {
 }
 
 // checkAccounts rejects events for unknown or disabled accounts.
-func (a *App) checkAccounts(ctx context.Context, items []*item, results []channels.Result) error {
+func (s *Sink) checkAccounts(ctx context.Context, items []*item, results []channels.Result) error {
 	ids := map[int64]bool{}
 	for _, it := range items {
 		ids[it.in.AccountID] = true
@@ -167,8 +166,8 @@ func (a *App) checkAccounts(ctx context.Context, items []*item, results []channe
 		list = append(list, id)
 	}
 	var accs []crm.Account
-	if err := a.db.WithContext(ctx).Select("id", "channel", "enabled").Where("id IN ?", list).Find(&accs).Error; err != nil {
-		return fmt.Errorf("inbox: ingest: accounts: %w", err)
+	if err := s.db.WithContext(ctx).Select("id", "channel", "enabled").Where("id IN ?", list).Find(&accs).Error; err != nil {
+		return fmt.Errorf("ingest: accounts: %w", err)
 	}
 	known := map[int64]crm.Account{}
 	for _, ac := range accs {
@@ -178,9 +177,11 @@ func (a *App) checkAccounts(ctx context.Context, items []*item, results []channe
 		ac, ok := known[it.in.AccountID]
 		if !ok {
 			results[it.idx].Err = crm.Invalid("account %d does not exist", it.in.AccountID)
-			a.log.Warn("ingest: rejected", "account", it.in.AccountID, "err", results[it.idx].Err)
+			s.log.Warn("ingest: rejected", "account", it.in.AccountID, "err", results[it.idx].Err)
 		} else {
-			it.in.Kind = defaultKind(it.in.Kind, ac.Channel)
+			if it.in.Kind == "" {
+				it.in.Kind = channels.Kind(ac.Channel).TouchKind()
+			}
 			it.channel = ac.Channel
 			if it.in.AccountID != 0 && !ac.Enabled {
 				results[it.idx].Err = crm.Invalid("account %d is disabled", it.in.AccountID)
@@ -190,24 +191,9 @@ func (a *App) checkAccounts(ctx context.Context, items []*item, results []channe
 	return nil
 }
 
-func defaultKind(k channels.TouchKind, channel string) channels.TouchKind {
-	if k != "" {
-		return k
-	}
-	switch channels.Kind(channel) {
-	case channels.Phone:
-		return channels.Call
-	case channels.Email:
-		return channels.Mail
-	case channels.Web:
-		return channels.Form
-	}
-	return channels.Message
-}
-
 // ingestTx stores items in one transaction, retrying when a concurrent
 // writer created the same contact or touch first.
-func (a *App) ingestTx(ctx context.Context, items []*item, cursors map[int64]string, results []channels.Result) ([]crm.Event, error) {
+func (s *Sink) ingestTx(ctx context.Context, items []*item, cursors map[int64]string, results []channels.Result) ([]crm.Event, error) {
 	if len(items) == 0 && len(cursors) == 0 {
 		return nil, nil
 	}
@@ -218,10 +204,10 @@ func (a *App) ingestTx(ctx context.Context, items []*item, cursors map[int64]str
 	)
 	for attempt := 0; ; attempt++ {
 		evs, out = nil, make([]channels.Result, len(items))
-		err = a.rt.Transact(ctx, func(tx *gorm.DB, pub *realtime.Publication) error {
+		err = s.rt.Transact(ctx, func(tx *gorm.DB, pub *realtime.Publication) error {
 			if len(items) > 0 {
 				var err error
-				if out, evs, err = a.ingestBatch(tx, items); err != nil {
+				if out, evs, err = s.ingestBatch(tx, items); err != nil {
 					return err
 				}
 			}
@@ -230,16 +216,16 @@ func (a *App) ingestTx(ctx context.Context, items []*item, cursors map[int64]str
 					return fmt.Errorf("cursor: %w", err)
 				}
 			}
-			return a.rt.Write(tx, evs, pub)
+			return s.rt.Write(tx, evs, pub)
 		})
 		if err == nil || attempt >= 5 || !retryable(err) || ctx.Err() != nil {
 			break
 		}
-		a.log.Debug("ingest: retrying after a concurrent write", "attempt", attempt+1, "err", err)
+		s.log.Debug("ingest: retrying after a concurrent write", "attempt", attempt+1, "err", err)
 		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("inbox: ingest: %w", err)
+		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	for i, it := range items {
 		results[it.idx] = out[i]
@@ -296,7 +282,7 @@ type batchState struct {
 	audit      crm.AuditChain
 }
 
-func (a *App) preload(tx *gorm.DB, items []*item) (*batchState, error) {
+func (s *Sink) preload(tx *gorm.DB, items []*item) (*batchState, error) {
 	st := &batchState{
 		touches: map[touchKey]int64{}, identities: map[crm.Key]int64{}, contacts: map[int64]*contactState{},
 		convs: map[convKey]*crm.Conversation{}, convLoaded: map[convKey]bool{}, convByID: map[int64]*crm.Conversation{}, parentConv: map[touchKey]int64{}, stored: map[int64]bool{}, deals: map[int64]*dealState{}, eps: map[touchKey]*crm.EntryPoint{},
@@ -582,15 +568,15 @@ type newDealRow struct {
 // in item order — exactly the decisions storing them one by one would
 // make — and writes each table with a few multi-row statements. It returns
 // the touches' events unwritten: the caller writes them last.
-func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.Event, error) {
-	st, err := a.preload(tx, items)
+func (s *Sink) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.Event, error) {
+	st, err := s.preload(tx, items)
 	if err != nil {
 		return nil, nil, err
 	}
 	out := make([]channels.Result, len(items))
 	ps := make([]plan, len(items))
 	fail := func(it *item, err error) ([]channels.Result, []crm.Event, error) {
-		return nil, nil, fmt.Errorf("%s: %w", clip(it.in.ExternalID, 80), err)
+		return nil, nil, fmt.Errorf("%s: %w", crm.Clip(it.in.ExternalID, 80), err)
 	}
 
 	// Identity → contact.
@@ -747,7 +733,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 	if len(deals) > 0 {
 		args := make([]any, 0, 8*len(deals))
 		for _, d := range deals {
-			args = append(args, d.contact, d.title, st.firstStage, a.opts.Currency, d.src, d.responsible, d.at, d.at)
+			args = append(args, d.contact, d.title, st.firstStage, s.opts.Currency, d.src, d.responsible, d.at, d.at)
 		}
 		var ids []int64
 		if err := crm.Bulk(tx, "INSERT INTO deals (contact_id, title, stage_id, status, amount, currency, ad_source_id, responsible_id, created_at, updated_at) VALUES ",
@@ -767,7 +753,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		p := &ps[i]
 		if p.newContact {
 			recs = append(recs, crm.AuditRecord{Action: "contact.create", ObjectType: "contact", ObjectID: p.contact,
-				Data: map[string]any{"account_id": it.in.AccountID, "external_id": clip(it.in.ExternalID, 200), "handles": keyStrings(it.keys)}})
+				Data: map[string]any{"account_id": it.in.AccountID, "external_id": crm.Clip(it.in.ExternalID, 200), "handles": crm.KeyStrings(it.keys)}})
 		}
 		if p.newDeal {
 			recs = append(recs, crm.AuditRecord{Action: "deal.open", ObjectType: "deal", ObjectID: p.deal,
@@ -832,7 +818,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 				}
 			}
 		}
-		preview := clip(firstNonEmpty(in.Text, in.Subject, string(in.Kind)), previewLen)
+		preview := crm.Preview(in.Text, in.Subject, string(in.Kind))
 		// An answered call is a conversation held, an outgoing message an
 		// answer: nobody waits for a reply. Our automatic reply (a vacation
 		// notice) answers nothing: the wait stays as it was.
@@ -844,7 +830,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		}
 		if conv == nil {
 			conv = &crm.Conversation{ContactID: p.contact, AccountID: in.AccountID, Channel: it.channel, ThreadKey: in.ThreadKey, AssigneeID: p.responsible,
-				Status: crm.ConvOpen, WaitingSince: waiting, DealID: dealID, Subject: clip(in.Subject, 300), LastText: preview, LastTouchAt: it.at,
+				Status: crm.ConvOpen, WaitingSince: waiting, DealID: dealID, Subject: crm.Clip(in.Subject, 300), LastText: preview, LastTouchAt: it.at,
 				CreatedAt: p.since(it), UpdatedAt: p.now}
 			st.convs[ck] = conv
 			opened = append(opened, conv)
@@ -871,7 +857,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 				conv.DealID = dealID
 			}
 			if conv.Subject == "" {
-				conv.Subject = clip(in.Subject, 300)
+				conv.Subject = crm.Clip(in.Subject, 300)
 			}
 			if !in.Outgoing { // the client wrote: the conversation is open again
 				conv.Status, conv.SnoozedUntil = crm.ConvOpen, nil
@@ -932,10 +918,10 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		stored = append(stored, i)
 		dir, delivery := crm.Inbound, ""
 		if in.Outgoing { // sent outside Switchboard: it went out
-			dir, delivery = crm.Outbound, Sent
+			dir, delivery = crm.Outbound, crm.Sent
 		}
 		args = append(args, in.AccountID, it.channel, string(in.Kind), string(dir), delivery, in.ExternalID, p.contact, p.conv.ID, dealID, p.epID, p.srcID, it.handle,
-			clip(in.Subject, 1000), in.Text, in.HTML, string(touchMeta(in)), in.Automated, callStatus(in), it.at, p.now)
+			crm.Clip(in.Subject, 1000), in.Text, in.HTML, string(touchMeta(in)), in.Automated, callStatus(in), it.at, p.now)
 	}
 	if len(stored) == 0 {
 		return out, nil, nil
@@ -1004,7 +990,7 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 		}
 		if len(p.others) > 0 {
 			data["merge_hint"] = p.others
-			a.log.Info("ingest: handles of one message belong to several contacts", "contact", p.contact, "others", p.others)
+			s.log.Info("ingest: handles of one message belong to several contacts", "contact", p.contact, "others", p.others)
 		}
 		raw, err := json.Marshal(data)
 		if err != nil {
@@ -1015,8 +1001,6 @@ func (a *App) ingestBatch(tx *gorm.DB, items []*item) ([]channels.Result, []crm.
 	}
 	return out, evs, nil
 }
-
-func stripNUL(s string) string { return strings.ReplaceAll(s, "\x00", "") }
 
 func touchMeta(in *channels.Inbound) []byte {
 	m := map[string]string{}
@@ -1052,31 +1036,5 @@ func dealTitle(name string, in *channels.Inbound) string {
 	if name == "" && len(in.From) > 0 {
 		name = in.From[0].Value
 	}
-	return clip(name, 200)
-}
-
-func keyStrings(keys []crm.Key) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = k.String()
-	}
-	return out
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// clip shortens s to at most n runes, never splitting a character.
-func clip(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n]) + "…"
+	return crm.Clip(name, 200)
 }
