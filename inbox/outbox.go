@@ -184,7 +184,6 @@ func replyDeal(tx *gorm.DB, conv crm.Conversation) (*int64, error) {
 	return &ids[0], nil
 }
 
-
 // recipient is the contact's identity on the account's channel: the handle
 // of the conversation's last inbound touch when it is that account's, else
 // the contact's identity of the channel's kind.
