@@ -263,3 +263,9 @@ type redacted struct {
 
 func (r *redacted) Error() string { return r.msg }
 func (r *redacted) Unwrap() error { return r.err }
+
+// Channel registers Telegram: a bot, long-polled or pushed to its webhook;
+// replies go to the client's chat.
+func Channel() channels.Channel {
+	return channels.Channel{Kind: channels.Telegram, New: New, ReplyTo: "telegram"}
+}

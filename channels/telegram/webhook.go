@@ -32,46 +32,46 @@ const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
 func (a *Adapter) ServeWebhook(w http.ResponseWriter, r *http.Request, sink channels.Sink) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		hookError(w, http.StatusMethodNotAllowed, "method_not_allowed", "POST only")
+		channels.WriteHookError(w, http.StatusMethodNotAllowed, "method_not_allowed", "POST only")
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(r.Header.Get(SecretHeader)), []byte(a.secret)) != 1 {
 		a.log.Info("telegram: webhook refused: wrong secret token", "remote", r.RemoteAddr)
-		hookError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong "+SecretHeader)
+		channels.WriteHookError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong "+SecretHeader)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxWebhookBody))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			hookError(w, http.StatusRequestEntityTooLarge, "too_large", "the update is larger than 1 MiB")
+			channels.WriteHookError(w, http.StatusRequestEntityTooLarge, "too_large", "the update is larger than 1 MiB")
 			return
 		}
-		hookError(w, http.StatusBadRequest, "bad_request", "reading the body: "+err.Error())
+		channels.WriteHookError(w, http.StatusBadRequest, "bad_request", "reading the body: "+err.Error())
 		return
 	}
 	var id struct {
 		UpdateID int64 `json:"update_id"`
 	}
 	if err := json.Unmarshal(body, &id); err != nil {
-		hookError(w, http.StatusBadRequest, "bad_json", "the body is not a Telegram update: "+err.Error())
+		channels.WriteHookError(w, http.StatusBadRequest, "bad_json", "the body is not a Telegram update: "+err.Error())
 		return
 	}
 	log := a.log.With("update_id", id.UpdateID)
 	in, ok, err := a.decode(r.Context(), body, log)
 	if err != nil {
 		log.Error("telegram: webhook update not mapped", "err", err)
-		hookError(w, http.StatusInternalServerError, "internal", "the update could not be read; retry later")
+		channels.WriteHookError(w, http.StatusInternalServerError, "internal", "the update could not be read; retry later")
 		return
 	}
 	if !ok {
 		log.Debug("telegram: update skipped")
-		writeHook(w, http.StatusOK, hookReply{OK: true})
+		channels.WriteHookJSON(w, http.StatusOK, hookReply{OK: true})
 		return
 	}
 	res, err := sink.Ingest(r.Context(), []channels.Inbound{in})
 	if err != nil {
 		log.Error("telegram: webhook update not stored", "external_id", in.ExternalID, "err", err)
-		hookError(w, http.StatusInternalServerError, "internal", "the update was not stored; retry later")
+		channels.WriteHookError(w, http.StatusInternalServerError, "internal", "the update was not stored; retry later")
 		return
 	}
 	reply := hookReply{OK: true}
@@ -81,7 +81,7 @@ func (a *Adapter) ServeWebhook(w http.ResponseWriter, r *http.Request, sink chan
 		}
 		reply.TouchID, reply.Duplicate = res[0].TouchID, res[0].Duplicate
 	}
-	writeHook(w, http.StatusOK, reply)
+	channels.WriteHookJSON(w, http.StatusOK, reply)
 }
 
 // hookReply answers an accepted update (Telegram reads only the status).
@@ -89,25 +89,4 @@ type hookReply struct {
 	OK        bool  `json:"ok"`
 	TouchID   int64 `json:"touch_id,omitempty"`
 	Duplicate bool  `json:"duplicate,omitempty"`
-}
-
-// hookErrorBody is the API's one error shape: {"error":{"code","message"}}.
-type hookErrorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-func hookError(w http.ResponseWriter, status int, code, msg string) {
-	var b hookErrorBody
-	b.Error.Code, b.Error.Message = code, msg
-	writeHook(w, status, b)
-}
-
-func writeHook(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }
