@@ -41,6 +41,9 @@ type Account struct {
 	Channel  Kind
 	Settings json.RawMessage
 	Secret   string
+	// DefaultSource names the entry point of a web submission without
+	// utm_source.
+	DefaultSource string
 	// Cursor is the stored position to resume from ("" on first start).
 	Cursor string
 }

@@ -7,6 +7,7 @@ package channels
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -58,6 +59,17 @@ func (k Kind) TouchKind() TouchKind {
 		return Form
 	}
 	return Message
+}
+
+// ReplyHandle is the identity kind a reply on channel k goes to ("email",
+// "telegram", "whatsapp"); "" when the channel cannot send replies (a call
+// is not a reply, a form cannot be answered).
+func (k Kind) ReplyHandle() string {
+	switch k {
+	case Email, Telegram, WhatsApp:
+		return string(k)
+	}
+	return ""
 }
 
 // Handle is a contact's handle on a channel as the wire gave it, not yet
@@ -176,6 +188,19 @@ type Outbound struct {
 type Sink interface {
 	Ingest(ctx context.Context, batch []Inbound) ([]Result, error)
 }
+
+// ErrInvalid marks a Result.Err for an event that cannot be stored as it
+// is (no sender, an unknown or disabled account, …): the sender is told,
+// not asked to retry. Any other error is the store's.
+var ErrInvalid = errors.New("invalid event")
+
+// Invalid marks err as ErrInvalid, keeping its message.
+func Invalid(err error) error { return invalidError{err} }
+
+type invalidError struct{ error }
+
+func (e invalidError) Is(target error) bool { return target == ErrInvalid }
+func (e invalidError) Unwrap() error        { return e.error }
 
 // Result is what became of one Inbound of a batch.
 type Result struct {

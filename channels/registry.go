@@ -15,9 +15,6 @@ type Channel struct {
 	// webhook (POST /hooks/{kind}/{account}, served by the adapter's
 	// ServeWebhook) and shows the Hook phase. The web channel.
 	HookOnly bool
-	// ReplyTo is the identity kind a reply goes to ("email", "telegram",
-	// "whatsapp"); empty: the channel cannot send replies.
-	ReplyTo string
 	// Threading, when set, makes replies threaded messages (email).
 	Threading Threading
 }

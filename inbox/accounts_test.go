@@ -35,12 +35,12 @@ func waitState(t *testing.T, a *App, id int64, phase channels.Phase) channels.St
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if st, ok := a.AccountState(id); ok && st.Phase == phase {
+		if st, ok := a.Accounts().State(id); ok && st.Phase == phase {
 			return st
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	st, _ := a.AccountState(id)
+	st, _ := a.Accounts().State(id)
 	t.Fatalf("account %d: state %+v, want %s", id, st, phase)
 	return st
 }
@@ -49,10 +49,10 @@ func TestAFailingAccountRetriesWithBackoffAndNeverStopsTheOthers(t *testing.T) {
 	ta := newTestApp(t)
 	runs := &atomic.Int32{}
 	ok := &scripted{}
-	ta.opts.Adapters = map[channels.Kind]channels.Factory{
+	ta.useAdapters(map[channels.Kind]channels.Factory{
 		channels.Email:    func(channels.Account, *slog.Logger) (channels.Adapter, error) { return failing{runs}, nil },
 		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return ok, nil },
-	}
+	})
 	bad := ta.account("email", "mailbox")
 	good := ta.account("whatsapp", "wa")
 	web := ta.account("web", "site")
@@ -79,7 +79,7 @@ func TestAFailingAccountRetriesWithBackoffAndNeverStopsTheOthers(t *testing.T) {
 	if _, err := crm.SaveAccount(ta.db, ta.box, good.ID, crm.AccountInput{Enabled: &off}); err != nil {
 		t.Fatal(err)
 	}
-	ta.ReloadAccount(good.ID)
+	ta.Accounts().Reload(good.ID)
 	waitState(t, ta.App, good.ID, channels.Stopped)
 }
 
@@ -103,8 +103,8 @@ func TestOnPostgresOneReplicaConsumesAnAccountAndAnotherTakesOver(t *testing.T) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		app := New(rdb, testLogger(t), box, Options{Adapters: factories})
-		app.accts.standby = 100 * time.Millisecond
+		app := New(rdb, testLogger(t), box, Options{Channels: testChannels(factories)})
+		app.Accounts().StandbyEvery = 100 * time.Millisecond
 		ctx, cancel := context.WithCancel(context.Background())
 		if err := app.Start(ctx); err != nil {
 			t.Fatal(err)
@@ -125,7 +125,7 @@ func TestOnPostgresOneReplicaConsumesAnAccountAndAnotherTakesOver(t *testing.T) 
 	// Asked on either replica, the account is live: the standby one tells
 	// the state the running one reported, and says nothing of its own.
 	for i, app := range []*App{first, second} {
-		states, err := app.AccountStates(context.Background(), []int64{acc.ID})
+		states, err := app.Accounts().States(context.Background(), []int64{acc.ID})
 		if err != nil || states[acc.ID].Phase != channels.Live {
 			t.Errorf("replica %d: states %+v, %v; want live", i+1, states, err)
 		}
@@ -138,7 +138,7 @@ func TestOnPostgresOneReplicaConsumesAnAccountAndAnotherTakesOver(t *testing.T) 
 	stopFirst()
 	first.Wait()
 	waitState(t, second, acc.ID, channels.Live)
-	if states, err := second.AccountStates(context.Background(), []int64{acc.ID}); err != nil || states[acc.ID].Phase != channels.Live {
+	if states, err := second.Accounts().States(context.Background(), []int64{acc.ID}); err != nil || states[acc.ID].Phase != channels.Live {
 		t.Errorf("after the takeover: %+v, %v; want live", states, err)
 	}
 }
@@ -182,12 +182,12 @@ func waitPairing(t *testing.T, a *App, id int64, code string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if st, ok := a.AccountState(id); ok && st.Phase == channels.Pairing && st.PairingCode == code {
+		if st, ok := a.Accounts().State(id); ok && st.Phase == channels.Pairing && st.PairingCode == code {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	st, _ := a.AccountState(id)
+	st, _ := a.Accounts().State(id)
 	t.Fatalf("account %d: state %s, want pairing with code %.10s…", id, st.Phase, code)
 }
 
@@ -234,9 +234,9 @@ func checkQRImage(t *testing.T, img image.Image, text string) {
 func TestTheOwnerAloneGetsTheQRCodeOfAnAccountBeingLinked(t *testing.T) {
 	tm := newTeam(t)
 	phone := newLinking()
-	tm.opts.Adapters = map[channels.Kind]channels.Factory{
+	tm.useAdapters(map[channels.Kind]channels.Factory{
 		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return phone, nil },
-	}
+	})
 	wa := tm.account("whatsapp", "WhatsApp +7 913 000-00-01")
 	tm.startApp()
 	qrPath := p("/api/v1/accounts/%d/pairing.png", wa.ID)
@@ -322,7 +322,7 @@ func TestAWebAccountReceivesThroughItsHookAndSaysWhen(t *testing.T) {
 	if r := hook(t, ta, p("/hooks/web/%d", quiet.ID), body, "s3cret"); r.status != 200 {
 		t.Fatalf("hook: %s", r)
 	}
-	now, _ := ta.AccountState(quiet.ID)
+	now, _ := ta.Accounts().State(quiet.ID)
 	if now.Phase != channels.Hook || now.LastReceived.Before(before) {
 		t.Errorf("after a form: %+v, want last received after %v", now, before)
 	}
@@ -330,7 +330,7 @@ func TestAWebAccountReceivesThroughItsHookAndSaysWhen(t *testing.T) {
 	if r := hook(t, ta, p("/hooks/web/%d", quiet.ID), body, "s3cret"); r.status != 200 {
 		t.Fatalf("hook retry: %s", r)
 	}
-	if again, _ := ta.AccountState(quiet.ID); !again.LastReceived.Equal(now.LastReceived) {
+	if again, _ := ta.Accounts().State(quiet.ID); !again.LastReceived.Equal(now.LastReceived) {
 		t.Errorf("a duplicate moved last received from %v to %v", now.LastReceived, again.LastReceived)
 	}
 }

@@ -48,7 +48,7 @@ func (h *api) pairingQR(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	var png []byte
 	if err == nil {
-		png, err = h.app.PairingQR(r.Context(), id)
+		png, err = h.app.accts.PairingQR(r.Context(), id)
 	}
 	if err != nil {
 		writeError(w, r, h.app.log, err)
@@ -82,7 +82,7 @@ func (h *api) saveAccount(w http.ResponseWriter, r *http.Request, id int64) {
 		})
 	}
 	if err == nil {
-		h.app.ReloadAccount(a.ID)
+		h.app.accts.Reload(a.ID)
 	}
 	respond(h, w, r, a, err)
 }

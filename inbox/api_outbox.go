@@ -122,39 +122,30 @@ func (h *api) accountStates(w http.ResponseWriter, r *http.Request) {
 		for i, acc := range as {
 			ids[i] = acc.ID
 		}
-		out.States, err = h.app.AccountStates(r.Context(), ids)
+		out.States, err = h.app.accts.States(r.Context(), ids)
 	}
 	respond(h, w, r, out, err)
 }
 
-// channelHook hands a push (Telegram's webhook) to the account's adapter,
-// which checks the request's credentials itself.
+// channelHook hands a push (Telegram's webhook, a website's signed form)
+// to the account's adapter, which checks the request's credentials itself
+// and answers.
 func (h *api) channelHook(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "account")
-	if err != nil {
-		writeError(w, r, h.app.log, err)
-		return
-	}
-	acc, err := crm.GetAccount(h.app.db.WithContext(r.Context()), id)
-	if err == nil && (acc.Channel != r.PathValue("channel") || !acc.Enabled) {
-		err = crm.NotFound("enabled account", id) // a 404 makes Telegram retry later, a 200 would drop the update
-	}
-	var ad channels.Adapter
+	var hook channels.Webhook
+	var sink channels.Sink
 	if err == nil {
-		ad, err = h.app.sender(r.Context(), id)
-	}
-	hook, ok := ad.(channels.Webhook)
-	if err == nil && !ok {
-		err = crm.NotFound("webhook for account", id)
+		hook, sink, err = h.app.accts.Hook(r.Context(), id, r.PathValue("channel"))
 	}
 	if err != nil {
+		io.Copy(io.Discard, io.LimitReader(r.Body, maxJSONBody))
 		writeError(w, r, h.app.log, err)
 		return
 	}
 	// The adapter logs the sender of a refused push: the client behind a
 	// trusted proxy, not the proxy.
 	r.RemoteAddr = clientIP(r, h.app.opts.TrustedProxies)
-	hook.ServeWebhook(w, r, h.app)
+	hook.ServeWebhook(w, r, sink)
 }
 
 // TouchList is a list of touches.

@@ -17,7 +17,7 @@ import (
 
 func TestAWebhookForADisabledAccountIsRefusedSoTheSenderRetries(t *testing.T) {
 	ta := newTestApp(t)
-	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Telegram: telegram.New}
+	ta.useAdapters(map[channels.Kind]channels.Factory{channels.Telegram: telegram.New})
 	name, token, off := "bot", "123:TOKEN", false
 	acc, err := crm.SaveAccount(ta.db, ta.box, 0, crm.AccountInput{Channel: "telegram", Name: &name, Secret: &token, Enabled: &off})
 	if err != nil {
@@ -37,9 +37,9 @@ func TestAWebhookForADisabledAccountIsRefusedSoTheSenderRetries(t *testing.T) {
 func TestAWebhookRefusalLogsTheClientBehindATrustedProxy(t *testing.T) {
 	ta := newTestApp(t)
 	var logged syncBuffer
-	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Telegram: func(acc channels.Account, _ *slog.Logger) (channels.Adapter, error) {
+	ta.useAdapters(map[channels.Kind]channels.Factory{channels.Telegram: func(acc channels.Account, _ *slog.Logger) (channels.Adapter, error) {
 		return telegram.New(acc, slog.New(slog.NewTextHandler(&logged, nil)))
-	}}
+	}})
 	ta.opts.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("172.18.0.0/16")}
 	name, token, on := "bot", "123:TOKEN", true
 	mode := json.RawMessage(`{"mode":"webhook","webhook_url":"https://crm.example.ru/hooks/telegram/ID"}`)

@@ -1,13 +1,9 @@
 package inbox
 
 import (
-	"errors"
-	"io"
 	"net/http"
 	"time"
 
-	"github.com/switchboard/switchboard/channels"
-	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/crm"
 )
 
@@ -62,58 +58,4 @@ func (h *api) logout(w http.ResponseWriter, r *http.Request) {
 func (h *api) me(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
 	writeJSON(w, http.StatusOK, MeResponse{User: u.User, CSRFToken: u.session.CSRF, ExpiresAt: u.session.ExpiresAt, Currency: h.app.opts.Currency, Region: h.app.opts.Region, OverdueAfterS: int64(h.app.opts.OverdueAfter / time.Second)})
-}
-
-// HookResponse answers a channel webhook.
-type HookResponse struct {
-	TouchID   int64 `json:"touch_id"`
-	Duplicate bool  `json:"duplicate"`
-}
-
-// webHook takes a signed lead from a website form or another system
-// (channels/web); see docs/web-channel.md.
-func (h *api) webHook(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "account")
-	if err != nil {
-		io.Copy(io.Discard, io.LimitReader(r.Body, web.MaxBody))
-		writeError(w, r, h.app.log, err)
-		return
-	}
-	acc, err := crm.GetAccount(h.app.db.WithContext(r.Context()), id)
-	if err == nil && acc.Channel != "web" {
-		err = crm.NotFound("web account", id)
-	}
-	if err != nil {
-		writeError(w, r, h.app.log, err)
-		return
-	}
-	secret, err := h.app.box.Open(acc.Secret)
-	if err != nil {
-		writeError(w, r, h.app.log, err)
-		return
-	}
-	sub, err := web.Read(r, []byte(secret), time.Now())
-	if err != nil {
-		writeError(w, r, h.app.log, err)
-		return
-	}
-	if !acc.Enabled {
-		writeError(w, r, h.app.log, crm.Invalid("account %d is disabled", id))
-		return
-	}
-	res, err := h.app.Ingest(r.Context(), []channels.Inbound{sub.Inbound(acc.ID, acc.DefaultSource, time.Now())})
-	if err == nil {
-		err = res[0].Err
-	}
-	if err != nil {
-		if errors.Is(err, crm.ErrInvalid) {
-			err = &web.Error{Status: http.StatusUnprocessableEntity, Code: web.CodeInvalid, Message: err.Error()}
-		}
-		writeError(w, r, h.app.log, err)
-		return
-	}
-	if !res[0].Duplicate {
-		h.app.accts.received(acc.ID, time.Now())
-	}
-	writeJSON(w, http.StatusOK, HookResponse{TouchID: res[0].TouchID, Duplicate: res[0].Duplicate})
 }

@@ -388,7 +388,7 @@ func TestAPILoginLimitBehindAProxy(t *testing.T) {
 	const proxy = "172.18.0.2:41000" // every request comes through it
 
 	t.Run("with the proxy trusted, one client's failed logins block that client, not the office behind the same proxy", func(t *testing.T) {
-		app := New(ta.db, testLogger(t), ta.box, Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("172.18.0.0/16")}})
+		app := New(ta.db, testLogger(t), ta.box, Options{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("172.18.0.0/16")}, Channels: testChannels(nil)})
 		h := app.Handler(nil)
 		for i := 1; i <= 10; i++ {
 			// The attacker also forges an address on the left: the proxy
@@ -1264,12 +1264,12 @@ func TestAPIWebHook(t *testing.T) {
 	}
 	body := []byte(`{"submission_id":"form-0001","name":"Анна","phone":"8 (383) 234-90-96","message":"Перезвоните после 18:00","utm_source":"yandex","page_url":"https://chairs.example.ru/oak"}`)
 
-	var first HookResponse
+	var first web.HookResponse
 	r := hook(t, ta, path, body, "s3cret")
 	if r.status != 200 || json.Unmarshal(r.body, &first) != nil || first.TouchID == 0 || first.Duplicate {
 		t.Fatalf("signed submission: %s", r)
 	}
-	var again HookResponse
+	var again web.HookResponse
 	r = hook(t, ta, path, body, "s3cret")
 	if r.status != 200 || json.Unmarshal(r.body, &again) != nil || !again.Duplicate || again.TouchID != first.TouchID {
 		t.Fatalf("the same submission again: %s, want duplicate of touch %d", r, first.TouchID)

@@ -39,9 +39,9 @@ func (tb *tab) shownQR(accID int64, notSrc, text string) string {
 func TestBrowserTheOwnerLinksWhatsAppByTheQRCodeOnTheAccountsPage(t *testing.T) {
 	ta := newTestApp(t)
 	phone := newLinking()
-	ta.opts.Adapters = map[channels.Kind]channels.Factory{
+	ta.useAdapters(map[channels.Kind]channels.Factory{
 		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return phone, nil },
-	}
+	})
 	ta.user("owner@example.ru", crm.Owner)
 	ta.user("maria@example.ru", crm.Manager)
 	wa := ta.account("whatsapp", "WhatsApp +7 913 000-00-01")

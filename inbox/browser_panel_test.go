@@ -239,9 +239,9 @@ func TestBrowserContactPanelEditMergeAndMedia(t *testing.T) {
 func TestBrowserOwnerContactsAuditExportAndAccounts(t *testing.T) {
 	ta := newTestApp(t)
 	bot := &stateful{states: make(chan channels.State, 4)}
-	ta.opts.Adapters = map[channels.Kind]channels.Factory{
+	ta.useAdapters(map[channels.Kind]channels.Factory{
 		channels.Telegram: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return bot, nil },
-	}
+	})
 	owner := ta.user("owner@example.ru", crm.Owner)
 	lena := ta.user("lena@example.ru", crm.Lead)
 	maria := ta.user("maria@example.ru", crm.Manager)

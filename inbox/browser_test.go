@@ -494,9 +494,9 @@ func TestBrowserADroppedConnectionResumesAndLosesNoTouch(t *testing.T) {
 func TestBrowserReplyStatusMovesFromQueuedToSentOrFailed(t *testing.T) {
 	ta := newTestApp(t)
 	wa := &gated{next: make(chan error)}
-	ta.opts.Adapters = map[channels.Kind]channels.Factory{
+	ta.useAdapters(map[channels.Kind]channels.Factory{
 		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return wa, nil },
-	}
+	})
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	ta.rebuildSink()
 	m := ta.user("maria@example.ru", crm.Manager)
@@ -794,10 +794,10 @@ func TestBrowserEmailHTMLRunsNoScript(t *testing.T) {
 func TestBrowserOwnerPagesAndNarrowScreens(t *testing.T) {
 	ta := newTestApp(t)
 	bot := &stateful{states: make(chan channels.State, 4)}
-	ta.opts.Adapters = map[channels.Kind]channels.Factory{
+	ta.useAdapters(map[channels.Kind]channels.Factory{
 		channels.Telegram: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return bot, nil },
 		channels.Email:    func(channels.Account, *slog.Logger) (channels.Adapter, error) { return &scripted{}, nil },
-	}
+	})
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	ta.rebuildSink()
 	ta.user("owner@example.ru", crm.Owner)

@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/email"
+	"github.com/switchboard/switchboard/channels/telegram"
+	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/crm/crmtest"
 	ing "github.com/switchboard/switchboard/inbox/ingest"
@@ -46,7 +49,7 @@ func newTestApp(t testing.TB) *testApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := New(db, testLogger(t), box, Options{Region: "RU", Currency: "RUB"})
+	app := New(db, testLogger(t), box, Options{Region: "RU", Currency: "RUB", Channels: testChannels(nil)})
 	ta := &testApp{App: app, t: t}
 	ta.srv = httptest.NewServer(app.Handler(nil))
 	t.Cleanup(ta.srv.Close)
@@ -218,4 +221,26 @@ func (r *accountRun) stop(t testing.TB) {
 // ta.opts after the app was built.
 func (ta *testApp) rebuildSink() {
 	ta.sink = ing.New(ta.db, ta.log, ta.rt, ta.opts.Blobs, ing.Options{Region: ta.opts.Region, Currency: ta.opts.Currency, MaxAttachment: ta.opts.MaxAttachment})
+}
+
+// testChannels is the build's channels with the given adapters: email and
+// Telegram run only where a test names an adapter for them (else their
+// accounts wait, with no adapter), the web channel is always served.
+func testChannels(adapters map[channels.Kind]channels.Factory) *channels.Registry {
+	var cs []channels.Channel
+	for _, c := range []channels.Channel{email.Channel(), telegram.Channel(), web.Channel(), {Kind: channels.WhatsApp}, {Kind: channels.Phone}} {
+		if f, ok := adapters[c.Kind]; ok {
+			c.New = f
+		} else if !c.HookOnly {
+			c.New = nil
+		}
+		cs = append(cs, c)
+	}
+	return channels.NewRegistry(cs...)
+}
+
+// useAdapters runs the channels' accounts with the given adapters.
+func (ta *testApp) useAdapters(adapters map[channels.Kind]channels.Factory) {
+	ta.opts.Channels = testChannels(adapters)
+	ta.Accounts().SetChannels(ta.opts.Channels)
 }

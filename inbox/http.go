@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/crm"
 )
 
@@ -36,7 +35,6 @@ func (a *App) Handler(ui fs.FS) http.Handler {
 
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
-	mux.HandleFunc("POST /hooks/web/{account}", h.webHook)
 	mux.HandleFunc("POST /hooks/{channel}/{account}", h.channelHook)
 
 	mux.HandleFunc("POST /api/v1/login", h.login)
@@ -194,10 +192,7 @@ type ErrorDetail struct {
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	status, code := http.StatusInternalServerError, "internal"
 	msg := err.Error()
-	var we *web.Error
 	switch {
-	case errors.As(err, &we):
-		status, code, msg = we.Status, we.Code, we.Message
 	case errors.Is(err, ErrUnauthorized):
 		status, code = http.StatusUnauthorized, "unauthorized"
 	case errors.Is(err, ErrBadLogin):

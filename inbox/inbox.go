@@ -10,12 +10,14 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/accounts"
 	"github.com/switchboard/switchboard/inbox/blobs"
 	ing "github.com/switchboard/switchboard/inbox/ingest"
 	"github.com/switchboard/switchboard/inbox/realtime"
@@ -33,9 +35,8 @@ type Options struct {
 	// the client (for the login limit and the logs); default none: the
 	// client is the connection's remote address.
 	TrustedProxies []netip.Prefix
-	// Adapters build the running connection of an account, per channel.
-	// A channel without one stores its touches only through hooks.
-	Adapters map[channels.Kind]channels.Factory
+	// Channels are the channels this build speaks (cmd registers them).
+	Channels *channels.Registry
 	// Blobs stores attachment bytes; default: a directory under the OS temp dir.
 	Blobs blobs.Store
 	// MaxAttempts is how often the dispatcher tries a reply; default 8.
@@ -61,8 +62,9 @@ type App struct {
 	rt    *realtime.Publisher
 	opts  Options
 	login *limiter
-	accts *supervisor
+	accts *accounts.Supervisor
 	wake  chan struct{}
+	wg    sync.WaitGroup
 	// senders run the outbox, one per account (outbox.go).
 	senders senders
 	sink    *ing.Sink
@@ -105,7 +107,7 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
 	}
 	a := &App{db: db, log: log, box: box, rt: realtime.New(db, log, realtime.NewHub()), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow), wake: make(chan struct{}, 1)}
 	a.sink = ing.New(db, log, a.rt, opts.Blobs, ing.Options{Region: opts.Region, Currency: opts.Currency, MaxAttachment: opts.MaxAttachment})
-	a.accts = newSupervisor(a)
+	a.accts = accounts.New(db, log, a.rt, box, opts.Channels, a)
 	return a
 }
 
@@ -153,3 +155,35 @@ func firstNonEmpty(ss ...string) string { return crm.FirstNonEmpty(ss...) }
 const previewLen = crm.PreviewLen
 
 func outKind(channel string) channels.TouchKind { return channels.Kind(channel).TouchKind() }
+
+// Accounts runs the channel accounts.
+func (a *App) Accounts() *accounts.Supervisor { return a.accts }
+
+// Start runs the enabled accounts, the outbox dispatcher, the timers
+// (snooze, reminders) and, on PostgreSQL, the relay that brings every
+// replica's events to this one's WebSocket clients, until ctx ends. Wait
+// returns when all have stopped.
+func (a *App) Start(ctx context.Context) error {
+	if err := a.rt.Start(ctx, &a.wg); err != nil {
+		return err
+	}
+	if err := a.accts.Start(ctx); err != nil {
+		return err
+	}
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		a.dispatchLoop(ctx)
+	}()
+	go func() {
+		defer a.wg.Done()
+		a.timerLoop(ctx)
+	}()
+	return nil
+}
+
+// Wait blocks until every account, the dispatcher and the timers have stopped.
+func (a *App) Wait() {
+	a.wg.Wait()
+	a.accts.Wait()
+}

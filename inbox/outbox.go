@@ -2,8 +2,6 @@ package inbox
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,16 +94,17 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 			return err
 		}
 		ob := channels.Outbound{AccountID: acc.ID, To: channels.Handle{Kind: string(to.Kind), Value: to.Value}, Text: req.Text}
-		if acc.Channel == string(channels.Email) {
-			ob.MessageID = messageID(acc)
+		ch, _ := a.opts.Channels.Get(channels.Kind(acc.Channel))
+		if ch.Threading != nil {
+			ob.MessageID = ch.Threading.MessageID(channels.Account{ID: acc.ID, Name: acc.Name, Channel: channels.Kind(acc.Channel), Settings: acc.Settings})
 		}
 		if acc.ID != conv.AccountID { // replying on another channel: that account's conversation
-			// By email: the contact's latest thread on that mailbox, or a new
-			// thread rooted at this message's own Message-ID (the key the
-			// client's answer comes back with, in References). A chat has
-			// one conversation per account.
+			// Threaded (email): the contact's latest thread on that
+			// mailbox, or a new thread rooted at this message's own id (the
+			// key the client's answer comes back with, in References). A
+			// chat has one conversation per account.
 			thread, latest := "", false
-			if acc.Channel == string(channels.Email) {
+			if ch.Threading != nil {
 				thread, latest = ob.MessageID, true
 			}
 			if conv, err = a.openConversation(tx, conv.ContactID, acc, conv.DealID, thread, latest); err != nil {
@@ -116,8 +115,8 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 			return err
 		}
 		var extID *string
-		if acc.Channel == string(channels.Email) {
-			a.threadEmail(tx, conv, &ob, req.Subject)
+		if ch.Threading != nil {
+			ch.Threading.Thread(&ob, answered(tx, conv.ID), req.Subject, conv.Subject)
 			extID = &ob.MessageID
 		} else if last, ok := lastInbound(tx, conv.ID); ok && last.ExternalID != nil {
 			ob.ReplyTo = *last.ExternalID
@@ -188,7 +187,7 @@ func replyDeal(tx *gorm.DB, conv crm.Conversation) (*int64, error) {
 // of the conversation's last inbound touch when it is that account's, else
 // the contact's identity of the channel's kind.
 func (a *App) recipient(tx *gorm.DB, conv crm.Conversation, acc crm.Account) (crm.Key, error) {
-	kind := map[string]crm.IdentityKind{"email": crm.EmailID, "telegram": crm.TelegramID, "whatsapp": crm.WhatsAppID}[acc.Channel]
+	kind := crm.IdentityKind(channels.Kind(acc.Channel).ReplyHandle())
 	if kind == "" {
 		return crm.Key{}, crm.Invalid("a %s account cannot send replies: answer by email, Telegram or WhatsApp", acc.Channel)
 	}
@@ -249,47 +248,19 @@ func (a *App) openConversation(tx *gorm.DB, contactID int64, acc crm.Account, de
 	return c, tx.Create(&c).Error
 }
 
-// messageID is a new Message-ID on the account's domain, fixed when the
-// reply is written so a resend never makes a second message.
-func messageID(acc crm.Account) string {
-	var settings struct {
-		Address string `json:"address"`
+// answered is the client's last message of the conversation, for a
+// threaded reply (nil: none).
+func answered(tx *gorm.DB, convID int64) *channels.Answered {
+	last, ok := lastInbound(tx, convID)
+	if !ok {
+		return nil
 	}
-	json.Unmarshal(acc.Settings, &settings)
-	domain := "switchboard.local"
-	if _, d, ok := strings.Cut(settings.Address, "@"); ok && d != "" {
-		domain = d
+	an := &channels.Answered{Subject: last.Subject}
+	json.Unmarshal(last.Meta, &an.Meta)
+	if last.ExternalID != nil {
+		an.ExternalID = *last.ExternalID
 	}
-	b := make([]byte, 12)
-	rand.Read(b)
-	return "sb." + hex.EncodeToString(b) + "@" + domain
-}
-
-// threadEmail threads the reply under the last inbound email of the
-// conversation (RFC 5322 In-Reply-To, References) and sets its subject.
-func (a *App) threadEmail(tx *gorm.DB, conv crm.Conversation, ob *channels.Outbound, subject string) {
-	ob.Subject = strings.TrimSpace(subject)
-	if last, ok := lastInbound(tx, conv.ID); ok {
-		var meta map[string]string
-		json.Unmarshal(last.Meta, &meta)
-		parent := meta["message_id"]
-		if parent == "" && last.ExternalID != nil && !strings.HasPrefix(*last.ExternalID, "imap:") {
-			parent = *last.ExternalID
-		}
-		if parent != "" {
-			ob.InReplyTo = parent
-			ob.References = append(strings.Fields(meta["references"]), parent)
-		}
-		if ob.Subject == "" {
-			ob.Subject = last.Subject
-		}
-	}
-	if ob.Subject == "" {
-		ob.Subject = conv.Subject
-	}
-	if ob.Subject != "" && !strings.HasPrefix(strings.ToLower(ob.Subject), "re:") {
-		ob.Subject = "Re: " + ob.Subject
-	}
+	return an
 }
 
 // dispatchLoop sends due replies: at once when woken by Reply, and every
@@ -413,7 +384,7 @@ func (a *App) send(ctx context.Context, j Job) {
 	var nativeID string
 	if err == nil {
 		var ad channels.Adapter
-		if ad, err = a.sender(ctx, j.AccountID); err == nil {
+		if ad, err = a.accts.Adapter(ctx, j.AccountID); err == nil {
 			sctx, cancel := context.WithTimeout(ctx, sendLease-10*time.Second)
 			nativeID, err = ad.Send(sctx, ob)
 			cancel()
@@ -489,27 +460,6 @@ func (a *App) send(ctx context.Context, j Job) {
 func backoffFor(attempts int) time.Duration {
 	d := 2 * time.Second << min(attempts-1, 9)
 	return min(d, 10*time.Minute)
-}
-
-// sender is the running adapter of the account, or a fresh one built to
-// send (sending needs no running consumer).
-func (a *App) sender(ctx context.Context, id int64) (channels.Adapter, error) {
-	if ad := a.runningAdapter(id); ad != nil {
-		return ad, nil
-	}
-	acc, err := crm.GetAccount(a.db.WithContext(ctx), id)
-	if err != nil {
-		return nil, err
-	}
-	factory := a.opts.Adapters[channels.Kind(acc.Channel)]
-	if factory == nil {
-		return nil, channels.Permanent(fmt.Errorf("no adapter for channel %s", acc.Channel))
-	}
-	secret, err := a.box.Open(acc.Secret)
-	if err != nil {
-		return nil, channels.Permanent(err)
-	}
-	return factory(channels.Account{ID: acc.ID, Name: acc.Name, Channel: channels.Kind(acc.Channel), Settings: acc.Settings, Secret: secret, Cursor: acc.Cursor}, a.log)
 }
 
 func (a *App) loadFiles(ctx context.Context, touchID int64, ob *channels.Outbound) error {

@@ -47,9 +47,9 @@ func (s *scripted) Send(ctx context.Context, out channels.Outbound) (string, err
 func newOutboxApp(t *testing.T, ch *scripted) (*testApp, crm.User, crm.Conversation) {
 	t.Helper()
 	ta := newTestApp(t)
-	ta.opts.Adapters = map[channels.Kind]channels.Factory{
+	ta.useAdapters(map[channels.Kind]channels.Factory{
 		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return ch, nil },
-	}
+	})
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	ta.rebuildSink()
 	m := ta.user("m@example.ru", crm.Manager)
@@ -299,7 +299,10 @@ func TestAHungChannelDoesNotHoldUpAnotherChannelsReplies(t *testing.T) {
 	wa := &scripted{}
 	ta, m, conv := newOutboxApp(t, wa)
 	tg := &blocking{release: make(chan struct{})}
-	ta.opts.Adapters[channels.Telegram] = func(channels.Account, *slog.Logger) (channels.Adapter, error) { return tg, nil }
+	ta.useAdapters(map[channels.Kind]channels.Factory{
+		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return wa, nil },
+		channels.Telegram: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return tg, nil },
+	})
 	bot := ta.account("telegram", "bot")
 	if _, err := crm.AddIdentity(ta.db, conv.ContactID, crm.Key{Kind: crm.TelegramID, Value: "5550001"}); err != nil {
 		t.Fatal(err)

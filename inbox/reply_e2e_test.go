@@ -51,7 +51,7 @@ func (ta *testApp) setMail(acc crm.Account, smtp *emailtest.SMTPServer, more map
 
 func TestAManagerRepliesToAnEmailAndTheReplyIsThreaded(t *testing.T) {
 	ta := newTestApp(t)
-	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Email: email.New}
+	ta.useAdapters(map[channels.Kind]channels.Factory{channels.Email: email.New})
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	ta.rebuildSink()
 	imapSrv := emailtest.NewIMAPServer(t)
@@ -147,7 +147,7 @@ func TestAManagerRepliesToAnEmailAndTheReplyIsThreaded(t *testing.T) {
 func telegramConversation(t *testing.T) (*testApp, *telegramtest.Server, crm.Touch, crm.User) {
 	t.Helper()
 	ta := newTestApp(t)
-	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Telegram: telegram.New}
+	ta.useAdapters(map[channels.Kind]channels.Factory{channels.Telegram: telegram.New})
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	ta.rebuildSink()
 	fake := telegramtest.NewServer(t, "123:TOKEN")
@@ -244,7 +244,7 @@ func TestATelegramReplyRetriedAfterAPartFailedSendsOnlyTheRest(t *testing.T) {
 // replies, filed there by APPEND, are not read back as second copies.
 func TestMailSentFromAMailProgramJoinsTheConversation(t *testing.T) {
 	ta := newTestApp(t)
-	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Email: email.New}
+	ta.useAdapters(map[channels.Kind]channels.Factory{channels.Email: email.New})
 	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
 	ta.rebuildSink()
 	imapSrv := emailtest.NewIMAPServer(t)

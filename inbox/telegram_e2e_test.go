@@ -143,7 +143,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 // /hooks/telegram/{account}; only the secret given to setWebhook opens it.
 func TestTelegramWebhookRoute(t *testing.T) {
 	ta := newTestApp(t)
-	ta.opts.Adapters = map[channels.Kind]channels.Factory{channels.Telegram: telegram.New}
+	ta.useAdapters(map[channels.Kind]channels.Factory{channels.Telegram: telegram.New})
 	fake := telegramtest.NewServer(t, tgToken)
 	acc := ta.tgAccount("webhook bot", fake, fmt.Sprintf(`,"mode":"webhook","webhook_url":"%s/hooks/telegram/ID"`, ta.srv.URL))
 	run := ta.runTelegram(acc.ID)

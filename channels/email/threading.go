@@ -12,7 +12,7 @@ import (
 // Channel registers email: IMAP in, SMTP out, replies threaded by
 // Message-ID (RFC 5322 In-Reply-To and References).
 func Channel() channels.Channel {
-	return channels.Channel{Kind: channels.Email, New: New, ReplyTo: "email", Threading: threading{}}
+	return channels.Channel{Kind: channels.Email, New: New, Threading: threading{}}
 }
 
 // threading addresses replies as messages of the client's thread.

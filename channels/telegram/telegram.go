@@ -267,5 +267,5 @@ func (r *redacted) Unwrap() error { return r.err }
 // Channel registers Telegram: a bot, long-polled or pushed to its webhook;
 // replies go to the client's chat.
 func Channel() channels.Channel {
-	return channels.Channel{Kind: channels.Telegram, New: New, ReplyTo: "telegram"}
+	return channels.Channel{Kind: channels.Telegram, New: New}
 }

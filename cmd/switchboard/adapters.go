@@ -4,13 +4,15 @@ import (
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/channels/telegram"
+	"github.com/switchboard/switchboard/channels/web"
 )
 
-// adapters lists the channel adapters this build runs, by channel. The web
-// channel needs none: it receives through its hook.
-func adapters() map[channels.Kind]channels.Factory {
-	return map[channels.Kind]channels.Factory{
-		channels.Email:    email.New,
-		channels.Telegram: telegram.New,
-	}
+// registry registers the channels this build speaks: adding one is a
+// package under channels/ and one line here.
+func registry() *channels.Registry {
+	return channels.NewRegistry(
+		email.Channel(),
+		telegram.Channel(),
+		web.Channel(),
+	)
 }

@@ -194,7 +194,7 @@ func newApp(cfg *Config, db *gorm.DB, log *slog.Logger) (*inbox.App, error) {
 		Region: cfg.Region, Currency: cfg.Currency, SecureCookies: cfg.SecureCookies,
 		RemindAfter: cfg.remindAfter, OverdueAfter: cfg.overdueAfter, TrustedProxies: cfg.trustedProxies,
 		Blobs:    blobs.Dir{Dir: filepath.Join(cfg.DataDir, "blobs")},
-		Adapters: adapters(),
+		Channels: registry(),
 	}), nil
 }
 

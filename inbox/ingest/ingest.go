@@ -6,11 +6,15 @@
 package ingest
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/microcosm-cc/bluemonday"
 	"gorm.io/gorm"
 
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/inbox/blobs"
 	"github.com/switchboard/switchboard/inbox/realtime"
 )
@@ -58,4 +62,17 @@ func emailPolicy() *bluemonday.Policy {
 	p.AllowURLSchemes("http", "https", "mailto", "tel", "cid")
 	p.AddTargetBlankToFullyQualifiedLinks(true)
 	return p
+}
+
+// Ingest stores a batch (see ingest, sink.go). An event refused as it is
+// (crm.ErrInvalid) is marked channels.ErrInvalid in its Result, so the
+// adapter tells its sender rather than asking for a retry.
+func (s *Sink) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.Result, error) {
+	res, err := s.ingest(ctx, batch)
+	for i := range res {
+		if res[i].Err != nil && errors.Is(res[i].Err, crm.ErrInvalid) {
+			res[i].Err = channels.Invalid(res[i].Err)
+		}
+	}
+	return res, err
 }

@@ -38,7 +38,7 @@ type item struct {
 	files   []storedFile
 }
 
-// Ingest stores a batch of inbound events: each becomes one touch, tied to
+// ingest stores a batch of inbound events: each becomes one touch, tied to
 // a contact, an entry point and its ad source, a conversation and, by the
 // deal-link rules, a deal. The whole batch is one transaction with the
 // account cursor; an event delivered before is reported as a duplicate and
@@ -46,7 +46,7 @@ type item struct {
 // Result and is logged; the rest of the batch is stored. Events are
 // published to the hub after commit. The returned error is set only when
 // nothing could be stored (the database is down, ctx ended).
-func (s *Sink) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.Result, error) {
+func (s *Sink) ingest(ctx context.Context, batch []channels.Inbound) ([]channels.Result, error) {
 	results := make([]channels.Result, len(batch))
 	items := make([]*item, 0, len(batch))
 	cursors := map[int64]string{}

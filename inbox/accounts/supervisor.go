@@ -1,10 +1,15 @@
-package inbox
+// Package accounts runs the channel accounts: one adapter per enabled
+// account (on PostgreSQL on exactly one replica, under an advisory lock),
+// restarted with backoff when it fails, with each account's state kept for
+// the screens and recorded for the other replicas.
+package accounts
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -21,8 +26,14 @@ import (
 // account's state for the API, and on PostgreSQL holds a session advisory
 // lock per account so exactly one replica consumes it; another takes over
 // when that replica dies and its connection drops.
-type supervisor struct {
-	app     *App
+type Supervisor struct {
+	db   *gorm.DB
+	log  *slog.Logger
+	rt   *realtime.Publisher
+	box  *crm.SecretBox
+	reg  *channels.Registry
+	sink channels.Sink
+
 	mu      sync.Mutex
 	ctx     context.Context
 	running map[int64]*runningAccount
@@ -30,9 +41,9 @@ type supervisor struct {
 	// report orders state changes: each is stored and its event committed
 	// before the next is taken, so the screens get them in the order the
 	// states took each other's place.
-	report  sync.Mutex
-	wg      sync.WaitGroup
-	standby time.Duration // how often a standby replica tries the lock
+	report       sync.Mutex
+	wg           sync.WaitGroup
+	StandbyEvery time.Duration // how often a standby replica tries the lock (default 10 s)
 }
 
 type runningAccount struct {
@@ -50,58 +61,60 @@ const (
 // advisoryClass namespaces the per-account locks.
 const advisoryClass = 0x5b0a
 
-func newSupervisor(a *App) *supervisor {
-	return &supervisor{app: a, running: map[int64]*runningAccount{}, states: map[int64]channels.State{}, standby: 10 * time.Second}
+// New returns the supervisor of the accounts in db, building adapters from
+// the channels in reg and handing what they read to sink.
+func New(db *gorm.DB, log *slog.Logger, rt *realtime.Publisher, box *crm.SecretBox, reg *channels.Registry, sink channels.Sink) *Supervisor {
+	return &Supervisor{db: db, log: log, rt: rt, box: box, reg: reg, sink: sink,
+		running: map[int64]*runningAccount{}, states: map[int64]channels.State{}, StandbyEvery: 10 * time.Second}
 }
 
-// Start runs the enabled accounts, the outbox dispatcher, the timers
-// (snooze, reminders) and, on PostgreSQL, the relay that brings every
-// replica's events to this one's WebSocket clients, until ctx ends. Wait
-// returns when all have stopped.
-func (a *App) Start(ctx context.Context) error {
-	s := a.accts
-	if err := a.rt.Start(ctx, &s.wg); err != nil {
-		return err
-	}
+// SetChannels replaces the registry (tests swap in stand-in adapters);
+// accounts started later use it.
+func (s *Supervisor) SetChannels(reg *channels.Registry) {
+	s.mu.Lock()
+	s.reg = reg
+	s.mu.Unlock()
+}
+
+func (s *Supervisor) channel(k channels.Kind) (channels.Channel, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reg.Get(k)
+}
+
+// Start runs the enabled accounts until ctx ends; Wait returns when all
+// have stopped.
+func (s *Supervisor) Start(ctx context.Context) error {
 	s.mu.Lock()
 	s.ctx = ctx
 	s.mu.Unlock()
-	accs, err := crm.ListAccounts(a.db.WithContext(ctx))
+	accs, err := crm.ListAccounts(s.db.WithContext(ctx))
 	if err != nil {
-		return fmt.Errorf("inbox: start accounts: %w", err)
+		return fmt.Errorf("accounts: start: %w", err)
 	}
 	for _, acc := range accs {
 		s.start(acc.ID)
 	}
-	s.wg.Add(2)
-	go func() {
-		defer s.wg.Done()
-		a.dispatchLoop(ctx)
-	}()
-	go func() {
-		defer s.wg.Done()
-		a.timerLoop(ctx)
-	}()
 	return nil
 }
 
-// Wait blocks until every account and the dispatcher have stopped.
-func (a *App) Wait() { a.accts.wg.Wait() }
+// Wait blocks until every account has stopped.
+func (s *Supervisor) Wait() { s.wg.Wait() }
 
-// ReloadAccount restarts an account after its settings changed.
-func (a *App) ReloadAccount(id int64) {
-	a.accts.stop(id)
-	a.accts.start(id)
+// Reload restarts an account after its settings changed.
+func (s *Supervisor) Reload(id int64) {
+	s.stop(id)
+	s.start(id)
 }
 
 // AccountStates is the state of each account in ids: as this replica
 // runs it, or, where another replica runs it (standby here), as that one
 // last reported it.
-func (a *App) AccountStates(ctx context.Context, ids []int64) (map[int64]channels.State, error) {
+func (s *Supervisor) States(ctx context.Context, ids []int64) (map[int64]channels.State, error) {
 	out := map[int64]channels.State{}
 	var elsewhere []int64
 	for _, id := range ids {
-		st, ok := a.AccountState(id)
+		st, ok := s.State(id)
 		if !ok {
 			continue
 		}
@@ -113,14 +126,14 @@ func (a *App) AccountStates(ctx context.Context, ids []int64) (map[int64]channel
 	if len(elsewhere) == 0 {
 		return out, nil
 	}
-	stored, err := crm.AccountStates(a.db.WithContext(ctx), elsewhere)
+	stored, err := crm.AccountStates(s.db.WithContext(ctx), elsewhere)
 	if err != nil {
 		return nil, err
 	}
 	for id, raw := range stored {
 		var st channels.State
 		if err := json.Unmarshal(raw, &st); err != nil {
-			return nil, fmt.Errorf("inbox: account %d state: %w", id, err)
+			return nil, fmt.Errorf("accounts: account %d state: %w", id, err)
 		}
 		if st.Phase != channels.Stopped { // the holder stopped: this replica takes over soon
 			out[id] = st
@@ -130,8 +143,7 @@ func (a *App) AccountStates(ctx context.Context, ids []int64) (map[int64]channel
 }
 
 // AccountState is the account's condition on this replica.
-func (a *App) AccountState(id int64) (channels.State, bool) {
-	s := a.accts
+func (s *Supervisor) State(id int64) (channels.State, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.states[id]
@@ -141,11 +153,11 @@ func (a *App) AccountState(id int64) (channels.State, bool) {
 // PairingQR draws the code an account waits to be linked with (WhatsApp:
 // Linked devices → Link a device) as a QR code PNG. It is a secret, for the
 // owner only. Not found when the account is not pairing on this replica.
-func (a *App) PairingQR(ctx context.Context, id int64) ([]byte, error) {
-	if _, err := crm.GetAccount(a.db.WithContext(ctx), id); err != nil {
+func (s *Supervisor) PairingQR(ctx context.Context, id int64) ([]byte, error) {
+	if _, err := crm.GetAccount(s.db.WithContext(ctx), id); err != nil {
 		return nil, err
 	}
-	st, ok := a.AccountState(id)
+	st, ok := s.State(id)
 	if !ok || st.Phase != channels.Pairing || st.PairingCode == "" {
 		phase := channels.Phase("not running here")
 		if ok {
@@ -155,15 +167,14 @@ func (a *App) PairingQR(ctx context.Context, id int64) ([]byte, error) {
 	}
 	code, err := qr.Encode(st.PairingCode, qr.L)
 	if err != nil {
-		return nil, fmt.Errorf("inbox: draw the pairing code of account %d: %w", id, err)
+		return nil, fmt.Errorf("accounts: draw the pairing code of account %d: %w", id, err)
 	}
 	code.Scale = 5 // a whole number of pixels per module, shown at its own size: ~350 px
 	return code.PNG(), nil
 }
 
 // runningAdapter returns the adapter this replica runs for an account.
-func (a *App) runningAdapter(id int64) channels.Adapter {
-	s := a.accts
+func (s *Supervisor) runningAdapter(id int64) channels.Adapter {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r := s.running[id]; r != nil {
@@ -172,7 +183,7 @@ func (a *App) runningAdapter(id int64) channels.Adapter {
 	return nil
 }
 
-func (s *supervisor) setState(id int64, st channels.State) {
+func (s *Supervisor) setState(id int64, st channels.State) {
 	s.report.Lock()
 	defer s.report.Unlock()
 	s.mu.Lock()
@@ -188,25 +199,25 @@ func (s *supervisor) setState(id int64, st channels.State) {
 	// A new pairing code is news too (the owner's page redraws the QR),
 	// though the event never carries the code itself.
 	if !had || prev.Phase != st.Phase || prev.Error != st.Error || prev.PairingCode != st.PairingCode {
-		s.app.log.Info("account state", "account", id, "phase", st.Phase, "error", st.Error)
+		s.log.Info("account state", "account", id, "phase", st.Phase, "error", st.Error)
 		if st.Phase == channels.Standby {
 			// This replica's own business: the account's state is what
 			// the replica that runs it says (account_states, its events).
 			return
 		}
-		if err := s.app.rt.Change(context.Background(), func(tx *gorm.DB, ev *realtime.Events) error {
+		if err := s.rt.Change(context.Background(), func(tx *gorm.DB, ev *realtime.Events) error {
 			if err := crm.SaveAccountState(tx, id, st); err != nil {
 				return err
 			}
 			return ev.Add(crm.EventAccountState, nil, nil, map[string]any{"account_id": id, "state": st})
 		}); err != nil {
-			s.app.log.Warn("account state event not stored", "account", id, "err", err)
+			s.log.Warn("account state event not stored", "account", id, "err", err)
 		}
 	}
 }
 
 // received notes that a Hook account received a touch just now.
-func (s *supervisor) received(id int64, at time.Time) {
+func (s *Supervisor) received(id int64, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st, ok := s.states[id]; ok && st.Phase == channels.Hook {
@@ -215,7 +226,7 @@ func (s *supervisor) received(id int64, at time.Time) {
 	}
 }
 
-func (s *supervisor) start(id int64) {
+func (s *Supervisor) start(id int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ctx == nil || s.running[id] != nil {
@@ -237,7 +248,7 @@ func (s *supervisor) start(id int64) {
 	}()
 }
 
-func (s *supervisor) stop(id int64) {
+func (s *Supervisor) stop(id int64) {
 	s.mu.Lock()
 	r := s.running[id]
 	s.mu.Unlock()
@@ -248,11 +259,10 @@ func (s *supervisor) stop(id int64) {
 }
 
 // loop runs one account until ctx ends or the account is disabled.
-func (s *supervisor) loop(ctx context.Context, id int64, r *runningAccount) {
-	a := s.app
+func (s *Supervisor) loop(ctx context.Context, id int64, r *runningAccount) {
 	backoff := minBackoff
 	for ctx.Err() == nil {
-		acc, err := crm.GetAccount(a.db.WithContext(ctx), id)
+		acc, err := crm.GetAccount(s.db.WithContext(ctx), id)
 		if err != nil {
 			if errors.Is(err, crm.ErrNotFound) {
 				return
@@ -260,22 +270,21 @@ func (s *supervisor) loop(ctx context.Context, id int64, r *runningAccount) {
 			s.fail(ctx, id, err, &backoff)
 			continue
 		}
-		kind := channels.Kind(acc.Channel)
-		factory := a.opts.Adapters[kind]
+		ch, _ := s.channel(channels.Kind(acc.Channel))
 		switch {
 		case !acc.Enabled:
 			s.setState(id, channels.State{Phase: channels.Stopped})
 			return
-		case factory == nil && kind == channels.Web:
+		case ch.HookOnly:
 			// Nothing to run: the site posts to the account's hook.
-			last, err := crm.LastReceived(a.db.WithContext(ctx), id)
+			last, err := crm.LastReceived(s.db.WithContext(ctx), id)
 			if err != nil {
 				s.fail(ctx, id, err, &backoff)
 				continue
 			}
 			s.setState(id, channels.State{Phase: channels.Hook, LastReceived: last})
 			return
-		case factory == nil:
+		case ch.New == nil:
 			s.setState(id, channels.State{Phase: channels.Stopped, Error: "no adapter for this channel in this build yet"})
 			return
 		}
@@ -286,10 +295,10 @@ func (s *supervisor) loop(ctx context.Context, id int64, r *runningAccount) {
 		}
 		if !held {
 			s.setState(id, channels.State{Phase: channels.Standby})
-			sleep(ctx, s.standby)
+			sleep(ctx, s.StandbyEvery)
 			continue
 		}
-		err = s.runOnce(ctx, acc, factory, r, &backoff)
+		err = s.runOnce(ctx, acc, ch.New, r, &backoff)
 		unlock()
 		if ctx.Err() != nil {
 			s.setState(id, channels.State{Phase: channels.Stopped})
@@ -303,14 +312,8 @@ func (s *supervisor) loop(ctx context.Context, id int64, r *runningAccount) {
 	}
 }
 
-func (s *supervisor) runOnce(ctx context.Context, acc crm.Account, factory channels.Factory, r *runningAccount, backoff *time.Duration) error {
-	a := s.app
-	secret, err := a.box.Open(acc.Secret)
-	if err != nil {
-		return err
-	}
-	log := a.log // each adapter adds its "account" and "channel"
-	ad, err := factory(channels.Account{ID: acc.ID, Name: acc.Name, Channel: channels.Kind(acc.Channel), Settings: acc.Settings, Secret: secret, Cursor: acc.Cursor}, log)
+func (s *Supervisor) runOnce(ctx context.Context, acc crm.Account, factory channels.Factory, r *runningAccount, backoff *time.Duration) error {
+	ad, err := s.build(acc, factory)
 	if err != nil {
 		return err
 	}
@@ -318,7 +321,7 @@ func (s *supervisor) runOnce(ctx context.Context, acc crm.Account, factory chann
 	r.adapter = ad
 	s.mu.Unlock()
 	s.setState(acc.ID, channels.State{Phase: channels.Connecting})
-	return ad.Run(ctx, a, func(st channels.State) {
+	return ad.Run(ctx, s.sink, func(st channels.State) {
 		if st.Phase == channels.Live {
 			*backoff = minBackoff
 		}
@@ -326,10 +329,10 @@ func (s *supervisor) runOnce(ctx context.Context, acc crm.Account, factory chann
 	})
 }
 
-func (s *supervisor) fail(ctx context.Context, id int64, err error, backoff *time.Duration) {
+func (s *Supervisor) fail(ctx context.Context, id int64, err error, backoff *time.Duration) {
 	retry := time.Now().Add(*backoff).UTC()
 	s.setState(id, channels.State{Phase: channels.Failing, Error: err.Error(), RetryAt: retry})
-	s.app.log.Warn("account failing", "account", id, "err", err, "retry_in", backoff.String())
+	s.log.Warn("account failing", "account", id, "err", err, "retry_in", backoff.String())
 	sleep(ctx, *backoff)
 	*backoff = min(*backoff*2, maxBackoff)
 }
@@ -337,11 +340,11 @@ func (s *supervisor) fail(ctx context.Context, id int64, err error, backoff *tim
 // lock takes the account's advisory lock on PostgreSQL (held on a
 // dedicated connection for as long as the account runs). SQLite has one
 // process: always held.
-func (s *supervisor) lock(ctx context.Context, id int64) (unlock func(), held bool, err error) {
-	if crm.Dialect(s.app.db) != "postgres" {
+func (s *Supervisor) lock(ctx context.Context, id int64) (unlock func(), held bool, err error) {
+	if crm.Dialect(s.db) != "postgres" {
 		return func() {}, true, nil
 	}
-	sqlDB, err := s.app.db.DB()
+	sqlDB, err := s.db.DB()
 	if err != nil {
 		return nil, false, err
 	}
@@ -366,4 +369,76 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// build makes an account's adapter with its secret opened.
+func (s *Supervisor) build(acc crm.Account, factory channels.Factory) (channels.Adapter, error) {
+	secret, err := s.box.Open(acc.Secret)
+	if err != nil {
+		return nil, channels.Permanent(err)
+	}
+	// Each adapter adds its "account" and "channel" to the log.
+	return factory(channels.Account{ID: acc.ID, Name: acc.Name, Channel: channels.Kind(acc.Channel), Settings: acc.Settings,
+		Secret: secret, DefaultSource: acc.DefaultSource, Cursor: acc.Cursor}, s.log)
+}
+
+// Adapter is the adapter this replica runs for the account, or a fresh one
+// built for a send or a webhook (neither needs a running consumer).
+func (s *Supervisor) Adapter(ctx context.Context, id int64) (channels.Adapter, error) {
+	if ad := s.runningAdapter(id); ad != nil {
+		return ad, nil
+	}
+	acc, err := crm.GetAccount(s.db.WithContext(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	ch, _ := s.channel(channels.Kind(acc.Channel))
+	if ch.New == nil {
+		return nil, channels.Permanent(fmt.Errorf("no adapter for channel %s", acc.Channel))
+	}
+	return s.build(acc, ch.New)
+}
+
+// Hook is what serves a push to POST /hooks/{channel}/{account}: the
+// account's adapter, and the sink to hand the push to. Not found when the
+// account is not of that channel, has no webhook, or (a running channel's)
+// is disabled: a 404 makes a sender such as Telegram retry later, where a
+// 200 would drop the update. A disabled hook-only account's sender is told
+// so by ingest instead.
+func (s *Supervisor) Hook(ctx context.Context, id int64, channel string) (channels.Webhook, channels.Sink, error) {
+	acc, err := crm.GetAccount(s.db.WithContext(ctx), id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, _ := s.channel(channels.Kind(acc.Channel))
+	if acc.Channel != channel || (!acc.Enabled && !ch.HookOnly) {
+		return nil, nil, crm.NotFound("enabled "+channel+" account", id)
+	}
+	ad, err := s.Adapter(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	hook, ok := ad.(channels.Webhook)
+	if !ok {
+		return nil, nil, crm.NotFound("webhook for account", id)
+	}
+	return hook, noting{s, id}, nil
+}
+
+// noting is the sink of a webhook: it notes when a hook-only account last
+// received something new, for its state.
+type noting struct {
+	s  *Supervisor
+	id int64
+}
+
+func (n noting) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.Result, error) {
+	res, err := n.s.sink.Ingest(ctx, batch)
+	for _, r := range res {
+		if r.Err == nil && !r.Duplicate {
+			n.s.received(n.id, time.Now())
+			break
+		}
+	}
+	return res, err
 }
