@@ -1,7 +1,7 @@
 // English: every string of the UI, by key. ru.js has the same keys
 // (ui/i18n_test.go checks). A value may hold {name} placeholders; a value
 // that is an object holds the plural forms of {n} (Intl.PluralRules
-// categories: one, other). Machinery: ../i18n.js.
+// categories: one, other). Machinery: ../core/i18n.js.
 export default {
   "common.loading": "Loading…",
   "common.noName": "No name",

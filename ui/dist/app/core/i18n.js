@@ -1,11 +1,11 @@
 // i18n: t() looks a string of the UI up in the current language, and the
-// language is chosen and remembered here. The strings are in i18n/en.js and
-// i18n/ru.js, one dictionary per language with the same keys. A value may
-// hold {name} placeholders, and a value that is an object is chosen by
-// plural form of {n} (Intl.PluralRules: one, few, many, other).
+// language is chosen and remembered here. The strings are in app/i18n/en.js
+// and app/i18n/ru.js, one dictionary per language with the same keys. A
+// value may hold {name} placeholders, and a value that is an object is
+// chosen by plural form of {n} (Intl.PluralRules: one, few, many, other).
 import { getState } from "./store.js";
-import en from "./i18n/en.js";
-import ru from "./i18n/ru.js";
+import en from "../i18n/en.js";
+import ru from "../i18n/ru.js";
 
 const LANG_KEY = "switchboard.lang";
 
