@@ -1,7 +1,7 @@
 // App: the splash while the session is checked, the login, or the shell.
 import { useEffect } from "preact/hooks";
-import { html } from "../html.js";
-import { useStore } from "../store.js";
+import { html } from "../core/html.js";
+import { useStore } from "../core/store.js";
 import { Login } from "./Login.js";
 import { Shell } from "./Shell.js";
 import { Toast } from "./Toast.js";

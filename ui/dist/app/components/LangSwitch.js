@@ -1,6 +1,6 @@
-import { html } from "../html.js";
-import { useStore } from "../store.js";
-import { setLang } from "../session.js";
+import { html } from "../core/html.js";
+import { useStore } from "../core/store.js";
+import { setLang } from "../core/session.js";
 
 export function LangSwitch() {
   const lang = useStore((s) => s.lang);

@@ -1,9 +1,9 @@
 // Login: email and password; the API's rate limit and wrong-password
 // answers are shown as they come.
 import { useState } from "preact/hooks";
-import { html } from "../html.js";
-import { t } from "../i18n.js";
-import { login } from "../session.js";
+import { html } from "../core/html.js";
+import { t } from "../core/i18n.js";
+import { login } from "../core/session.js";
 import { LangSwitch } from "./LangSwitch.js";
 
 export function Login() {

@@ -1,14 +1,14 @@
 // Shell: the top bar (pages, live state, language, user) and the page.
-import { html } from "../html.js";
-import { useStore } from "../store.js";
-import { t } from "../i18n.js";
-import { logout } from "../session.js";
-import { go } from "../inbox.js";
+import { html } from "../core/html.js";
+import { useStore } from "../core/store.js";
+import { t } from "../core/i18n.js";
+import { logout } from "../core/session.js";
+import { go } from "../inbox/inbox.js";
 import { LangSwitch } from "./LangSwitch.js";
-import { Bell } from "./Bell.js";
-import { InboxPage } from "./InboxPage.js";
+import { Bell } from "../inbox/Bell.js";
+import { InboxPage } from "../inbox/InboxPage.js";
 import { OwnerPage } from "../owner/OwnerPage.js";
-import { OWNER_TABS } from "../router.js";
+import { OWNER_TABS } from "../core/router.js";
 
 function nav(e, route) {
   e.preventDefault();

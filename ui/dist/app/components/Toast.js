@@ -1,5 +1,5 @@
-import { html } from "../html.js";
-import { useStore } from "../store.js";
+import { html } from "../core/html.js";
+import { useStore } from "../core/store.js";
 
 export function Toast() {
   const toast = useStore((s) => s.toast);

@@ -5,12 +5,12 @@
 // While an account waits to be linked (phase "pairing") its QR code shows
 // here, redrawn on each account.state event (the code rotates).
 import { useEffect, useState } from "preact/hooks";
-import { html } from "../html.js";
-import { t } from "../i18n.js";
-import { stamp } from "../format.js";
-import { get, patch, post } from "../api.js";
-import { loadRefs } from "../session.js";
-import { useStore, setState, toast } from "../store.js";
+import { html } from "../core/html.js";
+import { t } from "../core/i18n.js";
+import { stamp } from "../core/format.js";
+import { get, patch, post } from "../core/api.js";
+import { loadRefs } from "../core/session.js";
+import { useStore, setState, toast } from "../core/store.js";
 import { ChannelIcon } from "../components/Icons.js";
 
 // EDITABLE are the channels this build has a form for. WhatsApp's adapter

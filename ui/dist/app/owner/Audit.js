@@ -1,12 +1,12 @@
 // Audit: the append-only trail, newest first, filtered by who did it,
 // action and object (a contact, a deal…); older pages by before_id.
 import { useState } from "preact/hooks";
-import { html } from "../html.js";
-import { get, qs } from "../api.js";
-import { t } from "../i18n.js";
-import { stamp } from "../format.js";
-import { userName } from "../session.js";
-import { useStore } from "../store.js";
+import { html } from "../core/html.js";
+import { get, qs } from "../core/api.js";
+import { t } from "../core/i18n.js";
+import { stamp } from "../core/format.js";
+import { userName } from "../core/session.js";
+import { useStore } from "../core/store.js";
 import { useLoad } from "./useLoad.js";
 
 const ACTIONS = [

@@ -3,15 +3,15 @@
 // manager is changed here, and the whole base is exported as CSV (each
 // export is audited).
 import { useRef, useState } from "preact/hooks";
-import { html } from "../html.js";
-import { get, patch, qs } from "../api.js";
-import { t } from "../i18n.js";
-import { stamp, handle } from "../format.js";
-import { userName } from "../session.js";
-import { useStore, toast } from "../store.js";
+import { html } from "../core/html.js";
+import { get, patch, qs } from "../core/api.js";
+import { t } from "../core/i18n.js";
+import { stamp, handle } from "../core/format.js";
+import { userName } from "../core/session.js";
+import { useStore, toast } from "../core/store.js";
 import { useLoad } from "./useLoad.js";
 import { ChannelIcon } from "../components/Icons.js";
-import { go } from "../inbox.js";
+import { go } from "../inbox/inbox.js";
 
 const PAGE = 50;
 

@@ -1,7 +1,7 @@
 // OwnerPage: the owner's pages: contacts, audit trail, users, channel accounts,
 // ad sources with entry points and spend.
-import { html } from "../html.js";
-import { useStore } from "../store.js";
+import { html } from "../core/html.js";
+import { useStore } from "../core/store.js";
 import { Audit } from "./Audit.js";
 import { Users } from "./Users.js";
 import { Accounts } from "./Accounts.js";

@@ -1,11 +1,11 @@
 // Sources: ad sources with their spend, and the entry points bound to
 // them (the marketing report builds on these).
 import { useState } from "preact/hooks";
-import { html } from "../html.js";
-import { get, post } from "../api.js";
-import { t } from "../i18n.js";
-import { money, parseMoney } from "../format.js";
-import { useStore, toast } from "../store.js";
+import { html } from "../core/html.js";
+import { get, post } from "../core/api.js";
+import { t } from "../core/i18n.js";
+import { money, parseMoney } from "../core/format.js";
+import { useStore, toast } from "../core/store.js";
 import { useLoad } from "./useLoad.js";
 
 function day(iso) {

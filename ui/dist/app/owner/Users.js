@@ -1,11 +1,11 @@
 // Users: who may log in, their role and export right; new users.
 import { useState } from "preact/hooks";
-import { html } from "../html.js";
-import { patch, post } from "../api.js";
-import { t } from "../i18n.js";
-import { stamp } from "../format.js";
-import { useStore, toast } from "../store.js";
-import { loadRefs } from "../session.js";
+import { html } from "../core/html.js";
+import { patch, post } from "../core/api.js";
+import { t } from "../core/i18n.js";
+import { stamp } from "../core/format.js";
+import { useStore, toast } from "../core/store.js";
+import { loadRefs } from "../core/session.js";
 
 const ROLES = ["manager", "lead", "owner"];
 

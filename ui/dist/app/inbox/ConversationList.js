@@ -1,11 +1,11 @@
 // ConversationList: search and the current queue's conversations.
-import { html } from "../html.js";
-import { useStore, setState } from "../store.js";
-import { t } from "../i18n.js";
-import { when, elapsed, minutesSince, stamp, handle } from "../format.js";
-import { userName } from "../session.js";
-import { loadList, selectConversation, setSearch, pick, assignPicked } from "../inbox.js";
-import { ChannelIcon, Icon } from "./Icons.js";
+import { html } from "../core/html.js";
+import { useStore, setState } from "../core/store.js";
+import { t } from "../core/i18n.js";
+import { when, elapsed, minutesSince, stamp, handle } from "../core/format.js";
+import { userName } from "../core/session.js";
+import { loadList, selectConversation, setSearch, pick, assignPicked } from "./inbox.js";
+import { ChannelIcon, Icon } from "../components/Icons.js";
 
 export function ConversationList() {
   const list = useStore((s) => s.list);

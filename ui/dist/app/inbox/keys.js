@@ -2,7 +2,7 @@
 // a assign (or take), e close/reopen, s snooze, / search, Esc leaves a field.
 // Shortcuts that move the focus into a field do it on keyup, so the key
 // itself is never typed into that field.
-import { getState } from "./store.js";
+import { getState } from "../core/store.js";
 import { move } from "./inbox.js";
 
 const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));

@@ -3,11 +3,11 @@
 // same person. Each change reloads the open conversation, whose panel shows
 // the contact (a dismissal changes nothing else there: the panel drops the
 // suggestion itself).
-import { api, get, patch, post } from "./api.js";
-import { getState, setState, toast } from "./store.js";
-import { t } from "./i18n.js";
-import { openConversation } from "./conversation.js";
-import { refreshSoon } from "./inbox.js";
+import { api, get, patch, post } from "../core/api.js";
+import { getState, setState, toast } from "../core/store.js";
+import { t } from "../core/i18n.js";
+import { openConversation } from "../inbox/conversation.js";
+import { refreshSoon } from "../inbox/inbox.js";
 
 async function reload() {
   refreshSoon(50);

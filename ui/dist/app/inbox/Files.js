@@ -2,10 +2,10 @@
 // (voice notes, call recordings kept as files) as players, both loaded
 // from our own origin (?inline=1 serves only what the bytes confirm);
 // anything else is a download link with its size.
-import { html } from "../html.js";
-import { t } from "../i18n.js";
-import { bytes } from "../format.js";
-import { Icon } from "./Icons.js";
+import { html } from "../core/html.js";
+import { t } from "../core/i18n.js";
+import { bytes } from "../core/format.js";
+import { Icon } from "../components/Icons.js";
 
 const PICTURE = /^image\/(png|jpeg|gif|webp|bmp)$/;
 

@@ -2,10 +2,10 @@
 // events) that still have no deal, for the bell in the top bar. The list
 // comes from /api/v1/reminders, so it survives reloads and reconnects; an
 // event only says when to ask again.
-import { get } from "./api.js";
-import { getState, setState, toast } from "./store.js";
-import { t } from "./i18n.js";
-import { elapsed, handle } from "./format.js";
+import { get } from "../core/api.js";
+import { getState, setState, toast } from "../core/store.js";
+import { t } from "../core/i18n.js";
+import { elapsed, handle } from "../core/format.js";
 
 let seq = 0;
 

@@ -1,11 +1,11 @@
 // Conversation actions: open and reload one conversation with its contact's
 // deals; reply; assign; close and reopen; resolve unlinked touches; move
 // deals through the pipeline.
-import { get, post } from "./api.js";
-import { getState, setState, toast } from "./store.js";
-import { t } from "./i18n.js";
+import { get, post } from "../core/api.js";
+import { getState, setState, toast } from "../core/store.js";
+import { t } from "../core/i18n.js";
 import { refreshSoon, go } from "./inbox.js";
-import { stamp } from "./format.js";
+import { stamp } from "../core/format.js";
 
 let seq = 0;
 

@@ -3,12 +3,12 @@
 // may be the same person (Duplicates), and their deals, moved through the
 // pipeline here: stage, won with an amount, lost with a reason.
 import { useState } from "preact/hooks";
-import { html } from "../html.js";
-import { useStore, setState } from "../store.js";
-import { t } from "../i18n.js";
-import { money, parseMoney, stamp, fractionDigits } from "../format.js";
-import { userName } from "../session.js";
-import { moveStage, winDeal, loseDeal } from "../conversation.js";
+import { html } from "../core/html.js";
+import { useStore, setState } from "../core/store.js";
+import { t } from "../core/i18n.js";
+import { money, parseMoney, stamp, fractionDigits } from "../core/format.js";
+import { userName } from "../core/session.js";
+import { moveStage, winDeal, loseDeal } from "../inbox/conversation.js";
 import { ContactCard } from "./ContactCard.js";
 import { Duplicates } from "./Duplicates.js";
 

@@ -1,15 +1,15 @@
 // ConversationView: the open conversation: who and where, assignment and
 // status, the timeline, the reply composer, and the contact panel.
-import { html } from "../html.js";
-import { useStore, setState } from "../store.js";
-import { t } from "../i18n.js";
-import { go } from "../inbox.js";
-import { assign, setStatus } from "../conversation.js";
-import { ChannelIcon } from "./Icons.js";
-import { handle } from "../format.js";
+import { html } from "../core/html.js";
+import { useStore, setState } from "../core/store.js";
+import { t } from "../core/i18n.js";
+import { go } from "./inbox.js";
+import { assign, setStatus } from "./conversation.js";
+import { ChannelIcon } from "../components/Icons.js";
+import { handle } from "../core/format.js";
 import { Timeline } from "./Timeline.js";
 import { Composer } from "./Composer.js";
-import { ContactPanel } from "./ContactPanel.js";
+import { ContactPanel } from "../contact/ContactPanel.js";
 import { Snooze } from "./Snooze.js";
 
 export function ConversationView() {

@@ -3,12 +3,12 @@
 // number), takes files, and sends with Ctrl+Enter. The reply's status then
 // moves on its card in the timeline, live.
 import { useEffect, useState } from "preact/hooks";
-import { html } from "../html.js";
-import { useStore } from "../store.js";
-import { t } from "../i18n.js";
-import { bytes } from "../format.js";
-import { reply } from "../conversation.js";
-import { Icon } from "./Icons.js";
+import { html } from "../core/html.js";
+import { useStore } from "../core/store.js";
+import { t } from "../core/i18n.js";
+import { bytes } from "../core/format.js";
+import { reply } from "./conversation.js";
+import { Icon } from "../components/Icons.js";
 
 const MAX_FILES = 20 * 1024 * 1024;
 

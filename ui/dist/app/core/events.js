@@ -2,10 +2,10 @@
 // touch_id, data}) to what is on screen: the list and counters, the open
 // conversation, reply statuses, account states.
 import { getState, setState } from "./store.js";
-import { refreshSoon } from "./inbox.js";
-import { reloadSoon, touchStatus } from "./conversation.js";
+import { refreshSoon } from "../inbox/inbox.js";
+import { reloadSoon, touchStatus } from "../inbox/conversation.js";
 import { loadRefs } from "./session.js";
-import { reminded } from "./reminders.js";
+import { reminded } from "../inbox/reminders.js";
 
 export function handleEvent(ev) {
   const s = getState();

@@ -2,13 +2,13 @@
 // company, note, the responsible manager (leads and owners), and the
 // handles (add one in any format; remove one typed wrong).
 import { useState } from "preact/hooks";
-import { html } from "../html.js";
-import { useStore } from "../store.js";
-import { t } from "../i18n.js";
-import { handle } from "../format.js";
-import { userName } from "../session.js";
-import { saveContact, addIdentity, removeIdentity } from "../contact.js";
-import { ChannelIcon } from "./Icons.js";
+import { html } from "../core/html.js";
+import { useStore } from "../core/store.js";
+import { t } from "../core/i18n.js";
+import { handle } from "../core/format.js";
+import { userName } from "../core/session.js";
+import { saveContact, addIdentity, removeIdentity } from "./contact.js";
+import { ChannelIcon } from "../components/Icons.js";
 
 const KINDS = ["phone", "email", "telegram", "whatsapp"];
 

@@ -1,12 +1,12 @@
 // Snooze: put the conversation aside until a time (an hour, tomorrow at
 // 9:00 local time, or a picked moment); it leaves Mine and Waiting and
 // comes back by itself, or at once when the client writes.
-import { html } from "../html.js";
+import { html } from "../core/html.js";
 import { useEffect, useState } from "preact/hooks";
-import { t } from "../i18n.js";
-import { stamp } from "../format.js";
-import { setStatus, snooze } from "../conversation.js";
-import { Icon } from "./Icons.js";
+import { t } from "../core/i18n.js";
+import { stamp } from "../core/format.js";
+import { setStatus, snooze } from "./conversation.js";
+import { Icon } from "../components/Icons.js";
 
 // localInput formats a Date for <input type="datetime-local">.
 function localInput(d) {

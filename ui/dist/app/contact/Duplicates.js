@@ -3,12 +3,12 @@
 // duplicate" that dismisses the suggestion, and the undo of the last merge
 // made here.
 import { useEffect, useState } from "preact/hooks";
-import { html } from "../html.js";
-import { useStore } from "../store.js";
-import { t } from "../i18n.js";
-import { handle } from "../format.js";
-import { dismissDuplicate, duplicates, merge, undoMerge } from "../contact.js";
-import { ChannelIcon } from "./Icons.js";
+import { html } from "../core/html.js";
+import { useStore } from "../core/store.js";
+import { t } from "../core/i18n.js";
+import { handle } from "../core/format.js";
+import { dismissDuplicate, duplicates, merge, undoMerge } from "./contact.js";
+import { ChannelIcon } from "../components/Icons.js";
 
 export function Duplicates({ contact, version }) {
   const [list, setList] = useState([]);

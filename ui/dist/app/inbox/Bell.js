@@ -1,13 +1,13 @@
 // Bell: the reminders of touches still without a deal; a badge with their
 // number, a list that opens a conversation on click.
-import { html } from "../html.js";
+import { html } from "../core/html.js";
 import { useEffect } from "preact/hooks";
-import { useStore } from "../store.js";
-import { t } from "../i18n.js";
-import { elapsed, stamp } from "../format.js";
-import { go } from "../inbox.js";
-import { reminderName, toggleBell } from "../reminders.js";
-import { ChannelIcon, Icon } from "./Icons.js";
+import { useStore } from "../core/store.js";
+import { t } from "../core/i18n.js";
+import { elapsed, stamp } from "../core/format.js";
+import { go } from "./inbox.js";
+import { reminderName, toggleBell } from "./reminders.js";
+import { ChannelIcon, Icon } from "../components/Icons.js";
 
 export function Bell() {
   const { items, total } = useStore((s) => s.reminders);

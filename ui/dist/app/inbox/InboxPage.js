@@ -1,7 +1,7 @@
 // InboxPage: queues | conversation list | conversation (with the contact
 // panel). On a phone one pane shows at a time.
-import { html } from "../html.js";
-import { useStore } from "../store.js";
+import { html } from "../core/html.js";
+import { useStore } from "../core/store.js";
 import { Queues } from "./Queues.js";
 import { ConversationList } from "./ConversationList.js";
 import { ConversationView } from "./ConversationView.js";

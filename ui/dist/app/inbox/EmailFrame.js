@@ -4,7 +4,7 @@
 // a srcdoc frame inherits, and the frame's own CSP load nothing remote.
 // The frame is built by hand so that sandbox is set before srcdoc.
 import { useEffect, useRef } from "preact/hooks";
-import { html } from "../html.js";
+import { html } from "../core/html.js";
 
 const HEAD =
   '<!doctype html><html><head><meta charset="utf-8">' +

@@ -1,14 +1,14 @@
 // Timeline: the conversation's touches in time order. Message text is
 // rendered as text only; email HTML only inside EmailFrame's sandbox.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { html } from "../html.js";
-import { useStore } from "../store.js";
-import { t } from "../i18n.js";
-import { stamp, duration, safeURL, handle } from "../format.js";
-import { userName } from "../session.js";
-import { deliveryOf, linkTouch, newDeal, notASale } from "../conversation.js";
-import { selectConversation } from "../inbox.js";
-import { ChannelIcon, Icon } from "./Icons.js";
+import { html } from "../core/html.js";
+import { useStore } from "../core/store.js";
+import { t } from "../core/i18n.js";
+import { stamp, duration, safeURL, handle } from "../core/format.js";
+import { userName } from "../core/session.js";
+import { deliveryOf, linkTouch, newDeal, notASale } from "./conversation.js";
+import { selectConversation } from "./inbox.js";
+import { ChannelIcon, Icon } from "../components/Icons.js";
 import { EmailFrame } from "./EmailFrame.js";
 import { Files } from "./Files.js";
 

@@ -4,9 +4,9 @@ import { get, post, setCSRF, onSessionLost } from "./api.js";
 import { getState, setState, resetState, toast } from "./store.js";
 import { detectLang, saveLang, t } from "./i18n.js";
 import { parse } from "./router.js";
-import { applyRoute, refreshCounts } from "./inbox.js";
+import { applyRoute, refreshCounts } from "../inbox/inbox.js";
 import { startLive, stopLive } from "./live.js";
-import { loadReminders } from "./reminders.js";
+import { loadReminders } from "../inbox/reminders.js";
 
 export async function boot() {
   setState({ lang: detectLang() });

@@ -1,8 +1,8 @@
 // Queues: the left column with live counters.
-import { html } from "../html.js";
-import { useStore } from "../store.js";
-import { t } from "../i18n.js";
-import { queuesFor, selectQueue } from "../inbox.js";
+import { html } from "../core/html.js";
+import { useStore } from "../core/store.js";
+import { t } from "../core/i18n.js";
+import { queuesFor, selectQueue } from "./inbox.js";
 
 export function Queues() {
   const role = useStore((s) => s.me.user.role);

@@ -1,9 +1,9 @@
 // Inbox actions: the queues, their live counters, the conversation list
 // and navigation between them.
-import { get, post, qs } from "./api.js";
-import { getState, setState, toast } from "./store.js";
-import { t } from "./i18n.js";
-import { path } from "./router.js";
+import { get, post, qs } from "../core/api.js";
+import { getState, setState, toast } from "../core/store.js";
+import { t } from "../core/i18n.js";
+import { path } from "../core/router.js";
 import { openConversation, closeConversation } from "./conversation.js";
 import { loadReminders } from "./reminders.js";
 
