@@ -2,6 +2,7 @@ package crm
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -65,4 +66,74 @@ func TouchAttachments(tx *gorm.DB, touchIDs ...int64) ([]Attachment, error) {
 	}
 	err := tx.Where("touch_id IN ?", touchIDs).Order("id").Find(&out).Error
 	return out, err
+}
+
+// dueJobs is the condition of a job to send now: queued and due, or left
+// "sending" by a sender that died (its lease ran out).
+const dueJobs = "((status = ? AND next_attempt_at <= ?) OR (status = ? AND locked_until < ?))"
+
+// DueOutboxAccounts lists the accounts with jobs to send now.
+func DueOutboxAccounts(tx *gorm.DB, now time.Time) ([]int64, error) {
+	var accs []int64
+	err := tx.Model(&OutboxJob{}).Distinct("account_id").Where(dueJobs, Queued, now, Sending, now).Pluck("account_id", &accs).Error
+	if err != nil {
+		return nil, fmt.Errorf("crm: due outbox accounts: %w", err)
+	}
+	return accs, nil
+}
+
+// DueOutboxJobs lists an account's jobs to send now, oldest first.
+func DueOutboxJobs(tx *gorm.DB, account int64, now time.Time, limit int) ([]OutboxJob, error) {
+	var jobs []OutboxJob
+	err := tx.Where("account_id = ? AND "+dueJobs, account, Queued, now, Sending, now).Order("id").Limit(limit).Find(&jobs).Error
+	if err != nil {
+		return nil, fmt.Errorf("crm: due outbox jobs of account %d: %w", account, err)
+	}
+	return jobs, nil
+}
+
+// ClaimOutboxJob takes a due job for a sender until now+lease; false when
+// another sender took it first.
+func ClaimOutboxJob(tx *gorm.DB, id int64, now time.Time, lease time.Duration) (bool, error) {
+	res := tx.Model(&OutboxJob{}).Where("id = ? AND "+dueJobs, id, Queued, now, Sending, now).
+		Updates(map[string]any{"status": Sending, "locked_until": now.Add(lease), "updated_at": now})
+	if res.Error != nil {
+		return false, fmt.Errorf("crm: claim outbox job %d: %w", id, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// SendOutcome is what became of one attempt to send a job.
+type SendOutcome struct {
+	Status        string // Sent, Queued (to retry) or Failed
+	Attempts      int
+	NextAttemptAt time.Time       // when Queued
+	LastError     string          // "" when sent
+	Payload       json.RawMessage // the job's new payload (parts already delivered), if it changed
+	NativeID      string          // the channel's id of what was sent, if it told
+}
+
+// RecordSend stores an attempt's outcome on the job and, when it is final
+// (sent or failed), on its touch; it returns the touch.
+func RecordSend(tx *gorm.DB, j OutboxJob, o SendOutcome, now time.Time) (Touch, error) {
+	up := map[string]any{"status": o.Status, "attempts": o.Attempts, "locked_until": nil, "updated_at": now, "last_error": o.LastError}
+	if o.Status == Queued {
+		up["next_attempt_at"] = o.NextAttemptAt
+	}
+	if o.Payload != nil {
+		up["payload"] = o.Payload
+	}
+	if err := tx.Model(&OutboxJob{ID: j.ID}).Updates(up).Error; err != nil {
+		return Touch{}, fmt.Errorf("crm: outbox job %d: %w", j.ID, err)
+	}
+	if o.Status != Queued {
+		ut := map[string]any{"delivery_status": o.Status}
+		if o.NativeID != "" {
+			ut["external_id"] = o.NativeID
+		}
+		if err := tx.Model(&Touch{ID: j.TouchID}).Updates(ut).Error; err != nil {
+			return Touch{}, fmt.Errorf("crm: touch %d: %w", j.TouchID, err)
+		}
+	}
+	return GetTouch(tx, j.TouchID)
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
-	"github.com/switchboard/switchboard/inbox/blobs"
 	"github.com/switchboard/switchboard/migrations"
 	"github.com/switchboard/switchboard/ui"
 )
@@ -271,8 +270,6 @@ func TestAPIAuditByUser(t *testing.T) {
 
 func TestAPIAttachmentPreviews(t *testing.T) {
 	ta := newTestApp(t)
-	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
-	ta.rebuildSink()
 	ta.user("owner@example.ru", crm.Owner)
 	owner := ta.login("owner@example.ru")
 	tg := ta.account("telegram", "bot")

@@ -23,7 +23,6 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
-	"github.com/switchboard/switchboard/inbox/blobs"
 )
 
 // photo is a w×h PNG of one colour.
@@ -48,8 +47,6 @@ func (tb *tab) typeInto(sel, text string) {
 
 func TestBrowserContactPanelEditMergeAndMedia(t *testing.T) {
 	ta := newTestApp(t)
-	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
-	ta.rebuildSink()
 	lead := ta.user("lena@example.ru", crm.Lead)
 	maria := ta.user("maria@example.ru", crm.Manager)
 	site := ta.account("web", "chairs.example.ru")

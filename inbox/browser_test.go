@@ -29,7 +29,6 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
-	"github.com/switchboard/switchboard/inbox/blobs"
 	"github.com/switchboard/switchboard/ui"
 )
 
@@ -497,8 +496,6 @@ func TestBrowserReplyStatusMovesFromQueuedToSentOrFailed(t *testing.T) {
 	ta.useAdapters(map[channels.Kind]channels.Factory{
 		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return wa, nil },
 	})
-	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
-	ta.rebuildSink()
 	m := ta.user("maria@example.ru", crm.Manager)
 	acc := ta.account("whatsapp", "WhatsApp sales")
 	_, conv := ta.touchConv(in(acc.ID, "wa-1", "whatsapp", "79131234567@s.whatsapp.net", "Иван Смирнов", "Сколько стоит доставка в Томск?"))
@@ -706,8 +703,6 @@ func TestBrowserLinkingATouchToADealClearsTheFlag(t *testing.T) {
 
 func TestBrowserEmailHTMLRunsNoScript(t *testing.T) {
 	ta := newTestApp(t)
-	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
-	ta.rebuildSink()
 	lena := ta.user("lena@example.ru", crm.Lead)
 	mail := ta.account("email", "sales@chairs.example.ru")
 	payload := `<h1 id="hello">Добрый день!</h1>
@@ -798,8 +793,6 @@ func TestBrowserOwnerPagesAndNarrowScreens(t *testing.T) {
 		channels.Telegram: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return bot, nil },
 		channels.Email:    func(channels.Account, *slog.Logger) (channels.Adapter, error) { return &scripted{}, nil },
 	})
-	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
-	ta.rebuildSink()
 	ta.user("owner@example.ru", crm.Owner)
 	lead := ta.user("lena@example.ru", crm.Lead)
 	maria := ta.user("maria@example.ru", crm.Manager)

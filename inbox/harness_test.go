@@ -22,7 +22,7 @@ import (
 	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/crm/crmtest"
-	ing "github.com/switchboard/switchboard/inbox/ingest"
+	"github.com/switchboard/switchboard/inbox/blobs"
 )
 
 // testKey seals account secrets in tests.
@@ -42,14 +42,21 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func newTestApp(t testing.TB) *testApp {
+func newTestApp(t testing.TB) *testApp { return newTestAppWith(t, nil) }
+
+// newTestAppWith is newTestApp with options changed by set.
+func newTestAppWith(t testing.TB, set func(*Options)) *testApp {
 	t.Helper()
 	db := crmtest.Open(t)
 	box, err := crm.NewSecretBox(testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := New(db, testLogger(t), box, Options{Region: "RU", Currency: "RUB", Channels: testChannels(nil)})
+	opts := Options{Region: "RU", Currency: "RUB", Channels: testChannels(nil), Blobs: blobs.Dir{Dir: t.TempDir()}}
+	if set != nil {
+		set(&opts)
+	}
+	app := New(db, testLogger(t), box, opts)
 	ta := &testApp{App: app, t: t}
 	ta.srv = httptest.NewServer(app.Handler(nil))
 	t.Cleanup(ta.srv.Close)
@@ -215,12 +222,6 @@ func (r *accountRun) stop(t testing.TB) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not stop")
 	}
-}
-
-// rebuildSink makes ingest use the blob store and limits a test set in
-// ta.opts after the app was built.
-func (ta *testApp) rebuildSink() {
-	ta.sink = ing.New(ta.db, ta.log, ta.rt, ta.opts.Blobs, ing.Options{Region: ta.opts.Region, Currency: ta.opts.Currency, MaxAttachment: ta.opts.MaxAttachment})
 }
 
 // testChannels is the build's channels with the given adapters: email and

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard/switchboard/inbox/accounts"
 	"github.com/switchboard/switchboard/inbox/blobs"
 	ing "github.com/switchboard/switchboard/inbox/ingest"
+	"github.com/switchboard/switchboard/inbox/outbox"
 	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
@@ -56,18 +57,16 @@ type Options struct {
 
 // App is Switchboard's application core.
 type App struct {
-	db    *gorm.DB
-	log   *slog.Logger
-	box   *crm.SecretBox
-	rt    *realtime.Publisher
-	opts  Options
-	login *limiter
-	accts *accounts.Supervisor
-	wake  chan struct{}
-	wg    sync.WaitGroup
-	// senders run the outbox, one per account (outbox.go).
-	senders senders
-	sink    *ing.Sink
+	db     *gorm.DB
+	log    *slog.Logger
+	box    *crm.SecretBox
+	rt     *realtime.Publisher
+	opts   Options
+	login  *limiter
+	accts  *accounts.Supervisor
+	outbox *outbox.Dispatcher
+	wg     sync.WaitGroup
+	sink   *ing.Sink
 }
 
 // New builds the app over a migrated database.
@@ -105,9 +104,10 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
 	if opts.Blobs == nil {
 		opts.Blobs = blobs.Dir{Dir: filepath.Join(os.TempDir(), "switchboard-blobs")}
 	}
-	a := &App{db: db, log: log, box: box, rt: realtime.New(db, log, realtime.NewHub()), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow), wake: make(chan struct{}, 1)}
+	a := &App{db: db, log: log, box: box, rt: realtime.New(db, log, realtime.NewHub()), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow)}
 	a.sink = ing.New(db, log, a.rt, opts.Blobs, ing.Options{Region: opts.Region, Currency: opts.Currency, MaxAttachment: opts.MaxAttachment})
 	a.accts = accounts.New(db, log, a.rt, box, opts.Channels, a)
+	a.outbox = outbox.New(db, log, a.rt, opts.Blobs, a.accts, outbox.Options{MaxAttempts: opts.MaxAttempts})
 	return a
 }
 
@@ -173,7 +173,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
-		a.dispatchLoop(ctx)
+		a.outbox.Run(ctx)
 	}()
 	go func() {
 		defer a.wg.Done()
@@ -187,3 +187,6 @@ func (a *App) Wait() {
 	a.wg.Wait()
 	a.accts.Wait()
 }
+
+// DispatchDue sends every due reply once (see outbox.Dispatcher).
+func (a *App) DispatchDue(ctx context.Context) int { return a.outbox.DispatchDue(ctx) }

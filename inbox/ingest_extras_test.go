@@ -8,14 +8,10 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
-	"github.com/switchboard/switchboard/inbox/blobs"
 )
 
 func TestIngestStoresAttachmentsSanitizesHTMLAndKeepsParseErrors(t *testing.T) {
-	ta := newTestApp(t)
-	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
-	ta.opts.MaxAttachment = 1024
-	ta.rebuildSink()
+	ta := newTestAppWith(t, func(o *Options) { o.MaxAttachment = 1024 })
 	acc := ta.account("email", "mail")
 	in := channels.Inbound{AccountID: acc.ID, ExternalID: "<m1@x>", From: []channels.Handle{{Kind: "email", Value: "Client@Example.ru"}}, Subject: "Счёт",
 		Text: "см. вложение",

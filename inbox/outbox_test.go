@@ -10,7 +10,6 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
-	"github.com/switchboard/switchboard/inbox/blobs"
 )
 
 // scripted is a channel whose sends fail as a script says; it stands in
@@ -50,8 +49,6 @@ func newOutboxApp(t *testing.T, ch *scripted) (*testApp, crm.User, crm.Conversat
 	ta.useAdapters(map[channels.Kind]channels.Factory{
 		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return ch, nil },
 	})
-	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
-	ta.rebuildSink()
 	m := ta.user("m@example.ru", crm.Manager)
 	acc := ta.account("whatsapp", "wa")
 	r := ta.ingest(channels.Inbound{AccountID: acc.ID, ExternalID: "in-1", From: []channels.Handle{{Kind: "whatsapp", Value: "79131234567@s.whatsapp.net"}}, Text: "Сколько стоит?"})
@@ -175,8 +172,8 @@ func TestAJobWhoseSenderDiedIsResentWithTheSameMessageID(t *testing.T) {
 	tch, _ := ta.Reply(context.Background(), m, conv.ID, ReplyRequest{Text: "hi"})
 	j := ta.job(tch.ID)
 	// Another replica claimed it and died: the lease is still running.
-	if !ta.claim(context.Background(), j, time.Now().UTC()) {
-		t.Fatal("claim")
+	if ok, err := crm.ClaimOutboxJob(ta.db, j.ID, time.Now().UTC(), 2*time.Minute); !ok || err != nil {
+		t.Fatal("claim", err)
 	}
 	if ta.DispatchDue(context.Background()) != 0 {
 		t.Fatal("a leased job must not be sent twice at once")

@@ -22,7 +22,6 @@ import (
 	"github.com/switchboard/switchboard/channels/telegram"
 	"github.com/switchboard/switchboard/channels/telegram/telegramtest"
 	"github.com/switchboard/switchboard/crm"
-	"github.com/switchboard/switchboard/inbox/blobs"
 )
 
 // startApp runs the app's accounts and dispatcher as serve does.
@@ -52,8 +51,6 @@ func (ta *testApp) setMail(acc crm.Account, smtp *emailtest.SMTPServer, more map
 func TestAManagerRepliesToAnEmailAndTheReplyIsThreaded(t *testing.T) {
 	ta := newTestApp(t)
 	ta.useAdapters(map[channels.Kind]channels.Factory{channels.Email: email.New})
-	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
-	ta.rebuildSink()
 	imapSrv := emailtest.NewIMAPServer(t)
 	out := emailtest.NewSMTPServer(t)
 	acc := ta.mailAccount("Продажи", imapSrv)
@@ -148,8 +145,6 @@ func telegramConversation(t *testing.T) (*testApp, *telegramtest.Server, crm.Tou
 	t.Helper()
 	ta := newTestApp(t)
 	ta.useAdapters(map[channels.Kind]channels.Factory{channels.Telegram: telegram.New})
-	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
-	ta.rebuildSink()
 	fake := telegramtest.NewServer(t, "123:TOKEN")
 	name, token := "bot", "123:TOKEN"
 	settings, _ := json.Marshal(map[string]any{"server_url": fake.URL, "poll_timeout": "1s"})
@@ -245,8 +240,6 @@ func TestATelegramReplyRetriedAfterAPartFailedSendsOnlyTheRest(t *testing.T) {
 func TestMailSentFromAMailProgramJoinsTheConversation(t *testing.T) {
 	ta := newTestApp(t)
 	ta.useAdapters(map[channels.Kind]channels.Factory{channels.Email: email.New})
-	ta.opts.Blobs = blobs.Dir{Dir: t.TempDir()}
-	ta.rebuildSink()
 	imapSrv := emailtest.NewIMAPServer(t)
 	imapSrv.Create("Sent")
 	out := emailtest.NewSMTPServer(t)
