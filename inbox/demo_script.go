@@ -1,0 +1,404 @@
+package inbox
+
+// The script: each day's new clients and what becomes of them, written as steps to play later.
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/crm"
+)
+
+// Reasons, as the team writes them.
+const (
+	demoExpensive  = "дорого"
+	demoCompetitor = "выбрали конкурента"
+	demoNoAnswer   = "не дозвонились"
+	demoChanged    = "передумали"
+	demoSpam       = "спам"
+	demoSupplier   = "поставщик"
+	demoService    = "сервис/гарантия"
+)
+
+type demoOp int
+
+const (
+	demoIn       demoOp = iota // an inbound touch, through Ingest
+	demoOut                    // a reply
+	demoTriage                 // the story's conversations get their manager; contact and deal too
+	demoStage                  // the deal moves to an open stage
+	demoAmount                 // the estimate goes on the deal
+	demoWon                    // the deal is won
+	demoLost                   // the deal is lost
+	demoClose                  // the client's conversations are closed
+	demoNewDeal                // a deal is opened from a touch
+	demoLink                   // an unlinked touch is linked to a deal
+	demoNotASale               // a touch is marked not a sale
+)
+
+type demoStory struct {
+	p       *demoPerson
+	src     *demoSrc
+	first   string // the channel of the first touch
+	kit     demoKitchen
+	byLead  bool // handled by the lead without assigning (suppliers, mailers)
+	twoOpen bool // a second deal is open: inbound touches need linking
+	// dropped: the story began before the period. It is still written
+	// (drawing the same random numbers) but not kept, so that the stories
+	// of a day do not depend on the time of day of the run.
+	dropped bool
+
+	deal, deal2 int64
+}
+
+type demoStep struct {
+	at    time.Time
+	seq   int
+	op    demoOp
+	story *demoStory
+
+	in    channels.Inbound // demoIn
+	touch int64            // demoIn, after Ingest
+
+	// demoOut
+	channel string
+	conv    demoConvKey
+	text    string
+	subject string
+	ext     string
+	replyTo string
+	refs    []string
+	to      channels.Handle
+	author  *crm.User
+
+	ref    *demoStep // the touch acted on
+	stage  int       // index among the open stages
+	amount int64
+	reason string
+	title  string
+	name   string
+	second bool // the story's second deal
+	take   bool // demoTriage: the manager takes it from the queue
+}
+
+// script writes every story of the period. Steps after the end are
+// dropped: a story cut short is simply still going on.
+func (g *demoGen) script() {
+	first := g.dayStart(g.start)
+	for d := 0; ; d++ {
+		day := first.AddDate(0, 0, d)
+		if day.After(g.end) {
+			break
+		}
+		n := g.between(9, 12)
+		switch day.Weekday() {
+		case time.Saturday:
+			n = g.between(6, 8)
+		case time.Sunday:
+			n = g.between(3, 5)
+		}
+		for range n {
+			g.newLead(day.Add(g.arrival()))
+		}
+		if at := day.Add(g.hours(9, 18)); g.chance(0.3) {
+			g.supplier(at)
+		}
+		if at := day.Add(g.hours(3, 12)); g.chance(0.25) {
+			g.mailer(at)
+		}
+	}
+	keep := g.steps[:0]
+	kept := map[*demoStep]bool{}
+	for _, st := range g.steps {
+		if !st.at.Before(g.start) && st.at.Before(g.end) && (st.ref == nil || kept[st.ref]) {
+			kept[st] = true
+			st.at = st.at.UTC().Truncate(time.Second)
+			if st.op == demoIn {
+				st.in.At = st.at
+			}
+			keep = append(keep, st)
+		}
+	}
+	g.steps = keep
+}
+
+// arrival is when in the day a new client turns up: mostly late morning
+// and evening.
+func (g *demoGen) arrival() time.Duration {
+	switch g.weighted(2, 5, 3, 5, 2) {
+	case 0:
+		return g.hours(7, 9)
+	case 1:
+		return g.hours(9, 13)
+	case 2:
+		return g.hours(13, 17)
+	case 3:
+		return g.hours(17, 21)
+	}
+	return g.hours(21, 23.5)
+}
+
+func (g *demoGen) pickSource() *demoSrc {
+	w := make([]int, len(g.srcs)+1)
+	for i, s := range g.srcs {
+		w[i] = s.weight
+	}
+	w[len(g.srcs)] = 7 // WhatsApp, where no source is known
+	i := g.weighted(w...)
+	if i == len(g.srcs) {
+		return nil
+	}
+	return g.srcs[i]
+}
+
+func (g *demoGen) pickChannel(src *demoSrc) string {
+	if src == nil {
+		return "whatsapp"
+	}
+	chans := []string{"phone", "web", "email", "telegram"}
+	w := map[string][]int{
+		"yandex": {40, 40, 8, 12},
+		"avito":  {60, 0, 15, 25},
+		"vk":     {20, 35, 5, 40},
+		"2gis":   {75, 15, 10, 0},
+		"friend": {55, 15, 15, 15},
+	}[src.code]
+	return chans[g.weighted(w...)]
+}
+
+func (g *demoGen) pickManager() *crm.User {
+	return &g.managers[g.weighted(40, 35, 25)]
+}
+
+type demoOutcome struct {
+	won, lost bool
+	reason    string
+	stage     int  // the furthest open stage reached (index into the open stages)
+	engaged   bool // the client writes or calls again on later days
+}
+
+// outcome decides how a lead ends. Most leads are one-off: a question, an
+// answer, and whatever the manager then does by phone (calls out are not
+// recorded). The engaged ones come back on later days.
+func (g *demoGen) outcome() demoOutcome {
+	top := len(g.open) - 1
+	q := min(1, top)
+	var o demoOutcome
+	switch g.weighted(12, 12, 10, 8, 8, 20, 15, 15) {
+	case 0:
+		o = demoOutcome{won: true, stage: top, engaged: true}
+	case 1:
+		o = demoOutcome{lost: true, reason: demoNoAnswer}
+	case 2:
+		o = demoOutcome{lost: true, reason: demoExpensive, stage: top, engaged: g.chance(0.45)}
+	case 3:
+		o = demoOutcome{lost: true, reason: demoCompetitor, stage: g.between(q, top), engaged: g.chance(0.4)}
+	case 4:
+		o = demoOutcome{lost: true, reason: demoChanged, stage: g.between(0, q), engaged: g.chance(0.2)}
+	case 5:
+		o = demoOutcome{engaged: g.chance(0.05)}
+	case 6:
+		o = demoOutcome{stage: q, engaged: g.chance(0.2)}
+	default:
+		o = demoOutcome{stage: top, engaged: g.chance(0.6)}
+	}
+	if !o.engaged {
+		o.stage = min(o.stage, q) // a proposal needs a measurement, and talking
+	}
+	return o
+}
+
+// newLead is one client's story from the first touch to a won or lost deal,
+// or as far as it got by now.
+func (g *demoGen) newLead(t0 time.Time) {
+	src := g.pickSource()
+	ch := g.pickChannel(src)
+	out := g.outcome()
+	if out.reason == demoNoAnswer && src == nil {
+		out.reason = demoChanged // a WhatsApp writer is always reachable
+	}
+	if out.reason == demoNoAnswer && ch != "phone" && ch != "web" {
+		ch = "phone"
+	}
+	p := g.newPerson()
+	switch ch {
+	case "telegram":
+		g.giveTelegram(p)
+	case "email":
+		g.giveEmail(p)
+	case "whatsapp":
+		p.usesWA = true
+	}
+	p.manager = g.pickManager()
+	s := &demoStory{p: p, src: src, first: ch, kit: g.kitchen(), dropped: t0.Before(g.start)}
+	t := t0
+	textual := ch == "telegram" || ch == "whatsapp" || ch == "email"
+
+	// The first touch.
+	switch ch {
+	case "phone":
+		if !g.working(t) && g.chance(0.75) {
+			t = g.work(t) // most people call when the office is open
+			t0 = t
+		}
+		num := g.number(src, t)
+		answered := g.working(t) && g.chance(0.85) && out.reason != demoNoAnswer
+		g.call(s, t, answered, num)
+		if !answered && out.reason != demoNoAnswer && g.chance(0.6) {
+			t = t.Add(g.mins(10, 240))
+			if g.dayStart(t) == g.dayStart(t0) && g.working(t) {
+				g.call(s, t, true, num)
+			}
+		} else if !answered && g.chance(0.4) {
+			t = t.Add(g.mins(20, 120))
+			if g.dayStart(t) == g.dayStart(t0) {
+				g.call(s, t, false, num)
+			}
+		}
+	case "web":
+		msg := ""
+		if g.chance(0.7) {
+			msg = g.pick([]string{"Перезвоните, пожалуйста, хочу рассчитать кухню.", "Нужен замер на этой неделе.",
+				fmt.Sprintf("Интересует %s %s м, бюджет до %d тыс.", s.kit.what(), demoMetres(s.kit.length), s.kit.price/1000/10*10+20),
+				"Кухня в студию, с барной стойкой. Звонить после 18:00.", "Хочу консультацию дизайнера.",
+				"Интересует рассрочка", fmt.Sprintf("Кухня в %s, сдача дома через 2 месяца", g.pick(demoJK))})
+		}
+		g.form(s, t, msg)
+	case "email":
+		subj := g.pick([]string{"Кухня на заказ", "Расчёт кухни", "Запрос стоимости кухни", "Вопрос по кухне", "Заявка на замер",
+			"Кухня " + demoMetres(s.kit.length) + " м", "Дизайн-проект кухни"})
+		if s.kit.jk != "" && g.chance(0.5) {
+			subj = "Кухня в " + s.kit.jk
+		}
+		g.mailIn(s, t, subj, g.question(s, t), src.email, false)
+	case "telegram":
+		g.tgIn(s, t, "", src.code, false)
+		t = t.Add(g.mins(1, 4))
+		g.tgIn(s, t, g.question(s, t), "", false)
+	case "whatsapp":
+		g.waIn(s, t, g.question(s, t))
+	}
+
+	// Triage; a few clients fall through the cracks.
+	if g.chance(0.03) {
+		if g.chance(0.5) {
+			g.say(s, g.follow(s), g.awake(t.Add(g.hours(20, 60))), g.pick([]string{"Алло, вы работаете?", "Ответьте, пожалуйста, актуально ещё.", "Так и не дождались ответа."}))
+		}
+		return
+	}
+	tri := g.work(t0.Add(g.mins(5, 100)))
+	if tri.Before(t) {
+		tri = t.Add(g.mins(2, 20))
+	}
+	g.add(s, &demoStep{at: tri, op: demoTriage, take: g.chance(0.35), title: s.kit.title(), name: p.fullName()})
+	t = tri
+	if textual {
+		t = g.reply(s, ch, g.work(t.Add(g.mins(2, 25))), g.firstAnswer(s, p.manager))
+	}
+	if ch == "telegram" && g.chance(0.4) {
+		if at := t.Add(g.mins(3, 90)); g.dayStart(at) == g.dayStart(t) {
+			t = at
+			g.tgIn(s, t, "", "", true) // "share my number", when the bot asks
+		}
+	}
+
+	if !out.engaged {
+		// A one-off: perhaps one more exchange the same day, then only
+		// what the manager does after calling the client.
+		if textual && out.reason != demoNoAnswer && g.chance(0.4) {
+			at := t.Add(g.mins(5, 90))
+			if g.dayStart(at) == g.dayStart(t) {
+				t, _ = g.exchange(s, ch, at, g.details(s), g.detailsAnswer())
+			}
+		}
+		if out.stage >= 1 {
+			t = g.work(t.Add(g.hours(1, 48)))
+			g.act(s, t, demoStage).stage = 1
+		}
+		if !out.lost {
+			// Leads that go quiet are closed after a while.
+			switch {
+			case out.stage == 0 && g.chance(0.5):
+				out.lost, out.reason = true, g.pick([]string{demoNoAnswer, demoChanged, demoCompetitor})
+				t = t.Add(g.days(7, 20))
+			case out.stage >= 1 && g.chance(0.35):
+				out.lost, out.reason = true, g.pick([]string{demoChanged, demoCompetitor, demoExpensive})
+				t = t.Add(g.days(10, 35))
+			}
+		}
+		if out.lost {
+			lost := g.act(s, g.work(t.Add(g.days(1, 10))), demoLost)
+			lost.reason = out.reason
+			g.act(s, lost.at.Add(time.Minute), demoClose)
+			if out.reason == demoChanged && g.chance(0.15) {
+				g.comeBack(s, lost.at, false)
+			}
+		}
+		return
+	}
+
+	// Qualification: the client sends details.
+	if out.stage >= 1 {
+		fc := g.follow(s)
+		t, _ = g.exchange(s, fc, g.awake(t.Add(g.hours(16, 60))), g.details(s), g.detailsAnswer())
+		t = g.work(t.Add(g.mins(5, 60)))
+		g.act(s, t, demoStage).stage = 1
+	}
+	if out.stage >= 1 && g.chance(0.1) {
+		t = g.secondDeal(s, t)
+	}
+
+	// Measurement and the proposal.
+	amount := s.kit.price
+	if out.stage >= 2 {
+		fc := g.follow(s)
+		ask := g.work(t.Add(g.hours(1, 48)))
+		switch {
+		case fc == "phone":
+			g.call(s, ask, true, g.numberOf(s, ask))
+			t = ask
+		case !p.known[fc] || fc == "email" && p.thread == nil:
+			t, _ = g.exchange(s, fc, g.awake(ask), "Когда сможете приехать на замер?", g.measureAsk(s))
+		default:
+			g.reply(s, fc, ask, g.measureAsk(s))
+			t = g.awake(ask.Add(g.mins(5, 300)))
+			g.say(s, fc, t, g.measureOK(s))
+		}
+		t = g.work(t.Add(g.days(2, 8)))
+		amount = s.kit.price * int64(g.between(95, 110)) / 100 / 100 * 100
+		if fc != "phone" {
+			g.reply(s, fc, t, g.proposalText(s, amount))
+		}
+		g.act(s, t.Add(time.Minute), demoStage).stage = len(g.open) - 1
+		g.act(s, t.Add(2*time.Minute), demoAmount).amount = amount
+		if g.chance(0.5) {
+			q, a := g.proposalTalk(s)
+			t, _ = g.exchange(s, fc, g.awake(t.Add(g.hours(2, 72))), q, a)
+		}
+	} else if out.engaged && !out.lost {
+		// Engaged but not yet at a proposal: a question on a later day.
+		fc := g.follow(s)
+		t, _ = g.exchange(s, fc, g.awake(t.Add(g.hours(20, 96))), g.pick([]string{"Когда сможете приехать на замер?",
+			"Пришлите, пожалуйста, примеры работ.", "А фасады какие есть по цветам?"}), g.detailsAnswer())
+	}
+
+	switch {
+	case out.won:
+		t = g.win(s, t, amount)
+	case out.lost:
+		t = g.lose(s, t, out.reason)
+	default:
+		// Still open: often the client spoke last.
+		if g.chance(0.35) {
+			fc := g.follow(s)
+			g.say(s, fc, g.awake(t.Add(g.hours(4, 120))), g.pick([]string{"Добрый день, есть новости по расчёту?",
+				"Мы подумаем до выходных.", "Подскажите, а скидка при заказе до конца месяца будет?", "Можно ещё вариант с другими фасадами?",
+				"Перезвоните, пожалуйста, после 18:00."}))
+		}
+		return
+	}
+	if g.chance(0.16) {
+		g.comeBack(s, t, out.won)
+	}
+}
