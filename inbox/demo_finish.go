@@ -1,6 +1,7 @@
 package inbox
 
-// The end of the run: the records get their simulated times, and the team tidies its queues.
+// The end of the run: the records get their simulated times, and the team
+// tidies its queues.
 
 import (
 	"fmt"
@@ -20,15 +21,25 @@ import (
 // as written.
 func (g *demoGen) backdate() error {
 	tx := g.a.db.WithContext(g.ctx)
-	exec := func(q string, args ...any) error {
-		if err := tx.Exec(q, args...).Error; err != nil {
-			return fmt.Errorf("inbox: demo: backdate: %w", err)
-		}
-		return nil
+	firstBy, lastBy, firstHandle, err := g.backdateConversations(tx)
+	if err != nil {
+		return err
 	}
+	if err := g.backdateContacts(tx, firstBy, lastBy, firstHandle); err != nil {
+		return err
+	}
+	if err := g.backdateDeals(tx); err != nil {
+		return err
+	}
+	if err := g.backdateSetup(tx); err != nil {
+		return err
+	}
+	return g.backdateSpend(tx)
+}
 
-	// Conversations, replayed from their touches; contacts and identities
-	// from their first touch.
+// backdateConversations replays the conversations from their touches, and
+// returns each contact's first and last touch and each handle's first.
+func (g *demoGen) backdateConversations(tx *gorm.DB) (firstBy, lastBy map[int64]time.Time, firstHandle map[string]time.Time, err error) {
 	type row struct {
 		ConversationID int64
 		ContactID      int64
@@ -42,10 +53,10 @@ func (g *demoGen) backdate() error {
 	}
 	var rows []row
 	if err := tx.Table("touches").Select("conversation_id, contact_id, handle, direction, kind, call_status, subject, body, occurred_at").Order("conversation_id, occurred_at, id").Scan(&rows).Error; err != nil {
-		return err
+		return nil, nil, nil, err
 	}
-	firstBy, lastBy := map[int64]time.Time{}, map[int64]time.Time{}
-	firstHandle := map[string]time.Time{}
+	firstBy, lastBy = map[int64]time.Time{}, map[int64]time.Time{}
+	firstHandle = map[string]time.Time{}
 	var convRows [][]any
 	for i := 0; i < len(rows); {
 		j := i
@@ -81,8 +92,14 @@ func (g *demoGen) backdate() error {
 	}
 	if err := demoUpdate(tx, "conversations", []string{"id", "created_at", "updated_at", "last_touch_at", "last_text", "waiting_since"},
 		[]string{"BIGINT", "TIMESTAMPTZ", "TIMESTAMPTZ", "TIMESTAMPTZ", "TEXT", "TIMESTAMPTZ"}, convRows); err != nil {
-		return err
+		return nil, nil, nil, err
 	}
+	return firstBy, lastBy, firstHandle, nil
+}
+
+// backdateContacts dates contacts from their touches and identities from
+// their handle's first touch (or, unseen, their contact's).
+func (g *demoGen) backdateContacts(tx *gorm.DB, firstBy, lastBy map[int64]time.Time, firstHandle map[string]time.Time) error {
 	var contactRows [][]any
 	for id, first := range firstBy {
 		contactRows = append(contactRows, []any{id, first, lastBy[id]})
@@ -104,11 +121,11 @@ func (g *demoGen) backdate() error {
 			identRows = append(identRows, []any{i.ID, at})
 		}
 	}
-	if err := demoUpdate(tx, "identities", []string{"id", "created_at"}, []string{"BIGINT", "TIMESTAMPTZ"}, identRows); err != nil {
-		return err
-	}
+	return demoUpdate(tx, "identities", []string{"id", "created_at"}, []string{"BIGINT", "TIMESTAMPTZ"}, identRows)
+}
 
-	// Deals, from the script.
+// backdateDeals dates the deals from the script.
+func (g *demoGen) backdateDeals(tx *gorm.DB) error {
 	var dealRows [][]any
 	for id, at := range g.dealCreated {
 		up := at
@@ -122,16 +139,20 @@ func (g *demoGen) backdate() error {
 		}
 		dealRows = append(dealRows, []any{id, at.UTC(), up.UTC(), closed})
 	}
-	if err := demoUpdate(tx, "deals", []string{"id", "created_at", "updated_at", "closed_at"}, []string{"BIGINT", "TIMESTAMPTZ", "TIMESTAMPTZ", "TIMESTAMPTZ"}, dealRows); err != nil {
-		return err
-	}
+	return demoUpdate(tx, "deals", []string{"id", "created_at", "updated_at", "closed_at"}, []string{"BIGINT", "TIMESTAMPTZ", "TIMESTAMPTZ", "TIMESTAMPTZ"}, dealRows)
+}
 
-	// The setup happened before the period; entry points first seen by
-	// Ingest date from their first touch.
+// backdateSetup: the setup happened before the period; entry points first
+// seen by Ingest date from their first touch.
+func (g *demoGen) backdateSetup(tx *gorm.DB) error {
 	setup := g.setupAt
-	ids := make([]int64, 0, len(demoStaff))
+	emails := make([]string, 0, len(demoStaff))
+	for _, s := range demoStaff {
+		emails = append(emails, s.email)
+	}
+	ids := make([]int64, 0, len(emails))
 	var staff []crm.User
-	if err := tx.Where("email IN ?", []string{demoStaff[0].email, demoStaff[1].email, demoStaff[2].email, demoStaff[3].email, demoStaff[4].email}).Find(&staff).Error; err != nil {
+	if err := tx.Where("email IN ?", emails).Find(&staff).Error; err != nil {
 		return err
 	}
 	for _, u := range staff {
@@ -150,11 +171,16 @@ func (g *demoGen) backdate() error {
 		{"UPDATE entry_point_bindings SET created_at = ? WHERE valid_from < ?", []any{setup, g.start}},
 		{"UPDATE entry_point_bindings SET created_at = ? WHERE valid_from >= ?", []any{g.rebind.Add(-24 * time.Hour).UTC(), g.start}},
 	} {
-		if err := exec(q.sql, q.args...); err != nil {
+		if err := demoExec(tx, q.sql, q.args...); err != nil {
 			return err
 		}
 	}
-	// Spend is entered the day after its period (the current one today).
+	return nil
+}
+
+// backdateSpend: spend is entered the day after its period (the current
+// one today).
+func (g *demoGen) backdateSpend(tx *gorm.DB) error {
 	var spends []crm.Spend
 	if err := tx.Find(&spends).Error; err != nil {
 		return err
@@ -164,9 +190,16 @@ func (g *demoGen) backdate() error {
 		if at.After(g.end) {
 			at = g.end
 		}
-		if err := exec("UPDATE spends SET created_at = ? WHERE id = ?", at.UTC(), sp.ID); err != nil {
+		if err := demoExec(tx, "UPDATE spends SET created_at = ? WHERE id = ?", at.UTC(), sp.ID); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func demoExec(tx *gorm.DB, q string, args ...any) error {
+	if err := tx.Exec(q, args...).Error; err != nil {
+		return fmt.Errorf("inbox: demo: backdate: %w", err)
 	}
 	return nil
 }
@@ -209,9 +242,6 @@ func demoUpdate(tx *gorm.DB, table string, cols, types []string, rows [][]any) e
 	return nil
 }
 
-// snooze has the managers put a few answered conversations aside, as
-// people do with a client who will decide next week: until tomorrow 9:00
-// or a few days on. They come back to Mine by themselves.
 // tidy closes what a team would have closed by now: conversations nobody
 // touched for two weeks (the talk ended, or the client went silent), by
 // their manager or, unassigned, by the lead. The queues then hold the last
@@ -240,6 +270,9 @@ func (g *demoGen) tidy() error {
 	return nil
 }
 
+// snooze has the managers put a few answered conversations aside, as
+// people do with a client who will decide next week: until tomorrow 9:00
+// or a few days on. They come back to Mine by themselves.
 func (g *demoGen) snooze() error {
 	var convs []crm.Conversation
 	if err := g.a.db.WithContext(g.ctx).Where("status = ? AND assignee_id IS NOT NULL AND waiting_since IS NULL", crm.ConvOpen).

@@ -37,6 +37,8 @@ func (g *demoGen) play() error {
 	return nil
 }
 
+// playDay plays one day's steps: the inbound touches, the replies, then
+// the team's actions.
 func (g *demoGen) playDay(steps []*demoStep) error {
 	var ins []*demoStep
 	for _, st := range steps {
@@ -45,51 +47,8 @@ func (g *demoGen) playDay(steps []*demoStep) error {
 		}
 	}
 	if len(ins) > 0 {
-		batch := make([]channels.Inbound, len(ins))
-		for i, st := range ins {
-			batch[i] = st.in
-		}
-		res, err := g.a.Ingest(g.ctx, batch)
-		if err != nil {
-			return fmt.Errorf("inbox: demo: ingest: %w", err)
-		}
-		ids := make([]int64, 0, len(res))
-		for i, r := range res {
-			if r.Err != nil || r.Duplicate {
-				return fmt.Errorf("inbox: demo: ingest %s: %v (duplicate %v)", ins[i].in.ExternalID, r.Err, r.Duplicate)
-			}
-			ins[i].touch = r.TouchID
-			ids = append(ids, r.TouchID)
-		}
-		var rows []crm.Touch
-		if err := g.a.db.WithContext(g.ctx).Select("id", "contact_id", "conversation_id", "deal_id", "account_id").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		if err := g.ingest(ins); err != nil {
 			return err
-		}
-		byID := map[int64]crm.Touch{}
-		for _, r := range rows {
-			byID[r.ID] = r
-		}
-		for _, st := range ins {
-			r := byID[st.touch]
-			s, p := st.story, st.story.p
-			if p.contact == 0 {
-				p.contact = r.ContactID
-			} else if p.contact != r.ContactID {
-				return fmt.Errorf("inbox: demo: touch %s went to contact %d, not %d", st.in.ExternalID, r.ContactID, p.contact)
-			}
-			k := demoConvKey{r.AccountID, st.in.ThreadKey}
-			if _, ok := p.convs[k]; !ok {
-				p.convs[k] = r.ConversationID
-				p.convSeq = append(p.convSeq, r.ConversationID)
-			}
-			if r.DealID != nil {
-				if _, ok := g.dealCreated[*r.DealID]; !ok {
-					g.dealCreated[*r.DealID] = st.at
-				}
-				if s.deal == 0 && !g.closedDeals[*r.DealID] {
-					s.deal = *r.DealID
-				}
-			}
 		}
 	}
 	// Replies go in one batch, except those after a new deal of the same
@@ -121,6 +80,66 @@ func (g *demoGen) playDay(steps []*demoStep) error {
 	return nil
 }
 
+// ingest stores a day's inbound touches in one Ingest batch and notes
+// where each went.
+func (g *demoGen) ingest(ins []*demoStep) error {
+	batch := make([]channels.Inbound, len(ins))
+	for i, st := range ins {
+		batch[i] = st.in
+	}
+	res, err := g.a.Ingest(g.ctx, batch)
+	if err != nil {
+		return fmt.Errorf("inbox: demo: ingest: %w", err)
+	}
+	ids := make([]int64, 0, len(res))
+	for i, r := range res {
+		if r.Err != nil || r.Duplicate {
+			return fmt.Errorf("inbox: demo: ingest %s: %v (duplicate %v)", ins[i].in.ExternalID, r.Err, r.Duplicate)
+		}
+		ins[i].touch = r.TouchID
+		ids = append(ids, r.TouchID)
+	}
+	var rows []crm.Touch
+	if err := g.a.db.WithContext(g.ctx).Select("id", "contact_id", "conversation_id", "deal_id", "account_id").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return err
+	}
+	byID := map[int64]crm.Touch{}
+	for _, r := range rows {
+		byID[r.ID] = r
+	}
+	for _, st := range ins {
+		if err := g.note(st, byID[st.touch]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// note records where Ingest put a client's touch: their contact, the
+// conversation, the deal it opened or joined.
+func (g *demoGen) note(st *demoStep, r crm.Touch) error {
+	s, p := st.story, st.story.p
+	if p.contact == 0 {
+		p.contact = r.ContactID
+	} else if p.contact != r.ContactID {
+		return fmt.Errorf("inbox: demo: touch %s went to contact %d, not %d", st.in.ExternalID, r.ContactID, p.contact)
+	}
+	k := demoConvKey{r.AccountID, st.in.ThreadKey}
+	if _, ok := p.convs[k]; !ok {
+		p.convs[k] = r.ConversationID
+		p.convSeq = append(p.convSeq, r.ConversationID)
+	}
+	if r.DealID != nil {
+		if _, ok := g.dealCreated[*r.DealID]; !ok {
+			g.dealCreated[*r.DealID] = st.at
+		}
+		if s.deal == 0 && !g.closedDeals[*r.DealID] {
+			s.deal = *r.DealID
+		}
+	}
+	return nil
+}
+
 func (g *demoGen) skip(what string, st *demoStep) {
 	g.skipped++
 	g.a.log.Debug("demo: scripted action skipped", "what", what, "at", st.at)
@@ -128,161 +147,202 @@ func (g *demoGen) skip(what string, st *demoStep) {
 
 // do carries out a reply or an action of the team.
 func (g *demoGen) do(st *demoStep) error {
-	ctx, s := g.ctx, st.story
-	p := s.p
-	m := p.manager
-	if s.byLead {
+	m := st.story.p.manager
+	if st.story.byLead {
 		m = &g.lead
-	}
-	dealOf := func() int64 {
-		if st.second {
-			return s.deal2
-		}
-		return s.deal
 	}
 	switch st.op {
 	case demoOut:
 		return g.writeReplies([]*demoStep{st})
 	case demoTriage:
-		var open []int64
-		if err := g.a.db.WithContext(ctx).Model(&crm.Conversation{}).Where("id IN ? AND assignee_id IS NULL", p.convSeq).Order("id").Pluck("id", &open).Error; err != nil {
-			return err
-		}
-		for _, id := range open {
-			by := g.lead
-			if st.take {
-				by = *m
-			}
-			if _, err := g.a.AssignConversation(ctx, by, id, &m.ID); err != nil {
-				return fmt.Errorf("assign: %w", err)
-			}
-		}
-		if p.contact == 0 {
-			g.skip("triage without contact", st)
-			return nil
-		}
-		if err := g.editContact(p.contact, st.name, m.ID); err != nil {
-			return err
-		}
-		if s.deal != 0 {
-			title := st.title
-			patch := crm.DealPatch{Title: &title, ResponsibleID: &m.ID}
-			if _, err := g.a.dealChange(ctx, g.lead, s.deal, "deal.edit", func(tx *gorm.DB) (crm.Deal, error) { return crm.UpdateDeal(tx, s.deal, patch) }); err != nil {
-				return fmt.Errorf("deal title: %w", err)
-			}
-			g.touchDeal(s.deal, st.at)
-		}
-		return nil
+		return g.doTriage(st, m)
 	case demoStage, demoAmount, demoWon, demoLost:
-		id := dealOf()
-		if id == 0 {
-			g.skip("deal change without a deal", st)
-			return nil
-		}
-		var err error
-		switch st.op {
-		case demoStage:
-			stage := g.open[min(st.stage, len(g.open)-1)].ID
-			_, err = g.a.dealChange(ctx, *m, id, "deal.stage", func(tx *gorm.DB) (crm.Deal, error) { return crm.MoveDeal(tx, id, stage) })
-		case demoAmount:
-			amount := st.amount * 100
-			_, err = g.a.dealChange(ctx, *m, id, "deal.edit", func(tx *gorm.DB) (crm.Deal, error) {
-				return crm.UpdateDeal(tx, id, crm.DealPatch{Amount: &amount})
-			})
-		case demoWon:
-			amount := st.amount * 100
-			_, err = g.a.dealChange(ctx, *m, id, "deal.won", func(tx *gorm.DB) (crm.Deal, error) { return crm.WinDeal(tx, id, amount) })
-		case demoLost:
-			_, err = g.a.dealChange(ctx, *m, id, "deal.lost", func(tx *gorm.DB) (crm.Deal, error) { return crm.LoseDeal(tx, id, st.reason) })
-		}
-		if err != nil {
-			return fmt.Errorf("deal %d: %w", id, err)
-		}
-		g.touchDeal(id, st.at)
-		if st.op == demoWon || st.op == demoLost {
-			g.dealClosed[id] = st.at
-			g.closedDeals[id] = true
-		}
-		return nil
+		return g.doDeal(st, m)
 	case demoClose:
-		var open []crm.Conversation
-		if err := g.a.db.WithContext(ctx).Select("id", "assignee_id").Where("id IN ? AND status <> ?", p.convSeq, crm.ConvClosed).Order("id").Find(&open).Error; err != nil {
-			return err
-		}
-		for _, c := range open {
-			by := *m
-			if c.AssigneeID == nil || *c.AssigneeID != m.ID {
-				by = g.lead
-			}
-			if _, err := g.a.SetConversationStatus(ctx, by, c.ID, crm.ConvClosed, nil); err != nil {
-				return fmt.Errorf("close: %w", err)
-			}
-		}
-		return nil
+		return g.doClose(st, m)
 	case demoNewDeal:
-		if st.ref == nil || st.ref.touch == 0 {
-			g.skip("new deal without a touch", st)
-			return nil
-		}
-		d, _, err := g.a.OpenDealForTouch(ctx, *m, st.ref.touch)
-		if err != nil {
-			return fmt.Errorf("new deal: %w", err)
-		}
-		g.dealCreated[d.ID] = st.at
-		if st.second {
-			s.deal2 = d.ID
-		} else {
-			s.deal = d.ID
-		}
-		title := st.title
-		if _, err := g.a.dealChange(ctx, *m, d.ID, "deal.edit", func(tx *gorm.DB) (crm.Deal, error) {
-			return crm.UpdateDeal(tx, d.ID, crm.DealPatch{Title: &title})
-		}); err != nil {
-			return err
-		}
-		g.touchDeal(d.ID, st.at)
-		return nil
+		return g.doNewDeal(st, m)
 	case demoLink:
-		id := dealOf()
-		if st.ref == nil || st.ref.touch == 0 || id == 0 {
-			g.skip("link", st)
-			return nil
-		}
-		t, err := crm.GetTouch(g.a.db.WithContext(ctx), st.ref.touch)
-		if err != nil {
-			return err
-		}
-		if !t.Unlinked() {
-			return nil // linked by ingest after all: one deal was open
-		}
-		_, err = g.a.LinkTouch(ctx, *m, st.ref.touch, id)
-		return err
+		return g.doLink(st, m)
 	case demoNotASale:
-		if st.ref == nil || st.ref.touch == 0 {
-			g.skip("not a sale", st)
-			return nil
-		}
-		if _, err := g.a.MarkNotASale(ctx, *m, st.ref.touch, st.reason); err != nil {
-			return err
-		}
-		// The rest of the conversation's unlinked touches (our reply too)
-		// go with it, or the conversation stays under the unlinked filter.
-		t, err := crm.GetTouch(g.a.db.WithContext(ctx), st.ref.touch)
-		if err != nil {
-			return err
-		}
-		var rest []int64
-		if err := g.a.db.WithContext(ctx).Model(&crm.Touch{}).Where("conversation_id = ? AND occurred_at >= ? AND occurred_at <= ? AND id <> ? AND "+crm.UnlinkedTouch, t.ConversationID, t.OccurredAt, st.at, t.ID).Order("id").Pluck("id", &rest).Error; err != nil {
-			return err
-		}
-		for _, id := range rest {
-			if _, err := g.a.MarkNotASale(ctx, *m, id, st.reason); err != nil {
-				return err
-			}
-		}
-		return nil
+		return g.doNotASale(st, m)
 	}
 	return fmt.Errorf("unknown step %d", st.op)
+}
+
+// dealOf is the deal a step acts on: the story's first or second.
+func (st *demoStep) dealOf() int64 {
+	if st.second {
+		return st.story.deal2
+	}
+	return st.story.deal
+}
+
+// doTriage: the story's conversations get their manager, and the contact
+// card and the deal the client's name and manager.
+func (g *demoGen) doTriage(st *demoStep, m *crm.User) error {
+	ctx, s := g.ctx, st.story
+	p := s.p
+	var open []int64
+	if err := g.a.db.WithContext(ctx).Model(&crm.Conversation{}).Where("id IN ? AND assignee_id IS NULL", p.convSeq).Order("id").Pluck("id", &open).Error; err != nil {
+		return err
+	}
+	for _, id := range open {
+		by := g.lead
+		if st.take {
+			by = *m
+		}
+		if _, err := g.a.AssignConversation(ctx, by, id, &m.ID); err != nil {
+			return fmt.Errorf("assign: %w", err)
+		}
+	}
+	if p.contact == 0 {
+		g.skip("triage without contact", st)
+		return nil
+	}
+	if err := g.editContact(p.contact, st.name, m.ID); err != nil {
+		return err
+	}
+	if s.deal != 0 {
+		title := st.title
+		patch := crm.DealPatch{Title: &title, ResponsibleID: &m.ID}
+		if _, err := g.a.dealChange(ctx, g.lead, s.deal, "deal.edit", func(tx *gorm.DB) (crm.Deal, error) { return crm.UpdateDeal(tx, s.deal, patch) }); err != nil {
+			return fmt.Errorf("deal title: %w", err)
+		}
+		g.touchDeal(s.deal, st.at)
+	}
+	return nil
+}
+
+// doDeal moves the deal to a stage, puts the estimate on it, wins or
+// loses it.
+func (g *demoGen) doDeal(st *demoStep, m *crm.User) error {
+	ctx := g.ctx
+	id := st.dealOf()
+	if id == 0 {
+		g.skip("deal change without a deal", st)
+		return nil
+	}
+	var err error
+	switch st.op {
+	case demoStage:
+		stage := g.open[min(st.stage, len(g.open)-1)].ID
+		_, err = g.a.dealChange(ctx, *m, id, "deal.stage", func(tx *gorm.DB) (crm.Deal, error) { return crm.MoveDeal(tx, id, stage) })
+	case demoAmount:
+		amount := st.amount * 100
+		_, err = g.a.dealChange(ctx, *m, id, "deal.edit", func(tx *gorm.DB) (crm.Deal, error) {
+			return crm.UpdateDeal(tx, id, crm.DealPatch{Amount: &amount})
+		})
+	case demoWon:
+		amount := st.amount * 100
+		_, err = g.a.dealChange(ctx, *m, id, "deal.won", func(tx *gorm.DB) (crm.Deal, error) { return crm.WinDeal(tx, id, amount) })
+	case demoLost:
+		_, err = g.a.dealChange(ctx, *m, id, "deal.lost", func(tx *gorm.DB) (crm.Deal, error) { return crm.LoseDeal(tx, id, st.reason) })
+	}
+	if err != nil {
+		return fmt.Errorf("deal %d: %w", id, err)
+	}
+	g.touchDeal(id, st.at)
+	if st.op == demoWon || st.op == demoLost {
+		g.dealClosed[id] = st.at
+		g.closedDeals[id] = true
+	}
+	return nil
+}
+
+// doClose closes the client's open conversations: the manager's own, the
+// lead the others.
+func (g *demoGen) doClose(st *demoStep, m *crm.User) error {
+	ctx, p := g.ctx, st.story.p
+	var open []crm.Conversation
+	if err := g.a.db.WithContext(ctx).Select("id", "assignee_id").Where("id IN ? AND status <> ?", p.convSeq, crm.ConvClosed).Order("id").Find(&open).Error; err != nil {
+		return err
+	}
+	for _, c := range open {
+		by := *m
+		if c.AssigneeID == nil || *c.AssigneeID != m.ID {
+			by = g.lead
+		}
+		if _, err := g.a.SetConversationStatus(ctx, by, c.ID, crm.ConvClosed, nil); err != nil {
+			return fmt.Errorf("close: %w", err)
+		}
+	}
+	return nil
+}
+
+// doNewDeal opens a deal from a touch and titles it.
+func (g *demoGen) doNewDeal(st *demoStep, m *crm.User) error {
+	ctx, s := g.ctx, st.story
+	if st.ref == nil || st.ref.touch == 0 {
+		g.skip("new deal without a touch", st)
+		return nil
+	}
+	d, _, err := g.a.OpenDealForTouch(ctx, *m, st.ref.touch)
+	if err != nil {
+		return fmt.Errorf("new deal: %w", err)
+	}
+	g.dealCreated[d.ID] = st.at
+	if st.second {
+		s.deal2 = d.ID
+	} else {
+		s.deal = d.ID
+	}
+	title := st.title
+	if _, err := g.a.dealChange(ctx, *m, d.ID, "deal.edit", func(tx *gorm.DB) (crm.Deal, error) {
+		return crm.UpdateDeal(tx, d.ID, crm.DealPatch{Title: &title})
+	}); err != nil {
+		return err
+	}
+	g.touchDeal(d.ID, st.at)
+	return nil
+}
+
+// doLink links an unlinked touch to the story's deal.
+func (g *demoGen) doLink(st *demoStep, m *crm.User) error {
+	ctx := g.ctx
+	id := st.dealOf()
+	if st.ref == nil || st.ref.touch == 0 || id == 0 {
+		g.skip("link", st)
+		return nil
+	}
+	t, err := crm.GetTouch(g.a.db.WithContext(ctx), st.ref.touch)
+	if err != nil {
+		return err
+	}
+	if !t.Unlinked() {
+		return nil // linked by ingest after all: one deal was open
+	}
+	_, err = g.a.LinkTouch(ctx, *m, st.ref.touch, id)
+	return err
+}
+
+// doNotASale marks a touch not a sale, with the rest of its
+// conversation's unlinked touches.
+func (g *demoGen) doNotASale(st *demoStep, m *crm.User) error {
+	ctx := g.ctx
+	if st.ref == nil || st.ref.touch == 0 {
+		g.skip("not a sale", st)
+		return nil
+	}
+	if _, err := g.a.MarkNotASale(ctx, *m, st.ref.touch, st.reason); err != nil {
+		return err
+	}
+	// The rest of the conversation's unlinked touches (our reply too)
+	// go with it, or the conversation stays under the unlinked filter.
+	t, err := crm.GetTouch(g.a.db.WithContext(ctx), st.ref.touch)
+	if err != nil {
+		return err
+	}
+	var rest []int64
+	if err := g.a.db.WithContext(ctx).Model(&crm.Touch{}).Where("conversation_id = ? AND occurred_at >= ? AND occurred_at <= ? AND id <> ? AND "+crm.UnlinkedTouch, t.ConversationID, t.OccurredAt, st.at, t.ID).Order("id").Pluck("id", &rest).Error; err != nil {
+		return err
+	}
+	for _, id := range rest {
+		if _, err := g.a.MarkNotASale(ctx, *m, id, st.reason); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (g *demoGen) touchDeal(id int64, at time.Time) {
@@ -324,46 +384,11 @@ func (g *demoGen) writeReplies(steps []*demoStep) error {
 		return nil
 	}
 	return g.a.change(g.ctx, func(tx *gorm.DB, ev *events) error {
-		ids := make([]int64, 0, len(steps))
-		for _, st := range steps {
-			if id, ok := st.story.p.convs[st.conv]; ok {
-				ids = append(ids, id)
-			}
+		convs, err := g.replyConversations(tx, steps)
+		if err != nil {
+			return err
 		}
-		var list []crm.Conversation
-		if len(ids) > 0 {
-			if err := tx.Where("id IN ?", ids).Find(&list).Error; err != nil {
-				return err
-			}
-		}
-		convs := map[int64]crm.Conversation{}
-		for _, c := range list {
-			convs[c.ID] = c
-		}
-		var touches []crm.Touch
-		var obs []channels.Outbound
-		var sent []*demoStep
-		for _, st := range steps {
-			id, ok := st.story.p.convs[st.conv]
-			conv, found := convs[id]
-			if !ok || !found || !canSeeConversation(*st.author, conv) {
-				g.skip("reply without a conversation", st)
-				continue
-			}
-			at := st.at.UTC().Truncate(time.Microsecond)
-			ob := channels.Outbound{AccountID: st.conv.account, To: st.to, Text: st.text, Subject: st.subject}
-			if st.channel == "email" {
-				ob.MessageID, ob.InReplyTo, ob.References = st.ext, st.replyTo, st.refs
-			} else {
-				ob.ReplyTo = st.replyTo
-			}
-			ext := st.ext
-			touches = append(touches, crm.Touch{AccountID: st.conv.account, Channel: st.channel, Kind: string(outKind(st.channel)), Direction: crm.Outbound,
-				ExternalID: &ext, ContactID: conv.ContactID, ConversationID: conv.ID, DealID: conv.DealID, Handle: st.to.Kind + ":" + st.to.Value,
-				Subject: ob.Subject, Body: st.text, Meta: crm.MetaJSON(nil), AuthorID: &st.author.ID, DeliveryStatus: Sent, OccurredAt: at, CreatedAt: at})
-			obs = append(obs, ob)
-			sent = append(sent, st)
-		}
+		touches, obs, sent := g.replyTouches(steps, convs)
 		if len(touches) == 0 {
 			return nil
 		}
@@ -373,13 +398,7 @@ func (g *demoGen) writeReplies(steps []*demoStep) error {
 		jobs := make([]Job, len(touches))
 		evs := make([]crm.Event, len(touches))
 		for i, t := range touches {
-			payload, _ := json.Marshal(obs[i])
-			jobs[i] = Job{TouchID: t.ID, AccountID: t.AccountID, Status: Sent, Attempts: 1, NextAttemptAt: t.OccurredAt, MessageID: obs[i].MessageID,
-				Payload: payload, CreatedAt: t.OccurredAt, UpdatedAt: t.OccurredAt.Add(time.Duration(g.between(1, 4)) * time.Second)}
-			data, _ := json.Marshal(map[string]any{"contact_id": t.ContactID, "direction": "out", "delivery_status": Sent,
-				"deal_id": t.DealID, "unlinked": t.DealID == nil, "assignee_id": convs[t.ConversationID].AssigneeID})
-			convID, touchID := t.ConversationID, t.ID
-			evs[i] = crm.Event{At: time.Now().UTC(), Type: crm.EventTouchAdded, ConversationID: &convID, TouchID: &touchID, Data: data}
+			jobs[i], evs[i] = g.replyRecords(t, obs[i], convs[t.ConversationID])
 			sent[i].touch = t.ID
 		}
 		if err := tx.CreateInBatches(&jobs, 100).Error; err != nil {
@@ -388,4 +407,68 @@ func (g *demoGen) writeReplies(steps []*demoStep) error {
 		ev.list = append(ev.list, evs...) // written by change, last
 		return nil
 	})
+}
+
+// replyConversations loads the conversations the replies go to, by id.
+func (g *demoGen) replyConversations(tx *gorm.DB, steps []*demoStep) (map[int64]crm.Conversation, error) {
+	ids := make([]int64, 0, len(steps))
+	for _, st := range steps {
+		if id, ok := st.story.p.convs[st.conv]; ok {
+			ids = append(ids, id)
+		}
+	}
+	var list []crm.Conversation
+	if len(ids) > 0 {
+		if err := tx.Where("id IN ?", ids).Find(&list).Error; err != nil {
+			return nil, err
+		}
+	}
+	convs := map[int64]crm.Conversation{}
+	for _, c := range list {
+		convs[c.ID] = c
+	}
+	return convs, nil
+}
+
+// replyTouches are the outbound touches of the replies that have a
+// conversation their author may see, with what the dispatcher sent and
+// the steps they came from.
+func (g *demoGen) replyTouches(steps []*demoStep, convs map[int64]crm.Conversation) ([]crm.Touch, []channels.Outbound, []*demoStep) {
+	var touches []crm.Touch
+	var obs []channels.Outbound
+	var sent []*demoStep
+	for _, st := range steps {
+		id, ok := st.story.p.convs[st.conv]
+		conv, found := convs[id]
+		if !ok || !found || !canSeeConversation(*st.author, conv) {
+			g.skip("reply without a conversation", st)
+			continue
+		}
+		at := st.at.UTC().Truncate(time.Microsecond)
+		ob := channels.Outbound{AccountID: st.conv.account, To: st.to, Text: st.text, Subject: st.subject}
+		if st.channel == "email" {
+			ob.MessageID, ob.InReplyTo, ob.References = st.ext, st.replyTo, st.refs
+		} else {
+			ob.ReplyTo = st.replyTo
+		}
+		ext := st.ext
+		touches = append(touches, crm.Touch{AccountID: st.conv.account, Channel: st.channel, Kind: string(outKind(st.channel)), Direction: crm.Outbound,
+			ExternalID: &ext, ContactID: conv.ContactID, ConversationID: conv.ID, DealID: conv.DealID, Handle: st.to.Kind + ":" + st.to.Value,
+			Subject: ob.Subject, Body: st.text, Meta: crm.MetaJSON(nil), AuthorID: &st.author.ID, DeliveryStatus: Sent, OccurredAt: at, CreatedAt: at})
+		obs = append(obs, ob)
+		sent = append(sent, st)
+	}
+	return touches, obs, sent
+}
+
+// replyRecords are a stored reply's outbox job, sent, and its touch.added
+// event.
+func (g *demoGen) replyRecords(t crm.Touch, ob channels.Outbound, conv crm.Conversation) (Job, crm.Event) {
+	payload, _ := json.Marshal(ob)
+	job := Job{TouchID: t.ID, AccountID: t.AccountID, Status: Sent, Attempts: 1, NextAttemptAt: t.OccurredAt, MessageID: ob.MessageID,
+		Payload: payload, CreatedAt: t.OccurredAt, UpdatedAt: t.OccurredAt.Add(time.Duration(g.between(1, 4)) * time.Second)}
+	data, _ := json.Marshal(map[string]any{"contact_id": t.ContactID, "direction": "out", "delivery_status": Sent,
+		"deal_id": t.DealID, "unlinked": t.DealID == nil, "assignee_id": conv.AssigneeID})
+	convID, touchID := t.ConversationID, t.ID
+	return job, crm.Event{At: time.Now().UTC(), Type: crm.EventTouchAdded, ConversationID: &convID, TouchID: &touchID, Data: data}
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
 )
@@ -25,10 +27,30 @@ func (g *demoGen) summary() (DemoSummary, error) {
 	for _, a := range accs {
 		sum.Accounts = append(sum.Accounts, DemoAccount{ID: a.ID, Name: a.Name, Channel: a.Channel, Enabled: a.Enabled})
 	}
+	srcTouches, err := g.countTouches(tx, &sum)
+	if err != nil {
+		return sum, err
+	}
+	if err := g.countConversations(tx, &sum); err != nil {
+		return sum, err
+	}
+	bySrc, err := g.countDeals(tx, &sum)
+	if err != nil {
+		return sum, err
+	}
+	if err := g.countSources(tx, &sum, srcTouches, bySrc); err != nil {
+		return sum, err
+	}
+	return sum, nil
+}
 
+// countTouches counts touches by channel and direction, missed calls,
+// contacts, not-a-sale reasons and unlinked touches; it returns the
+// touches per ad source.
+func (g *demoGen) countTouches(tx *gorm.DB, sum *DemoSummary) (map[int64]int, error) {
 	var touches []crm.Touch
 	if err := tx.Select("id", "channel", "direction", "contact_id", "deal_id", "not_a_sale", "ad_source_id", "meta", "occurred_at", "conversation_id").Find(&touches).Error; err != nil {
-		return sum, err
+		return nil, err
 	}
 	chans := map[string]*DemoChannel{}
 	for _, k := range channels.Kinds {
@@ -93,10 +115,13 @@ func (g *demoGen) summary() (DemoSummary, error) {
 	}
 	sum.UnlinkedConversations = len(unlinkedConv)
 	sum.NotASale = demoCounts(nas)
+	return srcTouches, nil
+}
 
+func (g *demoGen) countConversations(tx *gorm.DB, sum *DemoSummary) error {
 	var convs []crm.Conversation
 	if err := tx.Select("id", "assignee_id", "status", "waiting_since").Find(&convs).Error; err != nil {
-		return sum, err
+		return err
 	}
 	sum.Conversations = len(convs)
 	for _, c := range convs {
@@ -114,31 +139,38 @@ func (g *demoGen) summary() (DemoSummary, error) {
 	}
 	q, err := crm.CountQueues(tx, 0, false, g.opts.Now)
 	if err != nil {
-		return sum, err
+		return err
 	}
 	sum.CallBack = int(q.CallBack)
+	return nil
+}
 
+// demoSrcAgg is an ad source's deals.
+type demoSrcAgg struct {
+	deals, won int
+	revenue    int64
+}
+
+// countDeals counts deals by status, stage and lost reason; it returns
+// them per ad source.
+func (g *demoGen) countDeals(tx *gorm.DB, sum *DemoSummary) (map[int64]*demoSrcAgg, error) {
 	stages, err := crm.Stages(tx)
 	if err != nil {
-		return sum, err
+		return nil, err
 	}
 	var deals []crm.Deal
 	if err := tx.Find(&deals).Error; err != nil {
-		return sum, err
+		return nil, err
 	}
 	perStage := map[int64]int{}
 	lost := map[string]int{}
 	openPer := map[int64]int{}
-	type srcAgg struct {
-		deals, won int
-		revenue    int64
-	}
-	bySrc := map[int64]*srcAgg{}
+	bySrc := map[int64]*demoSrcAgg{}
 	for _, d := range deals {
 		perStage[d.StageID]++
 		if d.AdSourceID != nil {
 			if bySrc[*d.AdSourceID] == nil {
-				bySrc[*d.AdSourceID] = &srcAgg{}
+				bySrc[*d.AdSourceID] = &demoSrcAgg{}
 			}
 			bySrc[*d.AdSourceID].deals++
 		}
@@ -167,10 +199,15 @@ func (g *demoGen) summary() (DemoSummary, error) {
 		sum.Stages = append(sum.Stages, DemoCount{Name: s.Name, N: perStage[s.ID]})
 	}
 	sum.LostReasons = demoCounts(lost)
+	return bySrc, nil
+}
 
+// countSources sums each ad source's entry points, touches, deals and
+// spend.
+func (g *demoGen) countSources(tx *gorm.DB, sum *DemoSummary, srcTouches map[int64]int, bySrc map[int64]*demoSrcAgg) error {
 	eps, err := crm.ListEntryPoints(tx, 0)
 	if err != nil {
-		return sum, err
+		return err
 	}
 	for _, s := range g.srcs {
 		ds := DemoSource{Name: s.name, Touches: srcTouches[s.id], EntryPoints: g.entryPointsOf(eps, s.id)}
@@ -179,7 +216,7 @@ func (g *demoGen) summary() (DemoSummary, error) {
 		}
 		spends, err := crm.ListSpend(tx, s.id)
 		if err != nil {
-			return sum, err
+			return err
 		}
 		for _, sp := range spends {
 			ds.Spend += sp.Amount
@@ -188,7 +225,7 @@ func (g *demoGen) summary() (DemoSummary, error) {
 		sum.Spend += ds.Spend
 		sum.Sources = append(sum.Sources, ds)
 	}
-	return sum, nil
+	return nil
 }
 
 // entryPointsOf lists the addresses bound to a source now, by channel.
