@@ -1,6 +1,7 @@
 package inbox
 
-// The script: each day's new clients and what becomes of them, written as steps to play later.
+// The script: each day's new clients and what becomes of them, written as
+// steps to play later.
 
 import (
 	"fmt"
@@ -50,6 +51,11 @@ type demoStory struct {
 	dropped bool
 
 	deal, deal2 int64
+}
+
+// textual tells whether the story began on a channel with written replies.
+func (s *demoStory) textual() bool {
+	return s.first == "telegram" || s.first == "whatsapp" || s.first == "email"
 }
 
 type demoStep struct {
@@ -212,6 +218,22 @@ func (g *demoGen) outcome() demoOutcome {
 // newLead is one client's story from the first touch to a won or lost deal,
 // or as far as it got by now.
 func (g *demoGen) newLead(t0 time.Time) {
+	s, out := g.newStory(t0)
+	t, t0 := g.firstTouch(s, t0, out)
+	t, ok := g.triage(s, t0, t)
+	if !ok {
+		return
+	}
+	if !out.engaged {
+		g.oneOff(s, t, out)
+		return
+	}
+	g.engage(s, t, out)
+}
+
+// newStory is a new client: where they come from, how they first get in
+// touch, how it will end, who they are and what kitchen they want.
+func (g *demoGen) newStory(t0 time.Time) (*demoStory, demoOutcome) {
 	src := g.pickSource()
 	ch := g.pickChannel(src)
 	out := g.outcome()
@@ -231,12 +253,15 @@ func (g *demoGen) newLead(t0 time.Time) {
 		p.usesWA = true
 	}
 	p.manager = g.pickManager()
-	s := &demoStory{p: p, src: src, first: ch, kit: g.kitchen(), dropped: t0.Before(g.start)}
-	t := t0
-	textual := ch == "telegram" || ch == "whatsapp" || ch == "email"
+	return &demoStory{p: p, src: src, first: ch, kit: g.kitchen(), dropped: t0.Before(g.start)}, out
+}
 
-	// The first touch.
-	switch ch {
+// firstTouch is the client's first call, form, letter or message. It
+// returns when the touch ended and when it began (a caller may wait for
+// the office to open).
+func (g *demoGen) firstTouch(s *demoStory, t0 time.Time, out demoOutcome) (time.Time, time.Time) {
+	src, t := s.src, t0
+	switch s.first {
 	case "phone":
 		if !g.working(t) && g.chance(0.75) {
 			t = g.work(t) // most people call when the office is open
@@ -279,13 +304,18 @@ func (g *demoGen) newLead(t0 time.Time) {
 	case "whatsapp":
 		g.waIn(s, t, g.question(s, t))
 	}
+	return t, t0
+}
 
-	// Triage; a few clients fall through the cracks.
+// triage: the lead gives the client a manager, who answers in writing
+// where the client wrote. A few clients fall through the cracks (false).
+func (g *demoGen) triage(s *demoStory, t0, t time.Time) (time.Time, bool) {
+	p, ch := s.p, s.first
 	if g.chance(0.03) {
 		if g.chance(0.5) {
 			g.say(s, g.follow(s), g.awake(t.Add(g.hours(20, 60))), g.pick([]string{"Алло, вы работаете?", "Ответьте, пожалуйста, актуально ещё.", "Так и не дождались ответа."}))
 		}
-		return
+		return t, false
 	}
 	tri := g.work(t0.Add(g.mins(5, 100)))
 	if tri.Before(t) {
@@ -293,7 +323,7 @@ func (g *demoGen) newLead(t0 time.Time) {
 	}
 	g.add(s, &demoStep{at: tri, op: demoTriage, take: g.chance(0.35), title: s.kit.title(), name: p.fullName()})
 	t = tri
-	if textual {
+	if s.textual() {
 		t = g.reply(s, ch, g.work(t.Add(g.mins(2, 25))), g.firstAnswer(s, p.manager))
 	}
 	if ch == "telegram" && g.chance(0.4) {
@@ -302,42 +332,46 @@ func (g *demoGen) newLead(t0 time.Time) {
 			g.tgIn(s, t, "", "", true) // "share my number", when the bot asks
 		}
 	}
+	return t, true
+}
 
-	if !out.engaged {
-		// A one-off: perhaps one more exchange the same day, then only
-		// what the manager does after calling the client.
-		if textual && out.reason != demoNoAnswer && g.chance(0.4) {
-			at := t.Add(g.mins(5, 90))
-			if g.dayStart(at) == g.dayStart(t) {
-				t, _ = g.exchange(s, ch, at, g.details(s), g.detailsAnswer())
-			}
+// oneOff is a lead that is not engaged: perhaps one more exchange the
+// same day, then only what the manager does after calling the client.
+func (g *demoGen) oneOff(s *demoStory, t time.Time, out demoOutcome) {
+	if s.textual() && out.reason != demoNoAnswer && g.chance(0.4) {
+		at := t.Add(g.mins(5, 90))
+		if g.dayStart(at) == g.dayStart(t) {
+			t, _ = g.exchange(s, s.first, at, g.details(s), g.detailsAnswer())
 		}
-		if out.stage >= 1 {
-			t = g.work(t.Add(g.hours(1, 48)))
-			g.act(s, t, demoStage).stage = 1
-		}
-		if !out.lost {
-			// Leads that go quiet are closed after a while.
-			switch {
-			case out.stage == 0 && g.chance(0.5):
-				out.lost, out.reason = true, g.pick([]string{demoNoAnswer, demoChanged, demoCompetitor})
-				t = t.Add(g.days(7, 20))
-			case out.stage >= 1 && g.chance(0.35):
-				out.lost, out.reason = true, g.pick([]string{demoChanged, demoCompetitor, demoExpensive})
-				t = t.Add(g.days(10, 35))
-			}
-		}
-		if out.lost {
-			lost := g.act(s, g.work(t.Add(g.days(1, 10))), demoLost)
-			lost.reason = out.reason
-			g.act(s, lost.at.Add(time.Minute), demoClose)
-			if out.reason == demoChanged && g.chance(0.15) {
-				g.comeBack(s, lost.at, false)
-			}
-		}
-		return
 	}
+	if out.stage >= 1 {
+		t = g.work(t.Add(g.hours(1, 48)))
+		g.act(s, t, demoStage).stage = 1
+	}
+	if !out.lost {
+		// Leads that go quiet are closed after a while.
+		switch {
+		case out.stage == 0 && g.chance(0.5):
+			out.lost, out.reason = true, g.pick([]string{demoNoAnswer, demoChanged, demoCompetitor})
+			t = t.Add(g.days(7, 20))
+		case out.stage >= 1 && g.chance(0.35):
+			out.lost, out.reason = true, g.pick([]string{demoChanged, demoCompetitor, demoExpensive})
+			t = t.Add(g.days(10, 35))
+		}
+	}
+	if out.lost {
+		lost := g.act(s, g.work(t.Add(g.days(1, 10))), demoLost)
+		lost.reason = out.reason
+		g.act(s, lost.at.Add(time.Minute), demoClose)
+		if out.reason == demoChanged && g.chance(0.15) {
+			g.comeBack(s, lost.at, false)
+		}
+	}
+}
 
+// engage is a client who comes back on later days: details, perhaps a
+// second piece of furniture, the measurement and the proposal, the end.
+func (g *demoGen) engage(s *demoStory, t time.Time, out demoOutcome) {
 	// Qualification: the client sends details.
 	if out.stage >= 1 {
 		fc := g.follow(s)
@@ -349,33 +383,9 @@ func (g *demoGen) newLead(t0 time.Time) {
 		t = g.secondDeal(s, t)
 	}
 
-	// Measurement and the proposal.
 	amount := s.kit.price
 	if out.stage >= 2 {
-		fc := g.follow(s)
-		ask := g.work(t.Add(g.hours(1, 48)))
-		switch {
-		case fc == "phone":
-			g.call(s, ask, true, g.numberOf(s, ask))
-			t = ask
-		case !p.known[fc] || fc == "email" && p.thread == nil:
-			t, _ = g.exchange(s, fc, g.awake(ask), "Когда сможете приехать на замер?", g.measureAsk(s))
-		default:
-			g.reply(s, fc, ask, g.measureAsk(s))
-			t = g.awake(ask.Add(g.mins(5, 300)))
-			g.say(s, fc, t, g.measureOK(s))
-		}
-		t = g.work(t.Add(g.days(2, 8)))
-		amount = s.kit.price * int64(g.between(95, 110)) / 100 / 100 * 100
-		if fc != "phone" {
-			g.reply(s, fc, t, g.proposalText(s, amount))
-		}
-		g.act(s, t.Add(time.Minute), demoStage).stage = len(g.open) - 1
-		g.act(s, t.Add(2*time.Minute), demoAmount).amount = amount
-		if g.chance(0.5) {
-			q, a := g.proposalTalk(s)
-			t, _ = g.exchange(s, fc, g.awake(t.Add(g.hours(2, 72))), q, a)
-		}
+		t, amount = g.propose(s, t)
 	} else if out.engaged && !out.lost {
 		// Engaged but not yet at a proposal: a question on a later day.
 		fc := g.follow(s)
@@ -401,4 +411,35 @@ func (g *demoGen) newLead(t0 time.Time) {
 	if g.chance(0.16) {
 		g.comeBack(s, t, out.won)
 	}
+}
+
+// propose: the measurement, then the proposal with its price, and
+// perhaps a question about it. It returns the end and the price.
+func (g *demoGen) propose(s *demoStory, t time.Time) (time.Time, int64) {
+	p := s.p
+	fc := g.follow(s)
+	ask := g.work(t.Add(g.hours(1, 48)))
+	switch {
+	case fc == "phone":
+		g.call(s, ask, true, g.numberOf(s, ask))
+		t = ask
+	case !p.known[fc] || fc == "email" && p.thread == nil:
+		t, _ = g.exchange(s, fc, g.awake(ask), "Когда сможете приехать на замер?", g.measureAsk(s))
+	default:
+		g.reply(s, fc, ask, g.measureAsk(s))
+		t = g.awake(ask.Add(g.mins(5, 300)))
+		g.say(s, fc, t, g.measureOK(s))
+	}
+	t = g.work(t.Add(g.days(2, 8)))
+	amount := s.kit.price * int64(g.between(95, 110)) / 100 / 100 * 100
+	if fc != "phone" {
+		g.reply(s, fc, t, g.proposalText(s, amount))
+	}
+	g.act(s, t.Add(time.Minute), demoStage).stage = len(g.open) - 1
+	g.act(s, t.Add(2*time.Minute), demoAmount).amount = amount
+	if g.chance(0.5) {
+		q, a := g.proposalTalk(s)
+		t, _ = g.exchange(s, fc, g.awake(t.Add(g.hours(2, 72))), q, a)
+	}
+	return t, amount
 }
