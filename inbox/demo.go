@@ -42,6 +42,15 @@ package inbox
 // The same seed and end time give the same data; runs on the same day
 // (Novosibirsk date) tell the same stories and differ only at the edges
 // of the period.
+//
+// The company, the people, the kitchens and every word said are data, in
+// demodata/ (read by demo_data.go). The code is in files by step: the
+// setup (demo_setup.go), people and kitchens (demo_people.go), what they
+// say (demo_words.go), touches as the adapters shape them
+// (demo_touches.go), the script of a lead (demo_script.go) and its later
+// chapters and the other mail (demo_stories.go), playing the script
+// through the verbs (demo_play.go), the simulated times and the last
+// tidying (demo_finish.go), and the summary (demo_summary.go).
 
 import (
 	"context"
@@ -256,21 +265,12 @@ func demoPlural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-// The company.
-const (
-	demoCompany    = "Сибирские кухни"
-	demoDomain     = "sibkuhni.example"
-	demoSite       = "https://sibkuhni.example"
-	demoMainNumber = "+73832091500"
-	demoWANumber   = "+79139001122"
-	demoBot        = "sibkuhni_bot"
-	demoSalon      = "на Красном проспекте, 182"
-)
-
+// demoGen writes and plays the demo's script.
 type demoGen struct {
 	ctx    context.Context
 	a      *App
 	opts   DemoOptions
+	d      *demoData // the words and tables
 	r      *rand.Rand
 	loc    *time.Location
 	start  time.Time
@@ -279,6 +279,7 @@ type demoGen struct {
 
 	owner, lead crm.User
 	managers    []crm.User
+	shares      []int // the managers' shares of new clients
 	phoneAcc    crm.Account
 	mailAcc     crm.Account
 	tgAcc       crm.Account
@@ -306,7 +307,7 @@ func newDemoGen(ctx context.Context, a *App, opts DemoOptions) *demoGen {
 	end := opts.Now.UTC().Truncate(time.Second)
 	start := end.Add(-time.Duration(opts.Days) * 24 * time.Hour)
 	g := &demoGen{
-		ctx: ctx, a: a, opts: opts,
+		ctx: ctx, a: a, opts: opts, d: demoTexts(),
 		r:     rand.New(rand.NewPCG(opts.Seed, 0x5b0a_de30)),
 		loc:   time.FixedZone("Novosibirsk", 7*3600),
 		start: start, end: end.Add(-time.Minute),

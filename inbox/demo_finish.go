@@ -146,9 +146,9 @@ func (g *demoGen) backdateDeals(tx *gorm.DB) error {
 // seen by Ingest date from their first touch.
 func (g *demoGen) backdateSetup(tx *gorm.DB) error {
 	setup := g.setupAt
-	emails := make([]string, 0, len(demoStaff))
-	for _, s := range demoStaff {
-		emails = append(emails, s.email)
+	emails := make([]string, 0, len(g.d.Company.Staff))
+	for _, s := range g.d.Company.Staff {
+		emails = append(emails, s.Email)
 	}
 	ids := make([]int64, 0, len(emails))
 	var staff []crm.User

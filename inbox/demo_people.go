@@ -34,47 +34,14 @@ type demoPerson struct {
 
 type demoKitchen struct {
 	layout, facade, top string
-	length              int // centimetres
-	price               int64
-	jk                  string
+	what                string // the layout in a sentence: "угловая кухня"
+	title               string // the deal's title
+	length              int    // centimetres
+	price               int64  // rubles
+	jk                  string // the housing estate, if new
 }
 
-var demoMaleFirst = []string{"Александр", "Алексей", "Андрей", "Антон", "Артём", "Борис", "Вадим", "Валерий", "Виктор", "Виталий",
-	"Владимир", "Владислав", "Вячеслав", "Геннадий", "Георгий", "Григорий", "Денис", "Дмитрий", "Евгений", "Егор", "Иван", "Игорь",
-	"Илья", "Кирилл", "Константин", "Леонид", "Максим", "Михаил", "Никита", "Николай", "Олег", "Павел", "Роман", "Руслан", "Сергей",
-	"Станислав", "Степан", "Тимур", "Фёдор", "Юрий", "Ярослав"}
-
-var demoFemaleFirst = []string{"Александра", "Алина", "Алёна", "Анастасия", "Анна", "Валентина", "Валерия", "Вера", "Виктория",
-	"Галина", "Дарья", "Диана", "Евгения", "Екатерина", "Елена", "Елизавета", "Жанна", "Инна", "Ирина", "Карина", "Кристина", "Ксения",
-	"Лариса", "Любовь", "Людмила", "Маргарита", "Марина", "Мария", "Надежда", "Наталья", "Нина", "Оксана", "Олеся", "Ольга",
-	"Полина", "Светлана", "Софья", "Татьяна", "Юлия", "Яна"}
-
-var demoPatronymics = [][2]string{{"Александрович", "Александровна"}, {"Алексеевич", "Алексеевна"}, {"Анатольевич", "Анатольевна"},
-	{"Андреевич", "Андреевна"}, {"Борисович", "Борисовна"}, {"Валерьевич", "Валерьевна"}, {"Васильевич", "Васильевна"},
-	{"Викторович", "Викторовна"}, {"Владимирович", "Владимировна"}, {"Геннадьевич", "Геннадьевна"}, {"Григорьевич", "Григорьевна"},
-	{"Дмитриевич", "Дмитриевна"}, {"Евгеньевич", "Евгеньевна"}, {"Иванович", "Ивановна"}, {"Игоревич", "Игоревна"},
-	{"Константинович", "Константиновна"}, {"Михайлович", "Михайловна"}, {"Николаевич", "Николаевна"}, {"Олегович", "Олеговна"},
-	{"Павлович", "Павловна"}, {"Петрович", "Петровна"}, {"Романович", "Романовна"}, {"Сергеевич", "Сергеевна"},
-	{"Юрьевич", "Юрьевна"}, {"Фёдорович", "Фёдоровна"}}
-
-var demoSurnames = []string{"Иванов", "Смирнов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков", "Фёдоров",
-	"Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров", "Павлов", "Козлов", "Степанов", "Николаев", "Орлов", "Андреев",
-	"Макаров", "Никитин", "Захаров", "Зайцев", "Соловьёв", "Борисов", "Яковлев", "Григорьев", "Романов", "Воробьёв", "Сергеев",
-	"Кузьмин", "Фролов", "Александров", "Дмитриев", "Королёв", "Гусев", "Киселёв", "Ильин", "Максимов", "Поляков", "Сорокин",
-	"Виноградов", "Ковалёв", "Белов", "Медведев", "Антонов", "Тарасов", "Жуков", "Баранов", "Филиппов", "Комаров", "Давыдов",
-	"Беляев", "Герасимов", "Богданов", "Осипов", "Сидоров", "Матвеев", "Титов", "Марков", "Миронов", "Крылов", "Куликов", "Карпов",
-	"Власов", "Мельников", "Денисов", "Гаврилов", "Тихонов", "Казаков", "Афанасьев", "Данилов", "Савельев", "Тимофеев", "Фомин",
-	"Чернов", "Абрамов", "Мартынов", "Ефимов", "Федотов", "Щербаков", "Назаров", "Калинин", "Исаев", "Чернышёв", "Быков",
-	"Маслов", "Родионов", "Коновалов", "Лазарев", "Воронин", "Климов", "Филатов", "Пономарёв", "Голубев", "Кудрявцев", "Прохоров",
-	"Наумов", "Потапов", "Журавлёв", "Овчинников", "Трофимов", "Леонов", "Соболев", "Ермаков", "Колесников", "Гончаров",
-	"Емельянов", "Никифоров", "Грачёв", "Котов", "Гришин", "Ефремов", "Архипов", "Громов", "Кириллов", "Малышев", "Панов",
-	"Моисеев", "Румянцев", "Акимов", "Кондратьев", "Бирюков", "Горбунов", "Анисимов", "Ерёмин", "Тихомиров", "Галкин",
-	"Лукьянов", "Михеев", "Скворцов", "Юдин", "Белоусов", "Нестеров", "Симонов", "Прокофьев", "Харитонов", "Князев", "Цветков",
-	"Левин", "Митрофанов", "Воронов", "Аксёнов", "Мальцев", "Логинов", "Горшков", "Савин", "Краснов", "Майоров", "Демидов",
-	"Елисеев", "Рыбаков", "Сафонов", "Плотников", "Дёмин", "Хохлов", "Жданов", "Руденко", "Шевченко", "Ковальчук", "Бондаренко",
-	"Литвиненко", "Ким", "Цой", "Шмидт", "Миллер", "Полянский", "Вишневский", "Островский", "Садовский", "Шульга", "Зуев",
-	"Пестов", "Кочетков", "Рябов", "Суханов", "Лаврентьев", "Устинов", "Хромов", "Ширяев", "Щукин", "Ярцев"}
-
+// demoFemaleSurname is the female form of a Russian surname.
 func demoFemaleSurname(s string) string {
 	for _, suf := range []string{"ский", "цкий"} {
 		if strings.HasSuffix(s, suf) {
@@ -89,14 +56,11 @@ func demoFemaleSurname(s string) string {
 	return s
 }
 
-var demoTranslit = map[rune]string{'а': "a", 'б': "b", 'в': "v", 'г': "g", 'д': "d", 'е': "e", 'ё': "e", 'ж': "zh", 'з': "z",
-	'и': "i", 'й': "y", 'к': "k", 'л': "l", 'м': "m", 'н': "n", 'о': "o", 'п': "p", 'р': "r", 'с': "s", 'т': "t", 'у': "u",
-	'ф': "f", 'х': "kh", 'ц': "ts", 'ч': "ch", 'ш': "sh", 'щ': "shch", 'ъ': "", 'ы': "y", 'ь': "", 'э': "e", 'ю': "yu", 'я': "ya"}
-
-func demoLatin(s string) string {
+// latin is a name in Latin letters, as people write it in addresses.
+func (g *demoGen) latin(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {
-		if t, ok := demoTranslit[r]; ok {
+		if t, ok := g.d.People.Translit[string(r)]; ok {
 			b.WriteString(t)
 		} else if r < 128 {
 			b.WriteRune(r)
@@ -105,18 +69,19 @@ func demoLatin(s string) string {
 	return b.String()
 }
 
-var demoMobile = []string{"913", "913", "923", "923", "952", "953", "961", "983", "999", "905", "906"}
-
+// newPerson is a new client: a name, a mobile number, perhaps an email
+// address and Telegram.
 func (g *demoGen) newPerson() *demoPerson {
+	names := g.d.People
 	p := &demoPerson{female: g.chance(0.58), known: map[string]bool{}, convs: map[demoConvKey]int64{}}
-	pat := demoPatronymics[g.r.IntN(len(demoPatronymics))]
+	pat := names.Patronymics[g.r.IntN(len(names.Patronymics))]
 	if p.female {
-		p.first, p.last, p.patr = g.pick(demoFemaleFirst), demoFemaleSurname(g.pick(demoSurnames)), pat[1]
+		p.first, p.last, p.patr = g.pick(names.Female), demoFemaleSurname(g.pick(names.Surnames)), pat[1]
 	} else {
-		p.first, p.last, p.patr = g.pick(demoMaleFirst), g.pick(demoSurnames), pat[0]
+		p.first, p.last, p.patr = g.pick(names.Male), g.pick(names.Surnames), pat[0]
 	}
 	for {
-		n := "+7" + g.pick(demoMobile) + fmt.Sprintf("%07d", g.r.IntN(10000000))
+		n := "+7" + g.pick(names.MobileCodes) + fmt.Sprintf("%07d", g.r.IntN(10000000))
 		if g.phones[n] {
 			continue
 		}
@@ -140,18 +105,18 @@ func (g *demoGen) giveEmail(p *demoPerson) {
 	if p.email != "" {
 		return
 	}
-	domains := []string{"example.ru", "example.ru", "example.com", "example.net", "example.org"}
+	domains := g.d.People.EmailDomains
 	for i := 0; ; i++ {
 		var local string
 		switch g.r.IntN(4) {
 		case 0:
-			local = demoLatin(p.first) + "." + demoLatin(p.last)
+			local = g.latin(p.first) + "." + g.latin(p.last)
 		case 1:
-			local = demoLatin(p.first)[:1] + demoLatin(p.last)
+			local = g.latin(p.first)[:1] + g.latin(p.last)
 		case 2:
-			local = demoLatin(p.last) + strconv.Itoa(g.between(70, 99))
+			local = g.latin(p.last) + strconv.Itoa(g.between(70, 99))
 		default:
-			local = demoLatin(p.first) + "_" + demoLatin(p.last)[:min(4, len(demoLatin(p.last)))] + strconv.Itoa(g.between(1, 2005))
+			local = g.latin(p.first) + "_" + g.latin(p.last)[:min(4, len(g.latin(p.last)))] + strconv.Itoa(g.between(1, 2005))
 		}
 		if i > 3 {
 			local += strconv.Itoa(i)
@@ -181,7 +146,7 @@ func (g *demoGen) giveTelegram(p *demoPerson) {
 		}
 	}
 	if g.chance(0.6) {
-		p.tgUser = demoLatin(p.first) + "_" + demoLatin(p.last)[:min(5, len(demoLatin(p.last)))]
+		p.tgUser = g.latin(p.first) + "_" + g.latin(p.last)[:min(5, len(g.latin(p.last)))]
 	}
 }
 
@@ -212,42 +177,25 @@ func (g *demoGen) typed(p *demoPerson) string {
 	return p.phone
 }
 
-var demoJK = []string{"ЖК «Европейский берег»", "ЖК «Оазис»", "ЖК «Никольский парк»", "ЖК «Матрёшкин двор»", "ЖК «Тихомировский»",
-	"ЖК «Аквамарин»", "ЖК «Ясный берег»", "ЖК «Воздух»", "ЖК «Кварталы Немировича»", "ЖК «Сосновый бор»", "ЖК «Просторный»",
-	"ЖК «Фламинго»", "ЖК «Дом на Плановой»"}
-
-var demoDistricts = []string{"Академгородок", "Бердск", "Кольцово", "Обь", "Краснообск", "Левый берег", "Заельцовский район",
-	"Октябрьский район", "Калининский район", "Первомайский район"}
-
-var demoWeekdays = []string{"понедельник", "вторник", "среду", "четверг", "пятницу", "субботу"}
-
+// kitchen is the kitchen a client wants, with its price.
 func (g *demoGen) kitchen() demoKitchen {
-	layouts := []string{"прямая", "угловая", "угловая", "П-образная", "с островом", "с барной стойкой"}
-	facades := []string{"ЛДСП", "МДФ в плёнке", "МДФ в плёнке", "пластик AGT", "МДФ эмаль", "МДФ эмаль", "массив ясеня"}
-	perM := map[string]int64{"ЛДСП": 30000, "МДФ в плёнке": 40000, "пластик AGT": 50000, "МДФ эмаль": 62000, "массив ясеня": 82000}
-	k := demoKitchen{layout: g.pick(layouts), facade: g.pick(facades), top: g.pick([]string{"ЛДСП 38 мм под камень", "компакт-плита", "кварцевый агломерат", "искусственный камень"})}
-	k.length = g.between(22, 46) * 10
-	if k.layout != "прямая" {
-		k.length += 80
-	}
-	price := perM[k.facade] * int64(k.length) / 100
-	switch k.top {
-	case "кварцевый агломерат":
-		price += 45000
-	case "искусственный камень":
-		price += 30000
-	}
-	if k.layout == "с островом" {
-		price += 60000
-	}
+	kd := g.d.Kitchen
+	l := kd.layouts[g.r.IntN(len(kd.layouts))]
+	f := kd.facades[g.r.IntN(len(kd.facades))]
+	top := kd.Tops[g.r.IntN(len(kd.Tops))]
+	k := demoKitchen{layout: l.Name, facade: f.Name, top: top.Name, what: l.What}
+	k.length = g.between(kd.WallDM[0], kd.WallDM[1])*10 + l.ExtraCM
+	price := f.PerMetre*int64(k.length)/100 + top.ExtraPrice + l.ExtraPrice
 	price = price / 100 * 100
-	k.price = min(max(price, 95000), 440000)
+	k.price = min(max(price, kd.Price[0]), kd.Price[1])
 	if g.chance(0.4) {
-		k.jk = g.pick(demoJK)
+		k.jk = g.pick(g.d.People.Complexes)
 	}
+	k.title = demoFill(kd.Title, "kind", l.Kind, "metres", demoMetres(k.length), "facade", k.facade)
 	return k
 }
 
+// demoMetres writes centimetres as metres, the Russian way: 240 → "2,4".
 func demoMetres(cm int) string {
 	if cm%100 == 0 {
 		return strconv.Itoa(cm / 100)
@@ -258,17 +206,4 @@ func demoMetres(cm int) string {
 // demoRub formats whole rubles: 187400 → "187 400".
 func demoRub(r int64) string {
 	return strings.TrimSuffix(crm.FormatMinor(r*100), ".00")
-}
-
-func (k demoKitchen) title() string {
-	name := map[string]string{"прямая": "Прямая кухня", "угловая": "Угловая кухня", "П-образная": "П-образная кухня",
-		"с островом": "Кухня с островом", "с барной стойкой": "Кухня с барной стойкой"}[k.layout]
-	return fmt.Sprintf("%s %s м, %s", name, demoMetres(k.length), k.facade)
-}
-
-func (k demoKitchen) what() string {
-	if strings.HasPrefix(k.layout, "с ") {
-		return "кухня " + k.layout
-	}
-	return k.layout + " кухня"
 }

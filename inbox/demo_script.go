@@ -4,23 +4,26 @@ package inbox
 // steps to play later.
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
 )
 
-// Reasons, as the team writes them.
+// Reasons a deal is lost or a touch is not a sale: keys of the team's
+// wording in demodata/company.json (g.reason).
 const (
-	demoExpensive  = "дорого"
-	demoCompetitor = "выбрали конкурента"
-	demoNoAnswer   = "не дозвонились"
-	demoChanged    = "передумали"
-	demoSpam       = "спам"
-	demoSupplier   = "поставщик"
-	demoService    = "сервис/гарантия"
+	demoExpensive  = "expensive"
+	demoCompetitor = "competitor"
+	demoNoAnswer   = "no_answer"
+	demoChanged    = "changed"
+	demoSpam       = "spam"
+	demoSupplier   = "supplier"
+	demoService    = "service"
 )
+
+// reason is the team's wording of a reason.
+func (g *demoGen) reason(key string) string { return g.d.Company.Reasons[key] }
 
 type demoOp int
 
@@ -150,7 +153,7 @@ func (g *demoGen) pickSource() *demoSrc {
 	for i, s := range g.srcs {
 		w[i] = s.weight
 	}
-	w[len(g.srcs)] = 7 // WhatsApp, where no source is known
+	w[len(g.srcs)] = g.d.Company.UnsourcedShare // WhatsApp, where no source is known
 	i := g.weighted(w...)
 	if i == len(g.srcs) {
 		return nil
@@ -162,19 +165,11 @@ func (g *demoGen) pickChannel(src *demoSrc) string {
 	if src == nil {
 		return "whatsapp"
 	}
-	chans := []string{"phone", "web", "email", "telegram"}
-	w := map[string][]int{
-		"yandex": {40, 40, 8, 12},
-		"avito":  {60, 0, 15, 25},
-		"vk":     {20, 35, 5, 40},
-		"2gis":   {75, 15, 10, 0},
-		"friend": {55, 15, 15, 15},
-	}[src.code]
-	return chans[g.weighted(w...)]
+	return g.d.Company.FirstChannels[g.weighted(src.channels...)]
 }
 
 func (g *demoGen) pickManager() *crm.User {
-	return &g.managers[g.weighted(40, 35, 25)]
+	return &g.managers[g.weighted(g.shares...)]
 }
 
 type demoOutcome struct {
@@ -282,21 +277,9 @@ func (g *demoGen) firstTouch(s *demoStory, t0 time.Time, out demoOutcome) (time.
 			}
 		}
 	case "web":
-		msg := ""
-		if g.chance(0.7) {
-			msg = g.pick([]string{"Перезвоните, пожалуйста, хочу рассчитать кухню.", "Нужен замер на этой неделе.",
-				fmt.Sprintf("Интересует %s %s м, бюджет до %d тыс.", s.kit.what(), demoMetres(s.kit.length), s.kit.price/1000/10*10+20),
-				"Кухня в студию, с барной стойкой. Звонить после 18:00.", "Хочу консультацию дизайнера.",
-				"Интересует рассрочка", fmt.Sprintf("Кухня в %s, сдача дома через 2 месяца", g.pick(demoJK))})
-		}
-		g.form(s, t, msg)
+		g.form(s, t, g.formMessage(s))
 	case "email":
-		subj := g.pick([]string{"Кухня на заказ", "Расчёт кухни", "Запрос стоимости кухни", "Вопрос по кухне", "Заявка на замер",
-			"Кухня " + demoMetres(s.kit.length) + " м", "Дизайн-проект кухни"})
-		if s.kit.jk != "" && g.chance(0.5) {
-			subj = "Кухня в " + s.kit.jk
-		}
-		g.mailIn(s, t, subj, g.question(s, t), src.email, false)
+		g.mailIn(s, t, g.firstSubject(s), g.question(s, t), src.email, false)
 	case "telegram":
 		g.tgIn(s, t, "", src.code, false)
 		t = t.Add(g.mins(1, 4))
@@ -313,7 +296,7 @@ func (g *demoGen) triage(s *demoStory, t0, t time.Time) (time.Time, bool) {
 	p, ch := s.p, s.first
 	if g.chance(0.03) {
 		if g.chance(0.5) {
-			g.say(s, g.follow(s), g.awake(t.Add(g.hours(20, 60))), g.pick([]string{"Алло, вы работаете?", "Ответьте, пожалуйста, актуально ещё.", "Так и не дождались ответа."}))
+			g.say(s, g.follow(s), g.awake(t.Add(g.hours(20, 60))), g.pick(g.d.Dialogue.Nudges))
 		}
 		return t, false
 	}
@@ -321,7 +304,7 @@ func (g *demoGen) triage(s *demoStory, t0, t time.Time) (time.Time, bool) {
 	if tri.Before(t) {
 		tri = t.Add(g.mins(2, 20))
 	}
-	g.add(s, &demoStep{at: tri, op: demoTriage, take: g.chance(0.35), title: s.kit.title(), name: p.fullName()})
+	g.add(s, &demoStep{at: tri, op: demoTriage, take: g.chance(0.35), title: s.kit.title, name: p.fullName()})
 	t = tri
 	if s.textual() {
 		t = g.reply(s, ch, g.work(t.Add(g.mins(2, 25))), g.firstAnswer(s, p.manager))
@@ -361,7 +344,7 @@ func (g *demoGen) oneOff(s *demoStory, t time.Time, out demoOutcome) {
 	}
 	if out.lost {
 		lost := g.act(s, g.work(t.Add(g.days(1, 10))), demoLost)
-		lost.reason = out.reason
+		lost.reason = g.reason(out.reason)
 		g.act(s, lost.at.Add(time.Minute), demoClose)
 		if out.reason == demoChanged && g.chance(0.15) {
 			g.comeBack(s, lost.at, false)
@@ -389,8 +372,7 @@ func (g *demoGen) engage(s *demoStory, t time.Time, out demoOutcome) {
 	} else if out.engaged && !out.lost {
 		// Engaged but not yet at a proposal: a question on a later day.
 		fc := g.follow(s)
-		t, _ = g.exchange(s, fc, g.awake(t.Add(g.hours(20, 96))), g.pick([]string{"Когда сможете приехать на замер?",
-			"Пришлите, пожалуйста, примеры работ.", "А фасады какие есть по цветам?"}), g.detailsAnswer())
+		t, _ = g.exchange(s, fc, g.awake(t.Add(g.hours(20, 96))), g.pick(g.d.Dialogue.LaterQuestions), g.detailsAnswer())
 	}
 
 	switch {
@@ -402,9 +384,7 @@ func (g *demoGen) engage(s *demoStory, t time.Time, out demoOutcome) {
 		// Still open: often the client spoke last.
 		if g.chance(0.35) {
 			fc := g.follow(s)
-			g.say(s, fc, g.awake(t.Add(g.hours(4, 120))), g.pick([]string{"Добрый день, есть новости по расчёту?",
-				"Мы подумаем до выходных.", "Подскажите, а скидка при заказе до конца месяца будет?", "Можно ещё вариант с другими фасадами?",
-				"Перезвоните, пожалуйста, после 18:00."}))
+			g.say(s, fc, g.awake(t.Add(g.hours(4, 120))), g.pick(g.d.Dialogue.StillOpen))
 		}
 		return
 	}
@@ -424,7 +404,7 @@ func (g *demoGen) propose(s *demoStory, t time.Time) (time.Time, int64) {
 		g.call(s, ask, true, g.numberOf(s, ask))
 		t = ask
 	case !p.known[fc] || fc == "email" && p.thread == nil:
-		t, _ = g.exchange(s, fc, g.awake(ask), "Когда сможете приехать на замер?", g.measureAsk(s))
+		t, _ = g.exchange(s, fc, g.awake(ask), g.d.Dialogue.MeasureQuestion, g.measureAsk(s))
 	default:
 		g.reply(s, fc, ask, g.measureAsk(s))
 		t = g.awake(ask.Add(g.mins(5, 300)))

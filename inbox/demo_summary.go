@@ -15,10 +15,10 @@ import (
 
 func (g *demoGen) summary() (DemoSummary, error) {
 	tx := g.a.db.WithContext(g.ctx)
-	sum := DemoSummary{Company: demoCompany + ", Новосибирск", From: g.start, To: g.end.Add(time.Minute), Seed: g.opts.Seed,
+	sum := DemoSummary{Company: g.d.Company.Name + ", " + g.d.Company.City, From: g.start, To: g.end.Add(time.Minute), Seed: g.opts.Seed,
 		Password: g.opts.Password, WebSecret: g.webSecret, Currency: g.a.opts.Currency, Skipped: g.skipped}
-	for _, s := range demoStaff {
-		sum.Users = append(sum.Users, DemoUser{Email: s.email, Name: s.name, Role: s.role})
+	for _, s := range g.d.Company.Staff {
+		sum.Users = append(sum.Users, DemoUser{Email: s.Email, Name: s.Name, Role: s.Role})
 	}
 	accs, err := crm.ListAccounts(tx)
 	if err != nil {
@@ -234,7 +234,7 @@ func (g *demoGen) entryPointsOf(eps []crm.EntryPoint, src int64) []string {
 	for _, a := range []crm.Account{g.phoneAcc, g.mailAcc, g.tgAcc, g.waAcc, g.webAcc} {
 		chanOf[a.ID] = a.Channel
 	}
-	label := map[string]string{"phone": "тел.", "email": "", "telegram": "t.me/" + demoBot + "?start=", "web": "utm_source="}
+	label := g.d.Company.EntryLabels
 	var out []string
 	for _, e := range eps {
 		if s := e.SourceAt(g.end); s != nil && *s == src {

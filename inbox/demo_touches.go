@@ -13,6 +13,8 @@ import (
 	"github.com/switchboard/switchboard/crm"
 )
 
+// demoConvKey finds a client's conversation: the account and, for email,
+// the thread.
 type demoConvKey struct {
 	account int64
 	thread  string
@@ -58,11 +60,11 @@ func (g *demoGen) inbound(s *demoStory, in channels.Inbound) *demoStep {
 func (g *demoGen) call(s *demoStory, at time.Time, answered bool, number string) *demoStep {
 	p := s.p
 	call := &channels.CallInfo{Answered: answered}
-	text := "Пропущенный звонок"
+	text := g.d.Dialogue.Calls.Missed
 	if answered {
 		call.Duration = time.Duration(g.between(40, 720)) * time.Second
 		call.RecordingURL = "https://pbx.example.com/records/" + g.hex(8) + ".mp3"
-		text = fmt.Sprintf("Входящий звонок, %d:%02d", int(call.Duration.Minutes()), int(call.Duration.Seconds())%60)
+		text = demoFill(g.d.Dialogue.Calls.Answered, "duration", fmt.Sprintf("%d:%02d", int(call.Duration.Minutes()), int(call.Duration.Seconds())%60))
 	}
 	p.known["phone"] = true
 	return g.inbound(s, channels.Inbound{
@@ -112,7 +114,7 @@ func (g *demoGen) waIn(s *demoStory, at time.Time, text string) *demoStep {
 	return g.inbound(s, channels.Inbound{
 		AccountID: g.waAcc.ID, ExternalID: "3EB0" + strings.ToUpper(g.hex(8)), Kind: channels.Message, At: at,
 		From: []channels.Handle{{Kind: "whatsapp", Value: p.pbx() + "@s.whatsapp.net"}},
-		Name: name, EntryPoint: demoWANumber, Text: text,
+		Name: name, EntryPoint: g.d.Company.WhatsApp, Text: text,
 	})
 }
 
@@ -140,7 +142,7 @@ func (g *demoGen) mailIn(s *demoStory, at time.Time, subject, body, to string, a
 	} else if g.chance(0.7) {
 		name = p.first + " " + p.last
 	}
-	sign := "\n\n--\n" + p.first
+	sign := demoFill(g.d.Dialogue.Signature, "first", p.first)
 	if p.signature != "" {
 		sign = p.signature
 	} else if g.chance(0.4) {
@@ -157,7 +159,7 @@ func (g *demoGen) mailIn(s *demoStory, at time.Time, subject, body, to string, a
 func (g *demoGen) form(s *demoStory, at time.Time, msg string) *demoStep {
 	p := s.p
 	sub := web.Submission{SubmissionID: "sb-form-" + g.hex(6), Name: p.first, Phone: g.typed(p), Message: msg,
-		PageURL: demoSite + g.pick([]string{"/", "/kuhni/", "/kuhni/uglovye/", "/kuhni/pryamye/", "/akcii/", "/kalkulyator/", "/portfolio/"})}
+		PageURL: g.d.Company.Site + g.pick(g.d.Company.SitePages)}
 	if g.chance(0.2) {
 		sub.Name = p.first + " " + p.last
 	}
@@ -186,11 +188,11 @@ func (g *demoGen) say(s *demoStory, ch string, at time.Time, text string) *demoS
 	case "email":
 		subject := ""
 		if s.p.thread == nil {
-			subject = g.pick([]string{"Размеры для расчёта кухни", "Фото кухни и план", "Вопрос по заказу", "Кухня — наши размеры"})
+			subject = g.pick(g.d.Dialogue.LaterSubjects)
 		}
-		return g.mailIn(s, at, subject, text, "sales@"+demoDomain, false)
+		return g.mailIn(s, at, subject, text, g.d.Company.Mailbox, false)
 	}
-	num := demoMainNumber
+	num := g.d.Company.MainNumber
 	if s.src != nil {
 		num = g.number(s.src, at)
 	}
@@ -225,7 +227,7 @@ func (g *demoGen) reply(s *demoStory, ch string, at time.Time, text string) time
 			return at
 		}
 		st.conv = demoConvKey{g.mailAcc.ID, th.root}
-		st.ext = "sb." + g.hex(12) + "@" + demoDomain
+		st.ext = "sb." + g.hex(12) + "@" + g.d.Company.Domain
 		st.replyTo = th.last
 		st.refs = append(append([]string{}, th.refs...), th.last)
 		st.subject = th.subject
@@ -287,24 +289,28 @@ func (g *demoGen) channelOf(account int64) string {
 	return ""
 }
 
-// number is a tracking number of the source in force at t.
+// number is a tracking number of the source in force at t: the shared
+// number belongs to its first source before the rebinding, to the second
+// after.
 func (g *demoGen) number(src *demoSrc, at time.Time) string {
+	rb := g.d.Company.Rebind
 	var ok []string
 	for _, n := range src.numbers {
-		if n == "+73832091546" && (src.code == "vk") != at.Before(g.rebind) {
+		if n == rb.Number && (src.code == rb.From) != at.Before(g.rebind) {
 			continue
 		}
 		ok = append(ok, n)
 	}
-	if src.code == "2gis" && !at.Before(g.rebind) && g.chance(0.4) {
-		return "+73832091546"
+	if src.code == rb.To && !at.Before(g.rebind) && g.chance(0.4) {
+		return rb.Number
 	}
 	return ok[g.r.IntN(len(ok))]
 }
 
+// numberOf is the number a story's client calls.
 func (g *demoGen) numberOf(s *demoStory, at time.Time) string {
 	if s.src == nil {
-		return demoMainNumber
+		return g.d.Company.MainNumber
 	}
 	return g.number(s.src, at)
 }
