@@ -294,3 +294,53 @@ func chunks(ids []int64, n int) [][]int64 {
 	}
 	return out
 }
+
+// ContactRow is a contact with its handles by kind, for an export.
+type ContactRow struct {
+	Contact
+	Handles map[IdentityKind][]string
+}
+
+// liveContacts keeps the contacts not merged into another.
+func liveContacts(db *gorm.DB) *gorm.DB { return db.Where("merged_into_id IS NULL") }
+
+// CountLiveContacts counts the contacts not merged away, within scope.
+func CountLiveContacts(tx *gorm.DB, scope func(*gorm.DB) *gorm.DB) (int64, error) {
+	var n int64
+	err := tx.Model(&Contact{}).Scopes(liveContacts, scope).Count(&n).Error
+	return n, err
+}
+
+// EachLiveContact hands the contacts not merged away, within scope, to fn
+// in pages of size, in id order, with their handles.
+func EachLiveContact(tx *gorm.DB, scope func(*gorm.DB) *gorm.DB, size int, fn func([]ContactRow) error) error {
+	var batch []Contact
+	var ferr error
+	err := tx.Scopes(liveContacts, scope).Order("id").FindInBatches(&batch, size, func(*gorm.DB, int) error {
+		cids := make([]int64, len(batch))
+		for i, c := range batch {
+			cids[i] = c.ID
+		}
+		var ids []Identity
+		if err := tx.Where("contact_id IN ?", cids).Order("id").Find(&ids).Error; err != nil {
+			return err
+		}
+		by := map[int64]map[IdentityKind][]string{}
+		for _, i := range ids {
+			if by[i.ContactID] == nil {
+				by[i.ContactID] = map[IdentityKind][]string{}
+			}
+			by[i.ContactID][i.Kind] = append(by[i.ContactID][i.Kind], i.Value)
+		}
+		rows := make([]ContactRow, len(batch))
+		for i, c := range batch {
+			rows[i] = ContactRow{Contact: c, Handles: by[c.ID]}
+		}
+		ferr = fn(rows)
+		return ferr
+	}).Error
+	if ferr != nil {
+		return ferr
+	}
+	return err
+}

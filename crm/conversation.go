@@ -224,3 +224,108 @@ func SetConversationStatus(tx *gorm.DB, id int64, st ConversationStatus, until *
 	}
 	return GetConversation(tx, id)
 }
+
+// ConversationSummary is what the inbox list shows of a conversation
+// beside its row.
+type ConversationSummary struct {
+	ContactName   string
+	ContactHandle string // the contact's first identity, "kind:value"
+	Unlinked      int64  // touches that still need a deal
+	MissedCallAt  *time.Time
+}
+
+// SummarizeConversations reads the list lines' extras of convs, by id.
+func SummarizeConversations(tx *gorm.DB, convs []Conversation) (map[int64]ConversationSummary, error) {
+	out := map[int64]ConversationSummary{}
+	if len(convs) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(convs))
+	cids := make([]int64, len(convs))
+	for i, c := range convs {
+		ids[i], cids[i] = c.ID, c.ContactID
+	}
+	var names []struct {
+		ID   int64
+		Name string
+	}
+	if err := tx.Table("contacts").Select("id, name").Where("id IN ?", cids).Scan(&names).Error; err != nil {
+		return nil, fmt.Errorf("crm: list names: %w", err)
+	}
+	var counts []struct {
+		ConversationID int64
+		N              int64
+	}
+	if err := tx.Table("touches").Select("conversation_id, COUNT(*) AS n").Where("conversation_id IN ? AND "+UnlinkedTouch, ids).Group("conversation_id").Scan(&counts).Error; err != nil {
+		return nil, fmt.Errorf("crm: list unlinked: %w", err)
+	}
+	var handles []struct {
+		ContactID int64
+		Kind      string
+		Value     string
+	}
+	if err := tx.Table("identities").Select("contact_id, kind, value").Where("contact_id IN ?", cids).Order("id").Scan(&handles).Error; err != nil {
+		return nil, fmt.Errorf("crm: list handles: %w", err)
+	}
+	missed, err := MissedCallsSince(tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	nm, cn, hd := map[int64]string{}, map[int64]int64{}, map[int64]string{}
+	for _, n := range names {
+		nm[n.ID] = n.Name
+	}
+	for _, h := range handles {
+		if hd[h.ContactID] == "" {
+			hd[h.ContactID] = h.Kind + ":" + h.Value
+		}
+	}
+	for _, c := range counts {
+		cn[c.ConversationID] = c.N
+	}
+	for _, c := range convs {
+		s := ConversationSummary{ContactName: nm[c.ContactID], ContactHandle: hd[c.ContactID], Unlinked: cn[c.ID]}
+		if at, ok := missed[c.ID]; ok {
+			s.MissedCallAt = &at
+		}
+		out[c.ID] = s
+	}
+	return out, nil
+}
+
+// NamedRef is an id with the name people know it by.
+type NamedRef struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// TimelineRefs reads what a timeline shows beside its touches: their
+// files, and the names of the entry points and ad sources they came from.
+func TimelineRefs(tx *gorm.DB, touches []Touch) ([]Attachment, []NamedRef, []NamedRef, error) {
+	files, eps, srcs := []Attachment{}, []NamedRef{}, []NamedRef{}
+	var ids, epIDs, srcIDs []int64
+	for _, t := range touches {
+		ids = append(ids, t.ID)
+		if t.EntryPointID != nil {
+			epIDs = append(epIDs, *t.EntryPointID)
+		}
+		if t.AdSourceID != nil {
+			srcIDs = append(srcIDs, *t.AdSourceID)
+		}
+	}
+	var err error
+	if files, err = TouchAttachments(tx, ids...); err != nil {
+		return nil, nil, nil, err
+	}
+	if len(epIDs) > 0 {
+		if err := tx.Table("entry_points").Select("id, address AS name").Where("id IN ?", epIDs).Order("id").Scan(&eps).Error; err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if len(srcIDs) > 0 {
+		if err := tx.Table("ad_sources").Select("id, name").Where("id IN ?", srcIDs).Order("id").Scan(&srcs).Error; err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return files, eps, srcs, nil
+}

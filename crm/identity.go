@@ -223,3 +223,18 @@ func SearchTerm(q, region string) string {
 	}
 	return strings.ToLower(q)
 }
+
+// RemoveIdentity deletes one of c's identities (loaded with c) and
+// refreshes c's search text; it returns what was removed.
+func RemoveIdentity(tx *gorm.DB, c Contact, identityID int64) (Identity, error) {
+	for _, id := range c.Identities {
+		if id.ID != identityID {
+			continue
+		}
+		if err := tx.Delete(&Identity{}, id.ID).Error; err != nil {
+			return id, fmt.Errorf("crm: remove identity %d: %w", id.ID, err)
+		}
+		return id, RefreshSearch(tx, c.ID)
+	}
+	return Identity{}, NotFound("identity", identityID)
+}

@@ -2,6 +2,7 @@ package crm
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -136,4 +137,22 @@ func RecordSend(tx *gorm.DB, j OutboxJob, o SendOutcome, now time.Time) (Touch, 
 		}
 	}
 	return GetTouch(tx, j.TouchID)
+}
+
+// GetAttachment is one stored file, or ErrNotFound.
+func GetAttachment(tx *gorm.DB, id int64) (Attachment, error) {
+	var at Attachment
+	err := tx.Take(&at, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return at, NotFound("attachment", id)
+	}
+	return at, err
+}
+
+// ParseErrorTouches lists the touches whose message could not be parsed,
+// newest first.
+func ParseErrorTouches(tx *gorm.DB, limit int) ([]Touch, error) {
+	out := []Touch{}
+	err := tx.Where("parse_error <> ''").Order("id DESC").Limit(limit).Find(&out).Error
+	return out, err
 }

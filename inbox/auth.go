@@ -62,15 +62,8 @@ func tokenID(token string) string {
 	return hex.EncodeToString(s[:])
 }
 
-// Session is a logged-in browser. Its id is the hash of the cookie token,
-// so a database leak gives no usable cookies.
-type Session struct {
-	ID        string
-	UserID    int64
-	CSRF      string
-	CreatedAt time.Time
-	ExpiresAt time.Time
-}
+// Session is a logged-in browser (crm's row).
+type Session = crm.Session
 
 // CreateUser adds a user with a password.
 func (a *App) CreateUser(ctx context.Context, actor *int64, email, name string, role crm.Role, password string) (crm.User, error) {
@@ -100,10 +93,10 @@ func (a *App) SetPassword(ctx context.Context, actor *int64, email, password str
 		if err != nil {
 			return err
 		}
-		if err := tx.Model(&crm.User{ID: u.ID}).Updates(map[string]any{"password_hash": h, "updated_at": time.Now().UTC()}).Error; err != nil {
+		if err := crm.SetPasswordHash(tx, u.ID, h); err != nil {
 			return err
 		}
-		if err := tx.Where("user_id = ?", u.ID).Delete(&Session{}).Error; err != nil {
+		if err := crm.EndSessions(tx, u.ID); err != nil {
 			return err
 		}
 		_, err = crm.Audit(tx, actor, "user.password", "user", u.ID, map[string]any{"email": u.Email})
@@ -136,7 +129,7 @@ func (a *App) Login(ctx context.Context, email, password, remote string) (token 
 	email = strings.ToLower(strings.TrimSpace(email))
 	keys := []string{"e:" + email, "a:" + addressKey(remote)}
 	if wait := a.login.blocked(keys...); wait > 0 {
-		return "", s, u, &rateLimited{wait: wait}
+		return "", s, u, &RateLimited{Wait: wait}
 	}
 	u, err = crm.UserByEmail(a.db.WithContext(ctx), email)
 	if err != nil && !errors.Is(err, crm.ErrNotFound) {
@@ -173,13 +166,19 @@ func addressKey(remote string) string {
 	return p.String()
 }
 
-// openSession stores a new session for u and returns its cookie token.
-func (a *App) openSession(tx *gorm.DB, u crm.User) (string, Session, error) {
+// NewSession makes a session for u lasting ttl, and its cookie token
+// (the session's id is the token's hash).
+func NewSession(u crm.User, ttl time.Duration) (string, Session) {
 	token := randomToken()
 	now := time.Now().UTC()
-	s := Session{ID: tokenID(token), UserID: u.ID, CSRF: randomToken(), CreatedAt: now, ExpiresAt: now.Add(a.opts.SessionTTL)}
-	if err := tx.Create(&s).Error; err != nil {
-		return "", s, fmt.Errorf("inbox: create session: %w", err)
+	return token, Session{ID: tokenID(token), UserID: u.ID, CSRF: randomToken(), CreatedAt: now, ExpiresAt: now.Add(ttl)}
+}
+
+// openSession stores a new session for u and returns its cookie token.
+func (a *App) openSession(tx *gorm.DB, u crm.User) (string, Session, error) {
+	token, s := NewSession(u, a.opts.SessionTTL)
+	if err := crm.CreateSession(tx, &s); err != nil {
+		return "", s, err
 	}
 	return token, s, nil
 }
@@ -190,11 +189,11 @@ func (a *App) Authenticate(ctx context.Context, token string) (crm.User, Session
 	if token == "" {
 		return crm.User{}, s, ErrUnauthorized
 	}
-	err := a.db.WithContext(ctx).Where("id = ? AND expires_at > ?", tokenID(token), time.Now().UTC()).Take(&s).Error
+	s, err := crm.LiveSession(a.db.WithContext(ctx), tokenID(token), time.Now())
+	if errors.Is(err, crm.ErrNotFound) {
+		return crm.User{}, s, ErrUnauthorized
+	}
 	if err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return crm.User{}, s, ErrUnauthorized
-		}
 		return crm.User{}, s, err
 	}
 	u, err := crm.GetUser(a.db.WithContext(ctx), s.UserID)
@@ -209,18 +208,18 @@ func (a *App) Authenticate(ctx context.Context, token string) (crm.User, Session
 
 // Logout ends a session.
 func (a *App) Logout(ctx context.Context, token string) error {
-	return a.db.WithContext(ctx).Where("id = ?", tokenID(token)).Delete(&Session{}).Error
+	return crm.DeleteSession(a.db.WithContext(ctx), tokenID(token))
 }
 
-// rateLimited is ErrRateLimited with how long until the next try, for the
+// RateLimited is ErrRateLimited with how long until the next try, for the
 // Retry-After header.
-type rateLimited struct{ wait time.Duration }
+type RateLimited struct{ Wait time.Duration }
 
-func (e *rateLimited) Error() string {
-	return fmt.Sprintf("%s: try again in %s", ErrRateLimited, e.wait.Round(time.Second))
+func (e *RateLimited) Error() string {
+	return fmt.Sprintf("%s: try again in %s", ErrRateLimited, e.Wait.Round(time.Second))
 }
 
-func (e *rateLimited) Unwrap() error { return ErrRateLimited }
+func (e *RateLimited) Unwrap() error { return ErrRateLimited }
 
 // limiter counts failures per key in a sliding window.
 type limiter struct {

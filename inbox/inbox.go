@@ -1,49 +1,39 @@
-// Package inbox is the application: ingest of what channels deliver,
-// conversations and their assignment, the unlinked queue, the realtime hub,
-// users, sessions and permissions, and the HTTP API. It builds on crm for
-// storage and on channels for the adapter contract.
+// Package inbox is the application's verbs: what a manager, a lead and the
+// owner do (reply, assign, snooze, link a touch to a deal, merge contacts,
+// set up accounts and sources …), the timers (snooze, reminders), users
+// and sessions. Each verb is one transaction over crm; who may see what is
+// crm's visibility rule. The jobs around it have packages of their own
+// below: ingest, outbox, accounts, realtime, api, server (the wiring),
+// demo.
 package inbox
 
 import (
 	"context"
 	"log/slog"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
-	"github.com/switchboard/switchboard/inbox/accounts"
 	"github.com/switchboard/switchboard/inbox/blobs"
-	ing "github.com/switchboard/switchboard/inbox/ingest"
-	"github.com/switchboard/switchboard/inbox/outbox"
 	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
 // Options are the app's settings, read once in cmd.
 type Options struct {
-	Region        string        // default phone region, "RU"
-	Currency      string        // default currency, "RUB"
-	SessionTTL    time.Duration // how long a login lasts; default 30 days
-	SecureCookies bool          // set the Secure flag (behind TLS)
-	LoginLimit    int           // failed logins per email and per address per LoginWindow; default 10
-	LoginWindow   time.Duration // default 15 minutes
-	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
-	// the client (for the login limit and the logs); default none: the
-	// client is the connection's remote address.
-	TrustedProxies []netip.Prefix
-	// Channels are the channels this build speaks (cmd registers them).
+	Region      string        // default phone region, "RU"
+	Currency    string        // default currency, "RUB"
+	SessionTTL  time.Duration // how long a login lasts; default 30 days
+	LoginLimit  int           // failed logins per email and per address per LoginWindow; default 10
+	LoginWindow time.Duration // default 15 minutes
+	// Channels are the channels this build speaks (cmd registers them);
+	// a reply reads its channel's threading there.
 	Channels *channels.Registry
 	// Blobs stores attachment bytes; default: a directory under the OS temp dir.
 	Blobs blobs.Store
-	// MaxAttempts is how often the dispatcher tries a reply; default 8.
-	MaxAttempts int
-	// MaxAttachment is the largest attachment stored, in bytes; default 25 MiB.
-	MaxAttachment int64
 	// RemindAfter is how old an unlinked touch gets before the manager
 	// responsible for it is reminded; default 30 minutes.
 	RemindAfter time.Duration
@@ -55,7 +45,22 @@ type Options struct {
 	TimerEvery time.Duration
 }
 
-// App is Switchboard's application core.
+// Accounts is what the verbs need of the account supervisor: restart an
+// account whose settings changed, and tell every account's state.
+type Accounts interface {
+	Reload(id int64)
+	States(ctx context.Context, ids []int64) (map[int64]channels.State, error)
+}
+
+// Outbox is what the verbs need of the dispatcher: a reply was queued.
+type Outbox interface {
+	Wake()
+}
+
+// App is the application's verbs over the database: each runs in one
+// transaction, checks what the user may do (crm's visibility rule),
+// audits what DESIGN says is audited, and records the events the screens
+// get after commit.
 type App struct {
 	db     *gorm.DB
 	log    *slog.Logger
@@ -63,14 +68,13 @@ type App struct {
 	rt     *realtime.Publisher
 	opts   Options
 	login  *limiter
-	accts  *accounts.Supervisor
-	outbox *outbox.Dispatcher
-	wg     sync.WaitGroup
-	sink   *ing.Sink
+	accts  Accounts
+	outbox Outbox
 }
 
-// New builds the app over a migrated database.
-func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
+// New builds the verbs over a migrated database. accts and out may be nil
+// (the demo generator and the admin commands run no accounts).
+func New(db *gorm.DB, log *slog.Logger, rt *realtime.Publisher, box *crm.SecretBox, accts Accounts, out Outbox, opts Options) *App {
 	if opts.Region == "" {
 		opts.Region = "RU"
 	}
@@ -86,12 +90,6 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
 	if opts.LoginWindow == 0 {
 		opts.LoginWindow = 15 * time.Minute
 	}
-	if opts.MaxAttempts == 0 {
-		opts.MaxAttempts = 8
-	}
-	if opts.MaxAttachment == 0 {
-		opts.MaxAttachment = 25 << 20
-	}
 	if opts.RemindAfter == 0 {
 		opts.RemindAfter = 30 * time.Minute
 	}
@@ -102,91 +100,33 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *App {
 		opts.TimerEvery = 15 * time.Second
 	}
 	if opts.Blobs == nil {
-		opts.Blobs = blobs.Dir{Dir: filepath.Join(os.TempDir(), "switchboard-blobs")}
+		opts.Blobs = DefaultBlobs()
 	}
-	a := &App{db: db, log: log, box: box, rt: realtime.New(db, log, realtime.NewHub()), opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow)}
-	a.sink = ing.New(db, log, a.rt, opts.Blobs, ing.Options{Region: opts.Region, Currency: opts.Currency, MaxAttachment: opts.MaxAttachment})
-	a.accts = accounts.New(db, log, a.rt, box, opts.Channels, a)
-	a.outbox = outbox.New(db, log, a.rt, opts.Blobs, a.accts, outbox.Options{MaxAttempts: opts.MaxAttempts})
-	return a
+	return &App{db: db, log: log, box: box, rt: rt, opts: opts, login: newLimiter(opts.LoginLimit, opts.LoginWindow), accts: accts, outbox: out}
 }
 
-// DB is the app's database.
-func (a *App) DB() *gorm.DB { return a.db }
-
-// Hub is the app's realtime event hub.
-func (a *App) Hub() *realtime.Hub { return a.rt.Hub() }
-
-// Realtime runs the app's transactions that record events.
-func (a *App) Realtime() *realtime.Publisher { return a.rt }
-
-// events and change are what the demo generator still calls (it moves to
-// its own package next).
-type events struct {
-	*realtime.Events
-	list []crm.Event
+// DefaultBlobs is the blob store when none is configured: a directory
+// under the OS temp dir (cmd configures one under the data directory).
+func DefaultBlobs() blobs.Store {
+	return blobs.Dir{Dir: filepath.Join(os.TempDir(), "switchboard-blobs")}
 }
 
-func (e events) add(typ string, convID, touchID *int64, data any) error {
-	return e.Events.Add(typ, convID, touchID, data)
+// Ping checks that the database answers.
+func (a *App) Ping(ctx context.Context) error { return crm.Ping(ctx, a.db) }
+
+// Database names the database in use: "sqlite" or "postgres".
+func (a *App) Database() string { return crm.Dialect(a.db) }
+
+// Settings are what the screens need to know of the configuration.
+type Settings struct {
+	Currency string `json:"currency"`
+	Region   string `json:"region"`
+	// OverdueAfterS is how many seconds a contact may wait for our reply
+	// before the conversation is overdue (highlighted).
+	OverdueAfterS int64 `json:"overdue_after_s"`
 }
 
-func (a *App) change(ctx context.Context, fn func(tx *gorm.DB, ev *events) error) error {
-	return a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
-		e := events{Events: ev}
-		err := fn(tx, &e)
-		ev.Append(e.list...)
-		return err
-	})
+// Settings returns the screens' settings.
+func (a *App) Settings() Settings {
+	return Settings{Currency: a.opts.Currency, Region: a.opts.Region, OverdueAfterS: int64(a.opts.OverdueAfter / time.Second)}
 }
-
-// Box seals and opens account secrets.
-func (a *App) Box() *crm.SecretBox { return a.box }
-
-// Ingest stores inbound events (the ingest sink's; see package ingest).
-func (a *App) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.Result, error) {
-	return a.sink.Ingest(ctx, batch)
-}
-
-// Transition names for the demo generator until it moves to its package.
-func clip(s string, n int) string       { return crm.Clip(s, n) }
-func firstNonEmpty(ss ...string) string { return crm.FirstNonEmpty(ss...) }
-
-const previewLen = crm.PreviewLen
-
-func outKind(channel string) channels.TouchKind { return channels.Kind(channel).TouchKind() }
-
-// Accounts runs the channel accounts.
-func (a *App) Accounts() *accounts.Supervisor { return a.accts }
-
-// Start runs the enabled accounts, the outbox dispatcher, the timers
-// (snooze, reminders) and, on PostgreSQL, the relay that brings every
-// replica's events to this one's WebSocket clients, until ctx ends. Wait
-// returns when all have stopped.
-func (a *App) Start(ctx context.Context) error {
-	if err := a.rt.Start(ctx, &a.wg); err != nil {
-		return err
-	}
-	if err := a.accts.Start(ctx); err != nil {
-		return err
-	}
-	a.wg.Add(2)
-	go func() {
-		defer a.wg.Done()
-		a.outbox.Run(ctx)
-	}()
-	go func() {
-		defer a.wg.Done()
-		a.timerLoop(ctx)
-	}()
-	return nil
-}
-
-// Wait blocks until every account, the dispatcher and the timers have stopped.
-func (a *App) Wait() {
-	a.wg.Wait()
-	a.accts.Wait()
-}
-
-// DispatchDue sends every due reply once (see outbox.Dispatcher).
-func (a *App) DispatchDue(ctx context.Context) int { return a.outbox.DispatchDue(ctx) }

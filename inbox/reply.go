@@ -47,8 +47,8 @@ type ReplyAttachment struct {
 	Data        []byte `json:"data"`
 }
 
-// maxReplyFiles bounds the attachments of one reply.
-const maxReplyFiles = 20 << 20
+// MaxReplyFiles bounds the attachments of one reply.
+const MaxReplyFiles = 20 << 20
 
 // Reply writes the outbound touch and its outbox job in one transaction;
 // the dispatcher sends it. It never talks to a channel itself.
@@ -61,8 +61,8 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 	for _, f := range req.Attachments {
 		total += len(f.Data)
 	}
-	if total > maxReplyFiles {
-		return crm.Touch{}, crm.Invalid("attachments over %d MiB", maxReplyFiles>>20)
+	if total > MaxReplyFiles {
+		return crm.Touch{}, crm.Invalid("attachments over %d MiB", MaxReplyFiles>>20)
 	}
 	keys := make([]string, len(req.Attachments))
 	for i, f := range req.Attachments {
@@ -149,7 +149,7 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 		out = t
 		return ev.Add(crm.EventTouchAdded, &conv.ID, &t.ID, map[string]any{"contact_id": conv.ContactID, "direction": "out", "delivery_status": Queued, "deal_id": t.DealID, "unlinked": t.DealID == nil, "assignee_id": conv.AssigneeID})
 	})
-	if err == nil {
+	if err == nil && a.outbox != nil {
 		a.outbox.Wake()
 	}
 	return out, err

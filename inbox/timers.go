@@ -17,17 +17,18 @@ import (
 // wake-up and each reminder is taken with a conditional update in the
 // transaction that records its event, so it happens exactly once.
 
-// remindHorizon: a touch that was already this much older than
+// RemindHorizon: a touch that was already this much older than
 // RemindAfter when its reminder fell due (history imported from a
 // mailbox, a server down for a day) gets no reminder; the Unlinked queue
 // still lists it. A day keeps a first import's reminders to yesterday's
 // mail, which still wants an answer, not a flood of last week's.
-const remindHorizon = 24 * time.Hour
+const RemindHorizon = 24 * time.Hour
 
 // timerBatch bounds the work of one tick; the rest waits for the next.
 const timerBatch = 200
 
-func (a *App) timerLoop(ctx context.Context) {
+// Timers runs the clock's work every TimerEvery until ctx ends.
+func (a *App) Timers(ctx context.Context) {
 	tick := time.NewTicker(a.opts.TimerEvery)
 	defer tick.Stop()
 	for {
@@ -114,7 +115,7 @@ func (a *App) reminders(tx *gorm.DB, now time.Time) *gorm.DB {
 	due := now.Add(-a.opts.RemindAfter)
 	return tx.Table("touches").
 		Where("touches.reminded_at IS NULL AND touches.deal_id IS NULL AND touches.not_a_sale = '' AND touches.automated = ? AND touches.direction = ?", false, crm.Inbound).
-		Where("touches.occurred_at <= ? AND touches.occurred_at > ?", due.UTC(), due.Add(-remindHorizon).UTC())
+		Where("touches.occurred_at <= ? AND touches.occurred_at > ?", due.UTC(), due.Add(-RemindHorizon).UTC())
 }
 
 // remind marks the due unlinked touches reminded and records a

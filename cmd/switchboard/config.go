@@ -6,8 +6,11 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/switchboard/switchboard/inbox/blobs"
 )
 
 // Config is everything Switchboard reads from its environment, once, here.
@@ -116,3 +119,6 @@ func (c *Config) logger() *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
+
+// blobs is where attachments and recordings are kept: under the data directory.
+func (c *Config) blobs() blobs.Store { return blobs.Dir{Dir: filepath.Join(c.DataDir, "blobs")} }

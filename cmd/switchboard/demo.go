@@ -3,14 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
-	"gorm.io/gorm"
 	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
 
+	"gorm.io/gorm"
+
 	"github.com/switchboard/switchboard/crm"
-	"github.com/switchboard/switchboard/inbox"
+	"github.com/switchboard/switchboard/inbox/demo"
 )
 
 const demoSummary = `Fills an EMPTY database with 90 days (ending now) of a small business: a kitchen-furniture
@@ -25,11 +26,11 @@ nothing is written. The whole demo is one transaction: it is stored completely o
 The same --seed tells the same stories on any run the same day; only the edges of the period
 move with the time of the run.`
 
-// demo fills an empty database with demo data and prints what it made.
-func demo(ctx context.Context, args []string) error {
+// demoCmd fills an empty database with demo data and prints what it made.
+func demoCmd(ctx context.Context, args []string) error {
 	var cfg Config
 	fs := flags("demo", demoSummary, &cfg, false)
-	password := fs.String("password", inbox.DemoPassword, "password of every demo user (at least 8 characters)")
+	password := fs.String("password", demo.DefaultPassword, "password of every demo user (at least 8 characters)")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same data")
 	days := fs.Int("days", 90, "length of the simulated period, ending now")
 	if err := fs.Parse(args); err != nil {
@@ -38,8 +39,9 @@ func demo(ctx context.Context, args []string) error {
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	return withApp(ctx, &cfg, func(app *inbox.App, db *gorm.DB) error {
-		sum, err := app.Demo(ctx, inbox.DemoOptions{Password: *password, Seed: *seed, Days: *days})
+	return withDB(ctx, &cfg, func(db *gorm.DB, box *crm.SecretBox) error {
+		set := demo.Setup{DB: db, Log: cfg.logger(), Box: box, Region: cfg.Region, Currency: cfg.Currency, Blobs: cfg.blobs()}
+		sum, err := demo.Generate(ctx, set, demo.Options{Password: *password, Seed: *seed, Days: *days})
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
@@ -48,7 +50,7 @@ func demo(ctx context.Context, args []string) error {
 	})
 }
 
-func printDemo(out io.Writer, s inbox.DemoSummary, dialect string) {
+func printDemo(out io.Writer, s demo.Summary, dialect string) {
 	money := func(v int64) string { return crm.FormatMinor(v) + " " + s.Currency }
 	days := int(s.To.Sub(s.From).Hours()/24 + 0.5)
 	fmt.Fprintf(out, "Demo data stored (%s): «%s», %d days from %s to %s, seed %d, in %.1f s.\n\n",
@@ -124,7 +126,7 @@ func printDemo(out io.Writer, s inbox.DemoSummary, dialect string) {
 	fmt.Fprintln(out, "Replies in the demo were written as already sent; customers' addresses are under example.* domains.")
 }
 
-func demoCounts(cs []inbox.DemoCount) string {
+func demoCounts(cs []demo.Count) string {
 	if len(cs) == 0 {
 		return "none"
 	}

@@ -14,7 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/crm"
-	"github.com/switchboard/switchboard/inbox"
+	"github.com/switchboard/switchboard/inbox/demo"
 )
 
 // stdoutOf runs fn and returns what it printed on standard output.
@@ -243,7 +243,7 @@ func TestDemoFillsAnEmptyDatabaseOnce(t *testing.T) {
 
 	// A second run refuses and changes nothing.
 	err = run(ctx, []string{"demo"})
-	if err == nil || !errors.Is(err, inbox.ErrNotEmpty) || !strings.Contains(err.Error(), "not empty") {
+	if err == nil || !errors.Is(err, demo.ErrNotEmpty) || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("second demo: %v, want a refusal", err)
 	}
 	if n := demoCount(t, db, "touches", ""); n != total {
@@ -252,16 +252,17 @@ func TestDemoFillsAnEmptyDatabaseOnce(t *testing.T) {
 
 	// Everyone logs in with the demo password.
 	cfg := Config{DataDir: os.Getenv("SWITCHBOARD_DATA"), SecretKey: os.Getenv("SWITCHBOARD_SECRET_KEY"), Region: "RU", Currency: "RUB", LogLevel: "error"}
-	app, err := newApp(&cfg, db, cfg.logger())
+	srv, err := newServer(&cfg, db, cfg.logger())
 	if err != nil {
 		t.Fatal(err)
 	}
+	app := srv.App
 	for _, email := range []string{"s.kuznetsov@sibkuhni.example", "o.smirnova@sibkuhni.example", "e.belova@sibkuhni.example"} {
 		if _, _, u, err := app.Login(ctx, email, password, "127.0.0.1"); err != nil || u.Email != email {
 			t.Errorf("login %s: %v", email, err)
 		}
 	}
-	if _, _, _, err := app.Login(ctx, "a.volkova@sibkuhni.example", inbox.DemoPassword, "127.0.0.1"); err == nil {
+	if _, _, _, err := app.Login(ctx, "a.volkova@sibkuhni.example", demo.DefaultPassword, "127.0.0.1"); err == nil {
 		t.Error("the default password works although --password chose another")
 	}
 }

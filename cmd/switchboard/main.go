@@ -24,7 +24,8 @@ import (
 
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/inbox"
-	"github.com/switchboard/switchboard/inbox/blobs"
+	"github.com/switchboard/switchboard/inbox/realtime"
+	"github.com/switchboard/switchboard/inbox/server"
 	"github.com/switchboard/switchboard/migrations"
 	"github.com/switchboard/switchboard/ui"
 )
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string) error {
 	case "audit verify":
 		return auditVerify(ctx, rest)
 	case "demo":
-		return demo(ctx, rest)
+		return demoCmd(ctx, rest)
 	case "version", "--version", "-version":
 		fmt.Println("switchboard", buildVersion())
 		return nil
@@ -169,32 +170,41 @@ func secretBox(cfg *Config, log *slog.Logger) (*crm.SecretBox, error) {
 	return crm.NewSecretBox(key)
 }
 
-// withApp opens and migrates the database, builds the app, runs fn and
-// closes the database: the shape of every admin command.
-func withApp(ctx context.Context, cfg *Config, fn func(app *inbox.App, db *gorm.DB) error) error {
+// withDB opens and migrates the database, opens the secret box, runs fn
+// and closes the database: the shape of every admin command.
+func withDB(ctx context.Context, cfg *Config, fn func(db *gorm.DB, box *crm.SecretBox) error) error {
 	log := cfg.logger()
 	db, err := open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer closeDB(db)
-	app, err := newApp(cfg, db, log)
+	box, err := secretBox(cfg, log)
 	if err != nil {
 		return err
 	}
-	return fn(app, db)
+	return fn(db, box)
 }
 
-func newApp(cfg *Config, db *gorm.DB, log *slog.Logger) (*inbox.App, error) {
+// withApp is withDB with the application's verbs, for the user commands
+// (no account runs and no reply is sent).
+func withApp(ctx context.Context, cfg *Config, fn func(app *inbox.App) error) error {
+	return withDB(ctx, cfg, func(db *gorm.DB, box *crm.SecretBox) error {
+		log := cfg.logger()
+		return fn(inbox.New(db, log, realtime.New(db, log, realtime.NewHub()), box, nil, nil, inbox.Options{Region: cfg.Region, Currency: cfg.Currency}))
+	})
+}
+
+// newServer wires the whole application (package server).
+func newServer(cfg *Config, db *gorm.DB, log *slog.Logger) (*server.Server, error) {
 	box, err := secretBox(cfg, log)
 	if err != nil {
 		return nil, err
 	}
-	return inbox.New(db, log, box, inbox.Options{
-		Region: cfg.Region, Currency: cfg.Currency, SecureCookies: cfg.SecureCookies,
-		RemindAfter: cfg.remindAfter, OverdueAfter: cfg.overdueAfter, TrustedProxies: cfg.trustedProxies,
-		Blobs:    blobs.Dir{Dir: filepath.Join(cfg.DataDir, "blobs")},
-		Channels: registry(),
+	return server.New(db, log, box, server.Options{
+		Region: cfg.Region, Currency: cfg.Currency, Channels: registry(), Blobs: cfg.blobs(),
+		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.trustedProxies,
+		RemindAfter: cfg.remindAfter, OverdueAfter: cfg.overdueAfter,
 	}), nil
 }
 
@@ -213,10 +223,11 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeDB(db)
-	app, err := newApp(&cfg, db, log)
+	srv, err := newServer(&cfg, db, log)
 	if err != nil {
 		return err
 	}
+	app := srv.App
 	created, pw, err := app.EnsureOwner(ctx, cfg.OwnerEmail, cfg.OwnerPassword)
 	if err != nil {
 		return err
@@ -230,18 +241,18 @@ func serve(ctx context.Context, args []string) error {
 	}
 	appCtx, stopApp := context.WithCancel(context.Background())
 	defer stopApp()
-	if err := app.Start(appCtx); err != nil {
+	if err := srv.Start(appCtx); err != nil {
 		return err
 	}
-	srv := &http.Server{
+	hs := &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           app.Handler(ui.FS()),
+		Handler:           srv.Handler(ui.FS()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- hs.ListenAndServe() }()
 	where := cfg.Addr
 	if strings.HasPrefix(where, ":") {
 		where = "localhost" + where
@@ -250,16 +261,16 @@ func serve(ctx context.Context, args []string) error {
 	select {
 	case err := <-errc:
 		stopApp()
-		app.Wait()
+		srv.Wait()
 		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	err = srv.Shutdown(shutCtx)
+	err = hs.Shutdown(shutCtx)
 	stopApp() // then the channel accounts and the dispatcher
-	app.Wait()
+	srv.Wait()
 	if err != nil {
 		return err
 	}
@@ -301,7 +312,7 @@ func userAdd(ctx context.Context, args []string) error {
 	if *email == "" {
 		return errors.New("user add: --email is required")
 	}
-	return withApp(ctx, &cfg, func(app *inbox.App, _ *gorm.DB) error {
+	return withApp(ctx, &cfg, func(app *inbox.App) error {
 		pw := *password
 		if pw == "" {
 			pw = inbox.RandomPassword()
@@ -329,7 +340,7 @@ func userPasswd(ctx context.Context, args []string) error {
 	if *email == "" {
 		return errors.New("user passwd: --email is required")
 	}
-	return withApp(ctx, &cfg, func(app *inbox.App, _ *gorm.DB) error {
+	return withApp(ctx, &cfg, func(app *inbox.App) error {
 		pw := *password
 		if pw == "" {
 			pw = inbox.RandomPassword()

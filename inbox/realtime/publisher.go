@@ -154,3 +154,14 @@ func (p *Publisher) Change(ctx context.Context, fn func(tx *gorm.DB, ev *Events)
 		return p.Write(tx, ev.list, pub)
 	})
 }
+
+// EventsAfter reads up to limit committed events after id, in order (a
+// WebSocket client resuming).
+func (p *Publisher) EventsAfter(ctx context.Context, id int64, limit int) ([]crm.Event, error) {
+	return crm.EventsSince(p.db.WithContext(ctx), id, limit)
+}
+
+// LastEventID is the id of the newest committed event (0: none).
+func (p *Publisher) LastEventID(ctx context.Context) (int64, error) {
+	return crm.LastEventID(p.db.WithContext(ctx))
+}

@@ -122,7 +122,11 @@ func (r *relay) listen(ctx context.Context) {
 			return
 		}
 		r.p.log.Warn("realtime: listen connection lost; reconnecting", "err", err, "retry_in", backoff.String())
-		sleep(ctx, backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
 		backoff = min(backoff*2, r.maxBackoff)
 	}
 }
@@ -181,7 +185,11 @@ func (r *relay) feed(ctx context.Context) {
 				return
 			}
 			r.p.log.Warn("realtime: reading events", "err", err, "retry_in", backoff.String())
-			sleep(ctx, backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
 			backoff = min(backoff*2, r.maxBackoff)
 			r.catchUp()
 			continue
@@ -207,14 +215,5 @@ func (r *relay) drain(ctx context.Context) error {
 		if len(evs) < relayPage {
 			return nil
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }

@@ -1,0 +1,135 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox"
+)
+
+// respond writes v, or the error.
+func respond[T any](h *api, w http.ResponseWriter, r *http.Request, v T, err error) {
+	if err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// Pipeline is the ordered list of stages.
+type Pipeline struct {
+	Stages []crm.Stage `json:"stages"`
+}
+
+func (h *api) getPipeline(w http.ResponseWriter, r *http.Request) {
+	st, err := h.app.Pipeline(r.Context())
+	respond(h, w, r, Pipeline{Stages: st}, err)
+}
+
+func (h *api) setPipeline(w http.ResponseWriter, r *http.Request) {
+	var req Pipeline
+	err := decode(r, &req)
+	var out Pipeline
+	if err == nil {
+		out.Stages, err = h.app.SetPipeline(r.Context(), userOf(r).User, req.Stages)
+	}
+	respond(h, w, r, out, err)
+}
+
+// DealList is a list of deals.
+type DealList struct {
+	Deals []crm.Deal `json:"deals"`
+}
+
+// listDeals: ?contact_id= &status= &mine=1
+func (h *api) listDeals(w http.ResponseWriter, r *http.Request) {
+	f := crm.DealFilter{ContactID: int64(queryInt(r, "contact_id")), Status: crm.DealStatus(r.URL.Query().Get("status")), Limit: queryInt(r, "limit")}
+	ds, err := h.app.ListDeals(r.Context(), userOf(r).User, f, r.URL.Query().Get("mine") == "1")
+	respond(h, w, r, DealList{Deals: ds}, err)
+}
+
+func (h *api) createDeal(w http.ResponseWriter, r *http.Request) {
+	var req inbox.NewDeal
+	err := decode(r, &req)
+	var d crm.Deal
+	if err == nil {
+		d, err = h.app.CreateDeal(r.Context(), userOf(r).User, req)
+	}
+	respond(h, w, r, d, err)
+}
+
+func (h *api) getDeal(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var d crm.Deal
+	if err == nil {
+		d, err = h.app.Deal(r.Context(), userOf(r).User, id)
+	}
+	respond(h, w, r, d, err)
+}
+
+func (h *api) updateDeal(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var p crm.DealPatch
+	if err == nil {
+		err = decode(r, &p)
+	}
+	var d crm.Deal
+	if err == nil {
+		d, err = h.app.UpdateDeal(r.Context(), userOf(r).User, id, p)
+	}
+	respond(h, w, r, d, err)
+}
+
+// StageRequest moves a deal to an open stage.
+type StageRequest struct {
+	StageID int64 `json:"stage_id"`
+}
+
+func (h *api) moveDeal(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var req StageRequest
+	if err == nil {
+		err = decode(r, &req)
+	}
+	var d crm.Deal
+	if err == nil {
+		d, err = h.app.MoveDeal(r.Context(), userOf(r).User, id, req.StageID)
+	}
+	respond(h, w, r, d, err)
+}
+
+// WonRequest closes a deal as won for an amount in minor units.
+type WonRequest struct {
+	Amount int64 `json:"amount"`
+}
+
+func (h *api) winDeal(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var req WonRequest
+	if err == nil {
+		err = decode(r, &req)
+	}
+	var d crm.Deal
+	if err == nil {
+		d, err = h.app.WinDeal(r.Context(), userOf(r).User, id, req.Amount)
+	}
+	respond(h, w, r, d, err)
+}
+
+// LostRequest closes a deal as lost with a reason.
+type LostRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (h *api) loseDeal(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var req LostRequest
+	if err == nil {
+		err = decode(r, &req)
+	}
+	var d crm.Deal
+	if err == nil {
+		d, err = h.app.LoseDeal(r.Context(), userOf(r).User, id, req.Reason)
+	}
+	respond(h, w, r, d, err)
+}

@@ -1,0 +1,58 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox"
+)
+
+// LoginRequest is the body of POST /api/v1/login.
+type LoginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// MeResponse is who is logged in, with the CSRF token for unsafe requests.
+type MeResponse struct {
+	User      crm.User  `json:"user"`
+	CSRFToken string    `json:"csrf_token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	inbox.Settings
+}
+
+func (h *api) login(w http.ResponseWriter, r *http.Request) {
+	var req LoginRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	token, s, u, err := h.app.Login(r.Context(), req.Email, req.Password, clientIP(r, h.opts.TrustedProxies))
+	if err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: SessionCookie, Value: token, Path: "/", Expires: s.ExpiresAt,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.opts.SecureCookies || r.TLS != nil,
+	})
+	writeJSON(w, http.StatusOK, MeResponse{User: u, CSRFToken: s.CSRF, ExpiresAt: s.ExpiresAt, Settings: h.app.Settings()})
+}
+
+func (h *api) logout(w http.ResponseWriter, r *http.Request) {
+	c, _ := r.Cookie(SessionCookie)
+	if c != nil {
+		if err := h.app.Logout(r.Context(), c.Value); err != nil {
+			writeError(w, r, h.log, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *api) me(w http.ResponseWriter, r *http.Request) {
+	u := userOf(r)
+	writeJSON(w, http.StatusOK, MeResponse{User: u.User, CSRFToken: u.session.CSRF, ExpiresAt: u.session.ExpiresAt, Settings: h.app.Settings()})
+}

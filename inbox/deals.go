@@ -1,0 +1,125 @@
+package inbox
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/realtime"
+)
+
+// dealChange runs a deal edit for a user who may see the deal, audits it
+// and records an event.
+func (a *App) dealChange(ctx context.Context, u crm.User, id int64, action string, fn func(tx *gorm.DB) (crm.Deal, error)) (crm.Deal, error) {
+	var out crm.Deal
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		before, err := crm.VisibleDeal(tx, u, id)
+		if err != nil {
+			return err
+		}
+		if out, err = fn(tx); err != nil {
+			return err
+		}
+		if _, err := crm.Audit(tx, &u.ID, action, "deal", id, map[string]any{"stage_id": out.StageID, "status": out.Status, "amount": out.Amount, "previous_stage_id": before.StageID}); err != nil {
+			return err
+		}
+		return ev.Add(crm.EventDealChanged, nil, nil, out)
+	})
+	return out, err
+}
+
+// ListDeals lists deals for u: a manager sees their own, or those of a
+// contact they may see.
+func (a *App) ListDeals(ctx context.Context, u crm.User, f crm.DealFilter, mine bool) ([]crm.Deal, error) {
+	tx := a.db.WithContext(ctx)
+	if mine || !u.SeesAll() {
+		f.ResponsibleID = u.ID
+	}
+	if !u.SeesAll() && f.ContactID != 0 {
+		if _, err := crm.VisibleContact(tx, u, f.ContactID); err != nil {
+			return nil, err
+		}
+		f.ResponsibleID = 0
+	}
+	ds, err := crm.ListDeals(tx, f)
+	if ds == nil {
+		ds = []crm.Deal{}
+	}
+	return ds, err
+}
+
+// NewDeal is a deal a manager opens for a contact.
+type NewDeal struct {
+	ContactID  int64  `json:"contact_id"`
+	Title      string `json:"title"`
+	Amount     int64  `json:"amount"`
+	AdSourceID *int64 `json:"ad_source_id"`
+}
+
+// CreateDeal opens a deal for a contact u may see, responsible u. Audited.
+func (a *App) CreateDeal(ctx context.Context, u crm.User, nd NewDeal) (crm.Deal, error) {
+	var d crm.Deal
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		c, err := crm.VisibleContact(tx, u, nd.ContactID)
+		if err != nil {
+			return err
+		}
+		if nd.Amount < 0 {
+			return crm.Invalid("amount must not be negative")
+		}
+		d = crm.Deal{ContactID: c.ID, Title: nd.Title, Amount: nd.Amount, Currency: a.opts.Currency, AdSourceID: nd.AdSourceID, ResponsibleID: &u.ID}
+		if err := crm.OpenDeal(tx, &d); err != nil {
+			return err
+		}
+		if _, err := crm.Audit(tx, &u.ID, "deal.open", "deal", d.ID, map[string]any{"contact_id": c.ID}); err != nil {
+			return err
+		}
+		return ev.Add(crm.EventDealChanged, nil, nil, d)
+	})
+	return d, err
+}
+
+// Deal is one deal for u.
+func (a *App) Deal(ctx context.Context, u crm.User, id int64) (crm.Deal, error) {
+	return crm.VisibleDeal(a.db.WithContext(ctx), u, id)
+}
+
+// UpdateDeal edits a deal's title, amount or responsible manager.
+func (a *App) UpdateDeal(ctx context.Context, u crm.User, id int64, p crm.DealPatch) (crm.Deal, error) {
+	return a.dealChange(ctx, u, id, "deal.edit", func(tx *gorm.DB) (crm.Deal, error) { return crm.UpdateDeal(tx, id, p) })
+}
+
+// MoveDeal moves a deal to an open stage.
+func (a *App) MoveDeal(ctx context.Context, u crm.User, id, stageID int64) (crm.Deal, error) {
+	return a.dealChange(ctx, u, id, "deal.stage", func(tx *gorm.DB) (crm.Deal, error) { return crm.MoveDeal(tx, id, stageID) })
+}
+
+// WinDeal closes a deal as won for an amount in minor units.
+func (a *App) WinDeal(ctx context.Context, u crm.User, id, amount int64) (crm.Deal, error) {
+	return a.dealChange(ctx, u, id, "deal.won", func(tx *gorm.DB) (crm.Deal, error) { return crm.WinDeal(tx, id, amount) })
+}
+
+// LoseDeal closes a deal as lost with a reason.
+func (a *App) LoseDeal(ctx context.Context, u crm.User, id int64, reason string) (crm.Deal, error) {
+	return a.dealChange(ctx, u, id, "deal.lost", func(tx *gorm.DB) (crm.Deal, error) { return crm.LoseDeal(tx, id, reason) })
+}
+
+// Pipeline is the ordered stages.
+func (a *App) Pipeline(ctx context.Context) ([]crm.Stage, error) {
+	return crm.Stages(a.db.WithContext(ctx))
+}
+
+// SetPipeline replaces the stages (the owner's). Audited.
+func (a *App) SetPipeline(ctx context.Context, u crm.User, stages []crm.Stage) ([]crm.Stage, error) {
+	var out []crm.Stage
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		var err error
+		if out, err = crm.SetPipeline(tx, stages); err != nil {
+			return err
+		}
+		_, err = crm.Audit(tx, &u.ID, "pipeline.set", "pipeline", 0, out)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,102 @@
+package demo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/crm"
+)
+
+// demoFingerprint digests what the demo stored that does not depend on
+// the clock of the run: touches, contacts, deals.
+func demoFingerprint(t *testing.T, ta *testApp) string {
+	t.Helper()
+	h := sha256.New()
+	var touches []crm.Touch
+	if err := ta.db.Order("id").Find(&touches).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range touches {
+		fmt.Fprintf(h, "%d|%s|%s|%s|%d|%d|%v|%q|%s|%s|%s\n", x.ID, x.Channel, x.Direction, x.OccurredAt.UTC().Format(time.RFC3339), x.ContactID,
+			x.ConversationID, x.DealID != nil, x.NotASale, x.Handle, x.Subject, x.Body)
+	}
+	var contacts []crm.Contact
+	ta.db.Order("id").Find(&contacts)
+	for _, c := range contacts {
+		fmt.Fprintf(h, "%d|%s|%v\n", c.ID, c.Name, c.ResponsibleID != nil)
+	}
+	var deals []crm.Deal
+	ta.db.Order("id").Find(&deals)
+	for _, d := range deals {
+		fmt.Fprintf(h, "%d|%s|%d|%s|%d|%s|%s\n", d.ID, d.Title, d.StageID, d.Status, d.Amount, d.LostReason, d.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func TestDemoIsReproducibleAndPlaysEveryStep(t *testing.T) {
+	ctx := context.Background()
+	// Monday 5:40 and Wednesday 9:05 in Novosibirsk: the week and the
+	// team's hours fall differently.
+	ends := []time.Time{time.Date(2026, 3, 15, 22, 40, 0, 0, time.UTC), time.Date(2026, 3, 15, 22, 40, 0, 0, time.UTC), time.Date(2026, 2, 4, 2, 5, 0, 0, time.UTC)}
+	var prints []string
+	for i, end := range ends {
+		ta := newTestApp(t)
+		sum, err := ta.Demo(ctx, Options{Now: end, Days: 21, Seed: 7})
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		if sum.Skipped != 0 {
+			t.Errorf("run %d: %d scripted actions found nothing to act on", i, sum.Skipped)
+		}
+		for _, c := range sum.Channels {
+			if c.In == 0 {
+				t.Errorf("run %d: no inbound %s touches", i, c.Channel)
+			}
+		}
+		if sum.DealsWon == 0 || sum.DealsLost == 0 || sum.DealsOpen == 0 {
+			t.Errorf("run %d: deals won %d, lost %d, open %d", i, sum.DealsWon, sum.DealsLost, sum.DealsOpen)
+		}
+		prints = append(prints, demoFingerprint(t, ta))
+	}
+	if prints[0] != prints[1] {
+		t.Error("the same seed and end time gave different data")
+	}
+	if prints[0] == prints[2] {
+		t.Error("another end time gave the same data")
+	}
+}
+
+func TestDemoTakesTheFirstOwnerAndRefusesData(t *testing.T) {
+	ctx := context.Background()
+	ta := newTestApp(t)
+	if _, _, err := ta.EnsureOwner(ctx, "boss@example.ru", "first-owner-pw"); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := ta.Demo(ctx, Options{Days: 7})
+	if err != nil {
+		t.Fatalf("a database with only the first owner is empty: %v", err)
+	}
+	if sum.KeptOwner != "boss@example.ru" {
+		t.Errorf("kept owner %q", sum.KeptOwner)
+	}
+	if _, _, _, err := ta.Login(ctx, "boss@example.ru", "first-owner-pw", "test"); err != nil {
+		t.Errorf("the first owner's password changed: %v", err)
+	}
+	if _, err := ta.Demo(ctx, Options{Days: 7}); !errors.Is(err, ErrNotEmpty) {
+		t.Fatalf("second demo: %v, want ErrNotEmpty", err)
+	}
+
+	other := newTestApp(t)
+	other.user("lead@example.ru", crm.Lead)
+	if _, err := other.Demo(ctx, Options{Days: 7}); !errors.Is(err, ErrNotEmpty) {
+		t.Fatalf("a database with a lead: %v, want ErrNotEmpty", err)
+	}
+	if _, err := other.Demo(ctx, Options{Days: 7, Password: "short"}); err == nil || errors.Is(err, ErrNotEmpty) {
+		t.Fatalf("a short password: %v", err)
+	}
+}

@@ -1,0 +1,117 @@
+// Package server wires Switchboard together over one database: the
+// realtime publisher and hub, the ingest sink, the account supervisor, the
+// outbox dispatcher, the application's verbs and the HTTP handler. It
+// holds no logic of its own: it builds the services in dependency order,
+// starts them, and stops them in reverse. cmd/switchboard's serve runs it;
+// the scenario tests start the same graph on a fresh database.
+package server
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox"
+	"github.com/switchboard/switchboard/inbox/accounts"
+	"github.com/switchboard/switchboard/inbox/api"
+	"github.com/switchboard/switchboard/inbox/blobs"
+	ingestion "github.com/switchboard/switchboard/inbox/ingest"
+	"github.com/switchboard/switchboard/inbox/outbox"
+	"github.com/switchboard/switchboard/inbox/realtime"
+)
+
+// Options are every service's settings, read once in cmd.
+type Options struct {
+	Region   string // default phone region, "RU"
+	Currency string // default currency, "RUB"
+	// Channels are the channels this build speaks (cmd registers them).
+	Channels *channels.Registry
+	// Blobs stores attachment bytes; default: a directory under the OS temp dir.
+	Blobs blobs.Store
+
+	SessionTTL     time.Duration  // how long a login lasts; default 30 days
+	LoginLimit     int            // failed logins per email and per address per LoginWindow; default 10
+	LoginWindow    time.Duration  // default 15 minutes
+	SecureCookies  bool           // set the Secure flag on the session cookie (behind TLS)
+	TrustedProxies []netip.Prefix // reverse proxies whose X-Forwarded-For names the client
+
+	MaxAttempts   int   // how often the dispatcher tries a reply; default 8
+	MaxAttachment int64 // the largest attachment stored, in bytes; default 25 MiB
+
+	RemindAfter  time.Duration // unlinked touches remind after this; default 30 minutes
+	OverdueAfter time.Duration // a wait longer than this is overdue; default 30 minutes
+	TimerEvery   time.Duration // how often the timers run; default 15 seconds
+}
+
+// Server is the wired application.
+type Server struct {
+	DB       *gorm.DB
+	Log      *slog.Logger
+	Realtime *realtime.Publisher
+	Sink     *ingestion.Sink
+	Accounts *accounts.Supervisor
+	Outbox   *outbox.Dispatcher
+	App      *inbox.App
+
+	opts Options
+	wg   sync.WaitGroup
+}
+
+// New builds the services over a migrated database.
+func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *Server {
+	if opts.Blobs == nil {
+		opts.Blobs = inbox.DefaultBlobs()
+	}
+	s := &Server{DB: db, Log: log, opts: opts}
+	s.Realtime = realtime.New(db, log, realtime.NewHub())
+	s.Sink = ingestion.New(db, log, s.Realtime, opts.Blobs, ingestion.Options{Region: opts.Region, Currency: opts.Currency, MaxAttachment: opts.MaxAttachment})
+	s.Accounts = accounts.New(db, log, s.Realtime, box, opts.Channels, s.Sink)
+	s.Outbox = outbox.New(db, log, s.Realtime, opts.Blobs, s.Accounts, outbox.Options{MaxAttempts: opts.MaxAttempts})
+	s.App = inbox.New(db, log, s.Realtime, box, s.Accounts, s.Outbox, inbox.Options{
+		Region: opts.Region, Currency: opts.Currency, SessionTTL: opts.SessionTTL, LoginLimit: opts.LoginLimit, LoginWindow: opts.LoginWindow,
+		Channels: opts.Channels, Blobs: opts.Blobs, RemindAfter: opts.RemindAfter, OverdueAfter: opts.OverdueAfter, TimerEvery: opts.TimerEvery,
+	})
+	return s
+}
+
+// Handler is the HTTP API, the channels' hooks and the UI (ui may be nil).
+func (s *Server) Handler(ui fs.FS) http.Handler {
+	return api.New(s.App, s.Accounts, s.Realtime, s.Log, api.Options{SecureCookies: s.opts.SecureCookies, TrustedProxies: s.opts.TrustedProxies}, ui)
+}
+
+// Start runs, until ctx ends: on PostgreSQL the relay that brings every
+// replica's events to this one's screens, the enabled accounts, the outbox
+// dispatcher and the timers (snooze, reminders). Wait returns when all
+// have stopped.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.Realtime.Start(ctx, &s.wg); err != nil {
+		return err
+	}
+	if err := s.Accounts.Start(ctx); err != nil {
+		return err
+	}
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		s.Outbox.Run(ctx)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.App.Timers(ctx)
+	}()
+	return nil
+}
+
+// Wait blocks until everything Start started has stopped.
+func (s *Server) Wait() {
+	s.wg.Wait()
+	s.Accounts.Wait()
+}
