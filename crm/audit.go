@@ -81,7 +81,7 @@ func (c *AuditChain) AppendAll(tx *gorm.DB, recs []AuditRecord) error {
 		prev = e.Hash
 		args = append(args, e.At, e.ActorID, e.Action, e.ObjectType, e.ObjectID, string(e.Data), e.PrevHash, e.Hash)
 	}
-	if err := Bulk(tx, "INSERT INTO audit_log (at, actor_id, action, object_type, object_id, data, prev_hash, hash) VALUES ",
+	if err := bulk(tx, "INSERT INTO audit_log (at, actor_id, action, object_type, object_id, data, prev_hash, hash) VALUES ",
 		"(?, ?, ?, ?, ?, ?, ?, ?)", "", 8, args, nil); err != nil {
 		return fmt.Errorf("crm: audit: %w", err)
 	}

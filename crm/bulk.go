@@ -18,7 +18,7 @@ import (
 	"github.com/switchboard/switchboard/migrations"
 )
 
-// Bulk statements carry at most this many rows and arguments (well under
+// bulk statements carry at most this many rows and arguments (well under
 // PostgreSQL's 65 535 parameters). Each row count is its own statement
 // text, so the prepared-statement cache holds at most maxBulkRows
 // variants of each.
@@ -35,13 +35,13 @@ const (
 // written as literals or inside JSON must compare the same way.
 const sqliteTime = "2006-01-02 15:04:05.999999999-07:00"
 
-// Bulk runs head + row, row, … + tail over args, cols arguments a row, in
+// bulk runs head + row, row, … + tail over args, cols arguments a row, in
 // chunks. With ids set it scans the single column the statement returns
 // into it, in ascending order: rows inserted by one multi-row INSERT get
 // their ids in the order of its VALUES (a rowid/identity is allocated per
 // row as the row is inserted), so the i-th smallest id is the i-th row.
 // The placeholders ("?") are in row only: head and tail take no arguments.
-func Bulk(tx *gorm.DB, head, row, tail string, cols int, args []any, ids *[]int64) error {
+func bulk(tx *gorm.DB, head, row, tail string, cols int, args []any, ids *[]int64) error {
 	if strings.Count(row, "?") != cols {
 		return fmt.Errorf("bulk: row %q does not have %d placeholders", row, cols)
 	}
@@ -69,7 +69,7 @@ func Bulk(tx *gorm.DB, head, row, tail string, cols int, args []any, ids *[]int6
 	return nil
 }
 
-// sqliteBulk is Bulk on SQLite. This driver prepares every statement anew
+// sqliteBulk is bulk on SQLite. This driver prepares every statement anew
 // on each execution and finds each placeholder's argument by a linear
 // search (binding is quadratic in their number), so placeholders are what
 // a bulk statement costs there: small statements mean many parses, large
@@ -239,7 +239,7 @@ func bulkRun(tx *gorm.DB, q string, n int, ids *[]int64, args ...any) error {
 	if ids == nil {
 		return tx.Exec(q, args...).Error
 	}
-	got, err := Int64s(tx, q, args...)
+	got, err := int64s(tx, q, args...)
 	if err != nil {
 		return err
 	}
@@ -315,12 +315,12 @@ func jsonValue(a any) (any, error) {
 	return nil, fmt.Errorf("cannot store %T", a)
 }
 
-// Query runs a raw query and calls scan on each row. (gorm's Raw().Scan
+// query runs a raw query and calls scan on each row. (gorm's Raw().Scan
 // renders the SQL with its arguments for a logger even when nothing logs:
 // costly on big statements.) On SQLite the query goes to the database as
-// it is, past gorm: a ? inside a literal (InTuples) stays text, and
+// it is, past gorm: a ? inside a literal (inTuples) stays text, and
 // arguments are bound as they are (no expansion of slices).
-func Query(tx *gorm.DB, scan func(*sql.Rows) error, q string, args ...any) error {
+func query(tx *gorm.DB, scan func(*sql.Rows) error, q string, args ...any) error {
 	var rows *sql.Rows
 	var err error
 	if Dialect(tx) == migrations.SQLite {
@@ -340,10 +340,10 @@ func Query(tx *gorm.DB, scan func(*sql.Rows) error, q string, args ...any) error
 	return rows.Err()
 }
 
-// Int64s returns the single int64 column of a query's rows.
-func Int64s(tx *gorm.DB, q string, args ...any) ([]int64, error) {
+// int64s returns the single int64 column of a query's rows.
+func int64s(tx *gorm.DB, q string, args ...any) ([]int64, error) {
 	var out []int64
-	err := Query(tx, func(r *sql.Rows) error {
+	err := query(tx, func(r *sql.Rows) error {
 		var v int64
 		err := r.Scan(&v)
 		out = append(out, v)
@@ -352,10 +352,10 @@ func Int64s(tx *gorm.DB, q string, args ...any) ([]int64, error) {
 	return out, err
 }
 
-// In returns a condition "col IN (vals)" and its one argument, for a
+// inList returns a condition "col IN (vals)" and its one argument, for a
 // slice of strings or integers. On SQLite the list goes as one JSON
-// parameter (see Bulk for why); elsewhere as an ordinary IN list.
-func In(tx *gorm.DB, col string, vals any) (string, any) {
+// parameter (see bulk for why); elsewhere as an ordinary IN list.
+func inList(tx *gorm.DB, col string, vals any) (string, any) {
 	if Dialect(tx) != migrations.SQLite {
 		return col + " IN ?", vals
 	}
@@ -366,14 +366,14 @@ func In(tx *gorm.DB, col string, vals any) (string, any) {
 	return col + " IN (SELECT value FROM json_each(?))", buf.String()
 }
 
-// InTuples returns a condition on table's rows "(cols…) IN (tuples)" and
+// inTuples returns a condition on table's rows "(cols…) IN (tuples)" and
 // its arguments: the rows whose columns equal one of the tuples, found by
 // one index seek per tuple where an index covers cols. (SQLite plans a
 // row-value IN as one IN list per column and seeks their cross product,
 // so there the condition is the rowids of a join that starts from the
-// tuples, written as literal rows: run it with Query, which passes it to
+// tuples, written as literal rows: run it with query, which passes it to
 // SQLite as it is.)
-func InTuples(tx *gorm.DB, table string, cols []string, tuples [][]any) (string, []any, error) {
+func inTuples(tx *gorm.DB, table string, cols []string, tuples [][]any) (string, []any, error) {
 	lhs := "(" + strings.Join(cols, ", ") + ")"
 	if Dialect(tx) == migrations.SQLite {
 		var sb strings.Builder

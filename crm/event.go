@@ -105,7 +105,7 @@ func InsertEvents(tx *gorm.DB, evs []Event) error {
 		args = append(args, e.At, e.Type, e.ConversationID, e.TouchID, string(e.Data))
 	}
 	ids := make([]int64, 0, len(evs))
-	if err := Bulk(tx, "INSERT INTO events (at, type, conversation_id, touch_id, data) VALUES ", "(?, ?, ?, ?, ?)", " RETURNING id", 5, args, &ids); err != nil {
+	if err := bulk(tx, "INSERT INTO events (at, type, conversation_id, touch_id, data) VALUES ", "(?, ?, ?, ?, ?)", " RETURNING id", 5, args, &ids); err != nil {
 		return fmt.Errorf("crm: events: %w", err)
 	}
 	for i := range evs {

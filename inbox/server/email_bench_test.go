@@ -302,32 +302,36 @@ func BenchmarkEmailStoreFloor(b *testing.B) {
 			batch := ins[start:min(len(ins), start+email.BatchSize)]
 			err := ta.db.Transaction(func(tx *gorm.DB) error {
 				now := time.Now().UTC()
-				var args []any
+				var opened []*crm.Conversation
 				var opens []int
 				for j, in := range batch {
 					if own[start+j] == start+j {
 						opens = append(opens, start+j)
-						args = append(args, contact[in.From[0].Value], acc.ID, "email", in.ThreadKey, in.At, in.Subject, crm.Clip(crm.FirstNonEmpty(in.Text, in.Subject), crm.PreviewLen), in.At, now, now)
+						at := in.At
+						opened = append(opened, &crm.Conversation{ContactID: contact[in.From[0].Value], AccountID: acc.ID, Channel: "email", ThreadKey: in.ThreadKey,
+							WaitingSince: &at, Subject: in.Subject, LastText: crm.Clip(crm.FirstNonEmpty(in.Text, in.Subject), crm.PreviewLen), LastTouchAt: in.At, CreatedAt: now, UpdatedAt: now})
 					}
 				}
-				var ids []int64
-				if err := crm.Bulk(tx, "INSERT INTO conversations (contact_id, account_id, channel, thread_key, status, waiting_since, subject, last_text, last_touch_at, created_at, updated_at) VALUES ",
-					"(?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)", " RETURNING id", 10, args, &ids); err != nil {
+				if err := crm.InsertConversations(tx, opened); err != nil {
 					return err
 				}
 				for k, i := range opens {
-					convOf[i] = ids[k]
+					convOf[i] = opened[k].ID
 				}
 				convs := make([]int64, len(batch))
-				args = args[:0]
+				rows := make([]*crm.Touch, len(batch))
 				for j, in := range batch {
 					convs[j] = convOf[own[start+j]]
-					args = append(args, acc.ID, "email", "email", in.ExternalID, contact[in.From[0].Value], convs[j], in.Subject, in.Text, in.HTML, "{}", in.Automated, in.At, now)
+					ext := in.ExternalID
+					rows[j] = &crm.Touch{AccountID: acc.ID, Channel: "email", Kind: "email", Direction: crm.Inbound, ExternalID: &ext, ContactID: contact[in.From[0].Value],
+						ConversationID: convs[j], Subject: in.Subject, Body: in.Text, HTML: in.HTML, Meta: []byte("{}"), Automated: in.Automated, OccurredAt: in.At, CreatedAt: now}
 				}
-				var touches []int64
-				if err := crm.Bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, external_id, contact_id, conversation_id, subject, body, html, meta, automated, occurred_at, created_at) VALUES ",
-					"(?, ?, ?, 'in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 13, args, &touches); err != nil {
+				if err := crm.InsertTouches(tx, rows); err != nil {
 					return err
+				}
+				touches := make([]int64, len(rows))
+				for j, r := range rows {
+					touches[j] = r.ID
 				}
 				evs := make([]crm.Event, len(batch))
 				for j := range batch {

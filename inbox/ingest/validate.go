@@ -1,15 +1,32 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
-
-	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
 )
+
+// Limits on what one inbound may carry.
+const (
+	maxExternalID = 512
+	maxText       = 1 << 20
+)
+
+// item is one validated inbound of a batch.
+type item struct {
+	idx     int
+	in      *channels.Inbound
+	keys    []crm.Key
+	at      time.Time
+	handle  string
+	channel string // the account's (a channel never changes)
+	files   []storedFile
+}
 
 // storedFile is an attachment whose bytes are in the blob store (or, over
 // the size limit, not stored and recorded by name only).
@@ -24,6 +41,39 @@ type storedFile struct {
 // is stored, nothing else.
 func cursorOnly(in *channels.Inbound) bool {
 	return in.Cursor != "" && in.ExternalID == "" && len(in.From) == 0
+}
+
+// prepare validates an inbound and normalizes its handles.
+func (s *Sink) prepare(in *channels.Inbound) (*item, error) {
+	switch {
+	case in.AccountID <= 0:
+		return nil, crm.Invalid("no account")
+	case strings.TrimSpace(in.ExternalID) == "":
+		return nil, crm.Invalid("no external id: the event cannot be deduplicated")
+	case len(in.ExternalID) > maxExternalID:
+		return nil, crm.Invalid("external id longer than %d bytes", maxExternalID)
+	case len(in.From) == 0:
+		return nil, crm.Invalid("no sender handle")
+	case len(in.Text) > maxText || len(in.HTML) > maxText:
+		return nil, crm.Invalid("text longer than %d bytes", maxText)
+	case !utf8.ValidString(in.Text) || !utf8.ValidString(in.Name) || !utf8.ValidString(in.Subject):
+		return nil, crm.Invalid("text is not valid UTF-8")
+	}
+	// PostgreSQL text cannot hold NUL; no channel means one.
+	in.Text, in.Subject, in.Name, in.HTML = crm.StripNUL(in.Text), crm.StripNUL(in.Subject), crm.StripNUL(in.Name), crm.StripNUL(in.HTML)
+	keys, err := s.handles(in)
+	if err != nil {
+		return nil, err
+	}
+	files, err := s.clean(in)
+	if err != nil {
+		return nil, err
+	}
+	at := in.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	return &item{in: in, keys: keys, at: at.UTC().Truncate(time.Microsecond), handle: keys[0].String(), files: files}, nil
 }
 
 // handles normalizes the sender's handles. The first (primary) must be
@@ -64,6 +114,7 @@ func (s *Sink) clean(in *channels.Inbound) ([]storedFile, error) {
 		}
 	}
 	in.ParseError = crm.Clip(crm.StripNUL(strings.ToValidUTF8(in.ParseError, "\uFFFD")), 1000)
+	in.EditOf = crm.Clip(in.EditOf, maxExternalID)
 	var files []storedFile
 	for _, f := range in.Attachments {
 		sf := storedFile{name: crm.Clip(crm.StripNUL(strings.ToValidUTF8(f.Name, "_")), 255), contentType: crm.Clip(f.ContentType, 200),
@@ -85,28 +136,41 @@ func (s *Sink) clean(in *channels.Inbound) ([]storedFile, error) {
 	return files, nil
 }
 
-// afterTouches stores what the touch rows do not carry: attachments, the
-// parse error of an unparsable message, the original of an edit. Only the
-// touches that have such things cost statements.
-func afterTouches(tx *gorm.DB, items []*item, touchIDs map[int]int64) error {
-	var files []any
-	for i, it := range items {
-		id, ok := touchIDs[i]
-		if !ok {
-			continue
-		}
-		for _, f := range it.files {
-			files = append(files, id, f.name, f.contentType, f.size, f.sha, f.contentID, f.inline, it.at)
-		}
-		if it.in.ParseError != "" || it.in.EditOf != "" {
-			if err := tx.Exec("UPDATE touches SET parse_error = ?, edit_of = ? WHERE id = ?", it.in.ParseError, crm.Clip(it.in.EditOf, maxExternalID), id).Error; err != nil {
-				return fmt.Errorf("touch %d: %w", id, err)
-			}
+// checkAccounts rejects events for unknown or disabled accounts.
+func (s *Sink) checkAccounts(ctx context.Context, items []*item, results []channels.Result) error {
+	ids := map[int64]bool{}
+	var list []int64
+	for _, it := range items {
+		if !ids[it.in.AccountID] {
+			ids[it.in.AccountID] = true
+			list = append(list, it.in.AccountID)
 		}
 	}
-	if len(files) == 0 {
+	if len(list) == 0 {
 		return nil
 	}
-	return crm.Bulk(tx, "INSERT INTO attachments (touch_id, name, content_type, size, sha256, content_id, inline, created_at) VALUES ",
-		"(?, ?, ?, ?, ?, ?, ?, ?)", "", 8, files, nil)
+	var accs []crm.Account
+	if err := s.db.WithContext(ctx).Select("id", "channel", "enabled").Where("id IN ?", list).Find(&accs).Error; err != nil {
+		return fmt.Errorf("ingest: accounts: %w", err)
+	}
+	known := map[int64]crm.Account{}
+	for _, ac := range accs {
+		known[ac.ID] = ac
+	}
+	for _, it := range items {
+		ac, ok := known[it.in.AccountID]
+		switch {
+		case !ok:
+			results[it.idx].Err = crm.Invalid("account %d does not exist", it.in.AccountID)
+			s.log.Warn("ingest: rejected", "account", it.in.AccountID, "err", results[it.idx].Err)
+			continue
+		case !ac.Enabled:
+			results[it.idx].Err = crm.Invalid("account %d is disabled", it.in.AccountID)
+		}
+		if it.in.Kind == "" {
+			it.in.Kind = channels.Kind(ac.Channel).TouchKind()
+		}
+		it.channel = ac.Channel
+	}
+	return nil
 }

@@ -1,0 +1,81 @@
+package ingest
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/crm"
+)
+
+// deals applies entry point → ad source (the binding valid at the touch's
+// time) and the deal-link rules: a contact's one open deal takes the
+// touch; a contact with no deal at all gets one opened by its first
+// touch, unless the entry point says not to or the touch is automated or
+// ours.
+func (b *batch) deals() error {
+	var opened []crm.Deal
+	for i, it := range b.items {
+		p := &b.ps[i]
+		if p.skip {
+			continue
+		}
+		autoDeal, err := b.source(p, it)
+		if err != nil {
+			return b.fail(it, err)
+		}
+		ds := b.st.deal(p.contact)
+		switch {
+		case len(ds.open) == 1:
+			p.deal = ds.open[0]
+		case ds.total == 0 && autoDeal && !it.in.Automated && !it.in.Outgoing:
+			opened = append(opened, crm.Deal{ContactID: p.contact, Title: dealTitle(p.name, it.in), StageID: b.st.firstStage,
+				Currency: b.s.opts.Currency, AdSourceID: p.srcID, ResponsibleID: p.responsible, CreatedAt: p.since(it)})
+			p.deal, p.newDeal = -int64(len(opened)), true
+			ds.total, ds.open = 1, []int64{p.deal}
+		}
+	}
+	ids, err := crm.InsertDeals(b.tx, opened)
+	if err != nil {
+		return err
+	}
+	for i := range b.ps {
+		if p := &b.ps[i]; p.deal < 0 {
+			p.deal = ids[-p.deal-1]
+		}
+	}
+	return nil
+}
+
+// source sets an item's entry point and its ad source at the touch's
+// time, creating an entry point met for the first time; it reports
+// whether the entry point opens deals.
+func (b *batch) source(p *plan, it *item) (autoDeal bool, err error) {
+	addr := strings.TrimSpace(it.in.EntryPoint)
+	if addr == "" {
+		return true, nil
+	}
+	ek := touchKey{it.in.AccountID, addr}
+	ep := b.st.eps[ek]
+	if ep == nil {
+		e, err := crm.FindEntryPoint(b.tx, it.in.AccountID, addr, it.in.SourceHint, true)
+		if err != nil {
+			return false, fmt.Errorf("entry point: %w", err)
+		}
+		ep = &e
+		b.st.eps[ek] = ep
+	}
+	p.epID, p.srcID = &ep.ID, ep.SourceAt(it.at)
+	return ep.AutoDeal, nil
+}
+
+// dealTitle names a deal opened by a touch: its contact, or the sender.
+func dealTitle(name string, in *channels.Inbound) string {
+	if name == "" {
+		name = strings.TrimSpace(in.Name)
+	}
+	if name == "" && len(in.From) > 0 {
+		name = in.From[0].Value
+	}
+	return crm.Clip(name, 200)
+}
