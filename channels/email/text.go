@@ -1,0 +1,189 @@
+package email
+
+import (
+	"bytes"
+	"io"
+	"mime"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/emersion/go-message/charset"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// toUTF8 returns b as valid UTF-8. go-message has already decoded a
+// declared charset it knows; what is left invalid here is undeclared or
+// mislabeled 8-bit text, decoded with the fallback charset when it is a
+// known one, else guessed: mostly high bytes is Cyrillic (lower-case
+// letters sit at 0xE0–0xFF in windows-1251 and at 0xC0–0xDF in KOI8-R),
+// a few is Western European (windows-1252).
+func toUTF8(b []byte, fallback string) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	if fallback != "" && fallback != "utf-8" && fallback != "us-ascii" {
+		if r, err := charset.Reader(fallback, bytes.NewReader(b)); err == nil {
+			if out, err := io.ReadAll(r); err == nil && utf8.Valid(out) {
+				return string(out)
+			}
+		}
+	}
+	var high, lo, hi int
+	for _, c := range b {
+		switch {
+		case c >= 0xE0:
+			hi++
+			high++
+		case c >= 0xC0:
+			lo++
+			high++
+		case c >= 0x80:
+			high++
+		}
+	}
+	cm := charmap.Windows1252
+	if letters := countLetters(b); letters > 0 && high*3 >= letters {
+		cm = charmap.Windows1251
+		if lo > hi {
+			cm = charmap.KOI8R
+		}
+	}
+	out, err := cm.NewDecoder().Bytes(b)
+	if err != nil {
+		return strings.ToValidUTF8(string(b), "\uFFFD")
+	}
+	return string(out)
+}
+
+func countLetters(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if c >= 0x80 || (c|0x20 >= 'a' && c|0x20 <= 'z') {
+			n++
+		}
+	}
+	return n
+}
+
+// htmlUTF8 returns an HTML body as UTF-8, honoring a <meta charset> when
+// the MIME header named none.
+func htmlUTF8(b []byte, declared string) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	fallback := ""
+	if declared == "" {
+		fallback = metaCharset(b)
+	}
+	return toUTF8(b, fallback)
+}
+
+// metaCharset finds <meta charset="…"> or <meta http-equiv content="…;
+// charset=…"> in the first kilobytes of an HTML document.
+func metaCharset(b []byte) string {
+	if len(b) > 4096 {
+		b = b[:4096]
+	}
+	z := html.NewTokenizer(bytes.NewReader(b))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return ""
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tn, hasAttr := z.TagName()
+			if atom.Lookup(tn) != atom.Meta || !hasAttr {
+				continue
+			}
+			for {
+				k, v, more := z.TagAttr()
+				switch strings.ToLower(string(k)) {
+				case "charset":
+					return strings.ToLower(strings.TrimSpace(string(v)))
+				case "content":
+					if _, params, err := mime.ParseMediaType(string(v)); err == nil && params["charset"] != "" {
+						return strings.ToLower(params["charset"])
+					}
+				}
+				if !more {
+					break
+				}
+			}
+		}
+	}
+}
+
+// htmlText is the visible text of an HTML body, for an HTML-only mail's
+// Text (previews and search): tags dropped, blocks on their own lines.
+func htmlText(s string) string {
+	z := html.NewTokenizer(strings.NewReader(s))
+	var sb strings.Builder
+	skip := 0
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return tidyLines(sb.String())
+		case html.TextToken:
+			if skip == 0 {
+				sb.WriteString(strings.Join(strings.Fields(string(z.Text())), " "))
+				if t := z.Text(); len(t) > 0 && (t[len(t)-1] == ' ' || t[len(t)-1] == '\n') {
+					sb.WriteByte(' ')
+				}
+			}
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			tn, _ := z.TagName()
+			a := atom.Lookup(tn)
+			switch a {
+			case atom.Script, atom.Style, atom.Head, atom.Title:
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
+					skip--
+				}
+			case atom.Br, atom.P, atom.Div, atom.Tr, atom.Li, atom.H1, atom.H2, atom.H3, atom.H4, atom.Blockquote, atom.Table:
+				sb.WriteByte('\n')
+			case atom.Td, atom.Th:
+				sb.WriteByte(' ')
+			}
+		}
+	}
+}
+
+func tidyLines(s string) string {
+	lines := strings.Split(s, "\n")
+	out := lines[:0]
+	blank := true
+	for _, l := range lines {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			if !blank {
+				out = append(out, "")
+			}
+			blank = true
+			continue
+		}
+		out = append(out, l)
+		blank = false
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
+}
+
+func collapseSpace(s string) string {
+	if !strings.ContainsAny(s, "\r\n\t") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// clipBytes cuts s to at most n bytes at a character boundary.
+func clipBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
