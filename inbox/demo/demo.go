@@ -20,9 +20,9 @@ package demo
 //     contact.responsible), and the setup of accounts, entry points,
 //     bindings, ad sources and spend (each audited as its handler audits).
 //   - Inbound touches go through App.Ingest, a day at a time, with At in the
-//     past, shaped as the adapters shape them (web forms through
-//     web.Submission.Inbound; email, Telegram, WhatsApp and calls built the
-//     way the adapters and a PBX would build them).
+//     past, shaped as the adapters shape them (web forms, email, Telegram,
+//     WhatsApp and calls built the way the adapters and a PBX would build
+//     them; the demo imports no concrete adapter).
 //   - Replies cannot go through App.Reply: it stamps the present time and
 //     queues a job for a dispatcher that would send it. Each reply is
 //     written instead as what Reply and the dispatcher leave behind once a

@@ -4,12 +4,12 @@ package demo
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/channels"
-	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/crm"
 )
 
@@ -158,24 +158,42 @@ func (g *demoGen) mailIn(s *demoStory, at time.Time, subject, body, to string, a
 
 func (g *demoGen) form(s *demoStory, at time.Time, msg string) *demoStep {
 	p := s.p
-	sub := web.Submission{SubmissionID: "sb-form-" + g.hex(6), Name: p.first, Phone: g.typed(p), Message: msg,
-		PageURL: g.d.Company.Site + g.pick(g.d.Company.SitePages)}
+	in := channels.Inbound{AccountID: g.webAcc.ID, ExternalID: "sb-form-" + g.hex(6), Kind: channels.Form, At: at, Name: p.first, Text: msg,
+		From: []channels.Handle{{Kind: "phone", Value: g.typed(p)}}}
+	page := g.d.Company.Site + g.pick(g.d.Company.SitePages)
 	if g.chance(0.2) {
-		sub.Name = p.first + " " + p.last
+		in.Name = p.first + " " + p.last
 	}
 	if p.email != "" && g.chance(0.7) {
-		sub.Email = p.email
+		in.From = append(in.From, channels.Handle{Kind: "email", Value: p.email})
 		p.known["email"] = true
 	}
+	// Shaped as the web channel shapes a form (channels/web, Submission.Inbound):
+	// the UTM source is the entry point and the source hint, the page and
+	// the UTM tags are meta, the subject names the site.
+	in.Meta = map[string]string{}
+	in.EntryPoint, in.SourceHint = "direct", ""
+	if src := g.webAcc.DefaultSource; src != "" {
+		in.EntryPoint, in.SourceHint = src, src
+	}
 	if s.src != nil {
-		sub.UTMSource, sub.UTMMedium = s.src.code, s.src.medium
-		if len(s.src.camps) > 0 {
-			sub.UTMCampaign = g.pick(s.src.camps)
+		in.EntryPoint, in.SourceHint = s.src.code, s.src.code
+		in.Meta["utm_source"] = s.src.code
+		if s.src.medium != "" {
+			in.Meta["utm_medium"] = s.src.medium
 		}
-		sub.PageURL += "?utm_source=" + s.src.code
+		if len(s.src.camps) > 0 {
+			in.Meta["utm_campaign"] = g.pick(s.src.camps)
+		}
+		page += "?utm_source=" + s.src.code
+	}
+	in.Meta["page_url"] = page
+	in.Subject = "Web form"
+	if u, err := url.Parse(g.d.Company.Site); err == nil && u.Hostname() != "" {
+		in.Subject += " — " + strings.ToLower(u.Hostname())
 	}
 	p.known["phone"] = true
-	return g.inbound(s, sub.Inbound(g.webAcc.ID, g.webAcc.DefaultSource, at))
+	return g.inbound(s, in)
 }
 
 // say is a client's message on ch at t (a call when ch is the phone).
