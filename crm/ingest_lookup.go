@@ -34,21 +34,27 @@ type DealHead struct {
 	Status        DealStatus
 }
 
-// TouchIDs returns the ids of an account's touches with these external
+// TouchRef is a stored touch as ingest meets it again: a redelivery, or
+// the message a new one answers.
+type TouchRef struct {
+	ID, ConversationID int64
+}
+
+// TouchesByExternalID returns an account's touches with these external
 // ids, by external id.
-func TouchIDs(tx *gorm.DB, account int64, exts []string) (map[string]int64, error) {
-	out := map[string]int64{}
+func TouchesByExternalID(tx *gorm.DB, account int64, exts []string) (map[string]TouchRef, error) {
+	out := map[string]TouchRef{}
 	if len(exts) == 0 {
 		return out, nil
 	}
 	in, list := inList(tx, "external_id", exts)
 	err := query(tx, func(r *sql.Rows) error {
-		var id int64
+		var t TouchRef
 		var ext string
-		err := r.Scan(&id, &ext)
-		out[ext] = id
+		err := r.Scan(&t.ID, &t.ConversationID, &ext)
+		out[ext] = t
 		return err
-	}, "SELECT id, external_id FROM touches WHERE account_id = ? AND "+in, account, list)
+	}, "SELECT id, conversation_id, external_id FROM touches WHERE account_id = ? AND "+in, account, list)
 	if err != nil {
 		return nil, fmt.Errorf("crm: touches by external id: %w", err)
 	}
@@ -140,28 +146,6 @@ func LatestConversation(tx *gorm.DB, k ThreadKey) (*Conversation, error) {
 		return nil, nil
 	}
 	return &found[0], nil
-}
-
-// ConversationsOfMessages returns the conversation of each of an account's
-// touches among exts, by external id: where the messages a new one
-// answers live.
-func ConversationsOfMessages(tx *gorm.DB, account int64, exts []string) (map[string]int64, error) {
-	out := map[string]int64{}
-	if len(exts) == 0 {
-		return out, nil
-	}
-	in, list := inList(tx, "external_id", exts)
-	err := query(tx, func(r *sql.Rows) error {
-		var ext string
-		var conv int64
-		err := r.Scan(&ext, &conv)
-		out[ext] = conv
-		return err
-	}, "SELECT external_id, conversation_id FROM touches WHERE account_id = ? AND "+in, account, list)
-	if err != nil {
-		return nil, fmt.Errorf("crm: conversations of messages: %w", err)
-	}
-	return out, nil
 }
 
 // ConversationsByID returns the conversations with these ids.

@@ -71,12 +71,12 @@ func (st *batchState) loadTouches(tx *gorm.DB, items []*item) error {
 		exts[it.in.AccountID] = append(exts[it.in.AccountID], it.in.ExternalID)
 	}
 	for acc, ids := range exts {
-		found, err := crm.TouchIDs(tx, acc, ids)
+		found, err := crm.TouchesByExternalID(tx, acc, ids)
 		if err != nil {
 			return err
 		}
-		for ext, id := range found {
-			st.touches[touchKey{acc, ext}] = id
+		for ext, t := range found {
+			st.touches[touchKey{acc, ext}] = t.ID
 		}
 	}
 	return nil
@@ -158,11 +158,12 @@ func (st *batchState) loadParents(tx *gorm.DB, items []*item) error {
 	}
 	var want []int64
 	for acc, ids := range byAcc {
-		found, err := crm.ConversationsOfMessages(tx, acc, ids)
+		found, err := crm.TouchesByExternalID(tx, acc, ids)
 		if err != nil {
 			return err
 		}
-		for ext, conv := range found {
+		for ext, t := range found {
+			conv := t.ConversationID
 			st.parentConv[touchKey{acc, ext}] = conv
 			if st.convByID[conv] == nil {
 				want = append(want, conv)
