@@ -127,6 +127,7 @@ type EventScope struct {
 	typ                             string
 	conversation                    bool
 	assignee, previous, responsible *int64
+	previousResponsible             *int64 // a deal.changed that took the deal from this manager
 	user                            *int64 // whom a touch.reminder is for
 	leftQueue                       bool   // a conversation.changed whose previous_assignee_id is null: it left the unassigned queue
 }
@@ -137,10 +138,11 @@ func ScopeOf(e Event) EventScope {
 		AssigneeID         *int64          `json:"assignee_id"`
 		PreviousAssigneeID json.RawMessage `json:"previous_assignee_id"`
 		ResponsibleID      *int64          `json:"responsible_id"`
+		PrevResponsibleID  *int64          `json:"previous_responsible_id"`
 		UserID             *int64          `json:"user_id"`
 	}
 	json.Unmarshal(e.Data, &d)
-	s := EventScope{typ: e.Type, conversation: e.ConversationID != nil, assignee: d.AssigneeID, responsible: d.ResponsibleID, user: d.UserID}
+	s := EventScope{typ: e.Type, conversation: e.ConversationID != nil, assignee: d.AssigneeID, responsible: d.ResponsibleID, previousResponsible: d.PrevResponsibleID, user: d.UserID}
 	if string(d.PreviousAssigneeID) == "null" {
 		s.leftQueue = e.Type == EventConversationChanged
 	} else if len(d.PreviousAssigneeID) > 0 {
@@ -168,7 +170,7 @@ func (s EventScope) VisibleTo(u User) bool {
 	case EventAccountState:
 		return true
 	case EventDealChanged:
-		return mine(s.responsible)
+		return mine(s.responsible) || mine(s.previousResponsible)
 	case EventTouchReminder:
 		return mine(s.user) // a reminder is for the manager reminded
 	}

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"fmt"
 
 	"gorm.io/gorm"
 
@@ -86,9 +87,49 @@ func (a *App) Deal(ctx context.Context, u crm.User, id int64) (crm.Deal, error) 
 }
 
 // UpdateDeal edits a deal's title, amount or responsible manager.
+// Only a lead or the owner hands a deal to another manager; the audit row
+// records the old and new responsible manager and title, and the manager
+// who lost the deal hears of it.
 func (a *App) UpdateDeal(ctx context.Context, u crm.User, id int64, p crm.DealPatch) (crm.Deal, error) {
-	return a.dealChange(ctx, u, id, "deal.edit", func(tx *gorm.DB) (crm.Deal, error) { return crm.UpdateDeal(tx, id, p) })
+	var out crm.Deal
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		before, err := crm.VisibleDeal(tx, u, id)
+		if err != nil {
+			return err
+		}
+		handover := p.ResponsibleID != nil && !sameID(p.ResponsibleID, before.ResponsibleID)
+		if handover && !u.SeesAll() {
+			return fmt.Errorf("%w: only a lead or the owner changes a deal's responsible manager", crm.ErrForbidden)
+		}
+		if out, err = crm.UpdateDeal(tx, id, p); err != nil {
+			return err
+		}
+		data := map[string]any{"stage_id": out.StageID, "status": out.Status, "amount": out.Amount, "previous_stage_id": before.StageID}
+		if handover {
+			data["responsible_from"], data["responsible_to"] = before.ResponsibleID, out.ResponsibleID
+		}
+		if out.Title != before.Title {
+			data["title_from"], data["title_to"] = before.Title, out.Title
+		}
+		if _, err := crm.Audit(tx, &u.ID, "deal.edit", "deal", id, data); err != nil {
+			return err
+		}
+		var previous *int64
+		if handover {
+			previous = before.ResponsibleID
+		}
+		return ev.Add(crm.EventDealChanged, nil, nil, dealEvent{Deal: out, PreviousResponsibleID: previous})
+	})
+	return out, err
 }
+
+// dealEvent is a deal.changed event: the deal, and whom it was taken from.
+type dealEvent struct {
+	crm.Deal
+	PreviousResponsibleID *int64 `json:"previous_responsible_id,omitempty"`
+}
+
+func sameID(a, b *int64) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 // MoveDeal moves a deal to an open stage.
 func (a *App) MoveDeal(ctx context.Context, u crm.User, id, stageID int64) (crm.Deal, error) {

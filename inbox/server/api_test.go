@@ -985,6 +985,37 @@ func TestAPIDeals(t *testing.T) {
 		{name: "the refused pipeline changes left it as it was", as: a, method: "GET", path: "/api/v1/pipeline", status: 200,
 			want: []string{`"name":"New lead","position":1`, `"name":"Qualified","position":2`, `"name":"Lost","position":5`}},
 	})
+
+	// Handing a deal to another manager: a lead's or the owner's decision.
+	b := tm.b
+	var other crm.Deal
+	must(t, a, 200, "POST", "/api/v1/deals", inbox.NewDeal{ContactID: anna.ContactID, Title: "Kitchen"}, &other)
+	runScenarios(t, []scenario{
+		{name: "a manager cannot hand their deal to another manager", as: a, method: "PATCH", path: deal(other.ID, ""), body: crm.DealPatch{ResponsibleID: &b.User.ID}, status: 403, code: "forbidden"},
+		{name: "a manager who sees the contact cannot take another's deal by naming themselves", as: b, method: "PATCH", path: deal(other.ID, ""), body: crm.DealPatch{ResponsibleID: &b.User.ID}, status: 403, code: "forbidden"},
+		{name: "the refused handovers left the deal with its manager", as: owner, method: "GET", path: deal(other.ID, ""), status: 200, want: []string{p(`"responsible_id":%d`, a.User.ID)}},
+		{name: "a manager may send their own id back unchanged", as: a, method: "PATCH", path: deal(other.ID, ""), body: crm.DealPatch{ResponsibleID: &a.User.ID, Title: ptr("Kitchen, oak")}, status: 200,
+			want: []string{`"title":"Kitchen, oak"`, p(`"responsible_id":%d`, a.User.ID)}},
+		{name: "a lead hands the deal to another manager", as: lead, method: "PATCH", path: deal(other.ID, ""), body: crm.DealPatch{ResponsibleID: &b.User.ID}, status: 200,
+			want: []string{p(`"responsible_id":%d`, b.User.ID)}},
+		{name: "the new manager reads it", as: b, method: "GET", path: deal(other.ID, ""), status: 200},
+		{name: "the handover and the rename are audited with old and new values", as: owner, method: "GET", path: p("/api/v1/audit?action=deal.edit&object_id=%d", other.ID), status: 200,
+			want: []string{p(`"responsible_from":%d`, a.User.ID), p(`"responsible_to":%d`, b.User.ID), `"title_from":"Kitchen"`, `"title_to":"Kitchen, oak"`}},
+	})
+	// The manager who lost the deal hears of it; a third manager does not.
+	var ev crm.Event
+	if err := tm.db.Where("type = ?", crm.EventDealChanged).Order("id DESC").Take(&ev).Error; err != nil {
+		t.Fatal(err)
+	}
+	carol := tm.user("carol.c@example.ru", crm.Manager)
+	for _, c := range []struct {
+		u    crm.User
+		want bool
+	}{{a.User, true}, {b.User, true}, {carol, false}} {
+		if got := c.u.SeesEvent(ev); got != c.want {
+			t.Errorf("the handover event %s visible to %s: %v, want %v", ev.Data, c.u.Email, got, c.want)
+		}
+	}
 }
 
 // --- touch resolution ------------------------------------------------------
