@@ -107,6 +107,9 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 			if conv, err = a.openConversation(tx, conv.ContactID, acc, conv.DealID, thread, latest); err != nil {
 				return err
 			}
+			if !u.SeesConversation(conv) { // another manager's: nothing is written
+				return crm.NotFound("conversation", convID)
+			}
 		}
 		if conv.DealID, err = replyDeal(tx, conv); err != nil {
 			return err

@@ -1418,3 +1418,39 @@ func TestConversationsByContact(t *testing.T) {
 		t.Errorf("a manager got another manager's conversation by contact: %d %+v", st, list.Conversations)
 	}
 }
+
+// A reply through another account lands in the contact's conversation on
+// that account: when that conversation is another manager's, the reply is
+// refused as if it did not exist, and nothing is written (issue 14, item 1).
+func TestAManagerCannotReplyIntoAnotherManagersConversationThroughAnotherAccount(t *testing.T) {
+	tm := newTeam(t)
+	form := touchOf(t, tm.owner, ingest(t, tm.testApp, inbound(tm.site.ID, "r-1", "+7 913 555-07-07", "Vera", "Call me", time.Now())))
+	bot := tm.account("telegram", "bot")
+	if _, err := crm.AddIdentity(tm.db, form.ContactID, crm.Key{Kind: crm.TelegramID, Value: "7770001"}); err != nil {
+		t.Fatal(err)
+	}
+	chat := touchOf(t, tm.owner, ingest(t, tm.testApp, channels.Inbound{AccountID: bot.ID, ExternalID: "tg-1", At: time.Now(), Text: "Hello?",
+		From: []channels.Handle{{Kind: "telegram", Value: "7770001"}}}))
+	if chat.ContactID != form.ContactID || chat.ConversationID == form.ConversationID {
+		t.Fatalf("setup: the chat %+v is not a second conversation of contact %d", chat, form.ContactID)
+	}
+	must(t, tm.lead, 200, "POST", fmt.Sprintf("/api/v1/conversations/%d/assign", chat.ConversationID), api.AssignRequest{UserID: &tm.b.User.ID}, nil)
+	touches := tm.count("touches", "conversation_id = ?", chat.ConversationID)
+	waiting := tm.count("conversations", "id = ? AND waiting_since IS NOT NULL", chat.ConversationID)
+
+	runScenarios(t, []scenario{
+		{name: "a reply on the other account into the other manager's conversation is 404", as: tm.a, method: "POST", path: p("/api/v1/conversations/%d/reply", form.ConversationID),
+			body: inbox.ReplyRequest{AccountID: bot.ID, Text: "It's me"}, status: 404, code: "not_found", absent: []string{p(`%d`, chat.ConversationID)}},
+		{name: "the owner of that conversation may", as: tm.b, method: "POST", path: p("/api/v1/conversations/%d/reply", chat.ConversationID),
+			body: inbox.ReplyRequest{Text: "Yes, Vera"}, status: 200},
+	})
+	if got := tm.count("touches", "conversation_id = ? AND body = ?", chat.ConversationID, "It's me"); got != 0 {
+		t.Errorf("the refused reply was stored: %d touches", got)
+	}
+	if got := tm.count("touches", "conversation_id = ?", chat.ConversationID); got != touches+1 {
+		t.Errorf("%d touches in the chat, want %d (only the rightful reply)", got, touches+1)
+	}
+	if waiting != 1 {
+		t.Errorf("setup: the chat was not waiting")
+	}
+}
