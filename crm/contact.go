@@ -140,6 +140,9 @@ func SearchContacts(tx *gorm.DB, q, region string, limit int) ([]Contact, error)
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
+	if err := checkSearch(strings.TrimSpace(q)); err != nil {
+		return nil, err
+	}
 	// A caller may pass conditions (which contacts a user may see); they
 	// apply to the contacts query only, and the chain must not grow tx.
 	db := tx.Session(&gorm.Session{}).Where("merged_into_id IS NULL")

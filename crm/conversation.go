@@ -118,6 +118,9 @@ func ListConversations(tx *gorm.DB, f ConversationFilter) ([]Conversation, strin
 		db = db.Where("contact_id = ?", f.ContactID)
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
+		if err := checkSearch(q); err != nil {
+			return nil, "", err
+		}
 		t := "%" + escapeLike(SearchTerm(q, f.Region)) + "%"
 		db = db.Where(`(contact_id IN (SELECT id FROM contacts WHERE search LIKE ? ESCAPE '\') OR LOWER(subject) LIKE ? ESCAPE '\' OR LOWER(last_text) LIKE ? ESCAPE '\')`, t, t, t)
 	}

@@ -198,6 +198,19 @@ func SearchText(c *Contact, ids []Identity) string {
 	return strings.Join(parts, " ")
 }
 
+// MaxSearch is the longest search a user may type, in bytes: longer ones
+// are refused (a LIKE pattern of tens of kilobytes is "too complex" for
+// SQLite, and nobody types one).
+const MaxSearch = 200
+
+// checkSearch refuses a search longer than MaxSearch.
+func checkSearch(q string) error {
+	if len(q) > MaxSearch {
+		return Invalid("q: a search is at most %d characters", MaxSearch)
+	}
+	return nil
+}
+
 // SearchTerm turns what a user typed into what to look for in the search
 // text: a phone in any format becomes its E.164 digits, an email is
 // lower-cased, other text is lower-cased.

@@ -848,6 +848,9 @@ func TestAPIContacts(t *testing.T) {
 			want: []string{"phone:+79137771234", "email:anna.petrova@example.ru"}},
 		{name: "merging a contact into itself is 422", as: a, method: "POST", path: contact(anna.ContactID) + "/merge", body: api.MergeRequest{ContactID: anna.ContactID}, status: 422, code: "invalid"},
 		{name: "merging a missing contact is 404", as: a, method: "POST", path: contact(anna.ContactID) + "/merge", body: api.MergeRequest{ContactID: 999999}, status: 404, code: "not_found"},
+		{name: "a search of 60 000 characters is 422, not a 500", as: owner, method: "GET", path: "/api/v1/contacts?q=" + strings.Repeat("a", 60000), status: 422, code: "invalid", want: []string{"200"}},
+		{name: "so is a conversation search that long", as: a, method: "GET", path: "/api/v1/conversations?q=" + strings.Repeat("x", 60000), status: 422, code: "invalid"},
+		{name: "a search of the longest allowed length works", as: owner, method: "GET", path: "/api/v1/contacts?q=" + strings.Repeat("a", crm.MaxSearch), status: 200},
 	})
 
 	// Merge Boris into Anna, then undo.
