@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
@@ -127,6 +128,16 @@ func New(app *inbox.App, accts Accounts, rt *realtime.Publisher, log *slog.Logge
 
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, log, fmt.Errorf("%w: no such endpoint %s %s", crm.ErrNotFound, r.Method, r.URL.Path))
+	})
+	// A hook answers its senders in JSON, never with the UI's page: another
+	// method is 405, another path 404.
+	mux.HandleFunc("/hooks/", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && strings.Count(strings.Trim(r.URL.Path, "/"), "/") == 2 {
+			w.Header().Set("Allow", http.MethodPost)
+			writeError(w, r, log, fmt.Errorf("%w: a hook takes POST, not %s", errMethod, r.Method))
+			return
+		}
+		writeError(w, r, log, fmt.Errorf("%w: no such hook %s", crm.ErrNotFound, r.URL.Path))
 	})
 	if ui != nil {
 		mux.Handle("/", uiHandler(ui))

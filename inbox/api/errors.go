@@ -20,6 +20,7 @@ var (
 	errBadJSON  = errors.New("bad request body")
 	errBadQuery = errors.New("bad query parameter")
 	errTooLarge = errors.New("request body too large")
+	errMethod   = errors.New("method not allowed")
 )
 
 // ErrorBody is the one error shape of the API.
@@ -64,6 +65,8 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		status, code = http.StatusBadRequest, "bad_request"
 	case errors.Is(err, errTooLarge):
 		status, code = http.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, errMethod):
+		status, code = http.StatusMethodNotAllowed, "method_not_allowed"
 	}
 	if status >= 500 {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -1457,3 +1457,36 @@ func TestAManagerCannotReplyIntoAnotherManagersConversationThroughAnotherAccount
 		t.Errorf("setup: the chat was not waiting")
 	}
 }
+
+// A hook answers in JSON whatever is sent to it: another method is 405
+// with Allow: POST, another path 404; never the UI's HTML page.
+func TestHooksAnswerJSONToOtherMethodsAndPaths(t *testing.T) {
+	ta := newTestApp(t)
+	site := ta.account("web", "site")
+	for _, c := range []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"GET", p("/hooks/web/%d", site.ID), 405, "method_not_allowed"},
+		{"PUT", p("/hooks/web/%d", site.ID), 405, "method_not_allowed"},
+		{"GET", "/hooks/web", 404, "not_found"},
+		{"POST", "/hooks/web", 404, "not_found"},
+		{"GET", "/hooks/", 404, "not_found"},
+	} {
+		req, _ := http.NewRequest(c.method, ta.srv.URL+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body api.ErrorBody
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || err != nil || body.Error.Code != c.code || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("%s %s: %d %q (%v, %s); want %d %q in JSON", c.method, c.path, resp.StatusCode, body.Error.Code, err, resp.Header.Get("Content-Type"), c.status, c.code)
+		}
+		if c.status == 405 && resp.Header.Get("Allow") != "POST" {
+			t.Errorf("%s %s: Allow %q, want POST", c.method, c.path, resp.Header.Get("Allow"))
+		}
+	}
+}
