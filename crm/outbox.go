@@ -76,7 +76,9 @@ const dueJobs = "((status = ? AND next_attempt_at <= ?) OR (status = ? AND locke
 // DueOutboxAccounts lists the accounts with jobs to send now.
 func DueOutboxAccounts(tx *gorm.DB, now time.Time) ([]int64, error) {
 	var accs []int64
-	err := tx.Model(&OutboxJob{}).Distinct("account_id").Where(dueJobs, Queued, now, Sending, now).Pluck("account_id", &accs).Error
+	// A disabled account sends nothing: its jobs wait until it is enabled.
+	err := tx.Model(&OutboxJob{}).Distinct("account_id").Where(dueJobs, Queued, now, Sending, now).
+		Where("account_id IN (SELECT id FROM accounts WHERE enabled = ?)", true).Pluck("account_id", &accs).Error
 	if err != nil {
 		return nil, fmt.Errorf("crm: due outbox accounts: %w", err)
 	}

@@ -86,6 +86,9 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 		if err != nil {
 			return crm.Invalid("account %d does not exist", accID)
 		}
+		if !acc.Enabled {
+			return crm.Invalid("account %q is disabled: enable it on the accounts page or reply through another account", acc.Name)
+		}
 		to, err := a.recipient(tx, conv, acc)
 		if err != nil {
 			return err

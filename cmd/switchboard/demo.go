@@ -122,7 +122,8 @@ func printDemo(out io.Writer, s demo.Summary, dialect string) {
 	fmt.Fprintln(out, "http://localhost:8080 and sign in with one of the emails above and the password; a manager sees")
 	fmt.Fprintln(out, "their own conversations and the unassigned queue, the lead the team's, the owner everything.")
 	fmt.Fprintln(out, "The email, Telegram and WhatsApp accounts are disabled on purpose: their servers (imap/smtp.example.com)")
-	fmt.Fprintln(out, "and the bot token are placeholders, so nothing tries to connect and no reply is ever sent.")
+	fmt.Fprintln(out, "and the bot token are placeholders, so nothing tries to connect and no reply can be sent (the reply box")
+	fmt.Fprintln(out, "says so). To try replying, put real settings on one of them and enable it on the Accounts page.")
 	fmt.Fprintln(out, "Replies in the demo were written as already sent; customers' addresses are under example.* domains.")
 }
 

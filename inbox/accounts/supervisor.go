@@ -392,6 +392,14 @@ func (s *Supervisor) Adapter(ctx context.Context, id int64) (channels.Adapter, e
 	if err != nil {
 		return nil, err
 	}
+	if !acc.Enabled { // disabled while a send was on its way: it waits
+		return nil, fmt.Errorf("account %d is disabled", id)
+	}
+	return s.adapterOf(acc)
+}
+
+// adapterOf builds an adapter for an account that is not running here.
+func (s *Supervisor) adapterOf(acc crm.Account) (channels.Adapter, error) {
 	ch, _ := s.channel(channels.Kind(acc.Channel))
 	if ch.New == nil {
 		return nil, channels.Permanent(fmt.Errorf("no adapter for channel %s", acc.Channel))
@@ -414,9 +422,11 @@ func (s *Supervisor) Hook(ctx context.Context, id int64, channel string) (channe
 	if acc.Channel != channel || (!acc.Enabled && !ch.HookOnly) {
 		return nil, nil, crm.NotFound("enabled "+channel+" account", id)
 	}
-	ad, err := s.Adapter(ctx, id)
-	if err != nil {
-		return nil, nil, err
+	ad := s.runningAdapter(id)
+	if ad == nil {
+		if ad, err = s.adapterOf(acc); err != nil {
+			return nil, nil, err
+		}
 	}
 	hook, ok := ad.(channels.Webhook)
 	if !ok {

@@ -537,6 +537,17 @@ func TestBrowserReplyStatusMovesFromQueuedToSentOrFailed(t *testing.T) {
 	p.wait("the second reply failed", "document.querySelector("+js(out)+")?.dataset.status === 'failed'")
 	p.waitText(out, "recipient is not on WhatsApp")
 	p.screenshot("reply-failed")
+
+	// Once the account is disabled the reply box says so, instead of
+	// offering an account that would send nothing.
+	owner := ta.user("owner@example.ru", crm.Owner)
+	off := false
+	if _, err := ta.SaveAccount(context.Background(), owner, acc.ID, crm.AccountInput{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	p.open(fmt.Sprintf("/inbox/mine/%d", conv))
+	p.waitText("#composer", "is disabled")
+	p.wait("no reply box", "document.querySelector('#reply-text') === null")
 	p.noScriptErrors()
 }
 

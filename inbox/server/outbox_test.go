@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -364,5 +365,42 @@ func TestAWhatsAppReplyReachesAContactKnownOnlyByPhone(t *testing.T) {
 	ta.DispatchDue(context.Background())
 	if len(wa.sent) != 1 || wa.sent[0].To.Value != "79235556677@s.whatsapp.net" {
 		t.Errorf("sent = %+v", wa.sent)
+	}
+}
+
+// Disabling an account stops its sends at once: what was queued waits, a
+// new reply through it is refused with the reason, and enabling it again
+// sends what waited (issue 14, item 4).
+func TestADisabledAccountSendsNothingUntilEnabledAgain(t *testing.T) {
+	ch := &scripted{}
+	ta, m, conv := newOutboxApp(t, ch)
+	owner := ta.user("owner@example.ru", crm.Owner)
+	ctx := context.Background()
+	queued, err := ta.Reply(ctx, m, conv.ID, inbox.ReplyRequest{Text: "Цена 15 000 ₽"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off, on := false, true
+	if _, err := ta.SaveAccount(ctx, owner, conv.AccountID, crm.AccountInput{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if n := ta.DispatchDue(ctx); n != 0 || ch.calls != 0 {
+		t.Fatalf("a disabled account sent: %d dispatched, %d sends", n, ch.calls)
+	}
+	if got, _ := crm.GetTouch(ta.db, queued.ID); got.DeliveryStatus != crm.Queued {
+		t.Errorf("the waiting reply is %q, want queued", got.DeliveryStatus)
+	}
+	_, err = ta.Reply(ctx, m, conv.ID, inbox.ReplyRequest{Text: "Ещё одно"})
+	if !errors.Is(err, crm.ErrInvalid) || !strings.Contains(err.Error(), "disabled") {
+		t.Errorf("a reply through a disabled account: %v; want refused as disabled", err)
+	}
+	if n := ta.count("touches", "body = ?", "Ещё одно"); n != 0 {
+		t.Errorf("the refused reply was stored (%d)", n)
+	}
+	if _, err := ta.SaveAccount(ctx, owner, conv.AccountID, crm.AccountInput{Enabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+	if n := ta.DispatchDue(ctx); n != 1 || len(ch.sent) != 1 || ch.sent[0].Text != "Цена 15 000 ₽" {
+		t.Fatalf("after enabling: %d dispatched, sent %+v", n, ch.sent)
 	}
 }

@@ -176,6 +176,7 @@ export default {
   "reply.attach": "Attach",
   "reply.remove": "Remove",
   "reply.tooBig": "Files are over 20 MB in all.",
+  "reply.disabled": "Every account that could reach this contact is disabled, so nothing can be sent. The owner enables accounts on the Accounts page.",
   "reply.nowhere": "We have no email, Telegram or WhatsApp of this contact to reply to. Call them back, or add an identity.",
 
   "panel.label": "Contact and deals",

@@ -41,7 +41,8 @@ export function Composer({ detail }) {
   const refsLoaded = useStore((s) => s.refsLoaded);
   const c = detail.conversation;
   const kinds = new Set((detail.contact.identities || []).map((i) => i.kind));
-  const options = accounts.filter((a) => reachable(a, kinds)).sort((a, b) => (b.id === c.account_id) - (a.id === c.account_id));
+  const reach = accounts.filter((a) => reachable(a, kinds));
+  const options = reach.filter((a) => a.enabled).sort((a, b) => (b.id === c.account_id) - (a.id === c.account_id));
   const [accountId, setAccountId] = useState(0);
   const [text, setText] = useState("");
   const [subject, setSubject] = useState("");
@@ -60,7 +61,7 @@ export function Composer({ detail }) {
     return html`<div class="composer none" id="composer"><p class="muted">${t("common.loading")}</p></div>`;
   }
   if (!account) {
-    return html`<div class="composer none" id="composer"><p class="muted">${t("reply.nowhere")}</p></div>`;
+    return html`<div class="composer none" id="composer"><p class="muted">${t(reach.length ? "reply.disabled" : "reply.nowhere")}</p></div>`;
   }
   const size = files.reduce((n, f) => n + f.size, 0);
   const send = async (e) => {
