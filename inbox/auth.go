@@ -128,11 +128,15 @@ func (a *App) EnsureOwner(ctx context.Context, email, password string) (created 
 func (a *App) Login(ctx context.Context, email, password, remote string) (token string, s Session, u crm.User, err error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	keys := []string{"e:" + email, "a:" + addressKey(remote)}
-	if wait := a.login.blocked(keys...); wait > 0 {
+	// The attempt is counted before the slow hash, so parallel guesses
+	// cannot all pass the check before any failure is recorded.
+	wait, at := a.login.take(keys...)
+	if wait > 0 {
 		return "", s, u, &RateLimited{Wait: wait}
 	}
 	u, err = crm.UserByEmail(a.db.WithContext(ctx), email)
 	if err != nil && !errors.Is(err, crm.ErrNotFound) {
+		a.login.release(at, keys...) // the database failed, not the guess
 		return "", s, u, err
 	}
 	hash := u.PasswordHash
@@ -140,11 +144,11 @@ func (a *App) Login(ctx context.Context, email, password, remote string) (token 
 		hash = "$2a$10$7EqJtq98hPqEX7fNZaFWoO5uUfgXcXsMhHRtWZlYgN6zT8c3iP1xK" // same cost either way
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || err != nil || !u.Active {
-		a.login.fail(keys...)
 		a.log.Warn("login failed", "email", email, "remote", remote)
 		return "", s, crm.User{}, ErrBadLogin
 	}
 	a.login.reset("e:" + email)
+	a.login.release(at, keys[1]) // a good login does not count against its address
 	token, s, err = a.openSession(a.db.WithContext(ctx), u)
 	if err != nil {
 		return "", s, u, err
@@ -233,8 +237,11 @@ func newLimiter(limit int, window time.Duration) *limiter {
 	return &limiter{limit: limit, window: window, fails: map[string][]time.Time{}}
 }
 
-// blocked returns how long until the first of keys may try again.
-func (l *limiter) blocked(keys ...string) time.Duration {
+// take counts an attempt against every key, at once with the check: when
+// any key is at its limit it counts nothing and returns how long until it
+// may try again. Whatever the concurrency, at most limit attempts per key
+// pass in a window. The returned time identifies the attempt for release.
+func (l *limiter) take(keys ...string) (time.Duration, time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
@@ -247,20 +254,33 @@ func (l *limiter) blocked(keys ...string) time.Duration {
 			}
 		}
 	}
-	return wait
-}
-
-func (l *limiter) fail(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := time.Now()
+	if wait > 0 {
+		return wait, now
+	}
 	for _, k := range keys {
-		l.fails[k] = append(l.prune(k, now), now)
+		l.fails[k] = append(l.fails[k], now)
 	}
 	if len(l.fails) > 100000 { // bound memory under a spray of addresses
 		for k := range l.fails {
 			if len(l.prune(k, now)) == 0 {
 				delete(l.fails, k)
+			}
+		}
+	}
+	return 0, now
+}
+
+// release uncounts an attempt take counted (it succeeded, or failed for
+// a reason that was not the guess).
+func (l *limiter) release(at time.Time, keys ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		ts := l.fails[k]
+		for i := len(ts) - 1; i >= 0; i-- {
+			if ts[i].Equal(at) {
+				l.fails[k] = append(ts[:i:i], ts[i+1:]...)
+				break
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1488,5 +1490,55 @@ func TestHooksAnswerJSONToOtherMethodsAndPaths(t *testing.T) {
 		if c.status == 405 && resp.Header.Get("Allow") != "POST" {
 			t.Errorf("%s %s: Allow %q, want POST", c.method, c.path, resp.Header.Get("Allow"))
 		}
+	}
+}
+
+// The login limit holds under parallel requests: however many guesses
+// arrive at once, at most the limit are checked in a window, so a burst
+// that holds the right password among 100 guesses cannot slip it past the
+// limit (issue 14, item 6).
+func TestTheLoginLimitHoldsUnderAHundredParallelGuesses(t *testing.T) {
+	ta := newTestApp(t)
+	ta.user("kate@example.ru", crm.Manager)
+	const limit = 10 // the default
+	var (
+		mu                   sync.Mutex
+		checked, limited, in int
+		wg                   sync.WaitGroup
+		start                = make(chan struct{})
+	)
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			pw := p("guess-%03d", i)
+			if i == 77 {
+				pw = "password-kate@example.ru"
+			}
+			_, _, _, err := ta.Login(context.Background(), "kate@example.ru", pw, p("198.51.100.%d", i%50))
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				in++
+				checked++
+			case errors.Is(err, inbox.ErrRateLimited):
+				limited++
+			case errors.Is(err, inbox.ErrBadLogin):
+				checked++
+			default:
+				t.Errorf("login: %v", err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if checked > limit || checked+limited != 100 {
+		t.Errorf("%d passwords checked and %d refused by the limit of %d; want at most %d checked", checked, limited, limit, limit)
+	}
+	// The email is now blocked, the right password too.
+	if _, _, _, err := ta.Login(context.Background(), "kate@example.ru", "password-kate@example.ru", "203.0.113.9"); in == 0 && !errors.Is(err, inbox.ErrRateLimited) {
+		t.Errorf("after the burst the right password gave %v; want rate limited", err)
 	}
 }
