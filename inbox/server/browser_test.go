@@ -548,6 +548,7 @@ func TestBrowserReplyStatusMovesFromQueuedToSentOrFailed(t *testing.T) {
 	p.open(fmt.Sprintf("/inbox/mine/%d", conv))
 	p.waitText("#composer", "is disabled")
 	p.wait("no reply box", "document.querySelector('#reply-text') === null")
+	p.screenshot("reply-account-disabled")
 	p.noScriptErrors()
 }
 
