@@ -1,7 +1,11 @@
 package api
 
 import (
+	"fmt"
+	"mime"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/crm"
@@ -24,6 +28,10 @@ type MeResponse struct {
 
 func (h *api) login(w http.ResponseWriter, r *http.Request) {
 	var req LoginRequest
+	if err := loginOrigin(r); err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
 	if err := decode(r, &req); err != nil {
 		writeError(w, r, h.log, err)
 		return
@@ -55,4 +63,32 @@ func (h *api) logout(w http.ResponseWriter, r *http.Request) {
 func (h *api) me(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
 	writeJSON(w, http.StatusOK, MeResponse{User: u.User, CSRFToken: u.session.CSRF, ExpiresAt: u.session.ExpiresAt, Settings: h.app.Settings()})
+}
+
+// loginOrigin refuses a login another site's page could send on a
+// browser's behalf (login CSRF: the browser would end up in the attacker's
+// account). A login is JSON, which a cross-site form cannot send without
+// a preflight, and it comes from our own origin: a browser's
+// Sec-Fetch-Site or Origin says so (tools such as curl send neither).
+func loginOrigin(r *http.Request) error {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return fmt.Errorf("%w: a login is sent as application/json", errBadJSON)
+	}
+	// A browser that sends Sec-Fetch-Site says where the request comes
+	// from whatever a reverse proxy did to Host; only older ones need the
+	// Origin compared with Host.
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return nil
+	case "":
+	default:
+		return fmt.Errorf("%w: a login from another site", errCSRF)
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || !strings.EqualFold(u.Host, r.Host) {
+			return fmt.Errorf("%w: a login from another origin", errCSRF)
+		}
+	}
+	return nil
 }

@@ -1542,3 +1542,46 @@ func TestTheLoginLimitHoldsUnderAHundredParallelGuesses(t *testing.T) {
 		t.Errorf("after the burst the right password gave %v; want rate limited", err)
 	}
 }
+
+// Another site cannot log a browser into an account (login CSRF): a login
+// is JSON from our own origin (issue 14, item 7).
+func TestLoginRefusesAnotherSitesPageAndNonJSONBodies(t *testing.T) {
+	ta := newTestApp(t)
+	ta.user("kate@example.ru", crm.Manager)
+	h := New(ta.db, testLogger(t), ta.box, Options{Channels: testChannels(nil)}).Handler(nil)
+	good := loginBody("kate@example.ru", "password-kate@example.ru")
+	for _, c := range []struct {
+		name   string
+		ctype  string
+		header []string
+		status int
+		code   string
+	}{
+		{"a form post from another site", "application/x-www-form-urlencoded", []string{"Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site"}, 400, "bad_request"},
+		{"text/plain, as a cross-site form may send", "text/plain", []string{"Origin", "https://evil.example"}, 400, "bad_request"},
+		{"JSON from another site (Sec-Fetch-Site)", "application/json", []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, 403, "csrf"},
+		{"JSON from another origin (an older browser: Origin only)", "application/json", []string{"Origin", "https://evil.example"}, 403, "csrf"},
+		{"JSON from a sibling subdomain", "application/json", []string{"Sec-Fetch-Site", "same-site"}, 403, "csrf"},
+		{"our own page", "application/json", []string{"Sec-Fetch-Site", "same-origin", "Origin", "http://example.com"}, 200, ""},
+		{"our own page behind a proxy that rewrote Host", "application/json", []string{"Sec-Fetch-Site", "same-origin", "Origin", "https://crm.example.ru"}, 200, ""},
+		{"an older browser on our origin", "application/json", []string{"Origin", "http://example.com"}, 200, ""},
+		{"a tool such as curl (no Origin)", "application/json; charset=utf-8", nil, 200, ""},
+	} {
+		req := httptest.NewRequest("POST", "/api/v1/login", strings.NewReader(good))
+		req.RemoteAddr = "192.0.2.10:5000"
+		req.Header.Set("Content-Type", c.ctype)
+		for i := 0; i+1 < len(c.header); i += 2 {
+			req.Header.Set(c.header[i], c.header[i+1])
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var body api.ErrorBody
+		json.Unmarshal(rec.Body.Bytes(), &body)
+		if rec.Code != c.status || body.Error.Code != c.code {
+			t.Errorf("%s: %d %q, want %d %q", c.name, rec.Code, body.Error.Code, c.status, c.code)
+		}
+		if c.status != 200 && len(rec.Result().Cookies()) > 0 {
+			t.Errorf("%s: a session cookie was set", c.name)
+		}
+	}
+}
