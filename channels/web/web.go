@@ -66,6 +66,7 @@ const (
 	maxURLLen      = 4096
 	maxUTMLen      = 500
 	futureLeeway   = time.Minute
+	pastLeeway     = 7 * 24 * time.Hour // a site that held its leads while we were down
 	defaultSubject = "Web form"
 )
 
@@ -371,8 +372,16 @@ func (s Submission) Inbound(accountID int64, defaultSource string, received time
 		Text:       strings.TrimSpace(s.Message),
 		Subject:    defaultSubject,
 	}
-	if !s.SubmittedAt.IsZero() && !s.SubmittedAt.After(received.Add(futureLeeway)) {
-		in.At = s.SubmittedAt
+	// A submitted_at outside a plausible window around arrival (a clock in
+	// year 1 or far ahead) would sort to the top of every queue for ever:
+	// the arrival counts, and the sender's time is kept in meta.
+	var late string
+	if !s.SubmittedAt.IsZero() {
+		if s.SubmittedAt.After(received.Add(futureLeeway)) || s.SubmittedAt.Before(received.Add(-pastLeeway)) {
+			late = s.SubmittedAt.UTC().Format(time.RFC3339)
+		} else {
+			in.At = s.SubmittedAt
+		}
 	}
 	if p := strings.TrimSpace(s.Phone); p != "" {
 		in.From = append(in.From, channels.Handle{Kind: "phone", Value: p})
@@ -392,6 +401,7 @@ func (s Submission) Inbound(accountID int64, defaultSource string, received time
 	}
 
 	for _, kv := range [...][2]string{
+		{"submitted_at", late},
 		{"page_url", s.PageURL},
 		{"utm_source", s.UTMSource},
 		{"utm_medium", s.UTMMedium},

@@ -276,10 +276,30 @@ func TestInbound(t *testing.T) {
 			},
 		},
 		{
-			name: "submitted_at far in the future falls back to received",
+			name: "submitted_at far in the future falls back to received, kept in meta",
 			s:    Submission{SubmissionID: "c-6", Phone: "1", SubmittedAt: received.Add(3 * time.Hour)},
 			want: channels.Inbound{
 				AccountID: 3, ExternalID: "c-6", Kind: channels.Form, At: received,
+				From:       []channels.Handle{{Kind: "phone", Value: "1"}},
+				EntryPoint: DirectEntryPoint, Subject: "Web form",
+				Meta: map[string]string{"submitted_at": received.Add(3 * time.Hour).UTC().Format(time.RFC3339)},
+			},
+		},
+		{
+			name: "submitted_at in year 1 falls back to received, kept in meta",
+			s:    Submission{SubmissionID: "c-7", Phone: "1", SubmittedAt: time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)},
+			want: channels.Inbound{
+				AccountID: 3, ExternalID: "c-7", Kind: channels.Form, At: received,
+				From:       []channels.Handle{{Kind: "phone", Value: "1"}},
+				EntryPoint: DirectEntryPoint, Subject: "Web form",
+				Meta: map[string]string{"submitted_at": "0001-01-01T00:00:01Z"},
+			},
+		},
+		{
+			name: "submitted_at six days back is kept (a site that held its leads)",
+			s:    Submission{SubmissionID: "c-8", Phone: "1", SubmittedAt: received.Add(-6 * 24 * time.Hour)},
+			want: channels.Inbound{
+				AccountID: 3, ExternalID: "c-8", Kind: channels.Form, At: received.Add(-6 * 24 * time.Hour),
 				From:       []channels.Handle{{Kind: "phone", Value: "1"}},
 				EntryPoint: DirectEntryPoint, Subject: "Web form",
 			},
