@@ -15,21 +15,6 @@ import (
 	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
-// The outbox's rows and statuses live in crm; these names are what the
-// demo generator still uses until it moves.
-type (
-	Job        = crm.OutboxJob
-	Attachment = crm.Attachment
-)
-
-// Delivery statuses (crm's).
-const (
-	Queued    = crm.Queued
-	Sent      = crm.Sent
-	Delivered = crm.Delivered
-	Failed    = crm.Failed
-)
-
 // ReplyRequest is a manager's reply. AccountID chooses the channel account
 // (default: the conversation's); the recipient is the contact's identity
 // on that account's channel.
@@ -128,17 +113,17 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 		now := time.Now().UTC()
 		t := crm.Touch{AccountID: acc.ID, Channel: acc.Channel, Kind: string(channels.Kind(acc.Channel).TouchKind()), Direction: crm.Outbound, ExternalID: extID,
 			ContactID: conv.ContactID, ConversationID: conv.ID, DealID: conv.DealID, Handle: to.String(), Subject: ob.Subject, Body: req.Text,
-			Meta: crm.MetaJSON(nil), AuthorID: &u.ID, DeliveryStatus: Queued, OccurredAt: now.Truncate(time.Microsecond)}
+			Meta: crm.MetaJSON(nil), AuthorID: &u.ID, DeliveryStatus: crm.Queued, OccurredAt: now.Truncate(time.Microsecond)}
 		if err := tx.Create(&t).Error; err != nil {
 			return fmt.Errorf("inbox: reply: %w", err)
 		}
 		for i, f := range req.Attachments {
-			at := Attachment{TouchID: t.ID, Name: f.Name, ContentType: f.ContentType, Size: int64(len(f.Data)), SHA256: keys[i]}
+			at := crm.Attachment{TouchID: t.ID, Name: f.Name, ContentType: f.ContentType, Size: int64(len(f.Data)), SHA256: keys[i]}
 			if err := tx.Create(&at).Error; err != nil {
 				return err
 			}
 		}
-		job := Job{TouchID: t.ID, AccountID: acc.ID, Status: Queued, NextAttemptAt: now, MessageID: ob.MessageID, Payload: payload}
+		job := crm.OutboxJob{TouchID: t.ID, AccountID: acc.ID, Status: crm.Queued, NextAttemptAt: now, MessageID: ob.MessageID, Payload: payload}
 		if err := tx.Create(&job).Error; err != nil {
 			return fmt.Errorf("inbox: reply: outbox: %w", err)
 		}
@@ -153,7 +138,7 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 			return err
 		}
 		out = t
-		return ev.Add(crm.EventTouchAdded, &conv.ID, &t.ID, map[string]any{"contact_id": conv.ContactID, "direction": "out", "delivery_status": Queued, "deal_id": t.DealID, "unlinked": t.DealID == nil, "assignee_id": conv.AssigneeID})
+		return ev.Add(crm.EventTouchAdded, &conv.ID, &t.ID, map[string]any{"contact_id": conv.ContactID, "direction": "out", "delivery_status": crm.Queued, "deal_id": t.DealID, "unlinked": t.DealID == nil, "assignee_id": conv.AssigneeID})
 	})
 	if err == nil && a.outbox != nil {
 		a.outbox.Wake()
