@@ -81,12 +81,49 @@ type Handle struct {
 	Value string `json:"value"`
 }
 
-// CallInfo describes a phone call touch.
+// CallInfo describes a phone call touch: one per call, however many
+// channels, legs and transfers the PBX used for it. The direction is the
+// Inbound's: an inbound call has the caller in From and the called number
+// (the tracking number) in EntryPoint; a call a company extension placed is
+// Outgoing, with the called party in From.
+//
+// A later Inbound with the same ExternalID whose news is only the
+// recording (a provider that reports the recording after the end of the
+// call) adds RecordingURL to the stored call; any other repeat is a
+// duplicate.
 type CallInfo struct {
-	Answered     bool          `json:"answered"`
-	Duration     time.Duration `json:"duration"`
-	RecordingURL string        `json:"recording_url,omitempty"`
+	Answered bool `json:"answered"`
+	// Missed says why an unanswered call was not answered (Missed*).
+	Missed string `json:"missed,omitempty"`
+	// Ring is the time from the start of the call to the answer, or to its
+	// end when it was not answered.
+	Ring time.Duration `json:"ring"`
+	// Duration is the talk time, from the answer to the end.
+	Duration time.Duration `json:"duration"`
+	// Extension is the company extension (or the provider's employee
+	// number) that answered an inbound call or placed an outbound one; it
+	// names the manager when a user has it in their settings.
+	Extension string `json:"extension,omitempty"`
+	// Queue is the call queue the caller waited in, if any.
+	Queue string `json:"queue,omitempty"`
+	// RecordingURL is where the recording can be fetched: an http(s) URL,
+	// or a file:// path on a disk this process can read. Fetched into the
+	// blob store in the background.
+	RecordingURL string `json:"recording_url,omitempty"`
+	// Incomplete marks a call whose events were partly lost (a PBX
+	// connection dropped mid-call): what is known is stored, nothing is
+	// invented.
+	Incomplete bool `json:"incomplete,omitempty"`
 }
+
+// Why a call was missed (CallInfo.Missed).
+const (
+	MissedNoAnswer  = "no_answer" // rang until the PBX or the caller gave up
+	MissedBusy      = "busy"      // every extension that was tried was busy
+	MissedAbandoned = "abandoned" // the caller hung up while waiting in a queue
+	MissedCancelled = "cancelled" // the caller hung up while it was ringing
+	MissedFailed    = "failed"    // the PBX could not place the call (congestion, no route)
+)
 
 // Attachment is a file that came with a touch or goes with a reply. Ingest
 // writes Data into the blob store.

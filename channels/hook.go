@@ -30,3 +30,24 @@ func WriteHookJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
 }
+
+// HookPath is the part of a hook request's path after
+// /hooks/{channel}/{account}/ ("" for the hook itself): a cloud PBX posts
+// each kind of event to its own path under the URL it was given.
+func HookPath(r *http.Request) string { return r.PathValue("rest") }
+
+// PlainHook reports whether r is a POST to the hook itself; otherwise it
+// refuses r (405 for another method, 404 for a path under the hook) and
+// reports false. For channels whose hook takes nothing else.
+func PlainHook(w http.ResponseWriter, r *http.Request) bool {
+	switch {
+	case HookPath(r) != "":
+		WriteHookError(w, http.StatusNotFound, "not_found", "no such hook "+r.URL.Path)
+		return false
+	case r.Method != http.MethodPost:
+		w.Header().Set("Allow", http.MethodPost)
+		WriteHookError(w, http.StatusMethodNotAllowed, "method_not_allowed", "a hook takes POST, not "+r.Method)
+		return false
+	}
+	return true
+}

@@ -30,9 +30,7 @@ const SecretHeader = "X-Telegram-Bot-Api-Secret-Token"
 // ServeWebhook needs no Run: an adapter built by New can serve the route
 // on any replica.
 func (a *Adapter) ServeWebhook(w http.ResponseWriter, r *http.Request, sink channels.Sink) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		channels.WriteHookError(w, http.StatusMethodNotAllowed, "method_not_allowed", "POST only")
+	if !channels.PlainHook(w, r) {
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(r.Header.Get(SecretHeader)), []byte(a.secret)) != 1 {

@@ -50,6 +50,9 @@ type HookResponse struct {
 // stores it through sink, and answers {"touch_id":…,"duplicate":…}; every
 // refusal is the API's error shape with the status and code Read chose.
 func (a *Adapter) ServeWebhook(w http.ResponseWriter, r *http.Request, sink channels.Sink) {
+	if !channels.PlainHook(w, r) {
+		return
+	}
 	now := time.Now()
 	sub, err := Read(r, []byte(a.acc.Secret), now)
 	var we *Error

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/channels/email"
+	"github.com/switchboard/switchboard/channels/phone"
 	"github.com/switchboard/switchboard/channels/telegram"
 	"github.com/switchboard/switchboard/channels/web"
 )
@@ -12,6 +13,7 @@ import (
 func registry() *channels.Registry {
 	return channels.NewRegistry(
 		email.Channel(),
+		phone.Channel(),
 		telegram.Channel(),
 		web.Channel(),
 	)

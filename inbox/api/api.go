@@ -59,7 +59,12 @@ func New(app *inbox.App, accts Accounts, rt *realtime.Publisher, log *slog.Logge
 
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
+	// The adapter answers every request to its hook: a cloud PBX posts to
+	// paths under it and checks it with a GET; the others refuse both
+	// (channels.PlainHook).
 	mux.HandleFunc("POST /hooks/{channel}/{account}", h.channelHook)
+	mux.HandleFunc("POST /hooks/{channel}/{account}/{rest...}", h.channelHook)
+	mux.HandleFunc("GET /hooks/{channel}/{account}", h.channelHook)
 
 	mux.HandleFunc("POST /api/v1/login", h.login)
 	mux.Handle("POST /api/v1/logout", h.auth(h.logout))
