@@ -1,6 +1,9 @@
 package channels
 
-import "context"
+import (
+	"context"
+	"io"
+)
 
 // Dialer is implemented by phone adapters that can place a call for a
 // manager (click-to-call): the PBX rings the manager's extension first and,
@@ -45,4 +48,13 @@ type DialProgress struct {
 	State DialState `json:"state"`
 	// Error says why a failed attempt failed, in the PBX's words.
 	Error string `json:"error,omitempty"`
+}
+
+// RecordingOpener is implemented by phone adapters whose calls carry
+// recordings (CallInfo.RecordingURL): it opens one for the background
+// fetch, with the account's settings and credentials, and refuses links
+// the account has no business following (a file outside its recording
+// directory). It returns the body and its content type.
+type RecordingOpener interface {
+	OpenRecording(ctx context.Context, url string) (io.ReadCloser, string, error)
 }

@@ -19,7 +19,9 @@ const (
 	EventDealChanged         = "deal.changed"
 	EventContactChanged      = "contact.changed"
 	EventTouchStatus         = "touch.status"
-	EventAccountState        = "account.state"
+	// EventTouchRecording: a call's recording was stored or failed for good.
+	EventTouchRecording = "touch.recording"
+	EventAccountState   = "account.state"
 	// EventTouchReminder tells a touch's responsible manager (data.user_id;
 	// null: nobody is, so leads and owners) that it still has no deal.
 	EventTouchReminder = "touch.reminder"

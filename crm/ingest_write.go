@@ -121,18 +121,18 @@ func InsertTouches(tx *gorm.DB, ts []*Touch) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 20*len(ts))
+	args := make([]any, 0, 21*len(ts))
 	for _, t := range ts {
 		var ext any
 		if t.ExternalID != nil {
 			ext = *t.ExternalID
 		}
 		args = append(args, t.AccountID, t.Channel, t.Kind, string(t.Direction), t.DeliveryStatus, ext, t.ContactID, t.ConversationID, t.DealID, t.EntryPointID, t.AdSourceID, t.Handle,
-			t.Subject, t.Body, t.HTML, string(t.Meta), t.Automated, t.CallStatus, t.OccurredAt, t.CreatedAt)
+			t.Subject, t.Body, t.HTML, string(t.Meta), t.Automated, t.CallStatus, t.AuthorID, t.OccurredAt, t.CreatedAt)
 	}
 	var ids []int64
-	if err := bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, delivery_status, external_id, contact_id, conversation_id, deal_id, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, call_status, occurred_at, created_at) VALUES ",
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 20, args, &ids); err != nil {
+	if err := bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, delivery_status, external_id, contact_id, conversation_id, deal_id, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, call_status, author_id, occurred_at, created_at) VALUES ",
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 21, args, &ids); err != nil {
 		return fmt.Errorf("crm: touches: %w", err)
 	}
 	for i, t := range ts {

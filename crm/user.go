@@ -31,6 +31,9 @@ type User struct {
 	Role         Role      `json:"role"`
 	PasswordHash string    `json:"-"`
 	CanExport    bool      `json:"can_export"`
+	// Extension is the user's phone extension on the company PBX ("" :
+	// none): the calls it answers or places are theirs.
+	Extension string    `json:"extension"`
 	Active       bool      `json:"active"`
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
@@ -92,4 +95,34 @@ func ListUsers(tx *gorm.DB) ([]User, error) {
 func CountUsers(tx *gorm.DB) (int64, error) {
 	var n int64
 	return n, tx.Model(&User{}).Count(&n).Error
+}
+
+// ValidExtension checks a phone extension: empty, or 1 to 10 digits (a
+// PBX extension, or a cloud provider's employee number).
+func ValidExtension(ext string) error {
+	if len(ext) > 10 {
+		return Invalid("an extension is at most 10 digits")
+	}
+	for _, r := range ext {
+		if r < '0' || r > '9' {
+			return Invalid("an extension is digits only (%q)", ext)
+		}
+	}
+	return nil
+}
+
+// UsersByExtension maps the given extensions to their active users.
+func UsersByExtension(tx *gorm.DB, exts []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(exts) == 0 {
+		return out, nil
+	}
+	var rows []User
+	if err := tx.Select("id", "extension").Where("extension IN ? AND active = ?", exts, true).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("crm: users by extension: %w", err)
+	}
+	for _, u := range rows {
+		out[u.Extension] = u.ID
+	}
+	return out, nil
 }

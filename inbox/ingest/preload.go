@@ -39,6 +39,7 @@ type batchState struct {
 	deals      map[int64]*dealState
 	eps        map[touchKey]*crm.EntryPoint
 	firstStage int64
+	exts       map[string]int64 // extension → user, for calls
 	audit      crm.AuditChain
 }
 
@@ -51,7 +52,7 @@ func preload(tx *gorm.DB, items []*item) (*batchState, error) {
 		convs: map[crm.ThreadKey]*crm.Conversation{}, convLoaded: map[crm.ThreadKey]bool{}, convByID: map[int64]*crm.Conversation{},
 		parentConv: map[touchKey]int64{}, stored: map[int64]bool{}, deals: map[int64]*dealState{}, eps: map[touchKey]*crm.EntryPoint{},
 	}
-	steps := []func(*gorm.DB, []*item) error{st.loadTouches, st.loadContacts, st.loadConversations, st.loadParents, st.loadDeals, st.loadEntryPoints}
+	steps := []func(*gorm.DB, []*item) error{st.loadTouches, st.loadContacts, st.loadConversations, st.loadParents, st.loadDeals, st.loadEntryPoints, st.loadExtensions}
 	for _, step := range steps {
 		if err := step(tx, items); err != nil {
 			return nil, err

@@ -81,6 +81,9 @@ func (s *Sink) store(tx *gorm.DB, items []*item) ([]channels.Result, []crm.Event
 		}
 	}
 	stored, err := b.touches()
+	if err == nil {
+		err = b.recordings(stored)
+	}
 	if err != nil || len(stored) == 0 {
 		return b.out, nil, err
 	}

@@ -64,11 +64,12 @@ func (b *batch) touchRow(p *plan, it *item) *crm.Touch {
 	if in.Outgoing { // sent outside Switchboard: it went out
 		dir, delivery = crm.Outbound, crm.Sent
 	}
+	author := b.callAuthor(in)
 	ext := in.ExternalID
 	return &crm.Touch{AccountID: in.AccountID, Channel: it.channel, Kind: string(in.Kind), Direction: dir, DeliveryStatus: delivery, ExternalID: &ext,
 		ContactID: p.contact, ConversationID: p.conv.ID, DealID: p.dealID(), EntryPointID: p.epID, AdSourceID: p.srcID, Handle: it.handle,
 		Subject: crm.Clip(in.Subject, 1000), Body: in.Text, HTML: in.HTML, Meta: touchMeta(in), Automated: in.Automated, CallStatus: callStatus(in),
-		ParseError: in.ParseError, EditOf: in.EditOf, OccurredAt: it.at, CreatedAt: p.now}
+		AuthorID: author, ParseError: in.ParseError, EditOf: in.EditOf, OccurredAt: it.at, CreatedAt: p.now}
 }
 
 // mergeHints records a message whose handles belong to several contacts:
@@ -119,11 +120,7 @@ func touchMeta(in *channels.Inbound) []byte {
 		m[k] = v
 	}
 	if in.Call != nil {
-		m["call_answered"] = fmt.Sprint(in.Call.Answered)
-		m["call_duration_s"] = fmt.Sprint(int(in.Call.Duration.Seconds()))
-		if in.Call.RecordingURL != "" {
-			m["call_recording_url"] = in.Call.RecordingURL
-		}
+		callMeta(m, in.Call)
 	}
 	return crm.MetaJSON(m)
 }

@@ -26,6 +26,7 @@ import (
 	ingestion "github.com/switchboard/switchboard/inbox/ingest"
 	"github.com/switchboard/switchboard/inbox/outbox"
 	"github.com/switchboard/switchboard/inbox/realtime"
+	"github.com/switchboard/switchboard/inbox/recordings"
 )
 
 // Options are every service's settings, read once in cmd.
@@ -59,7 +60,9 @@ type Server struct {
 	Sink     *ingestion.Sink
 	Accounts *accounts.Supervisor
 	Outbox   *outbox.Dispatcher
-	App      *inbox.App
+	// Recordings fetches call recordings into the blob store.
+	Recordings *recordings.Fetcher
+	App        *inbox.App
 
 	opts Options
 	wg   sync.WaitGroup
@@ -75,6 +78,7 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *Serve
 	s.Sink = ingestion.New(db, log, s.Realtime, opts.Blobs, ingestion.Options{Region: opts.Region, Currency: opts.Currency, MaxAttachment: opts.MaxAttachment})
 	s.Accounts = accounts.New(db, log, s.Realtime, box, opts.Channels, s.Sink)
 	s.Outbox = outbox.New(db, log, s.Realtime, opts.Blobs, s.Accounts, outbox.Options{MaxAttempts: opts.MaxAttempts})
+	s.Recordings = recordings.New(db, log, s.Realtime, opts.Blobs, s.Accounts, recordings.Options{})
 	s.App = inbox.New(db, log, s.Realtime, box, s.Accounts, s.Outbox, inbox.Options{
 		Region: opts.Region, Currency: opts.Currency, SessionTTL: opts.SessionTTL, LoginLimit: opts.LoginLimit, LoginWindow: opts.LoginWindow,
 		Channels: opts.Channels, Blobs: opts.Blobs, RemindAfter: opts.RemindAfter, OverdueAfter: opts.OverdueAfter, TimerEvery: opts.TimerEvery,
@@ -89,7 +93,7 @@ func (s *Server) Handler(ui fs.FS) http.Handler {
 
 // Start runs, until ctx ends: on PostgreSQL the relay that brings every
 // replica's events to this one's screens, the enabled accounts, the outbox
-// dispatcher and the timers (snooze, reminders). Wait returns when all
+// dispatcher, the recordings fetcher and the timers (snooze, reminders). Wait returns when all
 // have stopped.
 func (s *Server) Start(ctx context.Context) error {
 	if err := s.Realtime.Start(ctx, &s.wg); err != nil {
@@ -98,10 +102,14 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.Accounts.Start(ctx); err != nil {
 		return err
 	}
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() {
 		defer s.wg.Done()
 		s.Outbox.Run(ctx)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.Recordings.Run(ctx)
 	}()
 	go func() {
 		defer s.wg.Done()
