@@ -23,6 +23,8 @@ type UserPatch struct {
 	CanExport *bool     `json:"can_export"`
 	Active    *bool     `json:"active"`
 	Password  *string   `json:"password"`
+	// Extension is the user's phone extension ("" : none).
+	Extension *string `json:"extension"`
 }
 
 // UpdateUser edits a user: role, the export right, deactivation, password.
@@ -47,6 +49,22 @@ func (a *App) UpdateUser(ctx context.Context, actor crm.User, id int64, p UserPa
 				return crm.Invalid("you cannot take the owner role from yourself")
 			}
 			up["role"] = *p.Role
+		}
+		if p.Extension != nil {
+			ext := strings.TrimSpace(*p.Extension)
+			if err := crm.ValidExtension(ext); err != nil {
+				return err
+			}
+			if ext != "" {
+				taken, err := crm.UsersByExtension(tx, []string{ext})
+				if err != nil {
+					return err
+				}
+				if other, ok := taken[ext]; ok && other != id {
+					return crm.Conflict("extension %s is another user's", ext)
+				}
+			}
+			up["extension"] = ext
 		}
 		if p.CanExport != nil {
 			up["can_export"] = *p.CanExport

@@ -282,6 +282,8 @@ export default {
   "users.name": "Name",
   "users.role": "Role",
   "users.export": "May export",
+  "users.extension": "Extension",
+  "users.extensionHint": "The phone extension on the company PBX: calls it answers or places are this user's",
   "users.active": "Active",
   "users.created": "Created",
   "users.new": "New user",

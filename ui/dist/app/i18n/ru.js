@@ -292,6 +292,8 @@ export default {
   "users.name": "Имя",
   "users.role": "Роль",
   "users.export": "Выгрузка",
+  "users.extension": "Внутр. номер",
+  "users.extensionHint": "Внутренний номер в АТС компании: звонки, принятые или сделанные с него, — этого пользователя",
   "users.active": "Активен",
   "users.created": "Создан",
   "users.new": "Новый пользователь",

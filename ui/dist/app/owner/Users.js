@@ -25,7 +25,7 @@ export function Users() {
     <h1>${t("nav.users")}</h1>
     <div class="table-wrap">
       <table class="table" id="users-table">
-        <thead><tr><th>${t("users.name")}</th><th>Email</th><th>${t("users.role")}</th><th>${t("users.export")}</th><th>${t("users.active")}</th><th>${t("users.created")}</th></tr></thead>
+        <thead><tr><th>${t("users.name")}</th><th>Email</th><th>${t("users.role")}</th><th>${t("users.extension")}</th><th>${t("users.export")}</th><th>${t("users.active")}</th><th>${t("users.created")}</th></tr></thead>
         <tbody>
           ${users.map(
             (u) => html`<tr class=${u.active ? "" : "inactive"}>
@@ -35,6 +35,10 @@ export function Users() {
                 <select aria-label=${t("users.role")} value=${u.role} disabled=${u.id === me.id} onChange=${(e) => change(u, { role: e.target.value })}>
                   ${ROLES.map((r) => html`<option value=${r}>${t("role." + r)}</option>`)}
                 </select>
+              </td>
+              <td>
+                <input class="ext" inputmode="numeric" size="6" maxlength="10" aria-label=${t("users.extension")} title=${t("users.extensionHint")}
+                  value=${u.extension || ""} onChange=${(e) => change(u, { extension: e.target.value.trim() })} />
               </td>
               <td><input type="checkbox" aria-label=${t("users.export")} checked=${u.can_export} disabled=${u.role === "owner"} onChange=${(e) => change(u, { can_export: e.target.checked })} /></td>
               <td><input type="checkbox" aria-label=${t("users.active")} checked=${u.active} disabled=${u.id === me.id} onChange=${(e) => change(u, { active: e.target.checked })} /></td>

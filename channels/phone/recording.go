@@ -1,0 +1,91 @@
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/channels"
+)
+
+// recordingClient fetches recordings; a fetch's deadline comes from its
+// context.
+var recordingClient = &http.Client{Timeout: 10 * time.Minute}
+
+// openRecording opens a call's recording link for the background fetch,
+// within what the account's settings allow: an Asterisk account follows
+// only links under its RecordingBaseURL, or files under its RecordingDir
+// (so that nothing in an event can make us read another file of this
+// host); a cloud PBX's links are http(s) URLs its signed events gave.
+func openRecording(ctx context.Context, s Settings, link string) (io.ReadCloser, string, error) {
+	u, err := url.Parse(link)
+	if err != nil {
+		return nil, "", channels.Permanent(fmt.Errorf("recording link %q: %w", link, err))
+	}
+	switch {
+	case u.Scheme == "file":
+		return openRecordingFile(s, u.Path)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, "", channels.Permanent(fmt.Errorf("recording link %q: only http, https and file links are fetched", link))
+	case s.Provider == Asterisk && (s.RecordingBaseURL == "" || !strings.HasPrefix(link, s.RecordingBaseURL)):
+		return nil, "", channels.Permanent(fmt.Errorf("recording link %q is not under the account's recording base URL", link))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
+	if err != nil {
+		return nil, "", channels.Permanent(err)
+	}
+	resp, err := recordingClient.Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("fetching the recording: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		err := fmt.Errorf("fetching the recording: the server answered %s", resp.Status)
+		if resp.StatusCode == http.StatusGone {
+			err = channels.Permanent(err) // expired: it will not come back
+		}
+		return nil, "", err
+	}
+	return resp.Body, resp.Header.Get("Content-Type"), nil
+}
+
+// openRecordingFile opens a recording on a disk this process reads (a
+// PBX's monitor directory mounted here), refusing any path that leaves the
+// account's RecordingDir.
+func openRecordingFile(s Settings, name string) (io.ReadCloser, string, error) {
+	if s.Provider != Asterisk || s.RecordingDir == "" {
+		return nil, "", channels.Permanent(errors.New("this account has no recording directory"))
+	}
+	root, err := filepath.EvalSymlinks(s.RecordingDir)
+	if err != nil {
+		return nil, "", fmt.Errorf("recording directory: %w", err)
+	}
+	full, err := filepath.EvalSymlinks(filepath.Clean(name))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, "", fmt.Errorf("the recording %s is not there (yet)", filepath.Base(name))
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if rel, err := filepath.Rel(root, full); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, "", channels.Permanent(fmt.Errorf("the recording %s is outside the account's recording directory", name))
+	}
+	f, err := os.Open(full)
+	if err != nil {
+		return nil, "", err
+	}
+	return f, mime.TypeByExtension(filepath.Ext(full)), nil
+}
+
+// RecordingFileURL is the link of a recording under dir (a file:// URL).
+func RecordingFileURL(dir, name string) string {
+	return (&url.URL{Scheme: "file", Path: filepath.Join(dir, name)}).String()
+}
