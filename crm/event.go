@@ -25,6 +25,9 @@ const (
 	// EventTouchReminder tells a touch's responsible manager (data.user_id;
 	// null: nobody is, so leads and owners) that it still has no deal.
 	EventTouchReminder = "touch.reminder"
+	// EventCallDial tells the manager who clicked to call (data.user_id)
+	// how the PBX is placing the call: ringing, connected, failed.
+	EventCallDial = "call.dial"
 )
 
 // EventsChannel is the PostgreSQL NOTIFY channel on which a transaction

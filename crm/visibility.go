@@ -171,8 +171,8 @@ func (s EventScope) VisibleTo(u User) bool {
 		return true
 	case EventDealChanged:
 		return mine(s.responsible) || mine(s.previousResponsible)
-	case EventTouchReminder:
-		return mine(s.user) // a reminder is for the manager reminded
+	case EventTouchReminder, EventCallDial:
+		return mine(s.user) // for the manager reminded, or calling
 	}
 	if !s.conversation {
 		return false

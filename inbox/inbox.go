@@ -50,6 +50,9 @@ type Options struct {
 type Accounts interface {
 	Reload(id int64)
 	States(ctx context.Context, ids []int64) (map[int64]channels.State, error)
+	// Dialer is the account's adapter as a click-to-call dialer (not
+	// found when it cannot dial, or runs on another replica).
+	Dialer(ctx context.Context, id int64) (channels.Dialer, error)
 }
 
 // Outbox is what the verbs need of the dispatcher: a reply was queued.

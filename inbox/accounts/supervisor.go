@@ -452,3 +452,32 @@ func (n noting) Ingest(ctx context.Context, batch []channels.Inbound) ([]channel
 	}
 	return res, err
 }
+
+// Dialer is the phone account's adapter as a click-to-call dialer: the one
+// running here, else a fresh one: one that dials through its provider's API
+// can; one that dials through its own connection (AMI) says it cannot
+// (CanDial) where it does not run.
+func (s *Supervisor) Dialer(ctx context.Context, id int64) (channels.Dialer, error) {
+	ad := s.runningAdapter(id)
+	if ad == nil {
+		acc, err := crm.GetAccount(s.db.WithContext(ctx), id)
+		if err != nil {
+			return nil, err
+		}
+		if !acc.Enabled {
+			return nil, crm.NotFound("enabled account", id)
+		}
+		ch, _ := s.channel(channels.Kind(acc.Channel))
+		if ch.HookOnly {
+			return nil, crm.NotFound("dialer of account", id)
+		}
+		if ad, err = s.adapterOf(acc); err != nil {
+			return nil, err
+		}
+	}
+	d, ok := ad.(channels.Dialer)
+	if !ok {
+		return nil, crm.NotFound("dialer of account", id)
+	}
+	return d, nil
+}

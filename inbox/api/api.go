@@ -89,6 +89,7 @@ func New(app *inbox.App, accts Accounts, rt *realtime.Publisher, log *slog.Logge
 	mux.Handle("GET /api/v1/contacts/{id}/duplicates", h.auth(h.listDuplicates))
 	mux.Handle("POST /api/v1/contacts/{id}/duplicates/{other}/dismiss", h.auth(h.dismissDuplicate))
 	mux.Handle("POST /api/v1/contacts/{id}/merge", h.auth(h.mergeContact))
+	mux.Handle("POST /api/v1/contacts/{id}/call", h.auth(h.dial))
 	mux.Handle("POST /api/v1/merges/{audit_id}/undo", h.auth(h.undoMerge))
 
 	mux.Handle("GET /api/v1/pipeline", h.auth(h.getPipeline))

@@ -57,6 +57,8 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		status, code = http.StatusForbidden, "forbidden"
 	case errors.Is(err, crm.ErrNotFound):
 		status, code = http.StatusNotFound, "not_found"
+	case errors.Is(err, inbox.ErrNoDialer):
+		status, code = http.StatusConflict, "no_dialer"
 	case errors.Is(err, crm.ErrConflict):
 		status, code = http.StatusConflict, "conflict"
 	case errors.Is(err, crm.ErrInvalid):

@@ -23,6 +23,9 @@ type MeResponse struct {
 	User      crm.User  `json:"user"`
 	CSRFToken string    `json:"csrf_token"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// CanDial: the user has an extension and a phone account can place
+	// calls, so the inbox shows call buttons.
+	CanDial bool `json:"can_dial"`
 	inbox.Settings
 }
 
@@ -62,7 +65,7 @@ func (h *api) logout(w http.ResponseWriter, r *http.Request) {
 
 func (h *api) me(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
-	writeJSON(w, http.StatusOK, MeResponse{User: u.User, CSRFToken: u.session.CSRF, ExpiresAt: u.session.ExpiresAt, Settings: h.app.Settings()})
+	writeJSON(w, http.StatusOK, MeResponse{User: u.User, CSRFToken: u.session.CSRF, ExpiresAt: u.session.ExpiresAt, CanDial: h.app.CanDial(r.Context(), u.User), Settings: h.app.Settings()})
 }
 
 // loginOrigin refuses a login another site's page could send on a

@@ -156,6 +156,11 @@ func (f *Fetcher) fetch(ctx context.Context, r crm.Recording) {
 		if err != nil {
 			return err
 		}
+		conv, err := crm.GetConversation(tx, t.ConversationID)
+		if err != nil {
+			return err
+		}
+		data["assignee_id"] = conv.AssigneeID // who may see it
 		return ev.Add(crm.EventTouchRecording, &t.ConversationID, &t.ID, data)
 	})
 	if cerr != nil {
