@@ -20,6 +20,7 @@ const glyphs = {
   checks: html`<path d="m2 12.5 4.5 4.5L16 7.5M11 16l1 1 9.5-9.5" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round" />`,
   alert: html`<path d="M12 3 2 20h20z" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" /><path d="M12 10v4M12 17v.5" stroke="currentColor" stroke-width="2" stroke-linecap="round" />`,
   play: html`<path d="M7 5v14l12-7z" />`,
+  phone: paths.phone,
   bell: html`<path d="M6 16V11a6 6 0 0 1 12 0v5l2 2H4zM10 20a2 2 0 0 0 4 0" fill="none" stroke="currentColor" stroke-width="2" stroke-linejoin="round" />`,
   snooze: html`<path d="M9 3h5l-5 6h5M20 13a8 8 0 1 1-9.5-7.9" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" />`,
 };

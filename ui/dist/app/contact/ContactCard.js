@@ -9,6 +9,7 @@ import { handle } from "../core/format.js";
 import { userName } from "../core/session.js";
 import { saveContact, addIdentity, removeIdentity } from "./contact.js";
 import { ChannelIcon } from "../components/Icons.js";
+import { DialButton } from "./Dial.js";
 
 const KINDS = ["phone", "email", "telegram", "whatsapp"];
 
@@ -24,7 +25,12 @@ export function ContactCard({ contact }) {
     </div>
     ${contact.company && html`<p class="muted" id="contact-company">${contact.company}</p>`}
     <ul class="identities">
-      ${ids.map((i) => html`<li title=${i.kind}><${ChannelIcon} channel=${i.kind} size=${14} /> <span>${handle(i.kind, i.value)}</span></li>`)}
+      ${ids.map(
+        (i) => html`<li title=${i.kind}>
+          <${ChannelIcon} channel=${i.kind} size=${14} /> <span>${handle(i.kind, i.value)}</span>
+          ${i.kind === "phone" && html`<${DialButton} contactId=${contact.id} phone=${i.value} />`}
+        </li>`,
+      )}
     </ul>
   </div>`;
 }

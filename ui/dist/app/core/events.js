@@ -6,6 +6,7 @@ import { refreshSoon } from "../inbox/inbox.js";
 import { reloadSoon, touchStatus } from "../inbox/conversation.js";
 import { loadRefs } from "./session.js";
 import { reminded } from "../inbox/reminders.js";
+import { dialed } from "../contact/Dial.js";
 
 export function handleEvent(ev) {
   const s = getState();
@@ -29,6 +30,12 @@ export function handleEvent(ev) {
       break;
     case "touch.status":
       touchStatus(ev);
+      break;
+    case "touch.recording":
+      if (openHere) reloadSoon();
+      break;
+    case "call.dial":
+      dialed(ev);
       break;
     case "deal.changed":
       if (conv?.detail && d.contact_id === conv.detail.contact.id) reloadSoon();

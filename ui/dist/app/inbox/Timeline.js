@@ -80,27 +80,52 @@ function Touch({ x, ctx, sameDeal }) {
 
 function kindLabel(x, m) {
   if (x.kind === "call") {
-    if (m.call_answered === "false") return t("touch.missedCall");
-    return x.direction === "out" ? t("touch.outCall") : t("touch.inCall");
+    const out = x.direction === "out";
+    if (m.call_answered === "false") return out ? t("touch.outCallNoAnswer") : t("touch.missedCall");
+    return out ? t("touch.outCall") : t("touch.inCall");
   }
   return t("channel." + x.channel) + (x.direction === "out" ? " · " + t("touch.ours") : "");
 }
 
 function Body({ x, m }) {
   const [plain, setPlain] = useState(false);
-  const rec = safeURL(m.call_recording_url || "");
   return html`
-    ${x.kind === "call" &&
-    html`<div class="call">
-      ${m.call_answered !== "false" && m.call_duration_s && html`<span>${t("touch.duration")}: <b>${duration(m.call_duration_s)}</b></span>`}
-      ${rec && html` <a href=${rec} target="_blank" rel="noopener noreferrer"><${Icon} name="play" /> ${t("touch.recording")}</a>`}
-    </div>`}
+    ${x.kind === "call" && html`<${Call} x=${x} m=${m} />`}
     ${x.html && !plain
       ? html`<${EmailFrame} source=${x.html} />`
       : x.body && html`<div class="text">${x.body}</div>`}
     ${x.html && x.body && html`<button type="button" class="link small" onClick=${() => setPlain(!plain)}>${plain ? t("touch.showHTML") : t("touch.showText")}</button>`}
     <${Extras} m=${m} />
   `;
+}
+
+// Call: a call's outcome (answered by whom, or why it was missed), ring
+// and talk time, the queue, and where its recording stands (the player
+// itself is the stored file, in Files).
+function Call({ x, m }) {
+  const answered = m.call_answered !== "false";
+  const who = x.author_id ? userName(x.author_id) : m.call_extension ? t("touch.extension", { ext: m.call_extension }) : "";
+  const rec = safeURL(m.call_recording_url || "");
+  const parts = [];
+  if (answered) {
+    if (m.call_duration_s) parts.push(html`<span data-call="talk">${t("touch.talk")}: <b>${duration(m.call_duration_s)}</b></span>`);
+    if (who) parts.push(html`<span data-call="who">${t(x.direction === "out" ? "touch.calledBy" : "touch.answeredBy")}: <b>${who}</b></span>`);
+  } else {
+    if (m.call_missed) parts.push(html`<span class="missed-reason" data-call="missed">${t("missed." + m.call_missed, {}, m.call_missed)}</span>`);
+    if (who && x.direction === "out") parts.push(html`<span data-call="who">${t("touch.calledBy")}: <b>${who}</b></span>`);
+  }
+  if (m.call_ring_s && m.call_ring_s !== "0") parts.push(html`<span data-call="ring">${t("touch.ring")}: <b>${duration(m.call_ring_s)}</b></span>`);
+  if (m.call_queue) parts.push(html`<span data-call="queue">${t("touch.queue")}: <b>${m.call_queue}</b></span>`);
+  const status = m.call_recording_status;
+  return html`<div class="call">
+    ${parts}
+    ${m.call_incomplete === "true" && html`<span class="warn" data-call="incomplete" title=${t("touch.incompleteHint")}><${Icon} name="alert" size=${12} /> ${t("touch.incomplete")}</span>`}
+    ${status === "pending" && html`<span class="muted" data-call="recording">${t("touch.recordingPending")}</span>`}
+    ${status === "failed" &&
+    html`<span class="warn" data-call="recording">${t("touch.recordingFailed")}${m.call_recording_error ? ": " + m.call_recording_error : ""}
+      ${rec && html` <a href=${rec} target="_blank" rel="noopener noreferrer"><${Icon} name="play" /> ${t("touch.recordingLink")}</a>`}</span>`}
+    ${!status && rec && html`<a href=${rec} target="_blank" rel="noopener noreferrer"><${Icon} name="play" /> ${t("touch.recording")}</a>`}
+  </div>`;
 }
 
 // Extras shows what a chat message carries besides text (Telegram's
