@@ -15,10 +15,15 @@ import { ChannelIcon } from "../components/Icons.js";
 
 // EDITABLE are the channels this build has a form for. WhatsApp's adapter
 // comes later: its accounts wait, stopped, and will pair by QR code here.
-const EDITABLE = ["email", "telegram", "whatsapp", "web"];
+const EDITABLE = ["email", "telegram", "whatsapp", "web", "phone"];
 
 // CONNECTED are the channels this build connects (an adapter or a hook).
-const CONNECTED = ["email", "telegram", "web"];
+const CONNECTED = ["email", "telegram", "web", "phone"];
+
+// PROVIDERS are the PBXs a phone account connects (channels/phone).
+const PROVIDERS = ["asterisk", "generic", "mango", "zadarma", "uis"];
+const AMI = ["asterisk"];
+const KEYED = ["mango", "zadarma"];
 
 // NO_SECRET are the channels whose account has no secret to type in: a
 // WhatsApp session is made by scanning the QR code.
@@ -46,7 +51,24 @@ const FIELDS = {
   ],
   whatsapp: [],
   web: [],
+  phone: [
+    { key: "provider", options: PROVIDERS, required: true },
+    { key: "host", required: true, ph: "pbx.example.ru", only: AMI },
+    { key: "port", type: "number", ph: "5038", only: AMI },
+    { key: "user", required: true, ph: "switchboard", only: AMI },
+    { key: "originate_context", ph: "from-internal", only: AMI },
+    { key: "recording_base_url", type: "url", ph: "https://pbx.example.ru/monitor/", only: AMI },
+    { key: "recording_dir", ph: "/var/spool/asterisk/monitor", only: AMI },
+    { key: "api_key", required: true, only: KEYED },
+    { key: "api_url", type: "url", only: KEYED },
+  ],
 };
+
+// fieldsOf are the settings fields the form shows for a channel (a phone
+// account's depend on its provider).
+function fieldsOf(channel, provider) {
+  return FIELDS[channel].filter((fl) => !fl.only || fl.only.includes(provider || "asterisk"));
+}
 
 export function Accounts() {
   const accounts = useStore((s) => s.accounts);
@@ -134,12 +156,18 @@ function AccountForm({ account, done }) {
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const settings = account.settings && typeof account.settings === "object" ? account.settings : {};
+  const [provider, setProvider] = useState(settings.provider || "asterisk");
+  const fields = fieldsOf(channel, provider);
   const submit = async (e) => {
     e.preventDefault();
     const f = new FormData(e.target);
     // Keep the settings the form does not show (aliases, folders…).
     const next = { ...settings };
     for (const fl of FIELDS[channel]) {
+      if (!fields.includes(fl)) {
+        delete next[fl.key];
+        continue;
+      }
       const v = String(f.get(fl.key) ?? "").trim();
       if (v === "") delete next[fl.key];
       else next[fl.key] = fl.type === "number" ? Number(v) : v;
@@ -170,12 +198,13 @@ function AccountForm({ account, done }) {
         </select>
       </label>
       <label>${t("accounts.name")}<input name="name" required value=${account.name || ""} placeholder=${t("accounts.namePh." + channel)} /></label>
-      ${FIELDS[channel].map(
+      ${fields.map(
         (fl) => html`<label class=${fl.area ? "wide" : ""}>${t("accounts.f." + fl.key)}
           ${fl.options
-            ? html`<select name=${fl.key} value=${settings[fl.key] ?? ""}>
-                <option value="">${t("accounts.default")}</option>
-                ${fl.options.map((o) => html`<option value=${o}>${o}</option>`)}
+            ? html`<select name=${fl.key} value=${fl.key === "provider" ? provider : (settings[fl.key] ?? "")}
+                onChange=${fl.key === "provider" ? (e) => setProvider(e.target.value) : undefined}>
+                ${!fl.required && html`<option value="">${t("accounts.default")}</option>`}
+                ${fl.options.map((o) => html`<option value=${o}>${t("accounts.o." + o, {}, o)}</option>`)}
               </select>`
             : fl.area
               ? html`<textarea name=${fl.key} rows="2" value=${settings[fl.key] ?? ""}></textarea>`
@@ -183,7 +212,7 @@ function AccountForm({ account, done }) {
         </label>`,
       )}
       ${!NO_SECRET.includes(channel) &&
-      html`<label>${t("accounts.secret." + channel)}
+      html`<label>${t("accounts.secret." + channel + (channel === "phone" ? "." + provider : ""))}
         <input name="secret" type="password" autocomplete="new-password" required=${isNew} placeholder=${!isNew && account.has_secret ? t("accounts.keepSecret") : ""} />
       </label>`}
       <label>${t("accounts.defaultSource")}<input name="default_source" value=${account.default_source || ""} /></label>
@@ -191,6 +220,15 @@ function AccountForm({ account, done }) {
     </div>
     ${channel === "web" && html`<p class="muted small">${isNew ? t("accounts.webHint") : t("accounts.webHook", { path: `/hooks/web/${account.id}` })}</p>`}
     ${channel === "whatsapp" && html`<p class="muted small" id="whatsapp-hint">${t("accounts.whatsappHint")}</p>`}
+    ${channel === "phone" &&
+    html`<p class="muted small" id="phone-hint">
+      ${AMI.includes(provider)
+        ? t("accounts.phoneAMIHint")
+        : isNew
+          ? t("accounts.phoneHookNew")
+          : t("accounts.phoneHook", { path: `/hooks/phone/${account.id}` + (provider === "uis" ? "/<secret>" : "") })}
+      ${" "}${t("accounts.phoneDocs")}
+    </p>`}
     ${!isNew && account.has_secret && html`<p class="muted small">${t("accounts.secretSet")}</p>`}
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <div class="row">
