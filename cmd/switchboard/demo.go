@@ -117,7 +117,7 @@ func printDemo(out io.Writer, s demo.Summary, dialect string) {
 	if s.KeptOwner != "" {
 		fmt.Fprintf(out, "The owner that was already there, %s, is kept with its own password.\n", s.KeptOwner)
 	}
-	fmt.Fprintf(out, "Web form signing secret: %s\n", s.WebSecret)
+	fmt.Fprintf(out, "Web form and phone webhook signing secret: %s\n", s.WebSecret)
 	fmt.Fprintln(out, "\nLog in: run `switchboard serve` on this database (the same --data / DATABASE_URL), open")
 	fmt.Fprintln(out, "http://localhost:8080 and sign in with one of the emails above and the password; a manager sees")
 	fmt.Fprintln(out, "their own conversations and the unassigned queue, the lead the team's, the owner everything.")

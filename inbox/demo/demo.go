@@ -147,7 +147,7 @@ type Summary struct {
 	KeptOwner string
 
 	Accounts  []Account
-	WebSecret string // the web account's signing secret
+	WebSecret string // the web and phone accounts' signing secret
 	Sources   []Source
 	Channels  []Channel
 
@@ -305,7 +305,8 @@ type demoGen struct {
 
 	owner, lead crm.User
 	managers    []crm.User
-	shares      []int // the managers' shares of new clients
+	exts        []string // the lead's and managers' extensions, in that order
+	shares      []int    // the managers' shares of new clients
 	phoneAcc    crm.Account
 	mailAcc     crm.Account
 	tgAcc       crm.Account

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox"
 	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
@@ -75,7 +76,26 @@ func (g *demoGen) setupStaff() error {
 			g.shares = append(g.shares, s.Share)
 		}
 	}
+	// Extensions on the office PBX: 101 for the lead, 102… for the
+	// managers, so that calls name who answered them.
+	for i, u := range append([]crm.User{g.lead}, g.managers...) {
+		ext := strconv.Itoa(101 + i)
+		if _, err := g.a.UpdateUser(ctx, g.owner, u.ID, inbox.UserPatch{Extension: &ext}); err != nil {
+			return fmt.Errorf("inbox: demo: extension of %s: %w", u.Email, err)
+		}
+		g.exts = append(g.exts, ext)
+	}
 	return nil
+}
+
+// extension is a user's extension on the demo PBX ("" for the owner).
+func (g *demoGen) extension(id int64) string {
+	for i, u := range append([]crm.User{g.lead}, g.managers...) {
+		if u.ID == id {
+			return g.exts[i]
+		}
+	}
+	return ""
 }
 
 // setupPipeline gives the company its own pipeline, in its language (a
@@ -141,7 +161,7 @@ func (g *demoGen) setupAccounts(tx *gorm.DB) error {
 	owner := &g.owner.ID
 	for _, a := range g.d.Company.Accounts {
 		s := accSpec{dst[a.Channel], a.Channel, a.Name, string(a.Settings), a.Secret}
-		if s.channel == "web" {
+		if s.channel == "web" || s.channel == "phone" { // both hooks, signed alike
 			s.secret = g.webSecret
 		}
 		name := s.name

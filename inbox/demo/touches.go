@@ -63,14 +63,25 @@ func (g *demoGen) call(s *demoStory, at time.Time, answered bool, number string)
 	text := g.d.Dialogue.Calls.Missed
 	if answered {
 		call.Duration = time.Duration(g.between(40, 720)) * time.Second
-		call.RecordingURL = "https://pbx.example.com/records/" + g.hex(8) + ".mp3"
+		call.Ring = time.Duration(g.between(3, 25)) * time.Second
+		if p.manager != nil {
+			call.Extension = g.extension(p.manager.ID)
+		}
 		text = demoFill(g.d.Dialogue.Calls.Answered, "duration", fmt.Sprintf("%d:%02d", int(call.Duration.Minutes()), int(call.Duration.Seconds())%60))
 	}
+	if !answered {
+		call.Ring = time.Duration(g.between(10, 45)) * time.Second
+		call.Missed = []string{channels.MissedNoAnswer, channels.MissedCancelled, channels.MissedAbandoned, channels.MissedBusy}[g.between(0, 3)]
+	}
 	p.known["phone"] = true
-	return g.inbound(s, channels.Inbound{
+	in := channels.Inbound{
 		AccountID: g.phoneAcc.ID, ExternalID: "call-" + g.hex(10), Kind: channels.Call, At: at,
 		From: []channels.Handle{{Kind: "phone", Value: p.pbx()}}, EntryPoint: number, Text: text, Call: call,
-	})
+	}
+	if answered { // the recording, kept as the call's file: it plays in the timeline
+		in.Attachments = []channels.Attachment{{Name: "recording.wav", ContentType: "audio/wav", Data: recordingWAV(g.between(0, 7))}}
+	}
+	return g.inbound(s, in)
 }
 
 func (g *demoGen) tgIn(s *demoStory, at time.Time, text string, start string, sharePhone bool) *demoStep {
