@@ -21,11 +21,14 @@ const (
 // OutboxJob is a reply waiting in the outbox: written with its outbound
 // touch in one transaction, sent by the dispatcher.
 type OutboxJob struct {
-	ID            int64
-	TouchID       int64
-	AccountID     int64
-	Status        string
-	Attempts      int
+	ID        int64
+	TouchID   int64
+	AccountID int64
+	Status    string
+	Attempts  int
+	// Claims counts how often a sender took the job; claims beyond
+	// Attempts are sends interrupted before their result was recorded.
+	Claims        int
 	NextAttemptAt time.Time
 	LockedUntil   *time.Time
 	LastError     string
@@ -99,17 +102,29 @@ func DueOutboxJobs(tx *gorm.DB, account int64, now time.Time, limit int) ([]Outb
 // another sender took it first.
 func ClaimOutboxJob(tx *gorm.DB, id int64, now time.Time, lease time.Duration) (bool, error) {
 	res := tx.Model(&OutboxJob{}).Where("id = ? AND "+dueJobs, id, Queued, now, Sending, now).
-		Updates(map[string]any{"status": Sending, "locked_until": now.Add(lease), "updated_at": now})
+		Updates(map[string]any{"status": Sending, "locked_until": now.Add(lease), "updated_at": now, "claims": gorm.Expr("claims + 1")})
 	if res.Error != nil {
 		return false, fmt.Errorf("crm: claim outbox job %d: %w", id, res.Error)
 	}
 	return res.RowsAffected == 1, nil
 }
 
+// MaxInterrupted is how many sends of a job may be interrupted before
+// their result was recorded (a sender that died, a record that failed)
+// before the job fails rather than risk sending it again.
+const MaxInterrupted = 3
+
+// Interrupted is how many sends of the job were interrupted so far,
+// counting the claim it is under.
+func (j OutboxJob) Interrupted() int { return j.Claims - j.Attempts - 1 }
+
 // SendOutcome is what became of one attempt to send a job.
 type SendOutcome struct {
-	Status        string // Sent, Queued (to retry) or Failed
-	Attempts      int
+	Status   string // Sent, Queued (to retry) or Failed
+	Attempts int
+	// Claims counts how often a sender took the job; claims beyond
+	// Attempts are sends interrupted before their result was recorded.
+	Claims        int
 	NextAttemptAt time.Time       // when Queued
 	LastError     string          // "" when sent
 	Payload       json.RawMessage // the job's new payload (parts already delivered), if it changed
@@ -132,7 +147,18 @@ func RecordSend(tx *gorm.DB, j OutboxJob, o SendOutcome, now time.Time) (Touch, 
 	if o.Status != Queued {
 		ut := map[string]any{"delivery_status": o.Status}
 		if o.NativeID != "" {
-			ut["external_id"] = o.NativeID
+			// The channel's id names the touch for its answers, unless
+			// another touch of the account has it already (a channel that
+			// reuses ids): then the send is recorded without it, for a
+			// collision must never undo the record of a message that went
+			// out (the job would be sent again).
+			var taken int64
+			if err := tx.Model(&Touch{}).Where("account_id = ? AND external_id = ? AND id <> ?", j.AccountID, o.NativeID, j.TouchID).Count(&taken).Error; err != nil {
+				return Touch{}, fmt.Errorf("crm: touch %d: %w", j.TouchID, err)
+			}
+			if taken == 0 {
+				ut["external_id"] = o.NativeID
+			}
 		}
 		if err := tx.Model(&Touch{ID: j.TouchID}).Updates(ut).Error; err != nil {
 			return Touch{}, fmt.Errorf("crm: touch %d: %w", j.TouchID, err)

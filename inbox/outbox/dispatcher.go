@@ -151,7 +151,12 @@ func (d *Dispatcher) drain(ctx context.Context, acc int64) {
 				return
 			}
 			if ok {
-				d.send(ctx, j)
+				j.Claims++
+				if j.Interrupted() >= crm.MaxInterrupted {
+					d.giveUp(ctx, j)
+				} else {
+					d.send(ctx, j)
+				}
 				d.sent.Add(1)
 			}
 		}
@@ -182,20 +187,47 @@ func (d *Dispatcher) send(ctx context.Context, j crm.OutboxJob) {
 	now := time.Now().UTC()
 	o := d.outcome(j, &ob, err, now, log.With("native_id", nativeID))
 	o.NativeID = nativeID
-	cerr := d.rt.Change(context.WithoutCancel(ctx), func(tx *gorm.DB, ev *realtime.Events) error {
-		t, err := crm.RecordSend(tx, j, o, now)
-		if err != nil {
-			return err
+	d.record(ctx, j, o, now, log)
+}
+
+// record stores an attempt's outcome. Once the channel has accepted a
+// send, the record is what is retried, never the send: a record that
+// still fails leaves the job "sending", and its re-claims are capped
+// (giveUp).
+func (d *Dispatcher) record(ctx context.Context, j crm.OutboxJob, o crm.SendOutcome, now time.Time, log *slog.Logger) {
+	var cerr error
+	for try := 0; try < 5; try++ {
+		if try > 0 {
+			time.Sleep(time.Duration(100<<try) * time.Millisecond)
 		}
-		data := map[string]any{"delivery_status": o.Status, "attempts": o.Attempts}
-		if o.LastError != "" {
-			data["error"] = o.LastError
+		cerr = d.rt.Change(context.WithoutCancel(ctx), func(tx *gorm.DB, ev *realtime.Events) error {
+			t, err := crm.RecordSend(tx, j, o, now)
+			if err != nil {
+				return err
+			}
+			data := map[string]any{"delivery_status": o.Status, "attempts": o.Attempts}
+			if o.LastError != "" {
+				data["error"] = o.LastError
+			}
+			return ev.Add(crm.EventTouchStatus, &t.ConversationID, &t.ID, data)
+		})
+		if cerr == nil {
+			return
 		}
-		return ev.Add(crm.EventTouchStatus, &t.ConversationID, &t.ID, data)
-	})
-	if cerr != nil {
-		log.Error("outbox: record outcome", "err", cerr)
+		log.Warn("outbox: record outcome, will retry", "try", try+1, "err", cerr)
 	}
+	log.Error("outbox: record outcome failed; the job waits for its lease", "status", o.Status, "err", cerr)
+}
+
+// giveUp fails a job whose sends were interrupted too often before their
+// result was recorded: it may have gone out already, and sending it again
+// and again would flood the client.
+func (d *Dispatcher) giveUp(ctx context.Context, j crm.OutboxJob) {
+	log := d.log.With("job", j.ID, "touch_id", j.TouchID, "account", j.AccountID)
+	log.Error("outbox: sends interrupted too often; not sent again", "claims", j.Claims, "attempts", j.Attempts)
+	o := crm.SendOutcome{Status: crm.Failed, Attempts: j.Attempts,
+		LastError: fmt.Sprintf("interrupted %d times before its result was recorded; it may have been delivered, so it is not sent again", j.Interrupted())}
+	d.record(ctx, j, o, time.Now().UTC(), log)
 }
 
 // outcome decides what an attempt that ended with err means: sent, to be

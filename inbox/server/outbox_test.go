@@ -404,3 +404,52 @@ func TestADisabledAccountSendsNothingUntilEnabledAgain(t *testing.T) {
 		t.Fatalf("after enabling: %d dispatched, sent %+v", n, ch.sent)
 	}
 }
+
+// A channel id that another touch of the account already has (a channel
+// that reuses ids) must not undo the record of a send that went out: the
+// reply is sent once, marked sent, and never sent again (issue 14, item 18).
+func TestASentReplyWhoseChannelIDCollidesIsSentOnce(t *testing.T) {
+	ch := &scripted{}
+	ta, m, conv := newOutboxApp(t, ch)
+	// The id the channel will answer with is already a stored touch's.
+	ta.ingest(channels.Inbound{AccountID: conv.AccountID, ExternalID: "wamid.79131234567@s.whatsapp.net",
+		From: []channels.Handle{{Kind: "whatsapp", Value: "79131234567@s.whatsapp.net"}}, Text: "ещё вопрос"})
+	tch, err := ta.Reply(context.Background(), m, conv.ID, inbox.ReplyRequest{Text: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta.DispatchDue(context.Background())
+	j := ta.job(tch.ID)
+	ta.db.Model(&crm.OutboxJob{}).Where("id = ?", j.ID).Update("locked_until", time.Now().UTC().Add(-time.Second))
+	ta.DispatchDue(context.Background())
+	if j = ta.job(tch.ID); j.Status != crm.Sent || len(ch.sent) != 1 {
+		t.Fatalf("job %s after %d sends, want sent once", j.Status, len(ch.sent))
+	}
+	if got, _ := crm.GetTouch(ta.db, tch.ID); got.DeliveryStatus != crm.Sent {
+		t.Errorf("touch status %q", got.DeliveryStatus)
+	}
+}
+
+// A job whose sends keep being interrupted before their result is
+// recorded fails after crm.MaxInterrupted, saying why, instead of being
+// sent again every lease (issue 14, item 18).
+func TestAJobInterruptedTooOftenFailsInsteadOfResending(t *testing.T) {
+	ch := &scripted{}
+	ta, m, conv := newOutboxApp(t, ch)
+	tch, _ := ta.Reply(context.Background(), m, conv.ID, inbox.ReplyRequest{Text: "hi"})
+	j := ta.job(tch.ID)
+	for i := 0; i < crm.MaxInterrupted; i++ { // a sender claims it and dies, again and again
+		if ok, err := crm.ClaimOutboxJob(ta.db, j.ID, time.Now().UTC(), 2*time.Minute); !ok || err != nil {
+			t.Fatal("claim", err)
+		}
+		ta.db.Model(&crm.OutboxJob{}).Where("id = ?", j.ID).Update("locked_until", time.Now().UTC().Add(-time.Second))
+	}
+	ta.DispatchDue(context.Background())
+	j = ta.job(tch.ID)
+	if j.Status != crm.Failed || len(ch.sent) != 0 || !strings.Contains(j.LastError, "not sent again") {
+		t.Fatalf("job %s, %d sends, error %q: want failed unsent", j.Status, len(ch.sent), j.LastError)
+	}
+	if got, _ := crm.GetTouch(ta.db, tch.ID); got.DeliveryStatus != crm.Failed {
+		t.Errorf("touch status %q", got.DeliveryStatus)
+	}
+}
