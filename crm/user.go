@@ -25,18 +25,18 @@ func (r Role) Valid() bool { return r == Owner || r == Lead || r == Manager }
 
 // User is a person who logs in.
 type User struct {
-	ID           int64     `json:"id"`
-	Email        string    `json:"email"`
-	Name         string    `json:"name"`
-	Role         Role      `json:"role"`
-	PasswordHash string    `json:"-"`
-	CanExport    bool      `json:"can_export"`
+	ID           int64  `json:"id"`
+	Email        string `json:"email"`
+	Name         string `json:"name"`
+	Role         Role   `json:"role"`
+	PasswordHash string `json:"-"`
+	CanExport    bool   `json:"can_export"`
 	// Extension is the user's phone extension on the company PBX ("" :
 	// none): the calls it answers or places are theirs.
 	Extension string    `json:"extension"`
-	Active       bool      `json:"active"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // CreateUser inserts u; the email must be new. PasswordHash is set by the
