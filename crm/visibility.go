@@ -154,6 +154,13 @@ func ScopeOf(e Event) EventScope {
 	return s
 }
 
+// LeftUser reports whether the event only says that a conversation left
+// u or the unassigned queue (ids, no content): u gets it even when the
+// conversation is no longer theirs to see.
+func (s EventScope) LeftUser(u User) bool {
+	return s.typ == EventConversationChanged && (s.leftQueue || (s.previous != nil && *s.previous == u.ID))
+}
+
 // SeesEvent applies the rule to an event: a manager gets what concerns
 // conversations assigned to them or unassigned (and hears that one was
 // taken away: from them, or from the unassigned queue they were looking

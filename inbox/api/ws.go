@@ -26,10 +26,13 @@ const (
 // Hello is the first message on a WebSocket: the last event id so far, so a
 // client that had nothing can resume from here after a drop.
 type Hello struct {
-	Type    string `json:"type"`
-	LastID  int64  `json:"last_id"`
-	Replay  int    `json:"replayed"`
-	Version int    `json:"version"`
+	Type   string `json:"type"`
+	LastID int64  `json:"last_id"`
+	Replay int    `json:"replayed"`
+	// Reset: the client's since was beyond the newest event; it must
+	// reload what it shows and follow from LastID.
+	Reset   bool `json:"reset,omitempty"`
+	Version int  `json:"version"`
 }
 
 // wsUpgrader keeps an idle connection small: a read buffer for the few
@@ -87,39 +90,79 @@ func (c *wsClient) send(v any) error {
 }
 
 // hello replays what the client missed after since and sends the hello.
+// A since beyond the newest event (a client of a database that was
+// restored or replaced) gets the newest id and Reset, so it reloads and
+// follows from there instead of waiting, deaf, for ids that will not come.
 func (c *wsClient) hello(ctx context.Context, since int64) bool {
 	u := c.user
-	c.last = since
-	replayed := 0
-	if since > 0 {
+	last, err := c.rt.LastEventID(ctx)
+	if err != nil {
+		c.log.Error("websocket hello", "user", u.ID, "err", err)
+		return false
+	}
+	c.last = last
+	replayed, reset := 0, since > last
+	if since > 0 && !reset {
+		c.last = since
 		for {
 			evs, err := c.rt.EventsAfter(ctx, c.last, wsReplayPage)
+			if err == nil {
+				evs, err = c.seenNow(ctx, evs)
+			}
 			if err != nil {
 				c.log.Error("websocket replay", "user", u.ID, "err", err)
 				return false
 			}
 			for _, e := range evs {
 				c.last = e.ID
-				if u.SeesEvent(e) {
-					if c.send(e) != nil {
-						return false
-					}
-					replayed++
+				if e.Type == "" { // not the user's: skipped
+					continue
 				}
+				if c.send(e) != nil {
+					return false
+				}
+				replayed++
 			}
 			if len(evs) < wsReplayPage {
 				break
 			}
 		}
-	} else {
-		last, err := c.rt.LastEventID(ctx)
-		if err != nil {
-			c.log.Error("websocket hello", "user", u.ID, "err", err)
-			return false
-		}
-		c.last = last
 	}
-	return c.send(Hello{Type: "hello", LastID: c.last, Replay: replayed, Version: 1}) == nil
+	return c.send(Hello{Type: "hello", LastID: c.last, Replay: replayed, Reset: reset, Version: 1}) == nil
+}
+
+// seenNow blanks (Type "") the replayed events the user may not see: by
+// the rule for events, and, for a conversation's event, by who may see the
+// conversation now, as the API decides. A conversation that was
+// unassigned when the event happened and is another manager's now is not
+// replayed to the others; an event saying it left them (ids only) is.
+func (c *wsClient) seenNow(ctx context.Context, evs []crm.Event) ([]crm.Event, error) {
+	u := c.user
+	var convs []int64
+	for i := range evs {
+		if !u.SeesEvent(evs[i]) {
+			evs[i].Type = ""
+		} else if evs[i].ConversationID != nil && !u.SeesAll() {
+			convs = append(convs, *evs[i].ConversationID)
+		}
+	}
+	if len(convs) == 0 {
+		return evs, nil
+	}
+	visible, err := c.rt.VisibleConversations(ctx, u, convs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range evs {
+		e := &evs[i]
+		if e.Type == "" || e.ConversationID == nil || visible[*e.ConversationID] {
+			continue
+		}
+		if s := crm.ScopeOf(*e); !s.LeftUser(u) {
+			e.Type = ""
+		}
+	}
+	return evs, nil
 }
 
 // read notices the client leaving; the client sends nothing we need.

@@ -165,3 +165,14 @@ func (p *Publisher) EventsAfter(ctx context.Context, id int64, limit int) ([]crm
 func (p *Publisher) LastEventID(ctx context.Context) (int64, error) {
 	return crm.LastEventID(p.db.WithContext(ctx))
 }
+
+// VisibleConversations tells which of the conversations u may see now.
+func (p *Publisher) VisibleConversations(ctx context.Context, u crm.User, ids []int64) (map[int64]bool, error) {
+	var seen []int64
+	err := p.db.WithContext(ctx).Model(&crm.Conversation{}).Scopes(crm.VisibleConversations(u)).Where("id IN ?", ids).Pluck("id", &seen).Error
+	out := make(map[int64]bool, len(seen))
+	for _, id := range seen {
+		out[id] = true
+	}
+	return out, err
+}

@@ -175,3 +175,94 @@ func TestWebSocketRefusesAnotherOriginAndAnonymousClients(t *testing.T) {
 	}
 	c.dial(t, 0, "http://"+u.Host) // same origin is fine
 }
+
+// The replay decides by who may see a conversation now: a touch that
+// arrived unassigned while manager A was away, and that B has taken since,
+// is not replayed to A (only that it left the queue is); A's own is
+// (issue 14, item 5).
+func TestWebSocketReplayFiltersByWhoMaySeeTheConversationNow(t *testing.T) {
+	ta := newTestApp(t)
+	a := ta.user("a@example.ru", crm.Manager)
+	b := ta.user("b@example.ru", crm.Manager)
+	acc := ta.account("telegram", "bot")
+	in := func(ext, user string) channels.Inbound {
+		return channels.Inbound{AccountID: acc.ID, ExternalID: ext, From: []channels.Handle{{Kind: "telegram", Value: user}}, Text: "secret of " + user}
+	}
+	ta.ingest(in("0", "100"))
+	ca := ta.login("a@example.ru")
+	_, hello := ca.dial(t, 0, "")
+	// While A is away: two clients write, unassigned; B takes the first,
+	// A the second.
+	r := ta.ingest(in("1", "111"), in("2", "222"))
+	t1, _ := crm.GetTouch(ta.db, r[0].TouchID)
+	t2, _ := crm.GetTouch(ta.db, r[1].TouchID)
+	if _, err := ta.AssignConversation(context.Background(), b, t1.ConversationID, &b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ta.AssignConversation(context.Background(), a, t2.ConversationID, &a.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, hello2 := ca.dial(t, hello.LastID, "")
+	var evs []crm.Event
+	ta.db.Where("id > ?", hello.LastID).Order("id").Find(&evs)
+	// Read what is replayed: dial skips it to the hello, so replay again
+	// on a raw connection.
+	u, _ := url.Parse(ta.srv.URL)
+	h := http.Header{}
+	for _, ck := range ca.http.Jar.Cookies(u) {
+		h.Add("Cookie", ck.Name+"="+ck.Value)
+	}
+	raw, _, err := websocket.DefaultDialer.Dial("ws://"+u.Host+"/api/v1/ws?since="+jsonInt(hello.LastID), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var got []crm.Event
+	for {
+		var e struct {
+			crm.Event
+			Hello string `json:"type"`
+		}
+		if err := raw.ReadJSON(&e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Hello == "hello" {
+			break
+		}
+		e.Event.Type = e.Hello
+		got = append(got, e.Event)
+	}
+	if len(got) != hello2.Replay {
+		t.Fatalf("replayed %d, hello says %d", len(got), hello2.Replay)
+	}
+	sawOwn := false
+	for _, e := range got {
+		if e.ConversationID != nil && *e.ConversationID == t1.ConversationID && e.Type != crm.EventConversationChanged {
+			t.Errorf("A was replayed %s of B's conversation %d", e.Type, t1.ConversationID)
+		}
+		if e.TouchID != nil && *e.TouchID == t2.ID {
+			sawOwn = true
+		}
+	}
+	if !sawOwn || len(evs) <= len(got) {
+		t.Errorf("replay of %d events (of %d): A's own touch replayed %v", len(got), len(evs), sawOwn)
+	}
+}
+
+// A client whose since is beyond the newest event (the database was
+// replaced) is told to reset and follows the new events, not deaf.
+func TestWebSocketSinceBeyondTheNewestEventResets(t *testing.T) {
+	ta := newTestApp(t)
+	ta.user("lead@example.ru", crm.Lead)
+	acc := ta.account("phone", "pbx")
+	c := ta.login("lead@example.ru")
+	conn, hello := c.dial(t, 1_000_000, "")
+	if !hello.Reset || hello.LastID >= 1_000_000 {
+		t.Fatalf("hello %+v, want a reset to the newest id", hello)
+	}
+	r := ta.ingest(phoneIn(acc.ID, "call-1", "+79131000001"))
+	if e := next(t, conn, crm.EventTouchAdded); *e.TouchID != r[0].TouchID {
+		t.Errorf("event %+v", e)
+	}
+}

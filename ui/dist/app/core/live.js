@@ -48,7 +48,9 @@ function connect() {
       return;
     }
     if (ev.type === "hello") {
-      lastId = Math.max(lastId, ev.last_id || 0);
+      // reset: the server's newest event is older than ours (its database
+      // was restored or replaced): follow from its id; resync reloads.
+      lastId = ev.reset ? ev.last_id || 0 : Math.max(lastId, ev.last_id || 0);
       attempt = 0;
       setState({ live: "live" });
       // Refresh on every hello, the first included: the screen was loaded
