@@ -302,3 +302,47 @@ func (l *limiter) prune(k string, now time.Time) []time.Time {
 	l.fails[k] = ts
 	return ts
 }
+
+// PasswordChange is a user's change of their own password.
+type PasswordChange struct {
+	Current string `json:"current_password"`
+	New     string `json:"new_password"`
+}
+
+// ChangeOwnPassword changes u's password when the current one is right;
+// every other session of u ends (a stolen session included), the one
+// making the change stays. Wrong guesses count against the login limit.
+func (a *App) ChangeOwnPassword(ctx context.Context, u crm.User, sessionID string, p PasswordChange) error {
+	keys := []string{"e:" + strings.ToLower(u.Email)}
+	wait, at := a.login.take(keys...)
+	if wait > 0 {
+		return &RateLimited{Wait: wait}
+	}
+	cur, err := crm.GetUser(a.db.WithContext(ctx), u.ID)
+	if err != nil {
+		a.login.release(at, keys...)
+		return err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(cur.PasswordHash), []byte(p.Current)) != nil {
+		a.log.Warn("password change: wrong current password", "user", u.ID)
+		return crm.Invalid("the current password is wrong")
+	}
+	a.login.release(at, keys...)
+	if p.New == p.Current {
+		return crm.Invalid("the new password is the current one")
+	}
+	h, err := HashPassword(p.New)
+	if err != nil {
+		return err
+	}
+	return a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := crm.SetPasswordHash(tx, u.ID, h); err != nil {
+			return err
+		}
+		if err := tx.Where("user_id = ? AND id <> ?", u.ID, sessionID).Delete(&crm.Session{}).Error; err != nil {
+			return fmt.Errorf("inbox: end other sessions of user %d: %w", u.ID, err)
+		}
+		_, err := crm.Audit(tx, &u.ID, "user.password", "user", u.ID, map[string]any{"email": u.Email, "own": true})
+		return err
+	})
+}

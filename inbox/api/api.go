@@ -69,6 +69,7 @@ func New(app *inbox.App, accts Accounts, rt *realtime.Publisher, log *slog.Logge
 	mux.HandleFunc("POST /api/v1/login", h.login)
 	mux.Handle("POST /api/v1/logout", h.auth(h.logout))
 	mux.Handle("GET /api/v1/me", h.auth(h.me))
+	mux.Handle("POST /api/v1/me/password", h.auth(h.changePassword))
 	mux.Handle("GET /api/v1/ws", h.auth(h.ws))
 
 	mux.Handle("GET /api/v1/conversations", h.auth(h.listConversations))

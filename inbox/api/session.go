@@ -95,3 +95,19 @@ func loginOrigin(r *http.Request) error {
 	}
 	return nil
 }
+
+// changePassword changes the user's own password (the current one
+// required); their other sessions end, this one stays.
+func (h *api) changePassword(w http.ResponseWriter, r *http.Request) {
+	var req inbox.PasswordChange
+	err := decode(r, &req)
+	if err == nil {
+		u := userOf(r)
+		err = h.app.ChangeOwnPassword(r.Context(), u.User, u.session.ID, req)
+	}
+	if err != nil {
+		writeError(w, r, h.log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1585,3 +1585,39 @@ func TestLoginRefusesAnotherSitesPageAndNonJSONBodies(t *testing.T) {
 		}
 	}
 }
+
+// Every user changes their own password with the current one; the other
+// sessions end, this one stays; a wrong current password is refused and
+// counts against the login limit (issue 14, item 8).
+func TestUsersChangeTheirOwnPassword(t *testing.T) {
+	ta := newTestApp(t)
+	ta.user("m@example.ru", crm.Manager)
+	here := ta.login("m@example.ru")
+	elsewhere := ta.login("m@example.ru")
+	if st := here.do("POST", "/api/v1/me/password", inbox.PasswordChange{Current: "wrong-password", New: "new-password-1"}, nil); st != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong current password: %d, want 422", st)
+	}
+	if st := here.do("POST", "/api/v1/me/password", inbox.PasswordChange{Current: "password-m@example.ru", New: "short"}, nil); st != http.StatusUnprocessableEntity {
+		t.Fatalf("too short: %d, want 422", st)
+	}
+	if st := here.do("POST", "/api/v1/me/password", inbox.PasswordChange{Current: "password-m@example.ru", New: "new-password-1"}, nil); st != http.StatusNoContent {
+		t.Fatalf("change: %d", st)
+	}
+	if st := here.do("GET", "/api/v1/me", nil, nil); st != 200 {
+		t.Errorf("the session that changed it: %d, want 200", st)
+	}
+	if st := elsewhere.do("GET", "/api/v1/me", nil, nil); st != http.StatusUnauthorized {
+		t.Errorf("another session: %d, want 401", st)
+	}
+	if st := ta.anon().do("POST", "/api/v1/login", api.LoginRequest{Email: "m@example.ru", Password: "new-password-1"}, nil); st != 200 {
+		t.Errorf("login with the new password: %d", st)
+	}
+	// Guessing the current password is limited like a login.
+	st := 0
+	for i := 0; i < 15 && st != http.StatusTooManyRequests; i++ {
+		st = here.do("POST", "/api/v1/me/password", inbox.PasswordChange{Current: fmt.Sprintf("guess-%02d-xx", i), New: "new-password-2"}, nil)
+	}
+	if st != http.StatusTooManyRequests {
+		t.Errorf("15 wrong guesses: last status %d, want 429", st)
+	}
+}

@@ -1,4 +1,5 @@
 // Shell: the top bar (pages, live state, language, user) and the page.
+import { useState } from "preact/hooks";
 import { html } from "../core/html.js";
 import { useStore } from "../core/store.js";
 import { t } from "../core/i18n.js";
@@ -9,6 +10,7 @@ import { Bell } from "../inbox/Bell.js";
 import { InboxPage } from "../inbox/InboxPage.js";
 import { OwnerPage } from "../owner/OwnerPage.js";
 import { OWNER_TABS } from "../core/router.js";
+import { Password } from "./Password.js";
 
 function nav(e, route) {
   e.preventDefault();
@@ -21,6 +23,7 @@ export function Shell() {
   const live = useStore((s) => s.live);
   useStore((s) => s.lang);
   const owner = me.user.role === "owner";
+  const [pw, setPw] = useState(false);
   return html`<div class="shell">
     <header class="topbar">
       <a class="brand" href="/inbox" onClick=${(e) => nav(e, { page: "inbox", queue: "", convId: null })}>
@@ -37,9 +40,12 @@ export function Shell() {
       <span class=${"live " + live} id="live" title=${t("live." + live)}><i></i><span class="live-text">${t("live." + live)}</span></span>
       <${Bell} />
       <${LangSwitch} />
-      <span class="who" title=${me.user.email}>${me.user.name || me.user.email} <small>${t("role." + me.user.role)}</small></span>
+      <button type="button" class="who ghost" id="who" title=${me.user.email + " — " + t("password.title")} onClick=${() => setPw(!pw)}>
+        ${me.user.name || me.user.email} <small>${t("role." + me.user.role)}</small>
+      </button>
       <button type="button" id="logout" class="ghost" onClick=${logout}>${t("nav.logout")}</button>
     </header>
+    ${pw && html`<div class="password-pop"><${Password} done=${() => setPw(false)} /></div>`}
     ${route.page === "owner" ? html`<${OwnerPage} tab=${route.tab} />` : html`<${InboxPage} />`}
   </div>`;
 }

@@ -301,6 +301,15 @@ export default {
   "contacts.empty": "No contacts.",
   "contacts.export": "Export CSV",
 
+  "password.title": "Change password",
+  "password.current": "Current password",
+  "password.new": "New password (8+ characters)",
+  "password.again": "New password again",
+  "password.hint": "Your other sessions (other browsers, phones) will be logged out.",
+  "password.mismatch": "The new passwords differ",
+  "password.changed": "Password changed",
+  "password.save": "Change",
+
   "users.name": "Name",
   "users.role": "Role",
   "users.export": "May export",

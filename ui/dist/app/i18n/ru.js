@@ -311,6 +311,15 @@ export default {
   "contacts.empty": "Контактов нет.",
   "contacts.export": "Выгрузить CSV",
 
+  "password.title": "Сменить пароль",
+  "password.current": "Текущий пароль",
+  "password.new": "Новый пароль (от 8 символов)",
+  "password.again": "Новый пароль ещё раз",
+  "password.hint": "Другие ваши сеансы (другие браузеры, телефоны) будут завершены.",
+  "password.mismatch": "Новые пароли не совпадают",
+  "password.changed": "Пароль изменён",
+  "password.save": "Сменить",
+
   "users.name": "Имя",
   "users.role": "Роль",
   "users.export": "Выгрузка",
