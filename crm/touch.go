@@ -108,7 +108,9 @@ func LinkDeal(tx *gorm.DB, touchID, dealID int64, actor *int64) (Touch, error) {
 		return t, err
 	}
 	if d.ContactID != t.ContactID {
-		return t, Invalid("deal %d belongs to another contact", dealID)
+		// As if it did not exist: the answer must not tell a manager that
+		// another contact's deal is there.
+		return t, NotFound("deal of this contact", dealID)
 	}
 	if err := tx.Model(&Touch{ID: touchID}).Updates(map[string]any{"deal_id": dealID, "not_a_sale": ""}).Error; err != nil {
 		return t, err

@@ -2,7 +2,9 @@ package inbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 
 	"gorm.io/gorm"
 
@@ -197,8 +199,8 @@ func (a *App) AddIdentity(ctx context.Context, u crm.User, id int64, h crm.RawHa
 			return err
 		}
 		for _, k := range keys {
-			if _, err := crm.AddIdentity(tx, c.ID, k); err != nil {
-				return err
+			if taken, err := crm.AddIdentity(tx, c.ID, k); err != nil {
+				return a.handleTaken(tx, u, k, taken, err)
 			}
 		}
 		if c, err = crm.GetContact(tx, c.ID); err != nil {
@@ -288,4 +290,22 @@ func (a *App) ExportContacts(ctx context.Context, u crm.User, remote string, eac
 		return err
 	}
 	return crm.EachLiveContact(tx, scope, 500, each)
+}
+
+// handleTaken words the refusal of a handle that is another contact's:
+// the user who may see that contact is told which one it is (to open or
+// merge it); anyone else learns only that the handle cannot be added,
+// never which contact holds it.
+func (a *App) handleTaken(tx *gorm.DB, u crm.User, k crm.Key, taken crm.Identity, err error) error {
+	if !errors.Is(err, crm.ErrConflict) || taken.ContactID == 0 {
+		return err
+	}
+	if other, verr := crm.VisibleContact(tx, u, taken.ContactID); verr == nil {
+		name := other.Name
+		if name == "" {
+			name = "#" + strconv.FormatInt(other.ID, 10)
+		}
+		return crm.Conflict("%s already belongs to contact %s (id %d): open it, or merge the two contacts", k, name, other.ID)
+	}
+	return crm.Conflict("%s already belongs to another contact; a team lead can find and merge it", k)
 }
