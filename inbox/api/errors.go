@@ -110,7 +110,7 @@ func decodeN(r *http.Request, v any, max int64) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("%w: data after the JSON value", errBadJSON)
 	}
-	return nil
+	return cleanText(v)
 }
 
 // pathID reads a numeric path value.

@@ -154,6 +154,7 @@ func (h *api) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: 200}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		cleanQuery(r.URL) // text from outside is cleaned at the edge (text.go)
 		next.ServeHTTP(sw, r)
 		h.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds(), "remote", clientIP(r, h.opts.TrustedProxies))
 	})

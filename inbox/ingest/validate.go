@@ -61,6 +61,10 @@ func (s *Sink) prepare(in *channels.Inbound) (*item, error) {
 	}
 	// PostgreSQL text cannot hold NUL; no channel means one.
 	in.Text, in.Subject, in.Name, in.HTML = crm.StripNUL(in.Text), crm.StripNUL(in.Subject), crm.StripNUL(in.Name), crm.StripNUL(in.HTML)
+	in.ExternalID, in.EntryPoint, in.SourceHint, in.ThreadKey = cleanKey(in.ExternalID), cleanKey(in.EntryPoint), cleanKey(in.SourceHint), cleanKey(in.ThreadKey)
+	for i, p := range in.Parents {
+		in.Parents[i] = cleanKey(p)
+	}
 	keys, err := s.handles(in)
 	if err != nil {
 		return nil, err
@@ -173,4 +177,11 @@ func (s *Sink) checkAccounts(ctx context.Context, items []*item, results []chann
 		it.channel = ac.Channel
 	}
 	return nil
+}
+
+// cleanKey is an address or id from the wire as the database can hold
+// it: valid UTF-8, no NUL (a web form's utm_source with a NUL in it must
+// be stored, not refused by PostgreSQL for ever), at most 500 characters.
+func cleanKey(s string) string {
+	return crm.Clip(crm.StripNUL(strings.ToValidUTF8(s, "\uFFFD")), 500)
 }
