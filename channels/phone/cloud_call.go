@@ -48,6 +48,11 @@ func (c call) inbound(raw []rawRequest) (*channels.Inbound, error) {
 		RecordingURL: c.recording,
 	}
 	if !c.answered {
+		if !c.outgoing && info.Extension != "" {
+			// Extension names who answered; who rang in vain is kept.
+			c.meta = withMeta(c.meta, "rang_extension", info.Extension)
+			info.Extension = ""
+		}
 		info.Missed = c.missed
 		if info.Missed == "" {
 			info.Missed = channels.MissedNoAnswer
@@ -92,6 +97,15 @@ func recordingOnly(id, url string, m *memory, q *hookRequest) *channels.Inbound 
 	}
 	setRaw(in, []rawRequest{q.raw()})
 	return in
+}
+
+// withMeta sets m[k] = v, making m when needed.
+func withMeta(m map[string]string, k, v string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[k] = v
+	return m
 }
 
 // checkLen refuses a field longer than limit bytes.
