@@ -131,7 +131,9 @@ func TestZadarmaRefuses(t *testing.T) {
 			v.Set("call_start", "yesterday")
 			return zdPost(v, zdSecret)
 		}, 422, CodeInvalid},
-		{"no event", func() *http.Request { return post("/hooks/phone/7", "application/x-www-form-urlencoded", []byte("a=b")) }, 400, CodeBadRequest},
+		{"no event", func() *http.Request {
+			return post("/hooks/phone/7", "application/x-www-form-urlencoded", []byte("a=b"))
+		}, 400, CodeBadRequest},
 		{"no pbx_call_id", func() *http.Request {
 			v := zdEnd("", "answered", "10")
 			return zdPost(v, zdSecret)
