@@ -76,7 +76,7 @@ func invalid(format string, args ...any) *hookError {
 // hookRequest is one authenticated-or-not request, its body read.
 type hookRequest struct {
 	r    *http.Request
-	path string // channels.HookPath
+	path string // channels.HookPath; a provider that takes a secret there redacts it once checked
 	body []byte
 	now  time.Time
 }
@@ -259,13 +259,13 @@ func (c *Cloud) ServeWebhook(w http.ResponseWriter, r *http.Request, sink channe
 	q := &hookRequest{r: r, path: channels.HookPath(r), now: c.now()}
 	body, herr := readBody(r)
 	if herr != nil {
-		c.refused(w, r, herr)
+		c.refused(w, r, q.path, herr)
 		return
 	}
 	q.body = body
 	key, err := c.p.verify(q)
 	if err != nil {
-		c.refused(w, r, err)
+		c.refused(w, r, q.path, err)
 		return
 	}
 	if !c.seen.claim(key, q.now, c.p.window()) {
@@ -276,7 +276,7 @@ func (c *Cloud) ServeWebhook(w http.ResponseWriter, r *http.Request, sink channe
 	resp, err := c.store(q, sink)
 	if err != nil {
 		c.seen.forget(key)
-		c.refused(w, r, err)
+		c.refused(w, r, q.path, err)
 		return
 	}
 	channels.WriteHookJSON(w, http.StatusOK, resp)
@@ -305,19 +305,20 @@ func (c *Cloud) store(q *hookRequest, sink channels.Sink) (HookResponse, error) 
 	case err != nil:
 		return HookResponse{}, err
 	}
-	c.mem.finished(out.in)
+	c.mem.finished(out.in, q.now)
 	return HookResponse{Stored: true, TouchID: res[0].TouchID, Duplicate: res[0].Duplicate, Note: out.note}, nil
 }
 
 // refused answers a refused or failed request and logs it with the
-// account (the logger carries it).
-func (c *Cloud) refused(w http.ResponseWriter, r *http.Request, err error) {
+// account (the logger carries it) and path (redacted where it holds a
+// secret).
+func (c *Cloud) refused(w http.ResponseWriter, r *http.Request, path string, err error) {
 	if he, ok := errors.AsType[*hookError](err); ok {
-		c.log.Info("phone: hook request refused", "path", channels.HookPath(r), "remote", r.RemoteAddr, "code", he.Code, "err", he.Message)
+		c.log.Info("phone: hook request refused", "path", path, "remote", r.RemoteAddr, "code", he.Code, "err", he.Message)
 		channels.WriteHookError(w, he.Status, he.Code, he.Message)
 		return
 	}
-	c.log.Error("phone: call not stored", "path", channels.HookPath(r), "err", err)
+	c.log.Error("phone: call not stored", "path", path, "err", err)
 	channels.WriteHookError(w, http.StatusInternalServerError, "internal", "internal error; it has been logged")
 }
 

@@ -158,7 +158,7 @@ func (m *memory) peek(id string, now time.Time) partial {
 
 // finished forgets the call in progress that in stored, and remembers who
 // it was with for a recording reported later.
-func (m *memory) finished(in *channels.Inbound) {
+func (m *memory) finished(in *channels.Inbound, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.calls, in.ExternalID)
@@ -168,7 +168,7 @@ func (m *memory) finished(in *channels.Inbound) {
 	if _, ok := m.done[in.ExternalID]; !ok {
 		m.order = append(m.order, in.ExternalID)
 	}
-	m.done[in.ExternalID] = doneCall{From: in.From, EntryPoint: in.EntryPoint, Outgoing: in.Outgoing, until: time.Now().Add(doneMemory)}
+	m.done[in.ExternalID] = doneCall{From: in.From, EntryPoint: in.EntryPoint, Outgoing: in.Outgoing, until: now.Add(doneMemory)}
 	m.evict()
 }
 

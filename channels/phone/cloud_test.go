@@ -268,3 +268,22 @@ func rawOfPartial(m *memory, id string) string {
 	b, _ := json.Marshal(m.peek(id, testNow).Raw)
 	return string(b)
 }
+
+// FuzzCloudTranslate feeds any body to every provider's checks and
+// mapper: a refusal is fine, a panic is not.
+func FuzzCloudTranslate(f *testing.F) {
+	f.Add("events/summary", []byte("json=%7B%22entry_id%22%3A%22E%22%2C%22call_direction%22%3A1%7D"))
+	f.Add("", []byte("event=NOTIFY_END&pbx_call_id=x&caller_id=1&called_did=2&duration=-1&call_start=2026-12-03+11%3A58%3A00"))
+	f.Add("", []byte(`{"event":"ended","call_session_id":[1],"talk_time_duration":1e99}`))
+	providers := []provider{&generic{}, &mango{}, &zadarma{}, &uis{}}
+	f.Fuzz(func(t *testing.T, path string, body []byte) {
+		for _, p := range providers {
+			q := &hookRequest{r: httptest.NewRequest(http.MethodPost, "/", nil), path: path, body: body, now: testNow}
+			p.verify(q)
+			out, err := p.translate(q, newMemory(10, time.Hour))
+			if err == nil && out.in != nil && out.in.ExternalID == "" {
+				t.Errorf("%s: an Inbound without ExternalID", p.name())
+			}
+		}
+	})
+}

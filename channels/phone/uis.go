@@ -90,6 +90,9 @@ func (f flexText) seconds() (time.Duration, bool) {
 	return time.Duration(n) * time.Second, true
 }
 
+// redacted stands for the secret in a UIS hook path.
+const redacted = "{secret}"
+
 type uis struct {
 	token string
 }
@@ -107,6 +110,9 @@ func (p *uis) verify(q *hookRequest) (string, error) {
 	if subtle.ConstantTimeCompare([]byte(q.path), []byte(p.token)) != 1 {
 		return "", forged("the secret in the URL does not match this account's")
 	}
+	// The path is the secret: it must reach neither the log nor the raw
+	// requests kept with the call.
+	q.path = redacted
 	var e struct {
 		Notification string `json:"notification_time"`
 	}

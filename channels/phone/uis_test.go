@@ -50,8 +50,12 @@ func TestUISEndedMakesTheCall(t *testing.T) {
 		*c.Call != want || !c.At.Equal(testNow.Add(-150*time.Second)) || c.Meta["start_time"] != "2026-12-03 11:57:30" {
 		t.Errorf("call = %+v %+v", c, *c.Call)
 	}
-	if raw := rawOf(t, c); len(raw) != 1 || raw[0].Path != uisToken || raw[0].Body != uisEnded {
+	if raw := rawOf(t, c); len(raw) != 1 || raw[0].Path != "{secret}" || raw[0].Body != uisEnded {
 		t.Errorf("raw = %+v", raw)
+	}
+	bad := h.send(t, uisPost(uisToken, strings.Replace(uisEnded, `"in"`, `"up"`, 1)))
+	if bad.status != 422 || strings.Contains(h.logs.String(), uisToken) {
+		t.Errorf("the secret reached the log: %s", h.logs)
 	}
 }
 
