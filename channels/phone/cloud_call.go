@@ -7,10 +7,10 @@ import (
 	"github.com/switchboard/switchboard/channels"
 )
 
-// call is a finished call as a provider's mapper sees it, before it
+// cloudCall is a finished call as a provider's mapper sees it, before it
 // becomes an Inbound: the one place where direction, numbers and the
 // outcome are put into the contract's shape.
-type call struct {
+type cloudCall struct {
 	id        string // provider-prefixed ExternalID
 	outgoing  bool
 	client    string // the other side: the caller of an inbound call, the called party of an outbound one
@@ -28,7 +28,7 @@ type call struct {
 
 // inbound builds the Inbound of c with its raw requests. A call without
 // the client's number cannot be tied to a contact and is refused.
-func (c call) inbound(raw []rawRequest) (*channels.Inbound, error) {
+func (c cloudCall) inbound(raw []rawRequest) (*channels.Inbound, error) {
 	client := strings.TrimSpace(c.client)
 	if client == "" {
 		return nil, invalid("the call has no number for the other side (a hidden caller id?); it cannot be tied to a contact")

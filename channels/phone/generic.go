@@ -119,8 +119,8 @@ func (g *generic) translate(q *hookRequest, m *memory) (outcome, error) {
 	case EventRinging, EventAnswered:
 		m.note(id, q, func(p *partial) {
 			p.Outgoing = e.Direction == "out"
-			p.From, p.To = first(e.From, p.From), first(e.To, p.To)
-			p.Extension, p.Queue = first(e.Extension, p.Extension), first(e.Queue, p.Queue)
+			p.From, p.To = firstOf(e.From, p.From), firstOf(e.To, p.To)
+			p.Extension, p.Queue = firstOf(e.Extension, p.Extension), firstOf(e.Queue, p.Queue)
 			p.Started = firstTime(e.StartedAt, p.Started, q.now)
 			if e.Event == EventAnswered {
 				p.Answered = firstTime(e.AnsweredAt, p.Answered, q.now)
@@ -144,16 +144,16 @@ func (g *generic) translate(q *hookRequest, m *memory) (outcome, error) {
 }
 
 // genericCall merges an ended event with what earlier events said.
-func genericCall(id string, e GenericEvent, p partial) call {
-	c := call{
+func genericCall(id string, e GenericEvent, p partial) cloudCall {
+	c := cloudCall{
 		id:        id,
 		outgoing:  e.Direction == "out" || (e.Direction == "" && p.Outgoing),
-		extension: first(e.Extension, p.Extension),
-		queue:     first(e.Queue, p.Queue),
+		extension: firstOf(e.Extension, p.Extension),
+		queue:     firstOf(e.Queue, p.Queue),
 		missed:    e.MissedReason,
 		recording: e.RecordingURL,
 	}
-	from, to := first(e.From, p.From), first(e.To, p.To)
+	from, to := firstOf(e.From, p.From), firstOf(e.To, p.To)
 	if c.outgoing {
 		c.client = to
 	} else {
@@ -249,8 +249,8 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// first returns the first non-blank value.
-func first(vs ...string) string {
+// firstOf returns the first non-blank value.
+func firstOf(vs ...string) string {
 	for _, v := range vs {
 		if v = strings.TrimSpace(v); v != "" {
 			return v

@@ -171,13 +171,13 @@ func (p *mango) callEvent(q *hookRequest, m *memory, e mangoEvent) (outcome, err
 		at = time.Unix(e.Timestamp, 0)
 	}
 	m.note("mango:"+e.EntryID, q, func(c *partial) {
-		c.From, c.To = first(c.From, e.From.Number), first(c.To, e.To.LineNumber, e.To.Number)
+		c.From, c.To = firstOf(c.From, e.From.Number), firstOf(c.To, e.To.LineNumber, e.To.Number)
 		c.Started = firstTime(c.Started, at)
 		if e.CallState == "Connected" && c.Answered.IsZero() {
 			c.Answered = at
-			c.Extension = first(e.To.Extension, c.Extension)
+			c.Extension = firstOf(e.To.Extension, c.Extension)
 		}
-		c.Queue = first(c.Queue, e.To.AcdGroup)
+		c.Queue = firstOf(c.Queue, e.To.AcdGroup)
 	})
 	return outcome{note: "call " + e.CallState + ": kept until the summary"}, nil
 }
@@ -200,7 +200,7 @@ func (p *mango) summary(q *hookRequest, m *memory, e mangoEvent) (outcome, error
 	}
 	id := "mango:" + e.EntryID
 	mem := m.peek(id, q.now)
-	c := call{
+	c := cloudCall{
 		id:       id,
 		outgoing: e.CallDirection == 2,
 		queue:    mem.Queue,
@@ -208,10 +208,10 @@ func (p *mango) summary(q *hookRequest, m *memory, e mangoEvent) (outcome, error
 		meta:     map[string]string{"disconnect_reason": fmtNonZero(e.DisconnectReason)},
 	}
 	if c.outgoing {
-		c.client, c.extension = e.To.Number, first(e.From.Extension, mem.Extension)
+		c.client, c.extension = e.To.Number, firstOf(e.From.Extension, mem.Extension)
 	} else {
-		c.client, c.line = first(e.From.Number, mem.From), first(e.LineNumber, mem.To, e.To.Number)
-		c.extension = first(mem.Extension, e.To.Extension)
+		c.client, c.line = firstOf(e.From.Number, mem.From), firstOf(e.LineNumber, mem.To, e.To.Number)
+		c.extension = firstOf(mem.Extension, e.To.Extension)
 	}
 	if e.CreateTime > 0 {
 		c.started = time.Unix(e.CreateTime, 0)
@@ -284,7 +284,7 @@ func (p *mango) dial(ctx context.Context, req channels.DialRequest) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	_ = json.Unmarshal(b, &ans)
 	if resp.StatusCode != http.StatusOK || ans.Result != 1000 {
-		return fmt.Errorf("mango: callback refused: HTTP %d, result %d %s", resp.StatusCode, ans.Result, first(ans.Message, truncate(string(b), 200)))
+		return fmt.Errorf("mango: callback refused: HTTP %d, result %d %s", resp.StatusCode, ans.Result, firstOf(ans.Message, truncate(string(b), 200)))
 	}
 	return nil
 }

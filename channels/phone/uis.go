@@ -187,10 +187,10 @@ func (p *uis) ended(q *hookRequest, key string, e UISEvent) (outcome, error) {
 			return outcome{}, err
 		}
 	}
-	c := call{
+	c := cloudCall{
 		id:        key,
 		client:    string(e.Contact),
-		extension: first(string(e.EmployeeID), string(e.EmployeePhone)),
+		extension: firstOf(string(e.EmployeeID), string(e.EmployeePhone)),
 		answered:  talk > 0,
 		talk:      talk,
 		recording: e.RecordingURL,

@@ -164,7 +164,7 @@ func (p *zadarma) translate(q *hookRequest, m *memory) (outcome, error) {
 				c.From, c.To = v.Get("caller_id"), v.Get("called_did")
 			case "NOTIFY_ANSWER":
 				c.Answered = firstTime(c.Answered, q.now)
-				c.Extension = first(v.Get("internal"), v.Get("destination"), c.Extension)
+				c.Extension = firstOf(v.Get("internal"), v.Get("destination"), c.Extension)
 			case "NOTIFY_OUT_START":
 				c.Outgoing, c.To, c.Extension = true, v.Get("destination"), v.Get("internal")
 			}
@@ -185,7 +185,7 @@ func (p *zadarma) translate(q *hookRequest, m *memory) (outcome, error) {
 // end turns NOTIFY_END or NOTIFY_OUT_END into the touch.
 func (p *zadarma) end(q *hookRequest, m *memory, v url.Values, key string) (outcome, error) {
 	mem := m.peek(key, q.now)
-	c := call{id: key, outgoing: v.Get("event") == "NOTIFY_OUT_END", extension: first(v.Get("internal"), mem.Extension)}
+	c := cloudCall{id: key, outgoing: v.Get("event") == "NOTIFY_OUT_END", extension: firstOf(v.Get("internal"), mem.Extension)}
 	if c.outgoing {
 		c.client = v.Get("destination")
 		if isExtension(c.client) {
@@ -197,7 +197,7 @@ func (p *zadarma) end(q *hookRequest, m *memory, v url.Values, key string) (outc
 			return outcome{note: "internal call: not a touch"}, nil
 		}
 	}
-	dur, err := strconv.ParseInt(first(v.Get("duration"), "0"), 10, 64)
+	dur, err := strconv.ParseInt(firstOf(v.Get("duration"), "0"), 10, 64)
 	if err != nil || dur < 0 {
 		return outcome{}, invalid("duration must be whole seconds, not %q", truncate(v.Get("duration"), 20))
 	}
@@ -267,7 +267,7 @@ func (p *zadarma) call(ctx context.Context, method string, params url.Values, ou
 	}
 	_ = json.Unmarshal(b, &st)
 	if resp.StatusCode != http.StatusOK || st.Status != "success" {
-		return fmt.Errorf("zadarma: %s refused: HTTP %d: %s", method, resp.StatusCode, first(st.Message, truncate(string(b), 200)))
+		return fmt.Errorf("zadarma: %s refused: HTTP %d: %s", method, resp.StatusCode, firstOf(st.Message, truncate(string(b), 200)))
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
