@@ -93,6 +93,8 @@ type outcome struct {
 	in *channels.Inbound
 	// note says why nothing was stored ("ringing: kept until the call ends").
 	note string
+	// dial, when set, is news of a click-to-call in flight.
+	dial *dialNews
 }
 
 // provider is one cloud PBX's dialect.
@@ -119,6 +121,9 @@ type getter interface {
 // dialer and linker are the optional API halves of a provider.
 type dialer interface {
 	dial(ctx context.Context, req channels.DialRequest) error
+	// dialKey is what the provider's call events will name the attempt
+	// by (dialNews.key).
+	dialKey(req channels.DialRequest) string
 }
 
 type linker interface {
@@ -128,18 +133,19 @@ type linker interface {
 // Cloud is a cloud PBX account's adapter: a webhook receiver, plus the
 // provider's callback API for click-to-call where it has one.
 type Cloud struct {
-	acc  channels.Account
-	s    Settings
-	log  *slog.Logger
-	p    provider
-	seen *seenSet
-	mem  *memory
-	now  func() time.Time
+	acc   channels.Account
+	s     Settings
+	log   *slog.Logger
+	p     provider
+	seen  *seenSet
+	mem   *memory
+	dials *dialBook
+	now   func() time.Time
 }
 
 // newCloud builds a cloud PBX's webhook adapter.
 func newCloud(acc channels.Account, s Settings, log *slog.Logger) (channels.Adapter, error) {
-	c := &Cloud{acc: acc, s: s, log: log, seen: newSeenSet(maxSeen), mem: newMemory(maxCalls, callMemory), now: time.Now}
+	c := &Cloud{acc: acc, s: s, log: log, seen: newSeenSet(maxSeen), mem: newMemory(maxCalls, callMemory), dials: newDialBook(dialWait), now: time.Now}
 	client := &http.Client{Timeout: 20 * time.Second}
 	switch s.Provider {
 	case Generic:
@@ -184,7 +190,10 @@ func (c *Cloud) CanDial() bool {
 
 // Dial asks the provider to ring req.Extension, then req.To. It reports
 // DialRinging when the provider accepted, DialFailed with the provider's
-// words when it refused; the call itself arrives later through the hook.
+// words when it refused; then DialConnected when the hook reports that the
+// manager answered, or DialFailed when the provider reports a failure or
+// nothing is heard for dialWait. The call itself arrives through the hook
+// as an outbound call.
 func (c *Cloud) Dial(ctx context.Context, req channels.DialRequest) error {
 	d, ok := c.p.(dialer)
 	if !ok || !c.CanDial() {
@@ -197,12 +206,15 @@ func (c *Cloud) Dial(ctx context.Context, req channels.DialRequest) error {
 		progress(req, channels.DialFailed, err.Error())
 		return err
 	}
+	key := d.dialKey(req)
+	c.dials.add(key, req)
 	if err := d.dial(ctx, req); err != nil {
+		c.dials.drop(key)
 		c.log.Info("phone: click-to-call refused", "dial_id", req.ID, "err", err)
 		progress(req, channels.DialFailed, err.Error())
 		return err
 	}
-	progress(req, channels.DialRinging, "")
+	c.dials.accepted(key)
 	return nil
 }
 
@@ -287,6 +299,9 @@ func (c *Cloud) store(q *hookRequest, sink channels.Sink) (HookResponse, error) 
 	out, err := c.p.translate(q, c.mem)
 	if err != nil {
 		return HookResponse{}, err
+	}
+	if out.dial != nil {
+		c.dials.resolve(*out.dial)
 	}
 	if out.in == nil {
 		return HookResponse{Note: out.note}, nil

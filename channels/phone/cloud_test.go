@@ -287,3 +287,38 @@ func FuzzCloudTranslate(f *testing.F) {
 		}
 	})
 }
+
+// dialLog collects click-to-call progress, from any goroutine.
+type dialLog struct {
+	mu  sync.Mutex
+	got []channels.DialProgress
+}
+
+func (l *dialLog) add(p channels.DialProgress) {
+	l.mu.Lock()
+	l.got = append(l.got, p)
+	l.mu.Unlock()
+}
+
+// states waits up to a second for n reports and returns their states.
+func (l *dialLog) states(n int) string {
+	for range 100 {
+		l.mu.Lock()
+		k := len(l.got)
+		l.mu.Unlock()
+		if k >= n {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var s []string
+	for _, p := range l.got {
+		if p.Error != "" {
+			p.State += channels.DialState(" " + p.Error)
+		}
+		s = append(s, string(p.State))
+	}
+	return strings.Join(s, ",")
+}

@@ -57,6 +57,11 @@ type mangoEvent struct {
 	From             mangoParty `json:"from"`
 	To               mangoParty `json:"to"`
 	DisconnectReason int64      `json:"disconnect_reason"`
+	// CommandID names the command that made the call (our callback);
+	// Result is a command's result code (result/callback; 1000 is
+	// success).
+	CommandID string `json:"command_id"`
+	Result    int64  `json:"result"`
 	// events/summary
 	CallDirection int64  `json:"call_direction"`
 	LineNumber    string `json:"line_number"`
@@ -157,6 +162,11 @@ func (p *mango) translate(q *hookRequest, m *memory) (outcome, error) {
 			return outcome{note: "recording " + e.RecordingState + ": waiting for Completed"}, nil
 		}
 		return outcome{in: recordingOnly("mango:"+e.EntryID, "mango-record:"+e.RecordingID, m, q), note: "recording added"}, nil
+	case "result/callback":
+		if e.CommandID != "" && e.Result != 0 && e.Result != 1000 {
+			return outcome{note: "callback failed", dial: &dialNews{key: e.CommandID, state: channels.DialFailed, msg: fmt.Sprintf("Mango refused the call (result %d)", e.Result)}}, nil
+		}
+		return outcome{note: "callback result"}, nil
 	}
 	return outcome{note: q.path + ": not used"}, nil
 }
@@ -179,7 +189,18 @@ func (p *mango) callEvent(q *hookRequest, m *memory, e mangoEvent) (outcome, err
 		}
 		c.Queue = firstOf(c.Queue, e.To.AcdGroup)
 	})
-	return outcome{note: "call " + e.CallState + ": kept until the summary"}, nil
+	out := outcome{note: "call " + e.CallState + ": kept until the summary"}
+	if e.CommandID != "" {
+		// A call our callback made: its first Connected is the manager
+		// answering; a Disconnected before it, the manager not answering.
+		switch e.CallState {
+		case "Connected":
+			out.dial = &dialNews{key: e.CommandID, state: channels.DialConnected}
+		case "Disconnected":
+			out.dial = &dialNews{key: e.CommandID, state: channels.DialFailed, msg: "the call ended before the manager answered"}
+		}
+	}
+	return out, nil
 }
 
 // summary turns events/summary, Mango's final report of a call, into the
@@ -260,6 +281,9 @@ func (p *mango) command(ctx context.Context, path string, payload any) (*http.Re
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return p.client.Do(req)
 }
+
+// dialKey: Mango names a callback's calls by our command_id.
+func (p *mango) dialKey(req channels.DialRequest) string { return req.ID }
 
 // dial asks Mango to ring the extension, then the number
 // (commands/callback). Mango answers {"result":1000} when it accepted.

@@ -205,7 +205,7 @@ func TestMangoDial(t *testing.T) {
 	if got["command_id"] != "dial-1" || got["to_number"] != "79135550102" || got["from"].(map[string]any)["extension"] != "101" {
 		t.Errorf("command = %v", got)
 	}
-	req.To = "+7 999 000-00-00"
+	req.ID, req.To = "dial-2", "+7 999 000-00-00"
 	if err := h.cloud.Dial(context.Background(), req); err == nil {
 		t.Error("a refused callback did not fail")
 	}
@@ -230,5 +230,43 @@ func TestMangoRecordingLink(t *testing.T) {
 	link, err := h.cloud.RecordingLink(context.Background(), "mango-record:REC1")
 	if err != nil || link != "https://storage.mango-office.ru/rec/REC1.mp3?token=t" {
 		t.Errorf("RecordingLink = %q, %v", link, err)
+	}
+}
+
+func TestMangoDialLifecycle(t *testing.T) {
+	api := fakeMangoAPI(t, func(w http.ResponseWriter, _ string, _ map[string]any) { io.WriteString(w, `{"result":1000}`) })
+	h := newHookServer(t, Settings{Provider: Mango, APIKey: mangoKey, APIURL: api.URL + "/vpbx"}, mangoSalt)
+	h.cloud.dials.wait = 50 * time.Millisecond
+	dial := func(id string) *dialLog {
+		l := &dialLog{}
+		if err := h.cloud.Dial(context.Background(), channels.DialRequest{ID: id, Extension: "101", To: "+79135550102", Progress: l.add}); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	event := func(path, js string) {
+		if got := h.send(t, mangoPost(path, js, mangoKey, mangoSalt)); got.status != 200 {
+			t.Fatalf("%s: %d %s", path, got.status, got.body)
+		}
+	}
+	answered := dial("cmd-1")
+	event("events/call", fmt.Sprintf(`{"entry_id":"CB1","call_id":"a","command_id":"cmd-1","timestamp":%d,"call_state":"Appeared","to":{"extension":"101"}}`, unix(0)))
+	event("events/call", fmt.Sprintf(`{"entry_id":"CB1","call_id":"a","command_id":"cmd-1","timestamp":%d,"call_state":"Connected","to":{"extension":"101"}}`, unix(time.Second)))
+	if got := answered.states(2); got != "ringing,connected" {
+		t.Errorf("answered: %s", got)
+	}
+	refused := dial("cmd-2")
+	event("result/callback", `{"command_id":"cmd-2","result":3100}`)
+	if got := refused.states(2); got != "ringing,failed Mango refused the call (result 3100)" {
+		t.Errorf("refused: %s", got)
+	}
+	unanswered := dial("cmd-3")
+	event("events/call", fmt.Sprintf(`{"entry_id":"CB3","call_id":"c","command_id":"cmd-3","timestamp":%d,"call_state":"Disconnected"}`, unix(0)))
+	if got := unanswered.states(2); got != "ringing,failed the call ended before the manager answered" {
+		t.Errorf("unanswered: %s", got)
+	}
+	silent := dial("cmd-4")
+	if got := silent.states(2); got != "ringing,failed the manager did not answer within 50ms" {
+		t.Errorf("silent: %s", got)
 	}
 }

@@ -169,7 +169,13 @@ func (p *zadarma) translate(q *hookRequest, m *memory) (outcome, error) {
 				c.Outgoing, c.To, c.Extension = true, v.Get("destination"), v.Get("internal")
 			}
 		})
-		return outcome{note: ev + ": kept until the call ends"}, nil
+		out := outcome{note: ev + ": kept until the call ends"}
+		if ev == "NOTIFY_OUT_START" {
+			// A callback rings the extension first; once it answers,
+			// Zadarma dials the number: the outbound call starts.
+			out.dial = &dialNews{key: zadarmaDialKey(v.Get("internal"), v.Get("destination")), state: channels.DialConnected}
+		}
+		return out, nil
 	case "NOTIFY_END", "NOTIFY_OUT_END":
 		return p.end(q, m, v, key)
 	case "NOTIFY_RECORD":
@@ -275,6 +281,16 @@ func (p *zadarma) call(ctx context.Context, method string, params url.Values, ou
 		}
 	}
 	return nil
+}
+
+// dialKey: Zadarma's callback has no id of ours; its outbound call is
+// known by the extension and the number.
+func (p *zadarma) dialKey(req channels.DialRequest) string {
+	return zadarmaDialKey(req.Extension, req.To)
+}
+
+func zadarmaDialKey(ext, number string) string {
+	return strings.TrimSpace(ext) + "|" + digits(number)
 }
 
 // dial asks Zadarma to ring the extension, then the number.

@@ -282,3 +282,19 @@ func TestZadarmaRecordingLink(t *testing.T) {
 		t.Error("Zadarma resolved a Mango reference")
 	}
 }
+
+func TestZadarmaDialConnected(t *testing.T) {
+	api := fakeZadarmaAPI(t, func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, `{"status":"success"}`) })
+	h := newZadarma(t, api.URL)
+	l := &dialLog{}
+	if err := h.cloud.Dial(context.Background(), channels.DialRequest{ID: "z1", Extension: "101", To: "+7 913 555-01-02", Progress: l.add}); err != nil {
+		t.Fatal(err)
+	}
+	start := url.Values{"event": {"NOTIFY_OUT_START"}, "call_start": {zdStart}, "pbx_call_id": {"out_9"}, "internal": {"101"}, "destination": {"79135550102"}}
+	if got := h.send(t, zdPost(start, zdSecret)); got.status != 200 {
+		t.Fatalf("%d %s", got.status, got.body)
+	}
+	if got := l.states(2); got != "ringing,connected" {
+		t.Errorf("progress: %s", got)
+	}
+}
