@@ -225,12 +225,13 @@ func progress(req channels.DialRequest, st channels.DialState, msg string) {
 }
 
 // RecordingLink turns a call's RecordingURL into a URL the recording can be
-// downloaded from now. An http(s) or file URL is returned as it is; a
-// provider reference ("zadarma-record:<id>", "mango-record:<id>") asks the
-// provider's API for a fresh, short-lived link. The recording fetcher calls
-// it before every download attempt.
+// downloaded from now. An http(s) URL is returned as it is; a provider
+// reference ("zadarma-record:<id>", "mango-record:<id>") asks the
+// provider's API for a fresh, short-lived link. Anything else (a file://
+// URL: a cloud PBX has no business on our disk) is refused. The recording
+// fetcher calls it before every download attempt.
 func (c *Cloud) RecordingLink(ctx context.Context, ref string) (string, error) {
-	if strings.HasPrefix(ref, "http://") || strings.HasPrefix(ref, "https://") || strings.HasPrefix(ref, "file://") {
+	if strings.HasPrefix(ref, "http://") || strings.HasPrefix(ref, "https://") {
 		return ref, nil
 	}
 	l, ok := c.p.(linker)
