@@ -1,6 +1,10 @@
 package phone
 
 import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,4 +138,26 @@ func seconds(n int64) time.Duration {
 		return 0
 	}
 	return time.Duration(n) * time.Second
+}
+
+// flexInt is a JSON integer that may also arrive as a numeric string or
+// null (providers are not consistent about it).
+type flexInt int64
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	s := string(bytes.Trim(bytes.TrimSpace(b), `"`))
+	if s == "" || s == "null" {
+		*f = 0
+		return nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		x, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil || x > 1<<62 || x < -(1<<62) {
+			return &json.UnmarshalTypeError{Value: "string " + strconv.Quote(s), Type: reflect.TypeFor[int64]()}
+		}
+		n = int64(x)
+	}
+	*f = flexInt(n)
+	return nil
 }

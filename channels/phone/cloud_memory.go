@@ -172,6 +172,13 @@ func (m *memory) finished(in *channels.Inbound, now time.Time) {
 	m.evict()
 }
 
+// forget drops what is known of call id in progress (an internal call).
+func (m *memory) forget(id string) {
+	m.mu.Lock()
+	delete(m.calls, id)
+	m.mu.Unlock()
+}
+
 // stored returns who a recently stored call was with.
 func (m *memory) stored(id string, now time.Time) (doneCall, bool) {
 	m.mu.Lock()

@@ -47,29 +47,30 @@ type mangoParty struct {
 }
 
 // mangoEvent holds the fields of events/call, events/summary and
-// events/recording that we use; numbers are JSON numbers on the wire.
+// events/recording that we use; numbers are JSON numbers on the wire
+// (numeric strings are accepted too).
 type mangoEvent struct {
 	EntryID          string     `json:"entry_id"`
 	CallID           string     `json:"call_id"`
-	Timestamp        int64      `json:"timestamp"`
+	Timestamp        flexInt    `json:"timestamp"`
 	CallState        string     `json:"call_state"`
 	Location         string     `json:"location"`
 	From             mangoParty `json:"from"`
 	To               mangoParty `json:"to"`
-	DisconnectReason int64      `json:"disconnect_reason"`
+	DisconnectReason flexInt    `json:"disconnect_reason"`
 	// CommandID names the command that made the call (our callback);
 	// Result is a command's result code (result/callback; 1000 is
 	// success).
-	CommandID string `json:"command_id"`
-	Result    int64  `json:"result"`
+	CommandID string  `json:"command_id"`
+	Result    flexInt `json:"result"`
 	// events/summary
-	CallDirection int64  `json:"call_direction"`
-	LineNumber    string `json:"line_number"`
-	CreateTime    int64  `json:"create_time"`
-	ForwardTime   int64  `json:"forward_time"`
-	TalkTime      int64  `json:"talk_time"`
-	EndTime       int64  `json:"end_time"`
-	EntryResult   int64  `json:"entry_result"`
+	CallDirection flexInt `json:"call_direction"`
+	LineNumber    string  `json:"line_number"`
+	CreateTime    flexInt `json:"create_time"`
+	ForwardTime   flexInt `json:"forward_time"`
+	TalkTime      flexInt `json:"talk_time"`
+	EndTime       flexInt `json:"end_time"`
+	EntryResult   flexInt `json:"entry_result"`
 	// events/recording, events/record/added
 	RecordingID    string `json:"recording_id"`
 	RecordingState string `json:"recording_state"`
@@ -116,9 +117,9 @@ func (p *mango) verify(q *hookRequest) (string, error) {
 	}
 	var e mangoEvent
 	if json.Unmarshal([]byte(js), &e) == nil {
-		t := e.Timestamp
+		t := int64(e.Timestamp)
 		if strings.HasSuffix(q.path, "summary") {
-			t = e.EndTime
+			t = int64(e.EndTime)
 		}
 		if err := checkEventTime(t, q.now); err != nil {
 			return "", err
@@ -178,7 +179,7 @@ func (p *mango) callEvent(q *hookRequest, m *memory, e mangoEvent) (outcome, err
 	}
 	at := q.now
 	if e.Timestamp > 0 {
-		at = time.Unix(e.Timestamp, 0)
+		at = time.Unix(int64(e.Timestamp), 0)
 	}
 	m.note("mango:"+e.EntryID, q, func(c *partial) {
 		c.From, c.To = firstOf(c.From, e.From.Number), firstOf(c.To, e.To.LineNumber, e.To.Number)
@@ -214,6 +215,7 @@ func (p *mango) summary(q *hookRequest, m *memory, e mangoEvent) (outcome, error
 	}
 	switch e.CallDirection {
 	case 0:
+		m.forget("mango:" + e.EntryID)
 		return outcome{note: "internal call: not a touch"}, nil
 	case 1, 2:
 	default:
@@ -226,7 +228,7 @@ func (p *mango) summary(q *hookRequest, m *memory, e mangoEvent) (outcome, error
 		outgoing: e.CallDirection == 2,
 		queue:    mem.Queue,
 		answered: e.EntryResult == 1,
-		meta:     map[string]string{"disconnect_reason": fmtNonZero(e.DisconnectReason)},
+		meta:     map[string]string{"disconnect_reason": fmtNonZero(int64(e.DisconnectReason))},
 	}
 	if c.outgoing {
 		c.client, c.extension = e.To.Number, firstOf(e.From.Extension, mem.Extension)
@@ -235,13 +237,13 @@ func (p *mango) summary(q *hookRequest, m *memory, e mangoEvent) (outcome, error
 		c.extension = firstOf(mem.Extension, e.To.Extension)
 	}
 	if e.CreateTime > 0 {
-		c.started = time.Unix(e.CreateTime, 0)
+		c.started = time.Unix(int64(e.CreateTime), 0)
 	}
 	if c.answered && e.TalkTime > 0 {
-		c.ring = seconds(e.TalkTime - e.CreateTime)
-		c.talk = seconds(e.EndTime - e.TalkTime)
+		c.ring = seconds(int64(e.TalkTime - e.CreateTime))
+		c.talk = seconds(int64(e.EndTime - e.TalkTime))
 	} else {
-		c.ring = seconds(e.EndTime - e.CreateTime)
+		c.ring = seconds(int64(e.EndTime - e.CreateTime))
 	}
 	if !c.answered && e.ForwardTime == 0 && !c.outgoing {
 		// Never put through to anyone: the caller hung up in the voice

@@ -270,3 +270,19 @@ func TestMangoDialLifecycle(t *testing.T) {
 		t.Errorf("silent: %s", got)
 	}
 }
+
+func TestMangoNumbersAsStrings(t *testing.T) {
+	h := newMango(t)
+	js := fmt.Sprintf(`{"entry_id":"S1","call_direction":"1","from":{"number":"79135550102"},"line_number":"73832349096",`+
+		`"create_time":"%d","forward_time":"%d","talk_time":"%d","end_time":"%d","entry_result":"1","disconnect_reason":null}`,
+		unix(-60*time.Second), unix(-55*time.Second), unix(-50*time.Second), unix(-10*time.Second))
+	got := h.send(t, mangoPost("events/summary", js, mangoKey, mangoSalt))
+	calls := h.sink.all()
+	if got.status != 200 || len(calls) != 1 || !calls[0].Call.Answered || calls[0].Call.Duration != 40*time.Second {
+		t.Fatalf("%d %s %+v", got.status, got.body, calls)
+	}
+	bad := h.send(t, mangoPost("events/summary", `{"entry_id":"S2","call_direction":"in"}`, mangoKey, mangoSalt))
+	if bad.status != 400 || !strings.Contains(bad.body, "call_direction") {
+		t.Errorf("a word for a number: %d %s", bad.status, bad.body)
+	}
+}
