@@ -15,36 +15,38 @@ import (
 
 // UIS (and CoMagic, the same platform) sends HTTP notifications whose body
 // the customer writes in the cabinet (Уведомления → Добавить → HTTP) from
-// the event's variables, {{call_session_id}} and the like. UIS signs
-// nothing, so the URL carries a secret:
+// the event's variables, {{call_session_id}} and the like, which it fills
+// in as JSON values (strings quoted, numbers bare, null when empty). UIS
+// signs nothing, so the URL carries a secret:
 //
 //	POST /hooks/phone/{account}/{secret}
 //
 // compared in constant time with the account's secret. The template we
 // ask for is in docs/phone-cloud.md; UISEvent is what it produces. Every
-// value is written in quotes in the template (an empty variable must not
-// break the JSON), so numbers arrive as strings; both are accepted.
+// field takes a string, a number, a boolean, null or a list (its first
+// element), so a template written with or without quotes around the
+// variables reads the same.
 
 // UISEvent is one UIS notification built from our template.
 type UISEvent struct {
 	// Event is written literally in each notification's template:
 	// "ended" in the call-ended notification, "recording" in the
 	// recording-ready one.
-	Event         string   `json:"event"`
+	Event         flexText `json:"event"`
 	CallSessionID flexText `json:"call_session_id"`
-	Direction     string   `json:"direction"`
+	Direction     flexText `json:"direction"`
 	IsInternal    flexText `json:"is_internal"`
 	Contact       flexText `json:"contact_phone_number"`
 	Virtual       flexText `json:"virtual_phone_number"`
 	EmployeeID    flexText `json:"employee_id"`
 	EmployeePhone flexText `json:"employee_phone_number"`
-	StartTime     string   `json:"start_time"`
+	StartTime     flexText `json:"start_time"`
 	Talk          flexText `json:"talk_time_duration"`
 	Total         flexText `json:"total_time_duration"`
 	Wait          flexText `json:"wait_time_duration"`
-	FinishReason  string   `json:"finish_reason"`
-	RecordingURL  string   `json:"recording_url"`
-	Notification  string   `json:"notification_time"`
+	FinishReason  flexText `json:"finish_reason"`
+	RecordingURL  flexText `json:"recording_url"`
+	Notification  flexText `json:"notification_time"`
 }
 
 // flexText is a template value that may arrive as a string, a number, a
@@ -78,13 +80,16 @@ func (f *flexText) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// maxCallSeconds bounds a duration: no call lasts 100 days.
+const maxCallSeconds = 100 * 24 * 3600
+
 func (f flexText) seconds() (time.Duration, bool) {
 	s := strings.TrimSpace(string(f))
 	if s == "" {
 		return 0, true
 	}
 	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || n > maxCallSeconds {
 		return 0, false
 	}
 	return time.Duration(n) * time.Second, true
@@ -114,10 +119,10 @@ func (p *uis) verify(q *hookRequest) (string, error) {
 	// requests kept with the call.
 	q.path = redacted
 	var e struct {
-		Notification string `json:"notification_time"`
+		Notification flexText `json:"notification_time"`
 	}
 	if json.Unmarshal(q.body, &e) == nil && e.Notification != "" {
-		if err := checkUISTime(e.Notification, q.now); err != nil {
+		if err := checkUISTime(string(e.Notification), q.now); err != nil {
 			return "", err
 		}
 	}
@@ -155,15 +160,15 @@ func (p *uis) translate(q *hookRequest, m *memory) (outcome, error) {
 		return outcome{}, invalid("call_session_id is longer than %d bytes", maxIDLen)
 	}
 	key := "uis:" + id
-	switch strings.TrimSpace(e.Event) {
+	switch e.Event {
 	case "recording":
 		if e.RecordingURL == "" {
 			return outcome{}, invalid("a recording notification needs recording_url")
 		}
-		if err := checkRecordingURL(e.RecordingURL); err != nil {
+		if err := checkRecordingURL(string(e.RecordingURL)); err != nil {
 			return outcome{}, err
 		}
-		return outcome{in: recordingOnly(key, e.RecordingURL, m, q), note: "recording added"}, nil
+		return outcome{in: recordingOnly(key, string(e.RecordingURL), m, q), note: "recording added"}, nil
 	case "ended", "":
 	default:
 		return outcome{}, invalid("event must be \"ended\" or \"recording\", not %q", e.Event)
@@ -182,10 +187,8 @@ func (p *uis) ended(q *hookRequest, key string, e UISEvent) (outcome, error) {
 	if !ok1 || !ok2 || !ok3 {
 		return outcome{}, invalid("talk_time_duration, total_time_duration and wait_time_duration must be seconds")
 	}
-	if e.RecordingURL != "" {
-		if err := checkRecordingURL(e.RecordingURL); err != nil {
-			return outcome{}, err
-		}
+	if err := checkRecordingURL(string(e.RecordingURL)); err != nil {
+		return outcome{}, err
 	}
 	c := cloudCall{
 		id:        key,
@@ -193,10 +196,10 @@ func (p *uis) ended(q *hookRequest, key string, e UISEvent) (outcome, error) {
 		extension: firstOf(string(e.EmployeeID), string(e.EmployeePhone)),
 		answered:  talk > 0,
 		talk:      talk,
-		recording: e.RecordingURL,
-		meta:      map[string]string{"finish_reason": e.FinishReason, "start_time": e.StartTime},
+		recording: string(e.RecordingURL),
+		meta:      map[string]string{"finish_reason": string(e.FinishReason), "start_time": string(e.StartTime)},
 	}
-	switch strings.ToLower(strings.TrimSpace(e.Direction)) {
+	switch strings.ToLower(string(e.Direction)) {
 	case "out", "outgoing":
 		c.outgoing = true
 	case "in", "incoming", "":
@@ -208,12 +211,12 @@ func (p *uis) ended(q *hookRequest, key string, e UISEvent) (outcome, error) {
 	if c.ring == 0 && total > talk {
 		c.ring = total - talk
 	}
-	if t, err := time.Parse(time.RFC3339, strings.TrimSpace(e.StartTime)); err == nil {
+	if t, err := time.Parse(time.RFC3339, string(e.StartTime)); err == nil {
 		c.started = t
 	} else {
 		c.started = q.now.Add(-max(total, c.ring+talk))
 	}
-	c.missed = uisMissed(e.FinishReason)
+	c.missed = uisMissed(string(e.FinishReason))
 	in, err := c.inbound([]rawRequest{q.raw()})
 	return outcome{in: in}, err
 }
