@@ -37,11 +37,13 @@ func (c cloudCall) inbound(raw []rawRequest) (*channels.Inbound, error) {
 	if client == "" {
 		return nil, invalid("the call has no number for the other side (a hidden caller id?); it cannot be tied to a contact")
 	}
-	if err := checkLen("number", client, maxNumLen); err != nil {
-		return nil, err
-	}
-	if err := checkLen("extension", c.extension, maxNumLen); err != nil {
-		return nil, err
+	for _, f := range []struct {
+		name, value string
+		limit       int
+	}{{"number", client, maxNumLen}, {"called number", c.line, maxNumLen}, {"extension", c.extension, maxNumLen}, {"queue", c.queue, maxIDLen}} {
+		if err := checkLen(f.name, f.value, f.limit); err != nil {
+			return nil, err
+		}
 	}
 	info := &channels.CallInfo{
 		Answered:     c.answered,

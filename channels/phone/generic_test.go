@@ -191,6 +191,7 @@ func TestGenericGarbage(t *testing.T) {
 		{`{"call_id":"x","event":"recording"}`, 422, CodeInvalid},
 		{`{"call_id":"x","event":"recording","recording_url":"javascript:alert(1)"}`, 422, CodeInvalid},
 		{`{"call_id":"` + strings.Repeat("x", 201) + `","event":"ended","direction":"in"}`, 422, CodeInvalid},
+		{`{"call_id":"x","event":"ended","direction":"in","from":"+79135550102","to":"` + strings.Repeat("7", 65) + `"}`, 422, CodeInvalid},
 	} {
 		h := newHookServer(t, Settings{Provider: Generic}, genSecret)
 		got := h.send(t, signedGeneric([]byte(tc.body), genSecret, testNow))
