@@ -155,7 +155,7 @@ func (p *mango) translate(q *hookRequest, m *memory) (outcome, error) {
 		return p.callEvent(q, m, e)
 	case "events/summary":
 		return p.summary(q, m, e)
-	case "events/recording", "events/record/added":
+	case "events/recording", "events/record/added", "events/recording/added":
 		if e.RecordingID == "" || e.EntryID == "" {
 			return outcome{}, invalid("a recording event needs entry_id and recording_id")
 		}
