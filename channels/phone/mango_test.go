@@ -155,12 +155,16 @@ func TestMangoRecordingAfterTheEnd(t *testing.T) {
 	if got := h.send(t, mangoPost("events/recording", done, mangoKey, mangoSalt)); !got.resp.Stored {
 		t.Fatalf("completed recording: %s", got.body)
 	}
+	added := fmt.Sprintf(`{"entry_id":"R1","recording_id":"REC1","timestamp":%d}`, unix(-5*time.Second))
+	if got := h.send(t, mangoPost("events/recording/added", added, mangoKey, mangoSalt)); !got.resp.Stored {
+		t.Errorf("recording/added: %s", got.body)
+	}
 	if got := h.send(t, mangoPost("events/dtmf", `{"entry_id":"R1"}`, mangoKey, mangoSalt)); got.status != 200 || got.resp.Stored {
 		t.Errorf("an unused event: %s", got.body)
 	}
 	calls := h.sink.all()
 	r := calls[len(calls)-1]
-	if len(calls) != 2 || r.ExternalID != "mango:R1" || r.Call.RecordingURL != "mango-record:REC1" || r.From[0].Value != "79135550102" {
+	if len(calls) != 3 || r.ExternalID != "mango:R1" || r.Call.RecordingURL != "mango-record:REC1" || r.From[0].Value != "79135550102" {
 		t.Errorf("recording = %+v", r)
 	}
 }
