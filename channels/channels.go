@@ -87,10 +87,10 @@ type Handle struct {
 // (the tracking number) in EntryPoint; a call a company extension placed is
 // Outgoing, with the called party in From.
 //
-// A later Inbound with the same ExternalID whose news is only the
-// recording (a provider that reports the recording after the end of the
-// call) adds RecordingURL to the stored call; any other repeat is a
-// duplicate.
+// A later Inbound with the same ExternalID and RecordingOnly set (a
+// provider that reports the recording after the end of the call) adds
+// RecordingURL to the stored call; so does a repeat of the call carrying
+// a recording the stored one lacks. Any other repeat is a duplicate.
 type CallInfo struct {
 	Answered bool `json:"answered"`
 	// Missed says why an unanswered call was not answered (Missed*).
@@ -110,6 +110,10 @@ type CallInfo struct {
 	// or a file:// path on a disk this process can read. Fetched into the
 	// blob store in the background.
 	RecordingURL string `json:"recording_url,omitempty"`
+	// RecordingOnly marks an Inbound whose only news is the recording of a
+	// call reported before (RecordingURL): it is added to that call, and
+	// with no such call it is refused, never stored as a call of its own.
+	RecordingOnly bool `json:"recording_only,omitempty"`
 	// Incomplete marks a call whose events were partly lost (a PBX
 	// connection dropped mid-call): what is known is stored, nothing is
 	// invented.

@@ -96,14 +96,11 @@ func recordingOnly(id, url string, m *memory, q *hookRequest) *channels.Inbound 
 	in := &channels.Inbound{
 		ExternalID: id,
 		Kind:       channels.Call,
-		Call:       &channels.CallInfo{RecordingURL: url},
+		Call:       &channels.CallInfo{RecordingURL: url, RecordingOnly: true},
 	}
 	if d, ok := m.stored(id, q.now); ok {
 		in.From, in.EntryPoint, in.Outgoing = d.From, d.EntryPoint, d.Outgoing
 	}
-	// Says to ingest that this is no call of its own: with no stored call
-	// to add it to, it must not become a missed call.
-	in.Meta = map[string]string{"recording_only": "true"}
 	setRaw(in, []rawRequest{q.raw()})
 	return in
 }

@@ -166,7 +166,7 @@ func TestGenericRecordingAfterTheEnd(t *testing.T) {
 		t.Fatalf("answer %s, %d calls", got.body, len(calls))
 	}
 	r := calls[1]
-	if r.ExternalID != "generic:r-1" || r.Call.RecordingURL != "https://pbx.example/r-1.mp3" || r.Meta["recording_only"] != "true" || r.Call.Answered || r.From[0].Value != "+79135550102" || r.EntryPoint != "+73832349096" {
+	if r.ExternalID != "generic:r-1" || r.Call.RecordingURL != "https://pbx.example/r-1.mp3" || !r.Call.RecordingOnly || r.Call.Answered || r.From[0].Value != "+79135550102" || r.EntryPoint != "+73832349096" {
 		t.Errorf("recording = %+v %+v", r, *r.Call)
 	}
 }

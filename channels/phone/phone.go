@@ -59,6 +59,11 @@ type Settings struct {
 	// APIURL overrides the provider's API address (click-to-call), for a
 	// regional endpoint or a test server.
 	APIURL string `json:"api_url,omitempty"`
+	// RecordingsOnLAN lets a cloud PBX's recording links point into a
+	// private network (a PBX in the office that a generic hook reports
+	// for). Off, such links are refused: a signed event must not make
+	// Switchboard fetch from the machines around it.
+	RecordingsOnLAN bool `json:"recordings_on_lan,omitempty"`
 }
 
 // Channel registers the phone channel.

@@ -6,19 +6,62 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/switchboard/switchboard/channels"
 )
 
 // recordingClient fetches recordings; a fetch's deadline comes from its
-// context.
-var recordingClient = &http.Client{Timeout: 10 * time.Minute}
+// context. publicClient is the one for links a cloud PBX's events gave: it
+// connects only to public addresses (checked on the address dialled, so a
+// name that resolves into the LAN is refused too).
+var (
+	recordingClient = &http.Client{Timeout: 10 * time.Minute}
+	publicClient    = &http.Client{Timeout: 10 * time.Minute, Transport: &http.Transport{
+		Proxy:       http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{Timeout: 30 * time.Second, Control: publicOnly}).DialContext,
+	}}
+)
+
+// errPrivate refuses a connection to a private, loopback or link-local
+// address.
+var errPrivate = errors.New("the recording link points into a private network")
+
+func publicOnly(_, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return err
+	}
+	ip = ip.Unmap()
+	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() ||
+		netip.MustParsePrefix("100.64.0.0/10").Contains(ip) {
+		return errPrivate
+	}
+	return nil
+}
+
+// OpenRecording opens a cloud call's recording for the background fetch: a
+// provider's reference (mango-record:…, zadarma-record:…) becomes a link
+// through the provider's API first (links expire, so each try asks anew).
+func (c *Cloud) OpenRecording(ctx context.Context, ref string) (io.ReadCloser, string, error) {
+	link, err := c.RecordingLink(ctx, ref)
+	if err != nil {
+		return nil, "", fmt.Errorf("asking %s for the recording's link: %w", c.s.Provider, err)
+	}
+	return openRecording(ctx, c.s, link)
+}
 
 // openRecording opens a call's recording link for the background fetch,
 // within what the account's settings allow: an Asterisk account follows
@@ -42,7 +85,14 @@ func openRecording(ctx context.Context, s Settings, link string) (io.ReadCloser,
 	if err != nil {
 		return nil, "", channels.Permanent(err)
 	}
-	resp, err := recordingClient.Do(req)
+	client := recordingClient
+	if s.Provider != Asterisk && !s.RecordingsOnLAN {
+		client = publicClient
+	}
+	resp, err := client.Do(req)
+	if errors.Is(err, errPrivate) {
+		return nil, "", channels.Permanent(fmt.Errorf("%w (%s); allow it in the account's settings if the PBX is yours", errPrivate, u.Host))
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("fetching the recording: %w", err)
 	}

@@ -32,7 +32,8 @@ func TestOpenRecording(t *testing.T) {
 	os.WriteFile(outside, []byte("secret"), 0o600)
 	os.Symlink(outside, filepath.Join(dir, "link.wav"))
 	ast := Settings{Provider: Asterisk, RecordingBaseURL: srv.URL + "/rec/", RecordingDir: dir}
-	cloud := Settings{Provider: Zadarma}
+	cloud := Settings{Provider: Zadarma, RecordingsOnLAN: true} // the test server is on loopback
+	public := Settings{Provider: Generic}
 
 	read := func(s Settings, link string) (string, string, error) {
 		body, ctype, err := openRecording(context.Background(), s, link)
@@ -59,13 +60,14 @@ func TestOpenRecording(t *testing.T) {
 		s    Settings
 		link string
 	}{
-		"outside the base URL":  {ast, srv.URL + "/other/a.wav"},
-		"a file elsewhere":      {ast, "file://" + outside},
-		"dot-dot out of dir":    {ast, "file://" + dir + "/../" + filepath.Base(filepath.Dir(outside)) + "/secret.txt"},
-		"a symlink out of dir":  {ast, RecordingFileURL(dir, "link.wav")},
-		"a file from the cloud": {cloud, "file://" + outside},
-		"another scheme":        {cloud, "ftp://example.com/a.wav"},
-		"gone":                  {cloud, srv.URL + "/rec/gone.wav"},
+		"outside the base URL":      {ast, srv.URL + "/other/a.wav"},
+		"a file elsewhere":          {ast, "file://" + outside},
+		"dot-dot out of dir":        {ast, "file://" + dir + "/../" + filepath.Base(filepath.Dir(outside)) + "/secret.txt"},
+		"a symlink out of dir":      {ast, RecordingFileURL(dir, "link.wav")},
+		"a file from the cloud":     {cloud, "file://" + outside},
+		"another scheme":            {cloud, "ftp://example.com/a.wav"},
+		"gone":                      {cloud, srv.URL + "/rec/gone.wav"},
+		"a cloud link into the LAN": {public, srv.URL + "/rec/a.wav"},
 	} {
 		if _, _, err := read(c.s, c.link); !errors.Is(err, channels.ErrPermanent) {
 			t.Errorf("%s: want a permanent refusal, got %v", name, err)

@@ -34,6 +34,10 @@ func (s *Sink) ingest(ctx context.Context, batch []channels.Inbound) ([]channels
 		if cursorOnly(in) {
 			continue // stored with the batch's cursor
 		}
+		if in.Call != nil && in.Call.RecordingOnly {
+			results[i] = s.lateRecording(ctx, in)
+			continue
+		}
 		it, err := s.prepare(in)
 		if err != nil {
 			results[i].Err = err

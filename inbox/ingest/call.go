@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
 // loadExtensions finds the users whose extensions answered or placed the
@@ -82,4 +84,37 @@ func callMeta(m map[string]string, c *channels.CallInfo) {
 	if c.RecordingURL != "" {
 		m[crm.MetaRecordingURL], m[crm.MetaRecordingStatus] = c.RecordingURL, crm.RecordingPending
 	}
+}
+
+// lateRecording adds a recording reported after its call (Inbound with
+// Call.RecordingOnly) to the stored call, in its own transaction; with no
+// stored call it is refused (the provider may retry once the call is in).
+func (s *Sink) lateRecording(ctx context.Context, in *channels.Inbound) channels.Result {
+	var res channels.Result
+	ext := cleanKey(in.ExternalID)
+	err := s.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		found, err := crm.TouchesByExternalID(tx, in.AccountID, []string{ext})
+		if err != nil {
+			return err
+		}
+		t, ok := found[ext]
+		if !ok {
+			return channels.Invalid(fmt.Errorf("no call %q to add the recording to (yet)", crm.Clip(ext, 80)))
+		}
+		res = channels.Result{TouchID: t.ID, Duplicate: true}
+		added, err := crm.AddRecording(tx, t.ID, cleanKey(in.Call.RecordingURL))
+		if err != nil || !added {
+			return err
+		}
+		conv, err := crm.GetConversation(tx, t.ConversationID)
+		if err != nil {
+			return err
+		}
+		return ev.Add(crm.EventTouchRecording, &t.ConversationID, &t.ID, map[string]any{"status": crm.RecordingPending, "assignee_id": conv.AssigneeID})
+	})
+	if err != nil {
+		s.log.Warn("ingest: late recording refused", "account", in.AccountID, "external_id", crm.Clip(ext, 80), "err", err)
+		return channels.Result{Err: err}
+	}
+	return res
 }

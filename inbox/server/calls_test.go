@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -109,7 +110,22 @@ func TestCallIngest(t *testing.T) {
 	if _, m = touchMetaOf(t, ta, missed); m[crm.MetaRecordingURL] != "https://pbx.example.ru/rec/2.wav" || ta.count("recordings", "touch_id = ?", missed) != 1 {
 		t.Errorf("a second recording report changed the call: %v", m)
 	}
-	if n := ta.count("touches", "kind = 'call'"); n != 2 {
+	// A provider's recording event after a restart: no caller, only the
+	// call's id. Added to the stored call; for an unknown call, refused,
+	// never a call of its own.
+	res = ta.ingest(callIn(acc.ID, "ami-3", "+79133334455", "+73832091501", channels.CallInfo{Answered: true, Duration: time.Minute}))
+	late := channels.Inbound{AccountID: acc.ID, ExternalID: "ami-3", Kind: channels.Call, Call: &channels.CallInfo{RecordingURL: "https://pbx.example.ru/rec/3.wav", RecordingOnly: true}}
+	if r := ta.ingest(late); r[0].Err != nil || !r[0].Duplicate || r[0].TouchID != res[0].TouchID {
+		t.Fatalf("late recording: %+v", r[0])
+	}
+	if _, m = touchMetaOf(t, ta, res[0].TouchID); m[crm.MetaRecordingURL] != "https://pbx.example.ru/rec/3.wav" {
+		t.Errorf("late recording not added: %v", m)
+	}
+	late.ExternalID = "ami-unknown"
+	if r := ta.ingest(late); !errors.Is(r[0].Err, channels.ErrInvalid) {
+		t.Errorf("recording of an unknown call: %+v, want invalid", r[0])
+	}
+	if n := ta.count("touches", "kind = 'call'"); n != 3 {
 		t.Errorf("call touches: %d, want 2", n)
 	}
 }
