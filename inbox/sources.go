@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/inbox/realtime"
 )
@@ -42,8 +43,17 @@ func (a *App) CreateEntryPoint(ctx context.Context, u crm.User, req NewEntryPoin
 	var e crm.EntryPoint
 	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
 		auto := req.AutoDeal == nil || *req.AutoDeal
-		var err error
-		if e, err = crm.CreateEntryPoint(tx, req.AccountID, req.Address, auto, req.AdSourceID, &u.ID); err != nil {
+		acc, err := crm.GetAccount(tx, req.AccountID)
+		if err != nil {
+			return err
+		}
+		addr := req.Address
+		if acc.Channel == string(channels.Phone) { // a tracking number, in E.164 as calls name it
+			if e164, err := crm.NormalizePhone(addr, a.opts.Region); err == nil {
+				addr = e164
+			}
+		}
+		if e, err = crm.CreateEntryPoint(tx, req.AccountID, addr, auto, req.AdSourceID, &u.ID); err != nil {
 			return err
 		}
 		_, err = crm.Audit(tx, &u.ID, "entry_point.create", "entry_point", e.ID, req)

@@ -65,6 +65,14 @@ func (s *Sink) prepare(in *channels.Inbound) (*item, error) {
 	for i, p := range in.Parents {
 		in.Parents[i] = cleanKey(p)
 	}
+	if in.Kind == channels.Call && in.EntryPoint != "" {
+		// A called number is an entry point in E.164, however the PBX
+		// wrote it, so that "8 383 234-90-96" is the tracking number the
+		// owner entered as "+7 383 234 90 96".
+		if e164, err := crm.NormalizePhone(in.EntryPoint, s.opts.Region); err == nil {
+			in.EntryPoint = e164
+		}
+	}
 	keys, err := s.handles(in)
 	if err != nil {
 		return nil, err
