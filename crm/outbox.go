@@ -184,3 +184,16 @@ func ParseErrorTouches(tx *gorm.DB, limit int) ([]Touch, error) {
 	err := tx.Where("parse_error <> ''").Order("id DESC").Limit(limit).Find(&out).Error
 	return out, err
 }
+
+// ReferencedBlobs reports which of the blob keys a stored file still uses.
+func ReferencedBlobs(tx *gorm.DB, keys []string) (map[string]bool, error) {
+	var used []string
+	if err := tx.Model(&Attachment{}).Distinct("sha256").Where("sha256 IN ?", keys).Pluck("sha256", &used).Error; err != nil {
+		return nil, fmt.Errorf("crm: referenced blobs: %w", err)
+	}
+	out := make(map[string]bool, len(used))
+	for _, k := range used {
+		out[k] = true
+	}
+	return out, nil
+}

@@ -49,6 +49,11 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 	if total > MaxReplyFiles {
 		return crm.Touch{}, crm.Invalid("attachments over %d MiB", MaxReplyFiles>>20)
 	}
+	// Check before any file is written: a refused reply leaves nothing
+	// on disk (the transaction checks again, with what it writes).
+	if _, _, err := a.replyTarget(a.db.WithContext(ctx), u, convID, req); err != nil {
+		return crm.Touch{}, err
+	}
 	keys := make([]string, len(req.Attachments))
 	for i, f := range req.Attachments {
 		k, err := a.opts.Blobs.Put(f.Data)
@@ -59,20 +64,9 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 	}
 	var out crm.Touch
 	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
-		conv, err := crm.VisibleConversation(tx, u, convID)
+		conv, acc, err := a.replyTarget(tx, u, convID, req)
 		if err != nil {
 			return err
-		}
-		accID := req.AccountID
-		if accID == 0 {
-			accID = conv.AccountID
-		}
-		acc, err := crm.GetAccount(tx, accID)
-		if err != nil {
-			return crm.Invalid("account %d does not exist", accID)
-		}
-		if !acc.Enabled {
-			return crm.Invalid("account %q is disabled: enable it on the accounts page or reply through another account", acc.Name)
 		}
 		to, err := a.recipient(tx, conv, acc)
 		if err != nil {
@@ -246,4 +240,25 @@ func answered(tx *gorm.DB, convID int64) *channels.Answered {
 		an.ExternalID = *last.ExternalID
 	}
 	return an
+}
+
+// replyTarget is the conversation a reply answers and the account it goes
+// out through, if u may reply there.
+func (a *App) replyTarget(tx *gorm.DB, u crm.User, convID int64, req ReplyRequest) (crm.Conversation, crm.Account, error) {
+	conv, err := crm.VisibleConversation(tx, u, convID)
+	if err != nil {
+		return conv, crm.Account{}, err
+	}
+	accID := req.AccountID
+	if accID == 0 {
+		accID = conv.AccountID
+	}
+	acc, err := crm.GetAccount(tx, accID)
+	if err != nil {
+		return conv, acc, crm.Invalid("account %d does not exist", accID)
+	}
+	if !acc.Enabled {
+		return conv, acc, crm.Invalid("account %q is disabled: enable it on the accounts page or reply through another account", acc.Name)
+	}
+	return conv, acc, nil
 }

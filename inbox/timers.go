@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/blobs"
 	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
@@ -31,9 +32,18 @@ const timerBatch = 200
 func (a *App) Timers(ctx context.Context) {
 	tick := time.NewTicker(a.opts.TimerEvery)
 	defer tick.Stop()
+	var swept time.Time
 	for {
 		if _, _, err := a.RunTimers(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			a.log.Error("timers", "err", err)
+		}
+		if time.Since(swept) > time.Hour {
+			swept = time.Now()
+			if n, err := a.SweepBlobs(ctx, BlobGrace); err != nil && ctx.Err() == nil {
+				a.log.Error("timers: sweep blobs", "err", err)
+			} else if n > 0 {
+				a.log.Info("timers: swept unreferenced blobs", "removed", n)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -155,4 +165,23 @@ func (a *App) remind(tx *gorm.DB, ev *realtime.Events, now time.Time) (int, erro
 		n++
 	}
 	return n, nil
+}
+
+// BlobGrace is how old an unreferenced blob must be before it is swept: a
+// file written for a reply or an ingest whose transaction has not yet
+// committed is referenced a moment later.
+const BlobGrace = 24 * time.Hour
+
+// SweepBlobs removes the stored files that no attachment references and
+// that were written more than grace ago (a refused reply's files, the
+// files of deleted touches). Stores that cannot list their blobs are left
+// alone.
+func (a *App) SweepBlobs(ctx context.Context, grace time.Duration) (int, error) {
+	sw, ok := a.opts.Blobs.(blobs.Sweeper)
+	if !ok {
+		return 0, nil
+	}
+	return sw.Sweep(ctx, time.Now().Add(-grace), func(keys []string) (map[string]bool, error) {
+		return crm.ReferencedBlobs(a.db.WithContext(ctx), keys)
+	})
 }
