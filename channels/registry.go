@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"encoding/json"
 	"slices"
 )
 
@@ -17,6 +18,11 @@ type Channel struct {
 	HookOnly bool
 	// Threading, when set, makes replies threaded messages (email).
 	Threading Threading
+	// Check, when set, validates an account's settings as the adapter will
+	// read them (unknown fields, missing required ones), so that a typo is
+	// refused when the owner saves the account instead of failing for
+	// ever once it runs. Its error names the field.
+	Check func(settings json.RawMessage) error
 }
 
 // Threading is how a channel whose replies are threaded messages (email)

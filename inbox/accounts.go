@@ -44,6 +44,11 @@ func (a *App) SaveAccount(ctx context.Context, u crm.User, id int64, in crm.Acco
 		if acc, err = crm.SaveAccount(tx, a.box, id, in); err != nil {
 			return err
 		}
+		if ch, ok := a.opts.Channels.Get(channels.Kind(acc.Channel)); ok && ch.Check != nil && (id == 0 || in.Settings != nil) {
+			if err := ch.Check(acc.Settings); err != nil {
+				return crm.Invalid("settings: %v", err)
+			}
+		}
 		if acc.Channel == string(channels.Web) && !acc.HasSecret {
 			return crm.Invalid("a web account needs a signing secret (for example: openssl rand -hex 32)")
 		}

@@ -12,7 +12,10 @@ import (
 // Channel registers email: IMAP in, SMTP out, replies threaded by
 // Message-ID (RFC 5322 In-Reply-To and References).
 func Channel() channels.Channel {
-	return channels.Channel{Kind: channels.Email, New: New, Threading: threading{}}
+	return channels.Channel{Kind: channels.Email, New: New, Threading: threading{}, Check: func(raw json.RawMessage) error {
+		_, err := ParseSettings(raw)
+		return err
+	}}
 }
 
 // threading addresses replies as messages of the client's thread.

@@ -15,6 +15,7 @@
 package phone
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -68,14 +69,19 @@ type Settings struct {
 
 // Channel registers the phone channel.
 func Channel() channels.Channel {
-	return channels.Channel{Kind: channels.Phone, New: New}
+	return channels.Channel{Kind: channels.Phone, New: New, Check: func(raw json.RawMessage) error {
+		_, err := ParseSettings(raw)
+		return err
+	}}
 }
 
 // ParseSettings reads and checks an account's settings.
 func ParseSettings(raw json.RawMessage) (Settings, error) {
 	var s Settings
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &s); err != nil {
+	if len(bytes.TrimSpace(raw)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields() // a typo is refused, not ignored
+		if err := dec.Decode(&s); err != nil {
 			return s, fmt.Errorf("phone: settings: %w", err)
 		}
 	}

@@ -267,5 +267,10 @@ func (r *redacted) Unwrap() error { return r.err }
 // Channel registers Telegram: a bot, long-polled or pushed to its webhook;
 // replies go to the client's chat.
 func Channel() channels.Channel {
-	return channels.Channel{Kind: channels.Telegram, New: New}
+	return channels.Channel{Kind: channels.Telegram, New: New, Check: func(raw json.RawMessage) error {
+		// New checks every setting and starts nothing: build one with a
+		// token of the right shape and drop it.
+		_, err := New(channels.Account{Settings: raw, Secret: "0:settings-check"}, slog.New(slog.DiscardHandler))
+		return err
+	}}
 }

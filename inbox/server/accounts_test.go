@@ -6,6 +6,7 @@ import (
 	"errors"
 	"image"
 	"image/png"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -332,5 +333,36 @@ func TestAWebAccountReceivesThroughItsHookAndSaysWhen(t *testing.T) {
 	}
 	if again, _ := ta.Supervisor().State(quiet.ID); !again.LastReceived.Equal(now.LastReceived) {
 		t.Errorf("a duplicate moved last received from %v to %v", now.LastReceived, again.LastReceived)
+	}
+}
+
+// A misspelled or missing setting is refused when the account is saved,
+// naming the field, instead of failing for ever once it runs (issue 14,
+// item 14).
+func TestAccountSettingsAreCheckedWhenSaved(t *testing.T) {
+	ta := newTestApp(t)
+	ta.user("owner@example.ru", crm.Owner)
+	owner := ta.login("owner@example.ru")
+	for _, c := range []struct {
+		channel, settings, want string
+		status                  int
+	}{
+		{"email", `{"address":"sales@example.ru","imap_host":"imap.example.ru","smtp_hots":"smtp.example.ru"}`, "smtp_hots", 422},
+		{"email", `{"address":"sales@example.ru","imap_host":"imap.example.ru"}`, "smtp_host", 422},
+		{"telegram", `{"mode":"pull"}`, "mode", 422},
+		{"phone", `{"provider":"asterix"}`, "asterix", 422},
+		{"phone", `{"provider":"asterisk","host":"pbx.example.ru"}`, "host and user", 422},
+		{"phone", `{"provider":"mango","api_kye":"x"}`, "api_kye", 422},
+		{"phone", `{"provider":"mango","api_key":"x"}`, "", 200},
+		{"email", `{"address":"sales@example.ru","imap_host":"imap.example.ru","smtp_host":"smtp.example.ru"}`, "", 200},
+	} {
+		body := fmt.Sprintf(`{"channel":%q,"name":%q,"settings":%s,"secret":"s"}`, c.channel, c.channel+c.settings, c.settings)
+		r := send(t, owner, "POST", "/api/v1/accounts", body)
+		if r.status != c.status || !strings.Contains(string(r.body), c.want) {
+			t.Errorf("%s %s: %s, want %d naming %q", c.channel, c.settings, r, c.status, c.want)
+		}
+	}
+	if n := ta.count("accounts", ""); n != 2 {
+		t.Errorf("%d accounts stored, want the 2 valid ones", n)
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/channels/email"
+	"github.com/switchboard/switchboard/channels/phone"
 	"github.com/switchboard/switchboard/channels/telegram"
 	"github.com/switchboard/switchboard/channels/web"
 	"github.com/switchboard/switchboard/crm"
@@ -270,7 +271,7 @@ func (r *accountRun) stop(t testing.TB) {
 // accounts wait, with no adapter), the web channel is always served.
 func testChannels(adapters map[channels.Kind]channels.Factory) *channels.Registry {
 	var cs []channels.Channel
-	for _, c := range []channels.Channel{email.Channel(), telegram.Channel(), web.Channel(), {Kind: channels.WhatsApp}, {Kind: channels.Phone}} {
+	for _, c := range []channels.Channel{email.Channel(), telegram.Channel(), web.Channel(), {Kind: channels.WhatsApp}, phone.Channel()} {
 		if f, ok := adapters[c.Kind]; ok {
 			c.New = f
 		} else if !c.HookOnly {
