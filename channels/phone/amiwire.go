@@ -135,7 +135,7 @@ func parseTimestamp(s string) (time.Time, bool) {
 	for ; digits < 9; digits++ {
 		frac *= 10
 	}
-	return time.Unix(sec, frac), true
+	return time.Unix(sec, frac).UTC(), true
 }
 
 // msgBuilder accumulates a block's fields before they become a Message.
