@@ -230,7 +230,7 @@ func answeredScript() *script {
 	s := newScript()
 	in := s.trunkIn(caller, "Ivan Petrov", did)
 	x := s.at(time.Second).ext(in, "101")
-	s.at(5 * time.Second).answer(in, x, "b1")
+	s.at(5*time.Second).answer(in, x, "b1")
 	s.at(60*time.Second).leave("b1", x, in)
 	s.hangup(x, in)
 	return s
