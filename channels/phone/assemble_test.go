@@ -134,7 +134,7 @@ func TestCallBlindTransfer(t *testing.T) {
 	in := s.trunkIn(caller, "Ivan Petrov", did)
 	x1 := s.at(time.Second).ext(in, "101")
 	s.at(4*time.Second).answer(in, x1, "b1")
-	s.at(30 * time.Second).ev("BlindTransfer", cat(cat(cat([]string{"Result: Success"}, x1.snap("Transferer")...),
+	s.at(30*time.Second).ev("BlindTransfer", cat(cat(cat([]string{"Result: Success"}, x1.snap("Transferer")...),
 		in.snap("Transferee")...), "IsExternal: No", "Context: from-internal", "Extension: 102")...)
 	s.leave("b1", x1, in)
 	s.hangup(x1)
@@ -159,7 +159,7 @@ func TestCallAttendedTransfer(t *testing.T) {
 	x1b := s.newChan(s.seqName("PJSIP", "101"), "101", "Ext 101", "from-internal", "102", nil)
 	x2 := s.ext(x1b, "102")
 	s.at(5*time.Second).answer(x1b, x2, "b2")
-	s.at(10 * time.Second).ev("AttendedTransfer", cat(cat(cat(cat([]string{"Result: Success"},
+	s.at(10*time.Second).ev("AttendedTransfer", cat(cat(cat(cat([]string{"Result: Success"},
 		x1.snap("OrigTransferer")...), x1b.snap("SecondTransferer")...), in.snap("Transferee")...),
 		"OrigBridgeUniqueid: b1", "SecondBridgeUniqueid: b2", "DestType: Bridge", "DestBridgeUniqueid: b2", "IsExternal: No")...)
 	s.leave("b1", x1, in)
