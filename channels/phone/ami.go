@@ -209,7 +209,12 @@ func (a *AMI) disconnected(c *amiClient) {
 // onEvent runs on the reader goroutine for every event.
 func (a *AMI) onEvent(m *Message, recv time.Time) {
 	a.mu.Lock()
-	a.lastT, a.lastRecv = m.Time(recv), recv
+	// The PBX clock (Timestamp) and ours may differ; an event without a
+	// Timestamp must not move the estimate backwards.
+	if t := m.Time(recv); t.After(a.lastT) {
+		a.lastT = t
+	}
+	a.lastRecv = recv
 	n := len(a.pending)
 	a.pending = a.asm.Event(m, recv, a.pending)
 	grew := len(a.pending) > n

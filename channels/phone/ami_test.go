@@ -92,6 +92,8 @@ type envOpt struct {
 	secret string // the account's secret; the server's when empty
 	set    func(*Settings)
 	failN  int
+	// channels are what CoreShowChannels lists at the first connection.
+	channels []string
 }
 
 func testLog(t testing.TB) *slog.Logger {
@@ -110,6 +112,7 @@ func (w tWriter) Write(p []byte) (int, error) {
 func start(t *testing.T, o envOpt) *env {
 	t.Helper()
 	srv := amitest.New(t, o.server)
+	srv.SetChannels(o.channels...)
 	s := Settings{Provider: Asterisk, Host: srv.Host(), Port: srv.Port(), User: srv.User(), OriginateContext: "from-internal"}
 	if o.set != nil {
 		o.set(&s)

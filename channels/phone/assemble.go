@@ -25,7 +25,8 @@ import (
 // dropped when it was internal) and nothing of it is kept.
 type Assembler struct {
 	opt     AssemblerOptions
-	now     time.Time
+	now     time.Time           // the clock: the latest event time or Tick
+	seen    time.Time           // the latest event time
 	chans   map[string]*amiChan // by Uniqueid
 	groups  map[string]*call    // by Linkedid
 	bridges map[string]*bridge  // by BridgeUniqueid
@@ -142,7 +143,7 @@ func (a *Assembler) Tick(now time.Time, out []channels.Inbound) []channels.Inbou
 // mentions) is taken as hung up when the connection dropped.
 func (a *Assembler) Gap() {
 	a.resync = true
-	a.gapAt = a.now
+	a.gapAt = a.seen
 	for _, ch := range a.chans {
 		if !ch.hungup {
 			ch.unconfirmed = true
@@ -157,6 +158,9 @@ func (a *Assembler) Event(m *Message, recv time.Time, out []channels.Inbound) []
 	t := m.Time(recv)
 	if t.After(a.now) {
 		a.now = t
+	}
+	if t.After(a.seen) {
+		a.seen = t
 	}
 	switch m.Get("Event") {
 	case "Newchannel":

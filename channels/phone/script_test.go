@@ -125,11 +125,14 @@ func (s *script) ext(from *sc, ext string) *sc {
 func (s *script) local(from *sc, exten, context string) (one, two *sc) {
 	s.seq++
 	n := fmt.Sprintf("Local/%s@%s-%08x", exten, context, s.seq)
+	if from == nil { // an Originate: ;2 inherits ;1's Linkedid
+		one = s.newChan(n+";1", "", "", context, exten, nil)
+		two = s.newChan(n+";2", "", "", context, exten, one)
+		return one, two
+	}
 	one = s.newChan(n+";1", from.num, from.cname, context, exten, from)
 	two = s.newChan(n+";2", from.num, from.cname, context, exten, from)
-	if from != nil {
-		s.dial(from, one, exten+"@"+context)
-	}
+	s.dial(from, one, exten+"@"+context)
 	return one, two
 }
 
