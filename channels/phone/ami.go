@@ -47,8 +47,9 @@ type AMI struct {
 	asm      *Assembler
 	pending  []channels.Inbound // finished calls not yet given to the sink
 	client   *amiClient
-	lastT    time.Time // PBX time of the last event
-	lastRecv time.Time // when it was received
+	lastT    time.Time // PBX time of the latest event
+	lastRecv time.Time // about when it was received (see tickLoop)
+	moved    bool      // lastT moved since the last tick
 	dials    map[string]*dialing
 }
 
@@ -212,14 +213,13 @@ func (a *AMI) onEvent(m *Message, recv time.Time) {
 	// The PBX clock (Timestamp) and ours may differ; an event without a
 	// Timestamp must not move the estimate backwards.
 	if t := m.Time(recv); t.After(a.lastT) {
-		a.lastT = t
+		a.lastT, a.moved = t, true
 	}
-	a.lastRecv = recv
 	n := len(a.pending)
 	a.pending = a.asm.Event(m, recv, a.pending)
 	grew := len(a.pending) > n
 	var report func()
-	if m.Get("Event") == "OriginateResponse" {
+	if m.Event() == "OriginateResponse" {
 		report = a.originateResponse(m)
 	}
 	a.mu.Unlock()
@@ -251,6 +251,11 @@ func (a *AMI) tickLoop(ctx context.Context) {
 		}
 		a.mu.Lock()
 		now := time.Now()
+		if a.moved {
+			// The last event came during the last tick: within TickEvery
+			// of now, close enough for a grace of seconds.
+			a.lastRecv, a.moved = now, false
+		}
 		if !a.lastRecv.IsZero() {
 			now = a.lastT.Add(now.Sub(a.lastRecv))
 		}

@@ -114,21 +114,27 @@ func (c *amiClient) readLoop() {
 			c.close(fmt.Errorf("phone: AMI read: %w", err))
 			return
 		}
-		c.dispatch(m, time.Now())
+		var recv time.Time // only looked up for an event without Timestamp
+		if m.ts < 0 {
+			recv = time.Now()
+		}
+		c.dispatch(m, recv)
 	}
 }
 
 // dispatch routes one message: a response to its waiting action, an event
 // to onEvent. A response nobody waits for is dropped.
 func (c *amiClient) dispatch(m *Message, recv time.Time) {
-	if m.Get("Response") != "" && m.Get("Event") == "" {
-		id := m.Get("ActionID")
+	if m.Response() != "" && m.Event() == "" {
+		id := m.ActionID()
 		c.mu.Lock()
 		ch := c.pending[id]
 		delete(c.pending, id)
 		c.mu.Unlock()
 		if ch != nil {
-			ch <- &Message{text: m.text, fields: append([]span(nil), m.fields...)}
+			c := *m
+			c.fields = append([]span(nil), m.fields...)
+			ch <- &c
 		}
 		return
 	}
@@ -224,7 +230,7 @@ func (c *amiClient) action(ctx context.Context, name string, fields ...Field) (*
 		if !ok {
 			return nil, c.Err()
 		}
-		if strings.EqualFold(m.Get("Response"), "Error") {
+		if strings.EqualFold(m.Response(), "Error") {
 			return m, &amiError{Action: name, Message: m.Get("Message")}
 		}
 		return m, nil

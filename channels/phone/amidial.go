@@ -106,13 +106,13 @@ func (a *AMI) Dial(ctx context.Context, req channels.DialRequest) error {
 // originateResponse handles an OriginateResponse event (a.mu held); it
 // returns the progress report to make once the lock is released.
 func (a *AMI) originateResponse(m *Message) func() {
-	id := m.Get("ActionID")
+	id := m.ActionID()
 	d := a.dials[id]
 	if d == nil {
 		return nil
 	}
 	p := channels.DialProgress{ID: id, State: channels.DialConnected}
-	if !strings.EqualFold(m.Get("Response"), "Success") {
+	if !strings.EqualFold(m.Get("Response"), "Success") { // the event's own Response header
 		p.State = channels.DialFailed
 		p.Error = originateReason(m.Get("Reason"))
 	}

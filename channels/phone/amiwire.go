@@ -25,6 +25,9 @@ const maxLine = 64 << 10
 type Message struct {
 	text   string // the block's keys and values, back to back
 	fields []span
+	// Where the fields every message is asked for are (-1: absent), so
+	// the hot path does not scan: Event, Response, ActionID, Timestamp.
+	ev, resp, aid, ts int16
 }
 
 type span struct{ k0, k1, v0, v1 int32 }
@@ -77,8 +80,23 @@ func (m *Message) All(key string) []string {
 	return out
 }
 
+func (m *Message) at(i int16) string {
+	if i < 0 {
+		return ""
+	}
+	s := m.fields[i]
+	return m.text[s.v0:s.v1]
+}
+
 // Event is the event's name ("" for a response).
-func (m *Message) Event() string { return m.Get("Event") }
+func (m *Message) Event() string { return m.at(m.ev) }
+
+// Response is a response's status (Success, Error, Follows, Goodbye; ""
+// for an event).
+func (m *Message) Response() string { return m.at(m.resp) }
+
+// ActionID is the ActionID header.
+func (m *Message) ActionID() string { return m.at(m.aid) }
 
 // String renders the message in wire form (CRLF lines, empty line last).
 func (m *Message) String() string {
@@ -98,7 +116,7 @@ func (m *Message) String() string {
 // timestampevents=yes; seconds since the epoch with microseconds), else
 // recv.
 func (m *Message) Time(recv time.Time) time.Time {
-	if t, ok := parseTimestamp(m.Get("Timestamp")); ok {
+	if t, ok := parseTimestamp(m.at(m.ts)); ok {
 		return t
 	}
 	return recv
@@ -140,11 +158,18 @@ func parseTimestamp(s string) (time.Time, bool) {
 
 // msgBuilder accumulates a block's fields before they become a Message.
 type msgBuilder struct {
-	buf    []byte
-	fields []span
+	buf               []byte
+	fields            []span
+	ev, resp, aid, ts int16
 }
 
 func (b *msgBuilder) add(k, v []byte) {
+	if len(b.fields) == 0 {
+		b.ev, b.resp, b.aid, b.ts = -1, -1, -1, -1
+	}
+	if len(b.fields) < 1<<15 {
+		b.mark(k)
+	}
 	k0 := len(b.buf)
 	b.buf = append(b.buf, k...)
 	v0 := len(b.buf)
@@ -152,10 +177,50 @@ func (b *msgBuilder) add(k, v []byte) {
 	b.fields = append(b.fields, span{int32(k0), int32(v0), int32(v0), int32(len(b.buf))})
 }
 
+// addLine adds the field of line l whose key is l[k0:k1] and value
+// l[v0:], copying the line once.
+func (b *msgBuilder) addLine(l []byte, k0, k1, v0 int) {
+	if len(b.fields) == 0 {
+		b.ev, b.resp, b.aid, b.ts = -1, -1, -1, -1
+	}
+	if len(b.fields) < 1<<15 {
+		b.mark(l[k0:k1])
+	}
+	o := len(b.buf)
+	b.buf = append(b.buf, l...)
+	b.fields = append(b.fields, span{int32(o + k0), int32(o + k1), int32(o + v0), int32(len(b.buf))})
+}
+
+// mark notes where the fields every message is asked for are.
+func (b *msgBuilder) mark(k []byte) {
+	i := int16(len(b.fields))
+	switch string(k) {
+	case "Event":
+		b.ev = first16(b.ev, i)
+	case "Response":
+		b.resp = first16(b.resp, i)
+	case "ActionID":
+		b.aid = first16(b.aid, i)
+	case "Timestamp":
+		b.ts = first16(b.ts, i)
+	}
+}
+
+func first16(old, i int16) int16 {
+	if old >= 0 {
+		return old
+	}
+	return i
+}
+
 // finish moves the fields into m (reusing m's slice) and resets b.
 func (b *msgBuilder) finish(m *Message) {
 	m.text = string(b.buf)
 	m.fields = append(m.fields[:0], b.fields...)
+	m.ev, m.resp, m.aid, m.ts = b.ev, b.resp, b.aid, b.ts
+	if len(m.fields) == 0 {
+		m.ev, m.resp, m.aid, m.ts = -1, -1, -1, -1
+	}
 	b.buf = b.buf[:0]
 	b.fields = b.fields[:0]
 }
@@ -194,7 +259,27 @@ func (w *wireReader) line() ([]byte, error) {
 	if err != nil && (len(l) == 0 || err != io.EOF) {
 		return nil, err
 	}
-	return bytes.TrimRight(l, " \t\r\n"), nil
+	return trimRight(l), nil
+}
+
+// trimRight cuts the line ending and trailing blanks.
+func trimRight(l []byte) []byte {
+	for len(l) > 0 {
+		switch l[len(l)-1] {
+		case ' ', '\t', '\r', '\n':
+			l = l[:len(l)-1]
+			continue
+		}
+		break
+	}
+	return l
+}
+
+func trimLeft(l []byte) []byte {
+	for len(l) > 0 && (l[0] == ' ' || l[0] == '\t') {
+		l = l[1:]
+	}
+	return l
 }
 
 // banner reads the greeting line.
@@ -240,9 +325,18 @@ func (w *wireReader) next(m *Message) error {
 			w.garbage(string(l))
 			continue
 		}
-		k := bytes.TrimSpace(l[:i])
-		v := bytes.TrimLeft(l[i+1:], " \t")
-		w.b.add(k, v)
+		k0, k1, v0 := 0, i, i+1
+		for k0 < k1 && (l[k0] == ' ' || l[k0] == '\t') {
+			k0++
+		}
+		for k1 > k0 && (l[k1-1] == ' ' || l[k1-1] == '\t') {
+			k1--
+		}
+		for v0 < len(l) && (l[v0] == ' ' || l[v0] == '\t') {
+			v0++
+		}
+		w.b.addLine(l, k0, k1, v0)
+		k, v := l[k0:k1], l[v0:]
 		if len(w.b.fields) == 1 && string(k) == "Response" && string(v) == "Follows" {
 			w.follows = true
 		}

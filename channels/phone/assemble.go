@@ -162,7 +162,7 @@ func (a *Assembler) Event(m *Message, recv time.Time, out []channels.Inbound) []
 	if t.After(a.seen) {
 		a.seen = t
 	}
-	switch m.Get("Event") {
+	switch m.Event() {
 	case "Newchannel":
 		a.newChannel(m, t, false)
 	case "CoreShowChannel":
@@ -170,11 +170,11 @@ func (a *Assembler) Event(m *Message, recv time.Time, out []channels.Inbound) []
 	case "CoreShowChannelsComplete":
 		a.endResync()
 	case "Hangup":
-		if ch := a.channel(m, ""); ch != nil {
+		if ch := a.channel(m, self); ch != nil {
 			a.hangup(ch, t)
 		}
 	case "Rename":
-		if ch := a.channel(m, ""); ch != nil {
+		if ch := a.channel(m, self); ch != nil {
 			ch.name = m.Get("Newname")
 		}
 	case "VarSet":
@@ -182,7 +182,7 @@ func (a *Assembler) Event(m *Message, recv time.Time, out []channels.Inbound) []
 	case "DialBegin":
 		a.dialBegin(m)
 	case "DialEnd":
-		if ch := a.channel(m, "Dest"); ch != nil {
+		if ch := a.channel(m, dest); ch != nil {
 			ch.call.dials.add(m.Get("DialStatus"))
 		}
 	case "BridgeEnter":
@@ -190,11 +190,11 @@ func (a *Assembler) Event(m *Message, recv time.Time, out []channels.Inbound) []
 	case "BridgeLeave":
 		a.bridgeLeave(m)
 	case "QueueCallerJoin":
-		if ch := a.channel(m, ""); ch != nil && ch.call.queue == "" {
+		if ch := a.channel(m, self); ch != nil && ch.call.queue == "" {
 			ch.call.queue = m.Get("Queue")
 		}
 	case "QueueCallerAbandon":
-		if ch := a.channel(m, ""); ch != nil {
+		if ch := a.channel(m, self); ch != nil {
 			ch.call.abandoned = true
 			if ch.call.queue == "" {
 				ch.call.queue = m.Get("Queue")
@@ -203,30 +203,49 @@ func (a *Assembler) Event(m *Message, recv time.Time, out []channels.Inbound) []
 	case "AgentConnect":
 		a.agentConnect(m)
 	case "LocalOptimizationEnd":
-		a.join(a.channel(m, "LocalOne"), a.channel(m, "LocalTwo"))
+		a.join(a.channel(m, localOne), a.channel(m, localTwo))
 	case "BlindTransfer":
-		a.join(a.channel(m, "Transferer"), a.channel(m, "Transferee"))
+		a.join(a.channel(m, transferer), a.channel(m, transferee))
 	case "AttendedTransfer":
-		orig := a.channel(m, "OrigTransferer")
-		a.join(orig, a.channel(m, "SecondTransferer"))
-		a.join(orig, a.channel(m, "TransferTarget"))
-		a.join(orig, a.channel(m, "Transferee"))
+		orig := a.channel(m, origTransferer)
+		a.join(orig, a.channel(m, secondTransferer))
+		a.join(orig, a.channel(m, transferTarget))
+		a.join(orig, a.channel(m, transferee))
 	case "Pickup":
-		a.join(a.channel(m, ""), a.channel(m, "Target"))
+		a.join(a.channel(m, self), a.channel(m, target))
 	default:
 		// Any other event of a known channel still confirms it and may
 		// carry a changed Linkedid.
-		a.channel(m, "")
+		a.channel(m, self)
 	}
 	return a.flush(out)
 }
+
+// party names the Uniqueid and Linkedid headers of one channel of an
+// event: the event's own, or a second one's (Dest…, LocalOne…).
+type party struct{ uid, linked string }
+
+func partyOf(prefix string) party { return party{prefix + "Uniqueid", prefix + "Linkedid"} }
+
+var (
+	self             = partyOf("")
+	dest             = partyOf("Dest")
+	localOne         = partyOf("LocalOne")
+	localTwo         = partyOf("LocalTwo")
+	transferer       = partyOf("Transferer")
+	transferee       = partyOf("Transferee")
+	origTransferer   = partyOf("OrigTransferer")
+	secondTransferer = partyOf("SecondTransferer")
+	transferTarget   = partyOf("TransferTarget")
+	target           = partyOf("Target")
+)
 
 // channel finds the known channel an event's prefix+"Uniqueid" names,
 // confirms it after a gap, and merges its call with the group of the
 // event's prefix+"Linkedid" when they differ. Unknown channels (other
 // traffic on the PBX) give nil.
-func (a *Assembler) channel(m *Message, prefix string) *amiChan {
-	uid := m.Get(prefix + "Uniqueid")
+func (a *Assembler) channel(m *Message, p party) *amiChan {
+	uid := m.Get(p.uid)
 	if uid == "" {
 		return nil
 	}
@@ -235,7 +254,7 @@ func (a *Assembler) channel(m *Message, prefix string) *amiChan {
 		return nil
 	}
 	ch.unconfirmed = false
-	if l := m.Get(prefix + "Linkedid"); l != "" && l != ch.linked {
+	if l := m.Get(p.linked); l != "" && l != ch.linked {
 		ch.linked = l
 		if g := a.groups[l]; g != nil {
 			a.merge(ch.call, g)
@@ -255,7 +274,7 @@ func (a *Assembler) newChannel(m *Message, t time.Time, listed bool) {
 	if uid == "" {
 		return
 	}
-	if ch := a.channel(m, ""); ch != nil {
+	if ch := a.channel(m, self); ch != nil {
 		return // a duplicate, or a channel the list confirms
 	}
 	linked := m.Get("Linkedid")
@@ -330,7 +349,7 @@ func (a *Assembler) hangup(ch *amiChan, t time.Time) {
 }
 
 func (a *Assembler) varSet(m *Message) {
-	ch := a.channel(m, "")
+	ch := a.channel(m, self)
 	if ch == nil {
 		return
 	}
@@ -351,7 +370,7 @@ func (a *Assembler) varSet(m *Message) {
 }
 
 func (a *Assembler) dialBegin(m *Message) {
-	src, dst := a.channel(m, ""), a.channel(m, "Dest")
+	src, dst := a.channel(m, self), a.channel(m, dest)
 	a.join(src, dst)
 	if dst == nil || dst.kind != kindTrunk || dst.call.outNumber != "" {
 		return
@@ -366,7 +385,7 @@ func (a *Assembler) dialBegin(m *Message) {
 }
 
 func (a *Assembler) agentConnect(m *Message) {
-	caller, agent := a.channel(m, ""), a.channel(m, "Dest")
+	caller, agent := a.channel(m, self), a.channel(m, dest)
 	a.join(caller, agent)
 	c := caller
 	if c == nil {
@@ -386,7 +405,7 @@ func (a *Assembler) agentConnect(m *Message) {
 }
 
 func (a *Assembler) bridgeEnter(m *Message, t time.Time) {
-	ch := a.channel(m, "")
+	ch := a.channel(m, self)
 	if ch == nil {
 		return
 	}
@@ -412,7 +431,7 @@ func (a *Assembler) enterBridge(ch *amiChan, id string, t time.Time) {
 }
 
 func (a *Assembler) bridgeLeave(m *Message) {
-	if a.channel(m, "") == nil {
+	if a.channel(m, self) == nil {
 		return
 	}
 	id := m.Get("BridgeUniqueid")

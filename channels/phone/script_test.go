@@ -22,6 +22,7 @@ type script struct {
 	uid    int
 	seq    int
 	blocks []string
+	stamps []int64 // each block's time, µs
 	b      strings.Builder
 }
 
@@ -60,6 +61,7 @@ func (s *script) ev(name string, lines ...string) {
 	s.b.WriteString(".")
 	s.b.WriteString(fmt.Sprintf("%06d", s.now.Nanosecond()/1000))
 	s.blocks = append(s.blocks, s.b.String())
+	s.stamps = append(s.stamps, s.now.UnixMicro())
 }
 
 // snap is a channel's snapshot lines, keys prefixed.
@@ -237,6 +239,6 @@ func (s *script) coreShowChannel(c *sc, bridge string) string {
 // take returns the blocks written so far and forgets them.
 func (s *script) take() []string {
 	b := s.blocks
-	s.blocks = nil
+	s.blocks, s.stamps = nil, nil
 	return b
 }
