@@ -169,7 +169,9 @@ func floorSplit(data []byte) int {
 		if err != nil {
 			return n
 		}
-		l = trimRight(l)
+		for len(l) > 0 && (l[len(l)-1] == '\n' || l[len(l)-1] == '\r' || l[len(l)-1] == ' ') {
+			l = l[:len(l)-1]
+		}
 		if len(l) == 0 {
 			if lines > 0 {
 				n++

@@ -133,6 +133,7 @@ func (c *amiClient) dispatch(m *Message, recv time.Time) {
 		c.mu.Unlock()
 		if ch != nil {
 			c := *m
+			c.text = strings.Clone(m.text)
 			c.fields = append([]span(nil), m.fields...)
 			ch <- &c
 		}

@@ -106,11 +106,11 @@ func (a *AMI) Dial(ctx context.Context, req channels.DialRequest) error {
 // originateResponse handles an OriginateResponse event (a.mu held); it
 // returns the progress report to make once the lock is released.
 func (a *AMI) originateResponse(m *Message) func() {
-	id := m.ActionID()
-	d := a.dials[id]
+	d := a.dials[m.ActionID()]
 	if d == nil {
 		return nil
 	}
+	id := strings.Clone(m.ActionID())
 	p := channels.DialProgress{ID: id, State: channels.DialConnected}
 	if !strings.EqualFold(m.Get("Response"), "Success") { // the event's own Response header
 		p.State = channels.DialFailed

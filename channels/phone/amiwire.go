@@ -1,12 +1,12 @@
 package phone
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"io"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // The AMI wire format (https://docs.asterisk.org/Configuration/Interfaces/Asterisk-Manager-Interface-AMI/):
@@ -38,11 +38,12 @@ type Field struct{ Key, Value string }
 // NewMessage builds a message from fields, in order (tests, actions).
 func NewMessage(fields ...Field) *Message {
 	var b msgBuilder
+	b.reset()
 	for _, f := range fields {
 		b.add([]byte(f.Key), []byte(f.Value))
 	}
 	m := &Message{}
-	b.finish(m)
+	b.finish(m, b.buf) // b.buf is not used again
 	return m
 }
 
@@ -52,14 +53,21 @@ func (m *Message) Len() int { return len(m.fields) }
 // Field returns the i-th field.
 func (m *Message) Field(i int) Field {
 	s := m.fields[i]
-	return Field{m.text[s.k0:s.k1], m.text[s.v0:s.v1]}
+	return Field{m.key(s), m.text[s.v0:s.v1]}
+}
+
+func (m *Message) key(s span) string {
+	if s.k0 < 0 {
+		return "Output" // a line of legacy command output
+	}
+	return m.text[s.k0:s.k1]
 }
 
 // Get returns the value of the first field named key (case-insensitive),
 // "" when there is none.
 func (m *Message) Get(key string) string {
 	for _, s := range m.fields {
-		if int(s.k1-s.k0) == len(key) {
+		if int(s.k1-s.k0) == len(key) && s.k0 >= 0 {
 			k := m.text[s.k0:s.k1]
 			if k == key || strings.EqualFold(k, key) {
 				return m.text[s.v0:s.v1]
@@ -73,7 +81,7 @@ func (m *Message) Get(key string) string {
 func (m *Message) All(key string) []string {
 	var out []string
 	for _, s := range m.fields {
-		if strings.EqualFold(m.text[s.k0:s.k1], key) {
+		if strings.EqualFold(m.key(s), key) {
 			out = append(out, m.text[s.v0:s.v1])
 		}
 	}
@@ -156,39 +164,48 @@ func parseTimestamp(s string) (time.Time, bool) {
 	return time.Unix(sec, frac).UTC(), true
 }
 
-// msgBuilder accumulates a block's fields before they become a Message.
+// msgBuilder accumulates a message's fields before they become a
+// Message. For a message read off the wire the text is the block itself
+// (addAt, finish); NewMessage builds one (add, done).
 type msgBuilder struct {
 	buf               []byte
 	fields            []span
 	ev, resp, aid, ts int16
 }
 
-func (b *msgBuilder) add(k, v []byte) {
-	if len(b.fields) == 0 {
-		b.ev, b.resp, b.aid, b.ts = -1, -1, -1, -1
-	}
+func (b *msgBuilder) reset() {
+	b.buf = b.buf[:0]
+	b.fields = b.fields[:0]
+	b.ev, b.resp, b.aid, b.ts = -1, -1, -1, -1
+}
+
+// addAt adds a field whose key k lies at [k0,k1) and value at [v0,v1) of
+// the text.
+func (b *msgBuilder) addAt(k []byte, k0, k1, v0, v1 int) {
 	if len(b.fields) < 1<<15 {
 		b.mark(k)
 	}
+	b.fields = append(b.fields, span{int32(k0), int32(k1), int32(v0), int32(v1)})
+}
+
+// add appends a field to the builder's own text.
+func (b *msgBuilder) add(k, v []byte) {
 	k0 := len(b.buf)
 	b.buf = append(b.buf, k...)
 	v0 := len(b.buf)
 	b.buf = append(b.buf, v...)
-	b.fields = append(b.fields, span{int32(k0), int32(v0), int32(v0), int32(len(b.buf))})
+	b.addAt(k, k0, v0, v0, len(b.buf))
 }
 
-// addLine adds the field of line l whose key is l[k0:k1] and value
-// l[v0:], copying the line once.
-func (b *msgBuilder) addLine(l []byte, k0, k1, v0 int) {
-	if len(b.fields) == 0 {
-		b.ev, b.resp, b.aid, b.ts = -1, -1, -1, -1
-	}
-	if len(b.fields) < 1<<15 {
-		b.mark(l[k0:k1])
-	}
-	o := len(b.buf)
-	b.buf = append(b.buf, l...)
-	b.fields = append(b.fields, span{int32(o + k0), int32(o + k1), int32(o + v0), int32(len(b.buf))})
+// finish moves the fields into m (reusing m's slice) with text as the
+// message's text. text is not copied: it must never be written again
+// (the reader's buffers never are). A string read from m keeps the whole
+// buffer alive: whoever keeps one long (the assembler's live calls)
+// clones it.
+func (b *msgBuilder) finish(m *Message, text []byte) {
+	m.text = unsafe.String(unsafe.SliceData(text), len(text))
+	m.fields = append(m.fields[:0], b.fields...)
+	m.ev, m.resp, m.aid, m.ts = b.ev, b.resp, b.aid, b.ts
 }
 
 // mark notes where the fields every message is asked for are.
@@ -213,79 +230,114 @@ func first16(old, i int16) int16 {
 	return i
 }
 
-// finish moves the fields into m (reusing m's slice) and resets b.
-func (b *msgBuilder) finish(m *Message) {
-	m.text = string(b.buf)
-	m.fields = append(m.fields[:0], b.fields...)
-	m.ev, m.resp, m.aid, m.ts = b.ev, b.resp, b.aid, b.ts
-	if len(m.fields) == 0 {
-		m.ev, m.resp, m.aid, m.ts = -1, -1, -1, -1
-	}
-	b.buf = b.buf[:0]
-	b.fields = b.fields[:0]
-}
-
-// wireReader splits an AMI stream into messages.
+// wireReader splits an AMI stream into messages. It reads into buffers
+// of its own and parses each message where it lies: a message's text is a
+// view of the buffer, its fields offsets into it; nothing is copied.
 type wireReader struct {
-	r *bufio.Reader
-	b msgBuilder
-	// garbage is called with each line that is not "Key: Value" (trimmed,
-	// at most 200 bytes); it is skipped.
+	rd   io.Reader
+	buf  []byte
+	r, w int // unread bytes are buf[r:w]
+	// start is where the message being read begins; the bytes from there
+	// are kept when the buffer is refilled.
+	start int
+	b     msgBuilder
+	// garbage is called with each line that is not "Key: Value" (at most
+	// 200 bytes); it is skipped.
 	garbage func(line string)
 	follows bool // inside a legacy "Response: Follows" command output
 }
+
+const (
+	readSize = 64 << 10 // the buffer; it grows for a larger message
+	maxBlock = 8 << 20  // a larger message ends the connection
+)
+
+var errTooLarge = errors.New("an AMI message larger than 8 MiB")
 
 func newWireReader(r io.Reader, garbage func(string)) *wireReader {
 	if garbage == nil {
 		garbage = func(string) {}
 	}
-	return &wireReader{r: bufio.NewReaderSize(r, maxLine), garbage: garbage}
+	return &wireReader{rd: r, buf: make([]byte, readSize), garbage: garbage}
 }
 
-// line reads one line without its line ending and trailing blanks. A line
-// longer than maxLine is skipped (reported as garbage).
-func (w *wireReader) line() ([]byte, error) {
-	l, err := w.r.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		w.garbage(string(l[:200]) + "…")
-		for errors.Is(err, bufio.ErrBufferFull) {
-			_, err = w.r.ReadSlice('\n')
+// fill reads more. When the buffer is full, the current message moves to
+// a new buffer (twice as large if it fills a buffer alone): a buffer is
+// never written again once a message was read from it, since messages'
+// texts are views of it (see finish).
+func (w *wireReader) fill() error {
+	if w.w == len(w.buf) {
+		size := readSize
+		if w.w-w.start > readSize/2 {
+			size = 2 * len(w.buf)
+		}
+		if size > maxBlock {
+			return errTooLarge
+		}
+		nb := make([]byte, size)
+		n := copy(nb, w.buf[w.start:w.w])
+		w.buf = nb
+		w.r -= w.start
+		w.w = n
+		w.start = 0
+	}
+	for range 100 {
+		n, err := w.rd.Read(w.buf[w.w:])
+		w.w += n
+		if n > 0 {
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return w.line()
 	}
-	if err != nil && (len(l) == 0 || err != io.EOF) {
-		return nil, err
-	}
-	return trimRight(l), nil
+	return io.ErrNoProgress
 }
 
-// trimRight cuts the line ending and trailing blanks.
-func trimRight(l []byte) []byte {
-	for len(l) > 0 {
-		switch l[len(l)-1] {
-		case ' ', '\t', '\r', '\n':
-			l = l[:len(l)-1]
-			continue
+// line returns the next line's bounds in buf, without its line ending and
+// trailing blanks. A line longer than maxLine is skipped (reported as
+// garbage) and cut out of the buffer.
+func (w *wireReader) line() (l0, l1 int, err error) {
+	skipping := false
+	for {
+		if i := bytes.IndexByte(w.buf[w.r:w.w], '\n'); i >= 0 {
+			l0, l1 = w.r, w.r+i
+			w.r = l1 + 1
+			if skipping {
+				skipping = false
+				continue
+			}
+			for l1 > l0 && (w.buf[l1-1] == ' ' || w.buf[l1-1] == '\t' || w.buf[l1-1] == '\r') {
+				l1--
+			}
+			return l0, l1, nil
 		}
-		break
+		if w.w-w.r > maxLine {
+			if !skipping {
+				w.garbage(string(w.buf[w.r:w.r+200]) + "…")
+			}
+			skipping = true
+			w.w = w.r // forget what was read of it
+		}
+		if err := w.fill(); err != nil {
+			if err == io.EOF && w.r < w.w && !skipping {
+				l0, l1 = w.r, w.w // a last line without a line ending
+				w.r = w.w
+				return l0, l1, nil
+			}
+			return 0, 0, err
+		}
 	}
-	return l
-}
-
-func trimLeft(l []byte) []byte {
-	for len(l) > 0 && (l[0] == ' ' || l[0] == '\t') {
-		l = l[1:]
-	}
-	return l
 }
 
 // banner reads the greeting line.
 func (w *wireReader) banner() (string, error) {
-	l, err := w.line()
-	return string(l), err
+	l0, l1, err := w.line()
+	if err != nil {
+		return "", err
+	}
+	w.start = w.r
+	return string(w.buf[l0:l1]), nil
 }
 
 var endCommand = []byte("--END COMMAND--")
@@ -293,28 +345,33 @@ var endCommand = []byte("--END COMMAND--")
 // next reads the next message into m (whose previous content it
 // replaces). Empty lines between messages are skipped.
 func (w *wireReader) next(m *Message) error {
+	w.start = w.r
+	w.b.reset()
 	for {
-		l, err := w.line()
+		l0, l1, err := w.line()
 		if err != nil {
 			if len(w.b.fields) > 0 && err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
 			return err
 		}
-		if len(l) == 0 {
+		if l0 == l1 {
 			if len(w.b.fields) == 0 {
+				w.start = w.r
 				continue
 			}
 			w.follows = false
-			w.b.finish(m)
+			w.b.finish(m, w.buf[w.start:l0])
 			return nil
 		}
+		l := w.buf[l0:l1]
+		o := l0 - w.start // offsets in the message's text
 		i := bytes.IndexByte(l, ':')
 		if w.follows && (i < 0 || bytes.Equal(l, endCommand)) {
 			// Legacy command output (Asterisk < 14): raw lines up to
 			// --END COMMAND--, kept as Output fields.
 			if !bytes.Equal(l, endCommand) {
-				w.b.add([]byte("Output"), l)
+				w.b.fields = append(w.b.fields, span{-1, -1, int32(o), int32(o + len(l))})
 			}
 			continue
 		}
@@ -335,9 +392,8 @@ func (w *wireReader) next(m *Message) error {
 		for v0 < len(l) && (l[v0] == ' ' || l[v0] == '\t') {
 			v0++
 		}
-		w.b.addLine(l, k0, k1, v0)
-		k, v := l[k0:k1], l[v0:]
-		if len(w.b.fields) == 1 && string(k) == "Response" && string(v) == "Follows" {
+		w.b.addAt(l[k0:k1], o+k0, o+k1, o+v0, o+len(l))
+		if len(w.b.fields) == 1 && string(l[k0:k1]) == "Response" && string(l[v0:]) == "Follows" {
 			w.follows = true
 		}
 	}

@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/channels"
@@ -175,7 +176,7 @@ func (a *Assembler) Event(m *Message, recv time.Time, out []channels.Inbound) []
 		}
 	case "Rename":
 		if ch := a.channel(m, self); ch != nil {
-			ch.name = m.Get("Newname")
+			ch.name = strings.Clone(m.Get("Newname"))
 		}
 	case "VarSet":
 		a.varSet(m)
@@ -191,13 +192,13 @@ func (a *Assembler) Event(m *Message, recv time.Time, out []channels.Inbound) []
 		a.bridgeLeave(m)
 	case "QueueCallerJoin":
 		if ch := a.channel(m, self); ch != nil && ch.call.queue == "" {
-			ch.call.queue = m.Get("Queue")
+			ch.call.queue = strings.Clone(m.Get("Queue"))
 		}
 	case "QueueCallerAbandon":
 		if ch := a.channel(m, self); ch != nil {
 			ch.call.abandoned = true
 			if ch.call.queue == "" {
-				ch.call.queue = m.Get("Queue")
+				ch.call.queue = strings.Clone(m.Get("Queue"))
 			}
 		}
 	case "AgentConnect":
@@ -255,6 +256,7 @@ func (a *Assembler) channel(m *Message, p party) *amiChan {
 	}
 	ch.unconfirmed = false
 	if l := m.Get(p.linked); l != "" && l != ch.linked {
+		l = strings.Clone(l)
 		ch.linked = l
 		if g := a.groups[l]; g != nil {
 			a.merge(ch.call, g)
@@ -286,6 +288,9 @@ func (a *Assembler) newChannel(m *Message, t time.Time, listed bool) {
 		cidNum: m.Get("CallerIDNum"), cidNm: m.Get("CallerIDName"), exten: m.Get("Exten"),
 		start: t,
 	}
+	// The message's strings are views of the reader's buffer: keep copies.
+	keep(&ch.uid, &ch.name, &ch.linked, &ch.cidNum, &ch.cidNm, &ch.exten)
+	uid, linked = ch.uid, ch.linked
 	ch.kind, ch.peer = a.classify(ch.name)
 	if listed {
 		// CoreShowChannel's Duration is how long the channel has lived.
@@ -360,11 +365,11 @@ func (a *Assembler) varSet(m *Message) {
 	switch name {
 	case "FROM_DID":
 		if v := m.Get("Value"); ch.call.did == "" && v != "" {
-			ch.call.did = v
+			ch.call.did = strings.Clone(v)
 		}
 	case "MIXMONITOR_FILENAME":
 		if v := m.Get("Value"); v != "" {
-			ch.call.recording = v
+			ch.call.recording = strings.Clone(v)
 		}
 	}
 }
@@ -381,7 +386,7 @@ func (a *Assembler) dialBegin(m *Message) {
 	if !isNumber(n) {
 		n = dialStringNumber(m.Get("DialString"))
 	}
-	dst.call.outNumber = n
+	dst.call.outNumber = strings.Clone(n)
 }
 
 func (a *Assembler) agentConnect(m *Message) {
@@ -395,12 +400,12 @@ func (a *Assembler) agentConnect(m *Message) {
 		return
 	}
 	if ext := interfaceNumber(m.Get("Interface")); ext != "" {
-		c.call.agent = ext
+		c.call.agent = strings.Clone(ext)
 	} else if agent != nil && agent.kind == kindExt {
 		c.call.agent = agent.peer
 	}
 	if c.call.queue == "" {
-		c.call.queue = m.Get("Queue")
+		c.call.queue = strings.Clone(m.Get("Queue"))
 	}
 }
 
@@ -421,6 +426,7 @@ func (a *Assembler) enterBridge(ch *amiChan, id string, t time.Time) {
 	}
 	b := a.bridges[id]
 	if b == nil {
+		id = strings.Clone(id)
 		b = &bridge{call: ch.call}
 		a.bridges[id] = b
 		ch.call.bridges = append(ch.call.bridges, id)
@@ -538,6 +544,24 @@ func (a *Assembler) forget(c *call) {
 	}
 	c.gone = true
 	a.calls--
+}
+
+// keep replaces each string with a copy, all in one allocation.
+func keep(ss ...*string) {
+	n := 0
+	for _, s := range ss {
+		n += len(*s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range ss {
+		b.WriteString(*s)
+	}
+	all, o := b.String(), 0
+	for _, s := range ss {
+		*s = all[o : o+len(*s)]
+		o += len(*s)
+	}
 }
 
 func first(a, b string) string {
