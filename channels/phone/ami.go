@@ -212,11 +212,12 @@ func (a *AMI) onEvent(m *Message, recv time.Time) {
 	a.mu.Lock()
 	// The PBX clock (Timestamp) and ours may differ; an event without a
 	// Timestamp must not move the estimate backwards.
-	if t := m.Time(recv); t.After(a.lastT) {
+	t := m.Time(recv)
+	if t.After(a.lastT) {
 		a.lastT, a.moved = t, true
 	}
 	n := len(a.pending)
-	a.pending = a.asm.Event(m, recv, a.pending)
+	a.pending = a.asm.Event(m, t, a.pending)
 	grew := len(a.pending) > n
 	var report func()
 	if m.Event() == "OriginateResponse" {

@@ -183,6 +183,15 @@ func floorSplit(data []byte) int {
 	}
 }
 
+// report gives events/s by the wall clock and by the CPU time used.
+func report(b *testing.B, events int, cpu time.Duration) {
+	n := float64(events) * float64(b.N)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "events/s")
+	if cpu > 0 {
+		b.ReportMetric(n/cpu.Seconds(), "events/cpu-s")
+	}
+}
+
 type replayConn struct{ io.Reader }
 
 func (replayConn) Write(p []byte) (int, error) { return len(p), nil }
@@ -198,12 +207,13 @@ func BenchmarkAMI(b *testing.B) {
 	b.Logf("replay: %d events, %d calls, %d MB", events, calls, len(data)>>20)
 	b.Run("floor", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
+		cpu := cpuTime()
 		for b.Loop() {
 			if n := floorSplit(data); n != events {
 				b.Fatalf("split %d events, want %d", n, events)
 			}
 		}
-		b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		report(b, events, cpuTime()-cpu)
 	})
 	b.Run("client+assembler", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
@@ -212,6 +222,7 @@ func BenchmarkAMI(b *testing.B) {
 		runtime.ReadMemStats(&ms)
 		before := ms.HeapAlloc
 		var a *AMI
+		cpu := cpuTime()
 		for b.Loop() {
 			a, _ = NewAMI(channels.Account{ID: 1, Secret: "x"}, Settings{Host: "pbx", User: "u"}, slog.New(slog.DiscardHandler))
 			body := data[bytes.IndexByte(data, '\n')+1:] // after the banner
@@ -223,7 +234,7 @@ func BenchmarkAMI(b *testing.B) {
 			}
 			a.pending = nil
 		}
-		b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		report(b, events, cpuTime()-cpu)
 		liveCalls, liveChans, liveBridges := a.asm.Live()
 		b.ReportMetric(float64(liveCalls), "live-calls")
 		b.ReportMetric(float64(liveChans), "live-channels")

@@ -77,6 +77,28 @@ func (m *Message) Get(key string) string {
 	return ""
 }
 
+// get2 is Get of two keys in one pass (exact case: our own lookups).
+func (m *Message) get2(k1, k2 string) (v1, v2 string) {
+	found := 0
+	for _, s := range m.fields {
+		if s.k0 < 0 {
+			continue
+		}
+		switch n := int(s.k1 - s.k0); {
+		case n == len(k1) && v1 == "" && m.text[s.k0:s.k1] == k1:
+			v1 = m.text[s.v0:s.v1]
+			found++
+		case n == len(k2) && v2 == "" && m.text[s.k0:s.k1] == k2:
+			v2 = m.text[s.v0:s.v1]
+			found++
+		}
+		if found == 2 {
+			break
+		}
+	}
+	return v1, v2
+}
+
 // All returns the values of every field named key, in order.
 func (m *Message) All(key string) []string {
 	var out []string

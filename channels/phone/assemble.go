@@ -153,10 +153,9 @@ func (a *Assembler) Gap() {
 	}
 }
 
-// Event feeds one event received at recv and appends the calls it
-// finished to out. m is not kept.
-func (a *Assembler) Event(m *Message, recv time.Time, out []channels.Inbound) []channels.Inbound {
-	t := m.Time(recv)
+// Event feeds one event that happened at t (m.Time(received)) and
+// appends the calls it finished to out. m is not kept.
+func (a *Assembler) Event(m *Message, t time.Time, out []channels.Inbound) []channels.Inbound {
 	if t.After(a.now) {
 		a.now = t
 	}
@@ -246,7 +245,7 @@ var (
 // event's prefix+"Linkedid" when they differ. Unknown channels (other
 // traffic on the PBX) give nil.
 func (a *Assembler) channel(m *Message, p party) *amiChan {
-	uid := m.Get(p.uid)
+	uid, l := m.get2(p.uid, p.linked)
 	if uid == "" {
 		return nil
 	}
@@ -255,7 +254,7 @@ func (a *Assembler) channel(m *Message, p party) *amiChan {
 		return nil
 	}
 	ch.unconfirmed = false
-	if l := m.Get(p.linked); l != "" && l != ch.linked {
+	if l != "" && l != ch.linked {
 		l = strings.Clone(l)
 		ch.linked = l
 		if g := a.groups[l]; g != nil {

@@ -15,7 +15,7 @@ func feed(t *testing.T, a *Assembler, blocks []string) []channels.Inbound {
 	var out []channels.Inbound
 	for _, b := range blocks {
 		m := parseBlock(t, b)
-		out = a.Event(m, time.Time{}, out)
+		out = a.Event(m, m.Time(time.Time{}), out)
 	}
 	return a.Tick(a.now.Add(time.Minute), out)
 }
@@ -50,7 +50,8 @@ func TestAssemblerGraceWaitsForLateChannel(t *testing.T) {
 	s.hangup(x)
 	var out []channels.Inbound
 	for _, b := range s.take() {
-		out = a.Event(parseBlock(t, b), time.Time{}, out)
+		m := parseBlock(t, b)
+		out = a.Event(m, m.Time(time.Time{}), out)
 	}
 	// The trunk is still up: nothing yet, whatever the clock says.
 	if out = a.Tick(s.now.Add(time.Hour), out); len(out) != 0 {
@@ -59,7 +60,8 @@ func TestAssemblerGraceWaitsForLateChannel(t *testing.T) {
 	a.now = s.now // back to event time for the rest
 	s.hangup(in)
 	for _, b := range s.take() {
-		out = a.Event(parseBlock(t, b), time.Time{}, out)
+		m := parseBlock(t, b)
+		out = a.Event(m, m.Time(time.Time{}), out)
 	}
 	if out = a.Tick(s.now.Add(1900*time.Millisecond), out); len(out) != 0 {
 		t.Fatalf("emitted within the grace: %s", dump(out))
@@ -111,13 +113,15 @@ func TestAssemblerResyncGap(t *testing.T) {
 	s.at(5*time.Second).answer(in, x, "b1")
 	var out []channels.Inbound
 	for _, b := range s.take() {
-		out = a.Event(parseBlock(t, b), time.Time{}, out)
+		m := parseBlock(t, b)
+		out = a.Event(m, m.Time(time.Time{}), out)
 	}
 	a.Gap()
 	s.at(time.Minute).state(in, "6", "Up") // the trunk speaks: alive
 	s.ev("CoreShowChannelsComplete", "EventList: Complete", "ListItems: 0")
 	for _, b := range s.take() {
-		out = a.Event(parseBlock(t, b), time.Time{}, out)
+		m := parseBlock(t, b)
+		out = a.Event(m, m.Time(time.Time{}), out)
 	}
 	if _, chans, _ := a.Live(); chans != 2 {
 		t.Fatalf("%d channels held, want 2 (the extension hung up, not yet forgotten)", chans)
