@@ -231,15 +231,7 @@ func (o *AssemblerOptions) inbound(c *call) (channels.Inbound, bool) {
 	if end.Before(c.start) {
 		end = c.start
 	}
-	// Answered: an extension and the outside both got into a bridge (the
-	// same one, or two joined by Local channels).
-	var answer time.Time
-	if bridgedExt != nil && bridgedTrunk != nil {
-		answer = bridgedExt.bridged
-		if bridgedTrunk.bridged.After(answer) {
-			answer = bridgedTrunk.bridged
-		}
-	}
+	answer := answerTime(c, trunk, firstCh == trunk, bridgedExt, bridgedTrunk)
 	if !answer.IsZero() {
 		info.Answered = true
 		info.Ring = answer.Sub(c.start)
@@ -282,6 +274,37 @@ func (o *AssemblerOptions) inbound(c *call) (channels.Inbound, bool) {
 		in.From = nil // ingest refuses it; logged there with the call key
 	}
 	return in, true
+}
+
+// answerTime is when the call was answered (zero: it was not): when an
+// extension and the outside had both got into a bridge (the same one, or
+// two joined by Local channels); for an inbound call nobody inside
+// answered, when the caller's trunk channel and another trunk channel
+// were both bridged (forwarded to a mobile by a follow-me or a ring
+// group with an outside number).
+func answerTime(c *call, trunk *amiChan, inbound bool, bridgedExt, bridgedTrunk *amiChan) time.Time {
+	later := func(x, y time.Time) time.Time {
+		if y.After(x) {
+			return y
+		}
+		return x
+	}
+	if bridgedExt != nil && bridgedTrunk != nil {
+		return later(bridgedExt.bridged, bridgedTrunk.bridged)
+	}
+	if !inbound || trunk.bridged.IsZero() {
+		return time.Time{}
+	}
+	var out *amiChan
+	for _, ch := range c.chans {
+		if ch != trunk && ch.kind == kindTrunk && !ch.bridged.IsZero() && (out == nil || ch.bridged.Before(out.bridged)) {
+			out = ch
+		}
+	}
+	if out == nil {
+		return time.Time{}
+	}
+	return later(trunk.bridged, out.bridged)
 }
 
 // callerName is CallerIDName unless it is empty, a placeholder or the

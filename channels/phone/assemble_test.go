@@ -195,6 +195,23 @@ func TestCallLocalOptimization(t *testing.T) {
 	one(t, e.play(t, s.take()), inboundCall(4*time.Second, 42*time.Second, "101"))
 }
 
+// TestCallForwardedOutside: the inbound route forwards to a mobile
+// through the trunk (a follow-me to an outside number), which answers:
+// answered, no extension, still the caller's inbound touch.
+func TestCallForwardedOutside(t *testing.T) {
+	e := start(t, envOpt{})
+	s := newScript()
+	in := s.trunkIn(caller, "Ivan Petrov", did)
+	out := s.newChan(s.seqName("PJSIP", "sipnet"), did, "", "from-internal", "89990001122", in)
+	s.dial(in, out, "89990001122@sipnet")
+	s.at(12*time.Second).answer(in, out, "b1")
+	s.at(50*time.Second).leave("b1", out, in)
+	s.hangup(out, in)
+	want := inboundCall(12*time.Second, 50*time.Second, "")
+	want.Call.Answered = true
+	one(t, e.play(t, s.take()), want)
+}
+
 // TestCallTwoAtOnce: two callers on two tracking numbers at the same
 // time, events interleaved: two touches, each with its own fields.
 func TestCallTwoAtOnce(t *testing.T) {
