@@ -34,6 +34,9 @@ type amiClient struct {
 	seq     atomic.Uint64
 }
 
+// writeTimeout bounds the write of one action.
+const writeTimeout = 10 * time.Second
+
 // errClosed is returned to actions waiting when the connection ends.
 var errClosed = errors.New("phone: AMI connection closed")
 
@@ -220,6 +223,11 @@ func (c *amiClient) action(ctx context.Context, name string, fields ...Field) (*
 	}
 	b.WriteString("\r\n")
 	c.wmu.Lock()
+	if d, ok := c.conn.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		// A PBX that stops reading must not block us (nor the keep-alive)
+		// for ever.
+		_ = d.SetWriteDeadline(time.Now().Add(writeTimeout))
+	}
 	_, err := io.WriteString(c.conn, b.String())
 	c.wmu.Unlock()
 	if err != nil {
