@@ -34,6 +34,9 @@ type AMI struct {
 	user    string
 	secret  string
 	context string // OriginateContext
+	// s is the account's settings, kept for what needs them later (opening
+	// a recording within RecordingBaseURL or RecordingDir).
+	s Settings
 
 	// Timing; New sets the defaults, tests shorten them.
 	PingEvery time.Duration // keep-alive Ping interval (20 s)
@@ -97,6 +100,7 @@ func NewAMI(acc channels.Account, s Settings, log *slog.Logger) (*AMI, error) {
 		user:      s.User,
 		secret:    acc.Secret,
 		context:   ctx,
+		s:         s,
 		PingEvery: 20 * time.Second,
 		TickEvery: 500 * time.Millisecond,
 		MinRetry:  time.Second,
