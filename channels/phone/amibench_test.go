@@ -1,0 +1,249 @@
+package phone
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/channels"
+)
+
+// benchEvents is how many AMI events BenchmarkAMI replays.
+const benchEvents = 1_000_000
+
+var bench struct {
+	once   sync.Once
+	data   []byte
+	events int
+	calls  int
+}
+
+// benchCall writes call i of the benchmark's mix, starting at the
+// script's clock: 40 % answered by an extension, 10 % missed (no answer),
+// 10 % busy, 10 % answered by a queue agent through Local channels, 10 %
+// abandoned in a queue, 10 % ring groups, 10 % blind transfers, with every
+// 20th call outbound instead and every 25th an attended transfer.
+func benchCall(s *script, i int) {
+	b1, b2 := fmt.Sprintf("b%d-1", i), fmt.Sprintf("b%d-2", i)
+	sec := func(n int) time.Duration { return time.Duration(n) * time.Second }
+	talk := sec(20 + i%90)
+	switch {
+	case i%20 == 19:
+		x := s.newChan(s.seqName("PJSIP", "101"), "101", "Ext 101", "from-internal", "89131234567", nil)
+		tr := s.newChan(s.seqName("PJSIP", "sipnet"), "73832349096", "", "from-internal", "89131234567", x)
+		s.dial(x, tr, "89131234567@sipnet")
+		s.at(sec(5)).answer(x, tr, b1)
+		s.at(talk).leave(b1, tr, x)
+		s.hangup(tr, x)
+		return
+	case i%25 == 24:
+		in := s.trunkIn(caller, "Ivan Petrov", did)
+		x1 := s.at(sec(1)).ext(in, "101")
+		s.at(sec(4)).answer(in, x1, b1)
+		x1b := s.at(sec(10)).newChan(s.seqName("PJSIP", "101"), "101", "Ext 101", "from-internal", "102", nil)
+		x2 := s.ext(x1b, "102")
+		s.at(sec(5)).answer(x1b, x2, b2)
+		s.at(sec(5)).ev("AttendedTransfer", cat(cat(cat(x1.snap("OrigTransferer"), x1b.snap("SecondTransferer")...),
+			in.snap("Transferee")...), "Result: Success", "DestType: Bridge", "DestBridgeUniqueid: "+b2)...)
+		s.leave(b1, x1, in)
+		s.leave(b2, x1b)
+		s.hangup(x1, x1b)
+		s.enter(b2, in)
+		s.at(talk).leave(b2, in, x2)
+		s.hangup(x2, in)
+		return
+	}
+	in := s.trunkIn(fmt.Sprintf("7913%07d", i%10_000_000), "Caller", did)
+	switch i % 10 {
+	case 0, 1, 2, 3:
+		x := s.at(sec(1)).ext(in, "101")
+		s.at(sec(4)).answer(in, x, b1)
+		s.at(talk).leave(b1, x, in)
+		s.hangup(x, in)
+	case 4, 5:
+		x := s.at(sec(1)).ext(in, "102")
+		st := "NOANSWER"
+		if i%10 == 5 {
+			st = "BUSY"
+		}
+		s.at(sec(15)).dialEnd(in, x, st)
+		s.hangup(x)
+		s.at(sec(2)).hangup(in)
+	case 6, 7:
+		s.queueJoin(in, "400")
+		l1, l2 := s.at(sec(2)).local(in, "103", "from-queue")
+		x := s.ext(l2, "103")
+		if i%10 == 7 {
+			s.at(sec(12)).queueAbandon(in, "400", 14)
+			s.dialEnd(in, l1, "CANCEL")
+			s.dialEnd(l2, x, "CANCEL")
+			s.hangup(x, l2, l1, in)
+			return
+		}
+		s.at(sec(6)).answer(l2, x, b2)
+		s.dialEnd(in, l1, "ANSWER")
+		s.agentConnect(in, l1, "400", "Local/103@from-queue/n", "Anna", 8, 6)
+		s.enter(b1, in, l1)
+		s.at(talk).leave(b1, in, l1)
+		s.leave(b2, x, l2)
+		s.hangup(in, l1, l2, x)
+	case 8:
+		x1, x2, x3 := s.ext(in, "101"), s.ext(in, "102"), s.ext(in, "103")
+		s.at(sec(6)).answer(in, x2, b1)
+		s.dialEnd(in, x1, "CANCEL")
+		s.dialEnd(in, x3, "CANCEL")
+		s.hangup(x1, x3)
+		s.at(talk).leave(b1, x2, in)
+		s.hangup(x2, in)
+	case 9:
+		x1 := s.at(sec(1)).ext(in, "101")
+		s.at(sec(4)).answer(in, x1, b1)
+		s.at(sec(30)).ev("BlindTransfer", cat(cat(x1.snap("Transferer"), in.snap("Transferee")...), "Result: Success", "Extension: 102")...)
+		s.leave(b1, x1, in)
+		s.hangup(x1)
+		x2 := s.ext(in, "102")
+		s.at(sec(3)).answer(in, x2, b2)
+		s.at(talk).leave(b2, x2, in)
+		s.hangup(x2, in)
+	}
+}
+
+// benchData generates the replay once: calls start every 1.2 s (about
+// 80 in progress at any time), noise events for other channels fill up to
+// benchEvents, and everything is ordered by time as a PBX would send it.
+func benchData() ([]byte, int, int) {
+	bench.once.Do(func() {
+		type ev struct {
+			at    int64
+			block string
+		}
+		var evs []ev
+		s := newScript()
+		start := t0
+		calls := 0
+		for len(evs) < benchEvents*85/100 {
+			s.now = start
+			benchCall(s, calls)
+			for j, b := range s.blocks {
+				evs = append(evs, ev{s.stamps[j], b})
+			}
+			s.take()
+			calls++
+			start = start.Add(1200 * time.Millisecond)
+		}
+		end := start.Sub(t0)
+		for i := 0; len(evs) < benchEvents; i++ {
+			s.now = t0.Add(time.Duration(int64(end) * int64(i%9973) / 9973))
+			s.noise(i)
+			evs = append(evs, ev{s.stamps[0], s.blocks[0]})
+			s.take()
+		}
+		slices.SortStableFunc(evs, func(a, b ev) int { return int(a.at - b.at) })
+		var buf bytes.Buffer
+		buf.WriteString("Asterisk Call Manager/9.0.0\r\n")
+		for _, e := range evs {
+			for l := range bytes.SplitSeq([]byte(e.block), []byte("\n")) {
+				buf.Write(l)
+				buf.WriteString("\r\n")
+			}
+			buf.WriteString("\r\n")
+		}
+		bench.data, bench.events, bench.calls = buf.Bytes(), len(evs), calls
+	})
+	return bench.data, bench.events, bench.calls
+}
+
+// floorSplit reads data and splits it into events, nothing more.
+func floorSplit(data []byte) int {
+	r := bufio.NewReaderSize(bytes.NewReader(data), maxLine)
+	n, lines := 0, 0
+	for {
+		l, err := r.ReadSlice('\n')
+		if err != nil {
+			return n
+		}
+		for len(l) > 0 && (l[len(l)-1] == '\n' || l[len(l)-1] == '\r' || l[len(l)-1] == ' ') {
+			l = l[:len(l)-1]
+		}
+		if len(l) == 0 {
+			if lines > 0 {
+				n++
+			}
+			lines = 0
+			continue
+		}
+		lines++
+	}
+}
+
+// report gives events/s by the wall clock and by the CPU time used.
+func report(b *testing.B, events int, cpu time.Duration) {
+	n := float64(events) * float64(b.N)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "events/s")
+	if cpu > 0 {
+		b.ReportMetric(n/cpu.Seconds(), "events/cpu-s")
+	}
+}
+
+type replayConn struct{ io.Reader }
+
+func (replayConn) Write(p []byte) (int, error) { return len(p), nil }
+func (replayConn) Close() error                { return nil }
+
+// BenchmarkAMI replays 1 000 000 AMI events (about 50 000 calls) through
+// (a) a floor that only splits the bytes into events and (b) the
+// adapter's own path: the client's reader and the assembler, up to the
+// finished calls waiting for the sink. It reports events/s for both, the
+// assembler's state after the run (0 calls, 0 channels) and the heap kept.
+func BenchmarkAMI(b *testing.B) {
+	data, events, calls := benchData()
+	b.Logf("replay: %d events, %d calls, %d MB", events, calls, len(data)>>20)
+	b.Run("floor", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		cpu := cpuTime()
+		for b.Loop() {
+			if n := floorSplit(data); n != events {
+				b.Fatalf("split %d events, want %d", n, events)
+			}
+		}
+		report(b, events, cpuTime()-cpu)
+	})
+	b.Run("client+assembler", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapAlloc
+		var a *AMI
+		cpu := cpuTime()
+		for b.Loop() {
+			a, _ = NewAMI(channels.Account{ID: 1, Secret: "x"}, Settings{Host: "pbx", User: "u"}, slog.New(slog.DiscardHandler))
+			body := data[bytes.IndexByte(data, '\n')+1:] // after the banner
+			c := newAMIClient(replayConn{bytes.NewReader(body)}, a.log, a.onEvent)
+			c.readLoop()
+			a.pending = a.asm.Tick(a.lastT.Add(time.Hour), a.pending)
+			if len(a.pending) != calls {
+				b.Fatalf("%d calls emitted, want %d", len(a.pending), calls)
+			}
+			a.pending = nil
+		}
+		report(b, events, cpuTime()-cpu)
+		liveCalls, liveChans, liveBridges := a.asm.Live()
+		b.ReportMetric(float64(liveCalls), "live-calls")
+		b.ReportMetric(float64(liveChans), "live-channels")
+		b.ReportMetric(float64(liveBridges), "live-bridges")
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(int64(ms.HeapAlloc)-int64(before))/1024, "heap-kept-KiB")
+		if liveCalls+liveChans+liveBridges != 0 {
+			b.Errorf("the assembler kept %d calls, %d channels, %d bridges after every call ended", liveCalls, liveChans, liveBridges)
+		}
+	})
+}

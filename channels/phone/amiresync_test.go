@@ -1,0 +1,86 @@
+package phone
+
+import (
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/channels"
+)
+
+// liveChans waits until the adapter holds n channels.
+func (e *env) liveChans(t *testing.T, n int) {
+	t.Helper()
+	waitFor(t, "channels in the assembler", func() bool { _, c := e.ami.Live(); return c == n })
+}
+
+// TestAMIDroppedMidCallRestored: the connection drops while a call is
+// up; the adapter reports Failing, reconnects, CoreShowChannels lists the
+// call's channels, and the hangups that follow finish it: one touch, with
+// the caller's Linkedid as before, marked Incomplete.
+func TestAMIDroppedMidCallRestored(t *testing.T) {
+	e := start(t, envOpt{})
+	s := newScript()
+	in := s.trunkIn(caller, "Ivan Petrov", did)
+	x := s.at(time.Second).ext(in, "101")
+	s.at(5*time.Second).answer(in, x, "b1")
+	e.srv.Emit(s.take()...)
+	e.liveChans(t, 2)
+
+	s.at(20 * time.Second)
+	e.srv.SetChannels(s.coreShowChannel(in, "b1"), s.coreShowChannel(x, "b1"))
+	e.srv.Drop()
+	e.waitLive(t, 2)
+	if e.rep.count(channels.Failing) != 1 {
+		t.Errorf("reports %+v, want one Failing between the two Live", e.rep.list())
+	}
+	s.at(40*time.Second).leave("b1", x, in)
+	s.hangup(x, in)
+	want := answeredWant()
+	want.Call.Incomplete = true
+	one(t, e.play(t, s.take()), want)
+	if ok, _ := e.srv.Logins(); ok != 2 {
+		t.Errorf("%d logins, want 2", ok)
+	}
+}
+
+// TestAMICallEndedWhileAway: the call's channels are gone when the
+// adapter reconnects (not listed): the call is stored with what was seen,
+// ended when the connection dropped, Incomplete — never invented, never
+// lost.
+func TestAMICallEndedWhileAway(t *testing.T) {
+	e := start(t, envOpt{})
+	s := newScript()
+	in := s.trunkIn(caller, "Ivan Petrov", did)
+	x := s.at(time.Second).ext(in, "101")
+	s.at(5*time.Second).answer(in, x, "b1")
+	e.srv.Emit(s.take()...)
+	e.liveChans(t, 2)
+	e.srv.SetChannels()
+	e.srv.Drop()
+	e.waitLive(t, 2)
+	want := answeredWant()
+	want.Call.Incomplete = true
+	want.Call.Duration = 0 // the last event seen was the answer
+	one(t, e.settle(t), want)
+}
+
+// TestAMIStartMidCall: the adapter starts (a restart of Switchboard)
+// while a call is up: CoreShowChannels gives its channels, and the call is
+// stored once when it ends, under the same ExternalID (the Linkedid), its
+// start taken from the listed Duration, marked Incomplete.
+func TestAMIStartMidCall(t *testing.T) {
+	s := newScript()
+	in := s.trunkIn(caller, "Ivan Petrov", did)
+	x := s.at(time.Second).ext(in, "101")
+	s.at(5*time.Second).answer(in, x, "b1")
+	s.take() // happened before we started
+	s.at(14 * time.Second)
+	e := start(t, envOpt{channels: []string{s.coreShowChannel(in, "b1"), s.coreShowChannel(x, "b1")}})
+	s.at(60*time.Second).leave("b1", x, in)
+	s.hangup(x, in)
+	want := answeredWant()
+	want.Call.Incomplete = true
+	want.Call.Ring = 20 * time.Second // the answer is known from the list only
+	want.Call.Duration = 60 * time.Second
+	one(t, e.play(t, s.take()), want)
+}

@@ -1,0 +1,422 @@
+package phone
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"time"
+	"unsafe"
+)
+
+// The AMI wire format (https://docs.asterisk.org/Configuration/Interfaces/Asterisk-Manager-Interface-AMI/):
+// after a one-line banner ("Asterisk Call Manager/9.0.0"), every message
+// is a block of "Key: Value" lines ended by an empty line. Keys repeat
+// (Variable, ChanVariable, Output), so a message is an ordered list, never
+// a map. Lines end in CRLF; LF alone, trailing spaces and lines without a
+// colon are tolerated here (the last are reported to the caller and
+// skipped, the message goes on).
+
+// maxLine is the longest line read; a longer one is skipped as garbage.
+const maxLine = 64 << 10
+
+// Message is one AMI message (an event, or a response to an action): its
+// fields in wire order, repeated keys kept.
+type Message struct {
+	text   string // the block's keys and values, back to back
+	fields []span
+	// Where the fields every message is asked for are (-1: absent), so
+	// the hot path does not scan: Event, Response, ActionID, Timestamp.
+	ev, resp, aid, ts int16
+}
+
+type span struct{ k0, k1, v0, v1 int32 }
+
+// Field is one "Key: Value" header.
+type Field struct{ Key, Value string }
+
+// NewMessage builds a message from fields, in order (tests, actions).
+func NewMessage(fields ...Field) *Message {
+	var b msgBuilder
+	b.reset()
+	for _, f := range fields {
+		b.add([]byte(f.Key), []byte(f.Value))
+	}
+	m := &Message{}
+	b.finish(m, b.buf) // b.buf is not used again
+	return m
+}
+
+// Len is the number of fields.
+func (m *Message) Len() int { return len(m.fields) }
+
+// Field returns the i-th field.
+func (m *Message) Field(i int) Field {
+	s := m.fields[i]
+	return Field{m.key(s), m.text[s.v0:s.v1]}
+}
+
+func (m *Message) key(s span) string {
+	if s.k0 < 0 {
+		return "Output" // a line of legacy command output
+	}
+	return m.text[s.k0:s.k1]
+}
+
+// Get returns the value of the first field named key (case-insensitive),
+// "" when there is none.
+func (m *Message) Get(key string) string {
+	for _, s := range m.fields {
+		if int(s.k1-s.k0) == len(key) && s.k0 >= 0 {
+			k := m.text[s.k0:s.k1]
+			if k == key || strings.EqualFold(k, key) {
+				return m.text[s.v0:s.v1]
+			}
+		}
+	}
+	return ""
+}
+
+// get2 is Get of two keys in one pass (exact case: our own lookups).
+func (m *Message) get2(k1, k2 string) (v1, v2 string) {
+	found := 0
+	for _, s := range m.fields {
+		if s.k0 < 0 {
+			continue
+		}
+		switch n := int(s.k1 - s.k0); {
+		case n == len(k1) && v1 == "" && m.text[s.k0:s.k1] == k1:
+			v1 = m.text[s.v0:s.v1]
+			found++
+		case n == len(k2) && v2 == "" && m.text[s.k0:s.k1] == k2:
+			v2 = m.text[s.v0:s.v1]
+			found++
+		}
+		if found == 2 {
+			break
+		}
+	}
+	return v1, v2
+}
+
+// All returns the values of every field named key, in order.
+func (m *Message) All(key string) []string {
+	var out []string
+	for _, s := range m.fields {
+		if strings.EqualFold(m.key(s), key) {
+			out = append(out, m.text[s.v0:s.v1])
+		}
+	}
+	return out
+}
+
+func (m *Message) at(i int16) string {
+	if i < 0 {
+		return ""
+	}
+	s := m.fields[i]
+	return m.text[s.v0:s.v1]
+}
+
+// Event is the event's name ("" for a response).
+func (m *Message) Event() string { return m.at(m.ev) }
+
+// Response is a response's status (Success, Error, Follows, Goodbye; ""
+// for an event).
+func (m *Message) Response() string { return m.at(m.resp) }
+
+// ActionID is the ActionID header.
+func (m *Message) ActionID() string { return m.at(m.aid) }
+
+// String renders the message in wire form (CRLF lines, empty line last).
+func (m *Message) String() string {
+	var b strings.Builder
+	for i := range m.fields {
+		f := m.Field(i)
+		b.WriteString(f.Key)
+		b.WriteString(": ")
+		b.WriteString(f.Value)
+		b.WriteString("\r\n")
+	}
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+// Time is when the event happened: its Timestamp header (manager.conf
+// timestampevents=yes; seconds since the epoch with microseconds), else
+// recv.
+func (m *Message) Time(recv time.Time) time.Time {
+	if t, ok := parseTimestamp(m.at(m.ts)); ok {
+		return t
+	}
+	return recv
+}
+
+// parseTimestamp reads "1733212800.123456" without allocating.
+func parseTimestamp(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false
+	}
+	var sec, frac int64
+	digits := 0
+	i := 0
+	for ; i < len(s) && s[i] != '.'; i++ {
+		c := s[i]
+		if c < '0' || c > '9' || i > 12 {
+			return time.Time{}, false
+		}
+		sec = sec*10 + int64(c-'0')
+	}
+	if i == 0 {
+		return time.Time{}, false
+	}
+	if i < len(s) {
+		for i++; i < len(s) && digits < 9; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return time.Time{}, false
+			}
+			frac = frac*10 + int64(c-'0')
+			digits++
+		}
+	}
+	for ; digits < 9; digits++ {
+		frac *= 10
+	}
+	return time.Unix(sec, frac).UTC(), true
+}
+
+// msgBuilder accumulates a message's fields before they become a
+// Message. For a message read off the wire the text is the block itself
+// (addAt, finish); NewMessage builds one (add, done).
+type msgBuilder struct {
+	buf               []byte
+	fields            []span
+	ev, resp, aid, ts int16
+}
+
+func (b *msgBuilder) reset() {
+	b.buf = b.buf[:0]
+	b.fields = b.fields[:0]
+	b.ev, b.resp, b.aid, b.ts = -1, -1, -1, -1
+}
+
+// addAt adds a field whose key k lies at [k0,k1) and value at [v0,v1) of
+// the text.
+func (b *msgBuilder) addAt(k []byte, k0, k1, v0, v1 int) {
+	if len(b.fields) < 1<<15 {
+		b.mark(k)
+	}
+	b.fields = append(b.fields, span{int32(k0), int32(k1), int32(v0), int32(v1)})
+}
+
+// add appends a field to the builder's own text.
+func (b *msgBuilder) add(k, v []byte) {
+	k0 := len(b.buf)
+	b.buf = append(b.buf, k...)
+	v0 := len(b.buf)
+	b.buf = append(b.buf, v...)
+	b.addAt(k, k0, v0, v0, len(b.buf))
+}
+
+// finish moves the fields into m (reusing m's slice) with text as the
+// message's text. text is not copied: it must never be written again
+// (the reader's buffers never are). A string read from m keeps the whole
+// buffer alive: whoever keeps one long (the assembler's live calls)
+// clones it.
+func (b *msgBuilder) finish(m *Message, text []byte) {
+	m.text = unsafe.String(unsafe.SliceData(text), len(text))
+	m.fields = append(m.fields[:0], b.fields...)
+	m.ev, m.resp, m.aid, m.ts = b.ev, b.resp, b.aid, b.ts
+}
+
+// mark notes where the fields every message is asked for are.
+func (b *msgBuilder) mark(k []byte) {
+	i := int16(len(b.fields))
+	switch string(k) {
+	case "Event":
+		b.ev = first16(b.ev, i)
+	case "Response":
+		b.resp = first16(b.resp, i)
+	case "ActionID":
+		b.aid = first16(b.aid, i)
+	case "Timestamp":
+		b.ts = first16(b.ts, i)
+	}
+}
+
+func first16(old, i int16) int16 {
+	if old >= 0 {
+		return old
+	}
+	return i
+}
+
+// wireReader splits an AMI stream into messages. It reads into buffers
+// of its own and parses each message where it lies: a message's text is a
+// view of the buffer, its fields offsets into it; nothing is copied.
+type wireReader struct {
+	rd   io.Reader
+	buf  []byte
+	r, w int // unread bytes are buf[r:w]
+	// start is where the message being read begins; the bytes from there
+	// are kept when the buffer is refilled.
+	start int
+	b     msgBuilder
+	// garbage is called with each line that is not "Key: Value" (at most
+	// 200 bytes); it is skipped.
+	garbage func(line string)
+	follows bool // inside a legacy "Response: Follows" command output
+}
+
+const (
+	readSize = 64 << 10 // the buffer; it grows for a larger message
+	maxBlock = 8 << 20  // a larger message ends the connection
+)
+
+var errTooLarge = errors.New("an AMI message larger than 8 MiB")
+
+func newWireReader(r io.Reader, garbage func(string)) *wireReader {
+	if garbage == nil {
+		garbage = func(string) {}
+	}
+	return &wireReader{rd: r, buf: make([]byte, readSize), garbage: garbage}
+}
+
+// fill reads more. When the buffer is full, the current message moves to
+// a new buffer (twice as large if it fills a buffer alone): a buffer is
+// never written again once a message was read from it, since messages'
+// texts are views of it (see finish).
+func (w *wireReader) fill() error {
+	if w.w == len(w.buf) {
+		size := readSize
+		if w.w-w.start > readSize/2 {
+			size = 2 * len(w.buf)
+		}
+		if size > maxBlock {
+			return errTooLarge
+		}
+		nb := make([]byte, size)
+		n := copy(nb, w.buf[w.start:w.w])
+		w.buf = nb
+		w.r -= w.start
+		w.w = n
+		w.start = 0
+	}
+	for range 100 {
+		n, err := w.rd.Read(w.buf[w.w:])
+		w.w += n
+		if n > 0 {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return io.ErrNoProgress
+}
+
+// line returns the next line's bounds in buf, without its line ending and
+// trailing blanks. A line longer than maxLine is skipped (reported as
+// garbage) and cut out of the buffer.
+func (w *wireReader) line() (l0, l1 int, err error) {
+	skipping := false
+	for {
+		if i := bytes.IndexByte(w.buf[w.r:w.w], '\n'); i >= 0 {
+			l0, l1 = w.r, w.r+i
+			w.r = l1 + 1
+			if skipping {
+				skipping = false
+				continue
+			}
+			for l1 > l0 && (w.buf[l1-1] == ' ' || w.buf[l1-1] == '\t' || w.buf[l1-1] == '\r') {
+				l1--
+			}
+			return l0, l1, nil
+		}
+		if w.w-w.r > maxLine {
+			if !skipping {
+				w.garbage(string(w.buf[w.r:w.r+200]) + "…")
+			}
+			skipping = true
+			w.w = w.r // forget what was read of it
+		}
+		if err := w.fill(); err != nil {
+			if err == io.EOF && w.r < w.w && !skipping {
+				l0, l1 = w.r, w.w // a last line without a line ending
+				w.r = w.w
+				return l0, l1, nil
+			}
+			return 0, 0, err
+		}
+	}
+}
+
+// banner reads the greeting line.
+func (w *wireReader) banner() (string, error) {
+	l0, l1, err := w.line()
+	if err != nil {
+		return "", err
+	}
+	w.start = w.r
+	return string(w.buf[l0:l1]), nil
+}
+
+var endCommand = []byte("--END COMMAND--")
+
+// next reads the next message into m (whose previous content it
+// replaces). Empty lines between messages are skipped.
+func (w *wireReader) next(m *Message) error {
+	w.start = w.r
+	w.b.reset()
+	for {
+		l0, l1, err := w.line()
+		if err != nil {
+			if len(w.b.fields) > 0 && err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		if l0 == l1 {
+			if len(w.b.fields) == 0 {
+				w.start = w.r
+				continue
+			}
+			w.follows = false
+			w.b.finish(m, w.buf[w.start:l0])
+			return nil
+		}
+		l := w.buf[l0:l1]
+		o := l0 - w.start // offsets in the message's text
+		i := bytes.IndexByte(l, ':')
+		if w.follows && (i < 0 || bytes.Equal(l, endCommand)) {
+			// Legacy command output (Asterisk < 14): raw lines up to
+			// --END COMMAND--, kept as Output fields.
+			if !bytes.Equal(l, endCommand) {
+				w.b.fields = append(w.b.fields, span{-1, -1, int32(o), int32(o + len(l))})
+			}
+			continue
+		}
+		if i <= 0 {
+			if len(l) > 200 {
+				l = l[:200]
+			}
+			w.garbage(string(l))
+			continue
+		}
+		k0, k1, v0 := 0, i, i+1
+		for k0 < k1 && (l[k0] == ' ' || l[k0] == '\t') {
+			k0++
+		}
+		for k1 > k0 && (l[k1-1] == ' ' || l[k1-1] == '\t') {
+			k1--
+		}
+		for v0 < len(l) && (l[v0] == ' ' || l[v0] == '\t') {
+			v0++
+		}
+		w.b.addAt(l[k0:k1], o+k0, o+k1, o+v0, o+len(l))
+		if len(w.b.fields) == 1 && string(l[k0:k1]) == "Response" && string(l[v0:]) == "Follows" {
+			w.follows = true
+		}
+	}
+}
