@@ -53,6 +53,7 @@ type AMI struct {
 	lastT    time.Time // PBX time of the latest event
 	lastRecv time.Time // about when it was received (see tickLoop)
 	moved    bool      // lastT moved since the last tick
+	stamped  bool      // an event with a Timestamp was seen
 	dials    map[string]*dialing
 }
 
@@ -161,7 +162,7 @@ func (a *AMI) session(ctx context.Context, report func(channels.State)) error {
 	defer c.Close()
 	a.mu.Lock()
 	a.client = c
-	a.asm.Gap() // what happened while we were away is unknown
+	a.asm.Gap() // what happened while we were away (or before we started) is unknown
 	a.mu.Unlock()
 	defer a.disconnected(c)
 
@@ -195,6 +196,9 @@ func (a *AMI) disconnected(c *amiClient) {
 	if a.client == c {
 		a.client = nil
 	}
+	// The gap starts now, at the last event seen: the events of the next
+	// connection's login must not move it.
+	a.asm.Gap()
 	var lost []func()
 	for id, d := range a.dials {
 		if d.accepted {
@@ -214,9 +218,27 @@ func (a *AMI) disconnected(c *amiClient) {
 // onEvent runs on the reader goroutine for every event.
 func (a *AMI) onEvent(m *Message, recv time.Time) {
 	a.mu.Lock()
-	// The PBX clock (Timestamp) and ours may differ; an event without a
-	// Timestamp must not move the estimate backwards.
-	t := m.Time(recv)
+	// The PBX clock (Timestamp) and ours may differ. An event without a
+	// Timestamp (a response's list, or timestampevents off) gets the PBX
+	// time estimated from the last stamped one, never our own clock: a
+	// PBX whose clock is behind ours would otherwise see its calls jump
+	// ahead (a call ended while we were away would last until now).
+	t, stamped := parseTimestamp(m.at(m.ts))
+	switch {
+	case stamped && !a.stamped:
+		// The first stamped event: the PBX clock is known now. What the
+		// events before it were timed with (our clock) must not hold the
+		// estimate ahead of it.
+		a.stamped, a.lastT = true, t
+		a.asm.SetClock(t)
+	case stamped:
+	case !a.stamped:
+		t = recv
+	case a.moved || a.lastRecv.IsZero():
+		t = a.lastT // a stamped event came within the last tick
+	default:
+		t = a.lastT.Add(recv.Sub(a.lastRecv)) // as tickLoop estimates
+	}
 	if t.After(a.lastT) {
 		a.lastT, a.moved = t, true
 	}

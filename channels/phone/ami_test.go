@@ -229,19 +229,19 @@ const (
 
 // answeredScript: a call from the trunk to extension 101, ringing 5 s,
 // talking 60 s.
-func answeredScript() *script {
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	x := s.at(time.Second).ext(in, "101")
-	s.at(5*time.Second).answer(in, x, "b1")
-	s.at(60*time.Second).leave("b1", x, in)
-	s.hangup(x, in)
+func answeredScript() *amitest.Script {
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	x := s.At(time.Second).Ext(in, "101")
+	s.At(5*time.Second).Answer(in, x, "b1")
+	s.At(60*time.Second).Leave("b1", x, in)
+	s.Hangup(x, in)
 	return s
 }
 
 func answeredWant() channels.Inbound {
 	return channels.Inbound{
-		ExternalID: "ami:1796288400.1", At: t0, From: from(caller), Name: "Ivan Petrov", EntryPoint: did,
+		ExternalID: "ami:1796288400.1", At: amitest.T0, From: from(caller), Name: "Ivan Petrov", EntryPoint: did,
 		Call: &channels.CallInfo{Answered: true, Ring: 6 * time.Second, Duration: 60 * time.Second, Extension: "101"},
 	}
 }
@@ -251,7 +251,7 @@ func answeredWant() channels.Inbound {
 // ring and talk time from the events' timestamps and the extension.
 func TestAMIAnsweredCall(t *testing.T) {
 	e := start(t, envOpt{})
-	one(t, e.play(t, answeredScript().take()), answeredWant())
+	one(t, e.play(t, answeredScript().Take()), answeredWant())
 	if st := e.rep.list(); st[0].Phase != channels.Connecting || st[1].Phase != channels.Live {
 		t.Errorf("reported %+v, want Connecting then Live", st)
 	}
@@ -271,7 +271,7 @@ func TestAMILineEndings(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			e := start(t, envOpt{server: o})
-			one(t, e.play(t, answeredScript().take()), answeredWant())
+			one(t, e.play(t, answeredScript().Take()), answeredWant())
 		})
 	}
 }
@@ -281,7 +281,7 @@ func TestAMILineEndings(t *testing.T) {
 // logged; the call around them is assembled as usual.
 func TestAMIGarbageLines(t *testing.T) {
 	e := start(t, envOpt{})
-	blocks := answeredScript().take()
+	blocks := answeredScript().Take()
 	var raw strings.Builder
 	for i, b := range blocks {
 		if i == 2 {
@@ -366,7 +366,7 @@ func TestAMISendRefused(t *testing.T) {
 // call again; nothing is lost.
 func TestAMISinkFailureRetried(t *testing.T) {
 	e := start(t, envOpt{failN: 2})
-	e.srv.Emit(answeredScript().take()...)
+	e.srv.Emit(answeredScript().Take()...)
 	waitFor(t, "the call stored after two failures", func() bool { return len(e.sink.all()) == 1 })
 	one(t, e.sink.all(), answeredWant())
 	if e.sink.calls < 3 {

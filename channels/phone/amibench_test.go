@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/channels/phone/amitest"
+
 	"github.com/switchboard/switchboard/channels"
 )
 
@@ -30,88 +32,88 @@ var bench struct {
 // 10 % busy, 10 % answered by a queue agent through Local channels, 10 %
 // abandoned in a queue, 10 % ring groups, 10 % blind transfers, with every
 // 20th call outbound instead and every 25th an attended transfer.
-func benchCall(s *script, i int) {
+func benchCall(s *amitest.Script, i int) {
 	b1, b2 := fmt.Sprintf("b%d-1", i), fmt.Sprintf("b%d-2", i)
 	sec := func(n int) time.Duration { return time.Duration(n) * time.Second }
 	talk := sec(20 + i%90)
 	switch {
 	case i%20 == 19:
-		x := s.newChan(s.seqName("PJSIP", "101"), "101", "Ext 101", "from-internal", "89131234567", nil)
-		tr := s.newChan(s.seqName("PJSIP", "sipnet"), "73832349096", "", "from-internal", "89131234567", x)
-		s.dial(x, tr, "89131234567@sipnet")
-		s.at(sec(5)).answer(x, tr, b1)
-		s.at(talk).leave(b1, tr, x)
-		s.hangup(tr, x)
+		x := s.NewChan(s.SeqName("PJSIP", "101"), "101", "Ext 101", "from-internal", "89131234567", nil)
+		tr := s.NewChan(s.SeqName("PJSIP", "sipnet"), "73832349096", "", "from-internal", "89131234567", x)
+		s.Dial(x, tr, "89131234567@sipnet")
+		s.At(sec(5)).Answer(x, tr, b1)
+		s.At(talk).Leave(b1, tr, x)
+		s.Hangup(tr, x)
 		return
 	case i%25 == 24:
-		in := s.trunkIn(caller, "Ivan Petrov", did)
-		x1 := s.at(sec(1)).ext(in, "101")
-		s.at(sec(4)).answer(in, x1, b1)
-		x1b := s.at(sec(10)).newChan(s.seqName("PJSIP", "101"), "101", "Ext 101", "from-internal", "102", nil)
-		x2 := s.ext(x1b, "102")
-		s.at(sec(5)).answer(x1b, x2, b2)
-		s.at(sec(5)).ev("AttendedTransfer", cat(cat(cat(x1.snap("OrigTransferer"), x1b.snap("SecondTransferer")...),
-			in.snap("Transferee")...), "Result: Success", "DestType: Bridge", "DestBridgeUniqueid: "+b2)...)
-		s.leave(b1, x1, in)
-		s.leave(b2, x1b)
-		s.hangup(x1, x1b)
-		s.enter(b2, in)
-		s.at(talk).leave(b2, in, x2)
-		s.hangup(x2, in)
+		in := s.TrunkIn(caller, "Ivan Petrov", did)
+		x1 := s.At(sec(1)).Ext(in, "101")
+		s.At(sec(4)).Answer(in, x1, b1)
+		x1b := s.At(sec(10)).NewChan(s.SeqName("PJSIP", "101"), "101", "Ext 101", "from-internal", "102", nil)
+		x2 := s.Ext(x1b, "102")
+		s.At(sec(5)).Answer(x1b, x2, b2)
+		s.At(sec(5)).Ev("AttendedTransfer", amitest.Cat(amitest.Cat(amitest.Cat(x1.Snap("OrigTransferer"), x1b.Snap("SecondTransferer")...),
+			in.Snap("Transferee")...), "Result: Success", "DestType: Bridge", "DestBridgeUniqueid: "+b2)...)
+		s.Leave(b1, x1, in)
+		s.Leave(b2, x1b)
+		s.Hangup(x1, x1b)
+		s.Enter(b2, in)
+		s.At(talk).Leave(b2, in, x2)
+		s.Hangup(x2, in)
 		return
 	}
-	in := s.trunkIn(fmt.Sprintf("7913%07d", i%10_000_000), "Caller", did)
+	in := s.TrunkIn(fmt.Sprintf("7913%07d", i%10_000_000), "Caller", did)
 	switch i % 10 {
 	case 0, 1, 2, 3:
-		x := s.at(sec(1)).ext(in, "101")
-		s.at(sec(4)).answer(in, x, b1)
-		s.at(talk).leave(b1, x, in)
-		s.hangup(x, in)
+		x := s.At(sec(1)).Ext(in, "101")
+		s.At(sec(4)).Answer(in, x, b1)
+		s.At(talk).Leave(b1, x, in)
+		s.Hangup(x, in)
 	case 4, 5:
-		x := s.at(sec(1)).ext(in, "102")
+		x := s.At(sec(1)).Ext(in, "102")
 		st := "NOANSWER"
 		if i%10 == 5 {
 			st = "BUSY"
 		}
-		s.at(sec(15)).dialEnd(in, x, st)
-		s.hangup(x)
-		s.at(sec(2)).hangup(in)
+		s.At(sec(15)).DialEnd(in, x, st)
+		s.Hangup(x)
+		s.At(sec(2)).Hangup(in)
 	case 6, 7:
-		s.queueJoin(in, "400")
-		l1, l2 := s.at(sec(2)).local(in, "103", "from-queue")
-		x := s.ext(l2, "103")
+		s.QueueJoin(in, "400")
+		l1, l2 := s.At(sec(2)).Local(in, "103", "from-queue")
+		x := s.Ext(l2, "103")
 		if i%10 == 7 {
-			s.at(sec(12)).queueAbandon(in, "400", 14)
-			s.dialEnd(in, l1, "CANCEL")
-			s.dialEnd(l2, x, "CANCEL")
-			s.hangup(x, l2, l1, in)
+			s.At(sec(12)).QueueAbandon(in, "400", 14)
+			s.DialEnd(in, l1, "CANCEL")
+			s.DialEnd(l2, x, "CANCEL")
+			s.Hangup(x, l2, l1, in)
 			return
 		}
-		s.at(sec(6)).answer(l2, x, b2)
-		s.dialEnd(in, l1, "ANSWER")
-		s.agentConnect(in, l1, "400", "Local/103@from-queue/n", "Anna", 8, 6)
-		s.enter(b1, in, l1)
-		s.at(talk).leave(b1, in, l1)
-		s.leave(b2, x, l2)
-		s.hangup(in, l1, l2, x)
+		s.At(sec(6)).Answer(l2, x, b2)
+		s.DialEnd(in, l1, "ANSWER")
+		s.AgentConnect(in, l1, "400", "Local/103@from-queue/n", "Anna", 8, 6)
+		s.Enter(b1, in, l1)
+		s.At(talk).Leave(b1, in, l1)
+		s.Leave(b2, x, l2)
+		s.Hangup(in, l1, l2, x)
 	case 8:
-		x1, x2, x3 := s.ext(in, "101"), s.ext(in, "102"), s.ext(in, "103")
-		s.at(sec(6)).answer(in, x2, b1)
-		s.dialEnd(in, x1, "CANCEL")
-		s.dialEnd(in, x3, "CANCEL")
-		s.hangup(x1, x3)
-		s.at(talk).leave(b1, x2, in)
-		s.hangup(x2, in)
+		x1, x2, x3 := s.Ext(in, "101"), s.Ext(in, "102"), s.Ext(in, "103")
+		s.At(sec(6)).Answer(in, x2, b1)
+		s.DialEnd(in, x1, "CANCEL")
+		s.DialEnd(in, x3, "CANCEL")
+		s.Hangup(x1, x3)
+		s.At(talk).Leave(b1, x2, in)
+		s.Hangup(x2, in)
 	case 9:
-		x1 := s.at(sec(1)).ext(in, "101")
-		s.at(sec(4)).answer(in, x1, b1)
-		s.at(sec(30)).ev("BlindTransfer", cat(cat(x1.snap("Transferer"), in.snap("Transferee")...), "Result: Success", "Extension: 102")...)
-		s.leave(b1, x1, in)
-		s.hangup(x1)
-		x2 := s.ext(in, "102")
-		s.at(sec(3)).answer(in, x2, b2)
-		s.at(talk).leave(b2, x2, in)
-		s.hangup(x2, in)
+		x1 := s.At(sec(1)).Ext(in, "101")
+		s.At(sec(4)).Answer(in, x1, b1)
+		s.At(sec(30)).Ev("BlindTransfer", amitest.Cat(amitest.Cat(x1.Snap("Transferer"), in.Snap("Transferee")...), "Result: Success", "Extension: 102")...)
+		s.Leave(b1, x1, in)
+		s.Hangup(x1)
+		x2 := s.Ext(in, "102")
+		s.At(sec(3)).Answer(in, x2, b2)
+		s.At(talk).Leave(b2, x2, in)
+		s.Hangup(x2, in)
 	}
 }
 
@@ -125,25 +127,25 @@ func benchData() ([]byte, int, int) {
 			block string
 		}
 		var evs []ev
-		s := newScript()
-		start := t0
+		s := amitest.NewScript()
+		start := amitest.T0
 		calls := 0
 		for len(evs) < benchEvents*85/100 {
-			s.now = start
+			s.Now = start
 			benchCall(s, calls)
-			for j, b := range s.blocks {
-				evs = append(evs, ev{s.stamps[j], b})
+			for j, b := range s.Blocks {
+				evs = append(evs, ev{s.Stamps[j], b})
 			}
-			s.take()
+			s.Take()
 			calls++
 			start = start.Add(1200 * time.Millisecond)
 		}
-		end := start.Sub(t0)
+		end := start.Sub(amitest.T0)
 		for i := 0; len(evs) < benchEvents; i++ {
-			s.now = t0.Add(time.Duration(int64(end) * int64(i%9973) / 9973))
-			s.noise(i)
-			evs = append(evs, ev{s.stamps[0], s.blocks[0]})
-			s.take()
+			s.Now = amitest.T0.Add(time.Duration(int64(end) * int64(i%9973) / 9973))
+			s.Noise(i)
+			evs = append(evs, ev{s.Stamps[0], s.Blocks[0]})
+			s.Take()
 		}
 		slices.SortStableFunc(evs, func(a, b ev) int { return int(a.at - b.at) })
 		var buf bytes.Buffer

@@ -36,29 +36,29 @@ const contact = "+79131234567"
 // answered) the OriginateResponse, then ;1 dialling the contact through
 // the trunk.
 func originated(a amitest.Action, answered bool) []string {
-	s := newScript()
-	l1, l2 := s.local(nil, "101", "from-internal")
-	x := s.ext(l2, "101")
+	s := amitest.NewScript()
+	l1, l2 := s.Local(nil, "101", "from-internal")
+	x := s.Ext(l2, "101")
 	resp := func(result, reason string) {
-		s.ev("OriginateResponse", "Response: "+result, "Channel: "+l1.name, "Context: from-internal", "Exten: "+contact,
-			"Application: ", "Data: ", "Reason: "+reason, "Uniqueid: "+l1.uid, "CallerIDNum: 101", "CallerIDName: "+contact,
+		s.Ev("OriginateResponse", "Response: "+result, "Channel: "+l1.Name, "Context: from-internal", "Exten: "+contact,
+			"Application: ", "Data: ", "Reason: "+reason, "Uniqueid: "+l1.UID, "CallerIDNum: 101", "CallerIDName: "+contact,
 			"ActionID: "+a.Get("ActionID"))
 	}
 	if !answered {
-		s.at(30*time.Second).dialEnd(l2, x, "NOANSWER")
-		s.hangup(x, l2, l1)
+		s.At(30*time.Second).DialEnd(l2, x, "NOANSWER")
+		s.Hangup(x, l2, l1)
 		resp("Failure", "3")
-		return s.take()
+		return s.Take()
 	}
-	s.at(4*time.Second).answer(l2, x, "b1")
+	s.At(4*time.Second).Answer(l2, x, "b1")
 	resp("Success", "4")
-	tr := s.newChan(s.seqName("PJSIP", "sipnet"), "101", "", "from-internal", contact, l1)
-	s.dial(l1, tr, contact+"@sipnet")
-	s.at(6*time.Second).answer(l1, tr, "b2")
-	s.at(30*time.Second).leave("b2", tr, l1)
-	s.leave("b1", x, l2)
-	s.hangup(tr, l1, l2, x)
-	return s.take()
+	tr := s.NewChan(s.SeqName("PJSIP", "sipnet"), "101", "", "from-internal", contact, l1)
+	s.Dial(l1, tr, contact+"@sipnet")
+	s.At(6*time.Second).Answer(l1, tr, "b2")
+	s.At(30*time.Second).Leave("b2", tr, l1)
+	s.Leave("b1", x, l2)
+	s.Hangup(tr, l1, l2, x)
+	return s.Take()
 }
 
 // TestDialConnected: Dial sends Originate (Local channel to the
@@ -87,7 +87,7 @@ func TestDialConnected(t *testing.T) {
 			t.Errorf("Originate %s = %q, want %q", k, o.Get(k), v)
 		}
 	}
-	one(t, got, channels.Inbound{ExternalID: "ami:1796288400.1", At: t0, From: from(contact), Outgoing: true,
+	one(t, got, channels.Inbound{ExternalID: "ami:1796288400.1", At: amitest.T0, From: from(contact), Outgoing: true,
 		Call: &channels.CallInfo{Answered: true, Ring: 10 * time.Second, Duration: 30 * time.Second, Extension: "101"}})
 }
 

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/channels/phone/amitest"
+
 	"github.com/switchboard/switchboard/channels"
 )
 
@@ -19,25 +21,25 @@ func (e *env) liveChans(t *testing.T, n int) {
 // the caller's Linkedid as before, marked Incomplete.
 func TestAMIDroppedMidCallRestored(t *testing.T) {
 	e := start(t, envOpt{})
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	x := s.at(time.Second).ext(in, "101")
-	s.at(5*time.Second).answer(in, x, "b1")
-	e.srv.Emit(s.take()...)
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	x := s.At(time.Second).Ext(in, "101")
+	s.At(5*time.Second).Answer(in, x, "b1")
+	e.srv.Emit(s.Take()...)
 	e.liveChans(t, 2)
 
-	s.at(20 * time.Second)
-	e.srv.SetChannels(s.coreShowChannel(in, "b1"), s.coreShowChannel(x, "b1"))
+	s.At(20 * time.Second)
+	e.srv.SetChannels(s.CoreShowChannel(in, "b1"), s.CoreShowChannel(x, "b1"))
 	e.srv.Drop()
 	e.waitLive(t, 2)
 	if e.rep.count(channels.Failing) != 1 {
 		t.Errorf("reports %+v, want one Failing between the two Live", e.rep.list())
 	}
-	s.at(40*time.Second).leave("b1", x, in)
-	s.hangup(x, in)
+	s.At(40*time.Second).Leave("b1", x, in)
+	s.Hangup(x, in)
 	want := answeredWant()
 	want.Call.Incomplete = true
-	one(t, e.play(t, s.take()), want)
+	one(t, e.play(t, s.Take()), want)
 	if ok, _ := e.srv.Logins(); ok != 2 {
 		t.Errorf("%d logins, want 2", ok)
 	}
@@ -49,11 +51,11 @@ func TestAMIDroppedMidCallRestored(t *testing.T) {
 // lost.
 func TestAMICallEndedWhileAway(t *testing.T) {
 	e := start(t, envOpt{})
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	x := s.at(time.Second).ext(in, "101")
-	s.at(5*time.Second).answer(in, x, "b1")
-	e.srv.Emit(s.take()...)
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	x := s.At(time.Second).Ext(in, "101")
+	s.At(5*time.Second).Answer(in, x, "b1")
+	e.srv.Emit(s.Take()...)
 	e.liveChans(t, 2)
 	e.srv.SetChannels()
 	e.srv.Drop()
@@ -69,18 +71,18 @@ func TestAMICallEndedWhileAway(t *testing.T) {
 // stored once when it ends, under the same ExternalID (the Linkedid), its
 // start taken from the listed Duration, marked Incomplete.
 func TestAMIStartMidCall(t *testing.T) {
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	x := s.at(time.Second).ext(in, "101")
-	s.at(5*time.Second).answer(in, x, "b1")
-	s.take() // happened before we started
-	s.at(14 * time.Second)
-	e := start(t, envOpt{channels: []string{s.coreShowChannel(in, "b1"), s.coreShowChannel(x, "b1")}})
-	s.at(60*time.Second).leave("b1", x, in)
-	s.hangup(x, in)
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	x := s.At(time.Second).Ext(in, "101")
+	s.At(5*time.Second).Answer(in, x, "b1")
+	s.Take() // happened before we started
+	s.At(14 * time.Second)
+	e := start(t, envOpt{channels: []string{s.CoreShowChannel(in, "b1"), s.CoreShowChannel(x, "b1")}})
+	s.At(60*time.Second).Leave("b1", x, in)
+	s.Hangup(x, in)
 	want := answeredWant()
 	want.Call.Incomplete = true
 	want.Call.Ring = 20 * time.Second // the answer is known from the list only
 	want.Call.Duration = 60 * time.Second
-	one(t, e.play(t, s.take()), want)
+	one(t, e.play(t, s.Take()), want)
 }

@@ -143,6 +143,9 @@ func (a *Assembler) Tick(now time.Time, out []channels.Inbound) []channels.Inbou
 // incomplete, and a channel the list does not show (and no event
 // mentions) is taken as hung up when the connection dropped.
 func (a *Assembler) Gap() {
+	if a.resync {
+		return // still resyncing after the last gap: it began then
+	}
 	a.resync = true
 	a.gapAt = a.seen
 	for _, ch := range a.chans {
@@ -151,6 +154,13 @@ func (a *Assembler) Gap() {
 			ch.call.incomplete = true
 		}
 	}
+}
+
+// SetClock sets the assembler's clock to t, backwards too: the adapter
+// learnt the PBX's clock (its first Timestamp) after timing the events
+// before it with its own.
+func (a *Assembler) SetClock(t time.Time) {
+	a.now, a.seen = t, t
 }
 
 // Event feeds one event that happened at t (m.Time(received)) and

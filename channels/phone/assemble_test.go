@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/channels/phone/amitest"
+
 	"github.com/switchboard/switchboard/channels"
 )
 
@@ -11,7 +13,7 @@ import (
 // adapter; every field of the resulting touch is checked.
 
 func inboundCall(ring, talk time.Duration, ext string) channels.Inbound {
-	in := channels.Inbound{ExternalID: "ami:1796288400.1", At: t0, From: from(caller), Name: "Ivan Petrov", EntryPoint: did,
+	in := channels.Inbound{ExternalID: "ami:1796288400.1", At: amitest.T0, From: from(caller), Name: "Ivan Petrov", EntryPoint: did,
 		Call: &channels.CallInfo{Ring: ring, Duration: talk, Extension: ext, Answered: talk > 0 || ext != ""}}
 	return in
 }
@@ -27,65 +29,65 @@ func missedCall(ring time.Duration, why string) channels.Inbound {
 // the caller hangs up 2 s later: missed, no answer, 23 s of ringing.
 func TestCallMissedNoAnswer(t *testing.T) {
 	e := start(t, envOpt{})
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	x := s.at(time.Second).ext(in, "101")
-	s.at(20*time.Second).dialEnd(in, x, "NOANSWER")
-	s.hangup(x)
-	s.at(2 * time.Second).hangup(in)
-	one(t, e.play(t, s.take()), missedCall(23*time.Second, channels.MissedNoAnswer))
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	x := s.At(time.Second).Ext(in, "101")
+	s.At(20*time.Second).DialEnd(in, x, "NOANSWER")
+	s.Hangup(x)
+	s.At(2 * time.Second).Hangup(in)
+	one(t, e.play(t, s.Take()), missedCall(23*time.Second, channels.MissedNoAnswer))
 }
 
 // TestCallBusy: the extension answers busy; the caller hears the busy
 // tone for 3 s and hangs up.
 func TestCallBusy(t *testing.T) {
 	e := start(t, envOpt{})
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	x := s.at(time.Second).ext(in, "101")
-	s.at(time.Second).dialEnd(in, x, "BUSY")
-	s.hangup(x)
-	s.at(3 * time.Second).hangup(in)
-	one(t, e.play(t, s.take()), missedCall(5*time.Second, channels.MissedBusy))
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	x := s.At(time.Second).Ext(in, "101")
+	s.At(time.Second).DialEnd(in, x, "BUSY")
+	s.Hangup(x)
+	s.At(3 * time.Second).Hangup(in)
+	one(t, e.play(t, s.Take()), missedCall(5*time.Second, channels.MissedBusy))
 }
 
 // TestCallCancelled: the caller hangs up while the extension rings.
 func TestCallCancelled(t *testing.T) {
 	e := start(t, envOpt{})
-	s := newScript()
-	in := s.trunkIn(caller, "", did)
-	x := s.at(time.Second).ext(in, "101")
-	s.at(8*time.Second).dialEnd(in, x, "CANCEL")
-	s.hangup(x, in)
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "", did)
+	x := s.At(time.Second).Ext(in, "101")
+	s.At(8*time.Second).DialEnd(in, x, "CANCEL")
+	s.Hangup(x, in)
 	want := missedCall(9*time.Second, channels.MissedCancelled)
 	want.Name = ""
-	one(t, e.play(t, s.take()), want)
+	one(t, e.play(t, s.Take()), want)
 }
 
 // queueScript: the caller waits in queue 400; the queue rings member
 // Local/102@from-queue/n, whose second half rings PJSIP/102.
-func queueScript(answer bool) *script {
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	s.at(time.Second).state(in, "6", "Up")
-	s.queueJoin(in, "400")
-	l1, l2 := s.at(2*time.Second).local(in, "102", "from-queue")
-	x := s.ext(l2, "102")
+func queueScript(answer bool) *amitest.Script {
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	s.At(time.Second).State(in, "6", "Up")
+	s.QueueJoin(in, "400")
+	l1, l2 := s.At(2*time.Second).Local(in, "102", "from-queue")
+	x := s.Ext(l2, "102")
 	if !answer {
-		s.at(15*time.Second).queueAbandon(in, "400", 17)
-		s.dialEnd(in, l1, "CANCEL")
-		s.dialEnd(l2, x, "CANCEL")
-		s.hangup(x, l2, l1, in)
+		s.At(15*time.Second).QueueAbandon(in, "400", 17)
+		s.DialEnd(in, l1, "CANCEL")
+		s.DialEnd(l2, x, "CANCEL")
+		s.Hangup(x, l2, l1, in)
 		return s
 	}
-	s.at(5*time.Second).answer(l2, x, "b2")
-	s.dialEnd(in, l1, "ANSWER")
-	s.agentConnect(in, l1, "400", "Local/102@from-queue/n", "Anna", 8, 5)
-	s.enter("b1", in, l1)
-	s.at(90*time.Second).agentComplete(in, l1, "400", "Local/102@from-queue/n", "Anna", 8, 90)
-	s.leave("b1", in, l1)
-	s.leave("b2", x, l2)
-	s.hangup(in, l1, l2, x)
+	s.At(5*time.Second).Answer(l2, x, "b2")
+	s.DialEnd(in, l1, "ANSWER")
+	s.AgentConnect(in, l1, "400", "Local/102@from-queue/n", "Anna", 8, 5)
+	s.Enter("b1", in, l1)
+	s.At(90*time.Second).AgentComplete(in, l1, "400", "Local/102@from-queue/n", "Anna", 8, 90)
+	s.Leave("b1", in, l1)
+	s.Leave("b2", x, l2)
+	s.Hangup(in, l1, l2, x)
 	return s
 }
 
@@ -95,7 +97,7 @@ func TestCallAbandonedInQueue(t *testing.T) {
 	e := start(t, envOpt{})
 	want := missedCall(18*time.Second, channels.MissedAbandoned)
 	want.Call.Queue = "400"
-	one(t, e.play(t, queueScript(false).take()), want)
+	one(t, e.play(t, queueScript(false).Take()), want)
 }
 
 // TestCallAnsweredByQueueAgent: the agent on 102 answers (AgentConnect
@@ -105,24 +107,24 @@ func TestCallAnsweredByQueueAgent(t *testing.T) {
 	e := start(t, envOpt{})
 	want := inboundCall(8*time.Second, 90*time.Second, "102")
 	want.Call.Queue = "400"
-	one(t, e.play(t, queueScript(true).take()), want)
+	one(t, e.play(t, queueScript(true).Take()), want)
 }
 
 // TestCallRingGroup: 101, 102 and 103 ring together; 101 is busy, 102
 // answers after 7 s, 103 is cancelled: one touch, answered by 102.
 func TestCallRingGroup(t *testing.T) {
 	e := start(t, envOpt{})
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	x1, x2, x3 := s.ext(in, "101"), s.ext(in, "102"), s.ext(in, "103")
-	s.at(time.Second).dialEnd(in, x1, "BUSY")
-	s.hangup(x1)
-	s.at(6*time.Second).answer(in, x2, "b1")
-	s.dialEnd(in, x3, "CANCEL")
-	s.hangup(x3)
-	s.at(30*time.Second).leave("b1", x2, in)
-	s.hangup(x2, in)
-	one(t, e.play(t, s.take()), inboundCall(7*time.Second, 30*time.Second, "102"))
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	x1, x2, x3 := s.Ext(in, "101"), s.Ext(in, "102"), s.Ext(in, "103")
+	s.At(time.Second).DialEnd(in, x1, "BUSY")
+	s.Hangup(x1)
+	s.At(6*time.Second).Answer(in, x2, "b1")
+	s.DialEnd(in, x3, "CANCEL")
+	s.Hangup(x3)
+	s.At(30*time.Second).Leave("b1", x2, in)
+	s.Hangup(x2, in)
+	one(t, e.play(t, s.Take()), inboundCall(7*time.Second, 30*time.Second, "102"))
 }
 
 // TestCallBlindTransfer: 101 answers and blind-transfers the caller to
@@ -130,19 +132,19 @@ func TestCallRingGroup(t *testing.T) {
 // time running to the end of the call.
 func TestCallBlindTransfer(t *testing.T) {
 	e := start(t, envOpt{})
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	x1 := s.at(time.Second).ext(in, "101")
-	s.at(4*time.Second).answer(in, x1, "b1")
-	s.at(30*time.Second).ev("BlindTransfer", cat(cat(cat([]string{"Result: Success"}, x1.snap("Transferer")...),
-		in.snap("Transferee")...), "IsExternal: No", "Context: from-internal", "Extension: 102")...)
-	s.leave("b1", x1, in)
-	s.hangup(x1)
-	x2 := s.ext(in, "102")
-	s.at(3*time.Second).answer(in, x2, "b2")
-	s.at(40*time.Second).leave("b2", x2, in)
-	s.hangup(x2, in)
-	one(t, e.play(t, s.take()), inboundCall(5*time.Second, 73*time.Second, "101"))
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	x1 := s.At(time.Second).Ext(in, "101")
+	s.At(4*time.Second).Answer(in, x1, "b1")
+	s.At(30*time.Second).Ev("BlindTransfer", amitest.Cat(amitest.Cat(amitest.Cat([]string{"Result: Success"}, x1.Snap("Transferer")...),
+		in.Snap("Transferee")...), "IsExternal: No", "Context: from-internal", "Extension: 102")...)
+	s.Leave("b1", x1, in)
+	s.Hangup(x1)
+	x2 := s.Ext(in, "102")
+	s.At(3*time.Second).Answer(in, x2, "b2")
+	s.At(40*time.Second).Leave("b2", x2, in)
+	s.Hangup(x2, in)
+	one(t, e.play(t, s.Take()), inboundCall(5*time.Second, 73*time.Second, "101"))
 }
 
 // TestCallAttendedTransfer: 101 answers, calls 102 on a second line (a
@@ -151,24 +153,24 @@ func TestCallBlindTransfer(t *testing.T) {
 // keyed by the caller's Linkedid, answered by 101.
 func TestCallAttendedTransfer(t *testing.T) {
 	e := start(t, envOpt{})
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	x1 := s.at(time.Second).ext(in, "101")
-	s.at(4*time.Second).answer(in, x1, "b1")
-	s.at(20 * time.Second)
-	x1b := s.newChan(s.seqName("PJSIP", "101"), "101", "Ext 101", "from-internal", "102", nil)
-	x2 := s.ext(x1b, "102")
-	s.at(5*time.Second).answer(x1b, x2, "b2")
-	s.at(10*time.Second).ev("AttendedTransfer", cat(cat(cat(cat([]string{"Result: Success"},
-		x1.snap("OrigTransferer")...), x1b.snap("SecondTransferer")...), in.snap("Transferee")...),
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	x1 := s.At(time.Second).Ext(in, "101")
+	s.At(4*time.Second).Answer(in, x1, "b1")
+	s.At(20 * time.Second)
+	x1b := s.NewChan(s.SeqName("PJSIP", "101"), "101", "Ext 101", "from-internal", "102", nil)
+	x2 := s.Ext(x1b, "102")
+	s.At(5*time.Second).Answer(x1b, x2, "b2")
+	s.At(10*time.Second).Ev("AttendedTransfer", amitest.Cat(amitest.Cat(amitest.Cat(amitest.Cat([]string{"Result: Success"},
+		x1.Snap("OrigTransferer")...), x1b.Snap("SecondTransferer")...), in.Snap("Transferee")...),
 		"OrigBridgeUniqueid: b1", "SecondBridgeUniqueid: b2", "DestType: Bridge", "DestBridgeUniqueid: b2", "IsExternal: No")...)
-	s.leave("b1", x1, in)
-	s.leave("b2", x1b)
-	s.hangup(x1, x1b)
-	s.enter("b2", in)
-	s.at(50*time.Second).leave("b2", in, x2)
-	s.hangup(x2, in)
-	one(t, e.play(t, s.take()), inboundCall(5*time.Second, 85*time.Second, "101"))
+	s.Leave("b1", x1, in)
+	s.Leave("b2", x1b)
+	s.Hangup(x1, x1b)
+	s.Enter("b2", in)
+	s.At(50*time.Second).Leave("b2", in, x2)
+	s.Hangup(x2, in)
+	one(t, e.play(t, s.Take()), inboundCall(5*time.Second, 85*time.Second, "101"))
 }
 
 // TestCallLocalOptimization: the trunk dials a Local channel whose second
@@ -177,22 +179,22 @@ func TestCallAttendedTransfer(t *testing.T) {
 // Local channels' hangups do not end or split the call.
 func TestCallLocalOptimization(t *testing.T) {
 	e := start(t, envOpt{})
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	l1, l2 := s.at(time.Second).local(in, "101", "from-did-direct")
-	x := s.ext(l2, "101")
-	s.at(3*time.Second).answer(l2, x, "b2")
-	s.dialEnd(in, l1, "ANSWER")
-	s.state(in, "6", "Up")
-	s.enter("b1", l1, in)
-	s.localOptimize(l1, l2, x)
-	s.leave("b2", x, l2)
-	s.leave("b1", l1)
-	s.enter("b1", x)
-	s.hangup(l1, l2)
-	s.at(42*time.Second).leave("b1", x, in)
-	s.hangup(x, in)
-	one(t, e.play(t, s.take()), inboundCall(4*time.Second, 42*time.Second, "101"))
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	l1, l2 := s.At(time.Second).Local(in, "101", "from-did-direct")
+	x := s.Ext(l2, "101")
+	s.At(3*time.Second).Answer(l2, x, "b2")
+	s.DialEnd(in, l1, "ANSWER")
+	s.State(in, "6", "Up")
+	s.Enter("b1", l1, in)
+	s.LocalOptimize(l1, l2, x)
+	s.Leave("b2", x, l2)
+	s.Leave("b1", l1)
+	s.Enter("b1", x)
+	s.Hangup(l1, l2)
+	s.At(42*time.Second).Leave("b1", x, in)
+	s.Hangup(x, in)
+	one(t, e.play(t, s.Take()), inboundCall(4*time.Second, 42*time.Second, "101"))
 }
 
 // TestCallForwardedOutside: the inbound route forwards to a mobile
@@ -200,38 +202,38 @@ func TestCallLocalOptimization(t *testing.T) {
 // answered, no extension, still the caller's inbound touch.
 func TestCallForwardedOutside(t *testing.T) {
 	e := start(t, envOpt{})
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	out := s.newChan(s.seqName("PJSIP", "sipnet"), did, "", "from-internal", "89990001122", in)
-	s.dial(in, out, "89990001122@sipnet")
-	s.at(12*time.Second).answer(in, out, "b1")
-	s.at(50*time.Second).leave("b1", out, in)
-	s.hangup(out, in)
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	out := s.NewChan(s.SeqName("PJSIP", "sipnet"), did, "", "from-internal", "89990001122", in)
+	s.Dial(in, out, "89990001122@sipnet")
+	s.At(12*time.Second).Answer(in, out, "b1")
+	s.At(50*time.Second).Leave("b1", out, in)
+	s.Hangup(out, in)
 	want := inboundCall(12*time.Second, 50*time.Second, "")
 	want.Call.Answered = true
-	one(t, e.play(t, s.take()), want)
+	one(t, e.play(t, s.Take()), want)
 }
 
 // TestCallTwoAtOnce: two callers on two tracking numbers at the same
 // time, events interleaved: two touches, each with its own fields.
 func TestCallTwoAtOnce(t *testing.T) {
 	e := start(t, envOpt{})
-	s := newScript()
-	a := s.trunkIn(caller, "Ivan Petrov", did)
-	b := s.trunkIn("79990001122", "", "74950000001")
-	xa := s.at(time.Second).ext(a, "101")
-	xb := s.ext(b, "102")
-	s.at(2*time.Second).answer(b, xb, "bb")
-	s.at(2*time.Second).answer(a, xa, "ba")
-	s.at(10*time.Second).leave("bb", xb, b)
-	s.hangup(b, xb)
-	s.at(10*time.Second).leave("ba", xa, a)
-	s.hangup(xa, a)
-	got := e.play(t, s.take())
+	s := amitest.NewScript()
+	a := s.TrunkIn(caller, "Ivan Petrov", did)
+	b := s.TrunkIn("79990001122", "", "74950000001")
+	xa := s.At(time.Second).Ext(a, "101")
+	xb := s.Ext(b, "102")
+	s.At(2*time.Second).Answer(b, xb, "bb")
+	s.At(2*time.Second).Answer(a, xa, "ba")
+	s.At(10*time.Second).Leave("bb", xb, b)
+	s.Hangup(b, xb)
+	s.At(10*time.Second).Leave("ba", xa, a)
+	s.Hangup(xa, a)
+	got := e.play(t, s.Take())
 	if len(got) != 2 {
 		t.Fatalf("got %d calls, want 2:\n%s", len(got), dump(got))
 	}
-	wantB := channels.Inbound{ExternalID: "ami:1796288400.2", At: t0, From: from("79990001122"), EntryPoint: "74950000001",
+	wantB := channels.Inbound{ExternalID: "ami:1796288400.2", At: amitest.T0, From: from("79990001122"), EntryPoint: "74950000001",
 		Call: &channels.CallInfo{Answered: true, Ring: 3 * time.Second, Duration: 12 * time.Second, Extension: "102"}}
 	same(t, got[0], wantB)
 	same(t, got[1], inboundCall(5*time.Second, 20*time.Second, "101"))
@@ -241,14 +243,14 @@ func TestCallTwoAtOnce(t *testing.T) {
 // an Outgoing touch to that number, placed by 101, no entry point.
 func TestCallOutbound(t *testing.T) {
 	e := start(t, envOpt{})
-	s := newScript()
-	x := s.newChan(s.seqName("PJSIP", "101"), "101", "Ext 101", "from-internal", "89131234567", nil)
-	tr := s.newChan(s.seqName("PJSIP", "sipnet"), "73832349096", "", "from-internal", "89131234567", x)
-	s.dial(x, tr, "89131234567@sipnet")
-	s.at(9*time.Second).answer(x, tr, "b1")
-	s.at(45*time.Second).leave("b1", tr, x)
-	s.hangup(tr, x)
-	one(t, e.play(t, s.take()), channels.Inbound{ExternalID: "ami:1796288400.1", At: t0, From: from("89131234567"), Outgoing: true,
+	s := amitest.NewScript()
+	x := s.NewChan(s.SeqName("PJSIP", "101"), "101", "Ext 101", "from-internal", "89131234567", nil)
+	tr := s.NewChan(s.SeqName("PJSIP", "sipnet"), "73832349096", "", "from-internal", "89131234567", x)
+	s.Dial(x, tr, "89131234567@sipnet")
+	s.At(9*time.Second).Answer(x, tr, "b1")
+	s.At(45*time.Second).Leave("b1", tr, x)
+	s.Hangup(tr, x)
+	one(t, e.play(t, s.Take()), channels.Inbound{ExternalID: "ami:1796288400.1", At: amitest.T0, From: from("89131234567"), Outgoing: true,
 		Call: &channels.CallInfo{Answered: true, Ring: 9 * time.Second, Duration: 45 * time.Second, Extension: "101"}})
 }
 
@@ -256,16 +258,16 @@ func TestCallOutbound(t *testing.T) {
 // inbound call after it is the only one stored.
 func TestCallInternalIgnored(t *testing.T) {
 	e := start(t, envOpt{})
-	s := newScript()
-	x := s.newChan(s.seqName("PJSIP", "101"), "101", "Ext 101", "from-internal", "102", nil)
-	y := s.ext(x, "102")
-	s.at(2*time.Second).answer(x, y, "b9")
-	s.at(30*time.Second).leave("b9", y, x)
-	s.hangup(y, x)
-	if got := e.play(t, s.take()); len(got) != 0 {
+	s := amitest.NewScript()
+	x := s.NewChan(s.SeqName("PJSIP", "101"), "101", "Ext 101", "from-internal", "102", nil)
+	y := s.Ext(x, "102")
+	s.At(2*time.Second).Answer(x, y, "b9")
+	s.At(30*time.Second).Leave("b9", y, x)
+	s.Hangup(y, x)
+	if got := e.play(t, s.Take()); len(got) != 0 {
 		t.Fatalf("an internal call was stored: %s", dump(got))
 	}
-	one(t, e.play(t, answeredScript().take()), answeredWant())
+	one(t, e.play(t, answeredScript().Take()), answeredWant())
 }
 
 // TestCallRecordingURL: MIXMONITOR_FILENAME (FreePBX's absolute path)
@@ -286,16 +288,16 @@ func TestCallRecordingURL(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := start(t, envOpt{set: tc.set})
-			s := newScript()
-			in := s.trunkIn(caller, "Ivan Petrov", did)
-			s.varSet(in, "MIXMONITOR_FILENAME", file)
-			x := s.at(time.Second).ext(in, "101")
-			s.at(5*time.Second).answer(in, x, "b1")
-			s.at(60*time.Second).leave("b1", x, in)
-			s.hangup(x, in)
+			s := amitest.NewScript()
+			in := s.TrunkIn(caller, "Ivan Petrov", did)
+			s.VarSet(in, "MIXMONITOR_FILENAME", file)
+			x := s.At(time.Second).Ext(in, "101")
+			s.At(5*time.Second).Answer(in, x, "b1")
+			s.At(60*time.Second).Leave("b1", x, in)
+			s.Hangup(x, in)
 			want := answeredWant()
 			want.Call.RecordingURL = tc.want
-			one(t, e.play(t, s.take()), want)
+			one(t, e.play(t, s.Take()), want)
 		})
 	}
 }

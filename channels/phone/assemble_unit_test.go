@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/channels/phone/amitest"
+
 	"github.com/switchboard/switchboard/channels"
 )
 
@@ -42,31 +44,31 @@ func assertEmpty(t *testing.T, a *Assembler) {
 // is emitted only when the clock passes the grace after the last hangup.
 func TestAssemblerGraceWaitsForLateChannel(t *testing.T) {
 	a := NewAssembler(AssemblerOptions{Grace: 2 * time.Second})
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	x := s.at(time.Second).ext(in, "101")
-	s.at(5*time.Second).answer(in, x, "b1")
-	s.at(60*time.Second).leave("b1", x, in)
-	s.hangup(x)
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	x := s.At(time.Second).Ext(in, "101")
+	s.At(5*time.Second).Answer(in, x, "b1")
+	s.At(60*time.Second).Leave("b1", x, in)
+	s.Hangup(x)
 	var out []channels.Inbound
-	for _, b := range s.take() {
+	for _, b := range s.Take() {
 		m := parseBlock(t, b)
 		out = a.Event(m, m.Time(time.Time{}), out)
 	}
 	// The trunk is still up: nothing yet, whatever the clock says.
-	if out = a.Tick(s.now.Add(time.Hour), out); len(out) != 0 {
+	if out = a.Tick(s.Now.Add(time.Hour), out); len(out) != 0 {
 		t.Fatalf("emitted before the last hangup: %s", dump(out))
 	}
-	a.now = s.now // back to event time for the rest
-	s.hangup(in)
-	for _, b := range s.take() {
+	a.now = s.Now // back to event time for the rest
+	s.Hangup(in)
+	for _, b := range s.Take() {
 		m := parseBlock(t, b)
 		out = a.Event(m, m.Time(time.Time{}), out)
 	}
-	if out = a.Tick(s.now.Add(1900*time.Millisecond), out); len(out) != 0 {
+	if out = a.Tick(s.Now.Add(1900*time.Millisecond), out); len(out) != 0 {
 		t.Fatalf("emitted within the grace: %s", dump(out))
 	}
-	if out = a.Tick(s.now.Add(2*time.Second), out); len(out) != 1 || out[0].ExternalID != "ami:1796288400.1" {
+	if out = a.Tick(s.Now.Add(2*time.Second), out); len(out) != 1 || out[0].ExternalID != "ami:1796288400.1" {
 		t.Fatalf("after the grace: %s", dump(out))
 	}
 	assertEmpty(t, a)
@@ -78,20 +80,20 @@ func TestAssemblerGraceWaitsForLateChannel(t *testing.T) {
 // empty afterwards.
 func TestAssemblerMergesOnLinkedidChange(t *testing.T) {
 	a := NewAssembler(AssemblerOptions{})
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	x := s.at(time.Second).ext(in, "101")
-	s.at(3*time.Second).dialEnd(in, x, "NOANSWER")
-	s.hangup(x)
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	x := s.At(time.Second).Ext(in, "101")
+	s.At(3*time.Second).DialEnd(in, x, "NOANSWER")
+	s.Hangup(x)
 	// 102 picks the call up from its own line (its own Linkedid), then
 	// Asterisk reports it with the caller's.
-	y := s.newChan(s.seqName("PJSIP", "102"), "102", "Ext 102", "from-internal", "*8", nil)
-	s.ev("Pickup", cat(y.snap(""), in.snap("Target")...)...)
-	y.linked = in.linked
-	s.enter("b1", y, in)
-	s.at(20*time.Second).leave("b1", y, in)
-	s.hangup(y, in)
-	out := feed(t, a, s.take())
+	y := s.NewChan(s.SeqName("PJSIP", "102"), "102", "Ext 102", "from-internal", "*8", nil)
+	s.Ev("Pickup", amitest.Cat(y.Snap(""), in.Snap("Target")...)...)
+	y.Linked = in.Linked
+	s.Enter("b1", y, in)
+	s.At(20*time.Second).Leave("b1", y, in)
+	s.Hangup(y, in)
+	out := feed(t, a, s.Take())
 	if len(out) != 1 {
 		t.Fatalf("%d calls, want 1: %s", len(out), dump(out))
 	}
@@ -107,27 +109,27 @@ func TestAssemblerMergesOnLinkedidChange(t *testing.T) {
 // of the last event seen; a channel that sends an event is alive.
 func TestAssemblerResyncGap(t *testing.T) {
 	a := NewAssembler(AssemblerOptions{})
-	s := newScript()
-	in := s.trunkIn(caller, "Ivan Petrov", did)
-	x := s.at(time.Second).ext(in, "101")
-	s.at(5*time.Second).answer(in, x, "b1")
+	s := amitest.NewScript()
+	in := s.TrunkIn(caller, "Ivan Petrov", did)
+	x := s.At(time.Second).Ext(in, "101")
+	s.At(5*time.Second).Answer(in, x, "b1")
 	var out []channels.Inbound
-	for _, b := range s.take() {
+	for _, b := range s.Take() {
 		m := parseBlock(t, b)
 		out = a.Event(m, m.Time(time.Time{}), out)
 	}
 	a.Gap()
-	s.at(time.Minute).state(in, "6", "Up") // the trunk speaks: alive
-	s.ev("CoreShowChannelsComplete", "EventList: Complete", "ListItems: 0")
-	for _, b := range s.take() {
+	s.At(time.Minute).State(in, "6", "Up") // the trunk speaks: alive
+	s.Ev("CoreShowChannelsComplete", "EventList: Complete", "ListItems: 0")
+	for _, b := range s.Take() {
 		m := parseBlock(t, b)
 		out = a.Event(m, m.Time(time.Time{}), out)
 	}
 	if _, chans, _ := a.Live(); chans != 2 {
 		t.Fatalf("%d channels held, want 2 (the extension hung up, not yet forgotten)", chans)
 	}
-	s.at(time.Minute).hangup(in)
-	out = feed(t, a, s.take())
+	s.At(time.Minute).Hangup(in)
+	out = feed(t, a, s.Take())
 	if len(out) != 1 || !out[0].Call.Incomplete || out[0].Call.Duration != 2*time.Minute {
 		t.Fatalf("got %s, want one incomplete call of 2 minutes' talk", dump(out))
 	}

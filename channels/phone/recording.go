@@ -139,3 +139,9 @@ func openRecordingFile(s Settings, name string) (io.ReadCloser, string, error) {
 func RecordingFileURL(dir, name string) string {
 	return (&url.URL{Scheme: "file", Path: filepath.Join(dir, name)}).String()
 }
+
+// OpenRecording opens an Asterisk call's recording, within the account's
+// RecordingBaseURL or RecordingDir.
+func (a *AMI) OpenRecording(ctx context.Context, link string) (io.ReadCloser, string, error) {
+	return openRecording(ctx, a.s, link)
+}
