@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 
 	"gorm.io/gorm"
 
@@ -62,15 +63,15 @@ func (a *App) Dial(ctx context.Context, u crm.User, contactID int64, req DialReq
 	if err != nil {
 		return out, err
 	}
+	db := a.db.WithContext(ctx)
+	if _, err := crm.VisibleContact(db, u, contactID); err != nil {
+		return out, err
+	}
 	if u.Extension == "" {
-		return out, crm.Invalid("set your phone extension (Users page) to call from Switchboard")
+		return out, crm.Invalid("you have no phone extension: the owner sets it on the Users page")
 	}
 	key, err := crm.Normalize(string(crm.PhoneID), req.Phone, a.opts.Region)
 	if err != nil {
-		return out, err
-	}
-	db := a.db.WithContext(ctx)
-	if _, err := crm.VisibleContact(db, u, contactID); err != nil {
 		return out, err
 	}
 	var n int64
@@ -131,9 +132,20 @@ func (a *App) phoneAccounts(ctx context.Context, contactID int64) ([]crm.Account
 	return accs, nil
 }
 
-// dialProgress publishes a click-to-call's states to the manager calling.
+// dialProgress publishes a click-to-call's states to the manager calling,
+// in order and never back from a final state: the PBX's answer to the
+// request and its report of the call come on different goroutines, and
+// "ringing" must not follow "connected".
 func (a *App) dialProgress(userID, contactID int64, d DialStarted) func(channels.DialProgress) {
+	var mu sync.Mutex
+	final := false
 	return func(p channels.DialProgress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if final {
+			return
+		}
+		final = p.State == channels.DialConnected || p.State == channels.DialFailed
 		data := map[string]any{"user_id": userID, "contact_id": contactID, "account_id": d.AccountID, "id": d.ID, "state": p.State}
 		if p.Error != "" {
 			data["error"] = crm.Clip(p.Error, 300)

@@ -31,34 +31,10 @@ func (p *progressLog) list() []channels.DialProgress {
 
 const contact = "+79131234567"
 
-// originated is what Asterisk sends after Originate of
-// Local/101@from-internal: the Local pair, the extension ringing and (when
-// answered) the OriginateResponse, then ;1 dialling the contact through
-// the trunk.
+// originated is what Asterisk sends after the Originate a of
+// Local/101@from-internal to contact (amitest.Originated).
 func originated(a amitest.Action, answered bool) []string {
-	s := amitest.NewScript()
-	l1, l2 := s.Local(nil, "101", "from-internal")
-	x := s.Ext(l2, "101")
-	resp := func(result, reason string) {
-		s.Ev("OriginateResponse", "Response: "+result, "Channel: "+l1.Name, "Context: from-internal", "Exten: "+contact,
-			"Application: ", "Data: ", "Reason: "+reason, "Uniqueid: "+l1.UID, "CallerIDNum: 101", "CallerIDName: "+contact,
-			"ActionID: "+a.Get("ActionID"))
-	}
-	if !answered {
-		s.At(30*time.Second).DialEnd(l2, x, "NOANSWER")
-		s.Hangup(x, l2, l1)
-		resp("Failure", "3")
-		return s.Take()
-	}
-	s.At(4*time.Second).Answer(l2, x, "b1")
-	resp("Success", "4")
-	tr := s.NewChan(s.SeqName("PJSIP", "sipnet"), "101", "", "from-internal", contact, l1)
-	s.Dial(l1, tr, contact+"@sipnet")
-	s.At(6*time.Second).Answer(l1, tr, "b2")
-	s.At(30*time.Second).Leave("b2", tr, l1)
-	s.Leave("b1", x, l2)
-	s.Hangup(tr, l1, l2, x)
-	return s.Take()
+	return amitest.Originated(a, "101", contact, answered)
 }
 
 // TestDialConnected: Dial sends Originate (Local channel to the

@@ -41,7 +41,12 @@ type Chan struct {
 // T0 is when a NewScript starts: 2026-12-03 09:00 UTC.
 var T0 = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
 
-func NewScript() *Script { return &Script{Now: T0, epoch: T0.Unix()} }
+// NewScript is a Script starting at T0.
+func NewScript() *Script { return NewScriptAt(T0) }
+
+// NewScriptAt is a Script starting at t: its channels' Uniqueids (and so
+// its calls' ids) differ from another script's that starts elsewhere.
+func NewScriptAt(t time.Time) *Script { return &Script{Now: t, epoch: t.Unix()} }
 
 // At moves the clock on.
 func (s *Script) At(d time.Duration) *Script { s.Now = s.Now.Add(d); return s }
@@ -242,4 +247,36 @@ func (s *Script) Take() []string {
 	b := s.Blocks
 	s.Blocks, s.Stamps = nil, nil
 	return b
+}
+
+// Originated is what Asterisk sends after the Originate action a of
+// Local/<ext>@from-internal to contact (click-to-call): the Local pair, the
+// extension ringing and, when the manager answers, the OriginateResponse,
+// then ;1 dialling the contact through the trunk and the two talking for
+// 30 seconds; when the manager does not answer, a failed
+// OriginateResponse after 30 seconds of ringing.
+func Originated(a Action, ext, contact string, answered bool) []string {
+	s := NewScript()
+	l1, l2 := s.Local(nil, ext, "from-internal")
+	x := s.Ext(l2, ext)
+	resp := func(result, reason string) {
+		s.Ev("OriginateResponse", "Response: "+result, "Channel: "+l1.Name, "Context: from-internal", "Exten: "+contact,
+			"Application: ", "Data: ", "Reason: "+reason, "Uniqueid: "+l1.UID, "CallerIDNum: "+ext, "CallerIDName: "+contact,
+			"ActionID: "+a.Get("ActionID"))
+	}
+	if !answered {
+		s.At(30*time.Second).DialEnd(l2, x, "NOANSWER")
+		s.Hangup(x, l2, l1)
+		resp("Failure", "3")
+		return s.Take()
+	}
+	s.At(4*time.Second).Answer(l2, x, "b1")
+	resp("Success", "4")
+	tr := s.NewChan(s.SeqName("PJSIP", "sipnet"), ext, "", "from-internal", contact, l1)
+	s.Dial(l1, tr, contact+"@sipnet")
+	s.At(6*time.Second).Answer(l1, tr, "b2")
+	s.At(30*time.Second).Leave("b2", tr, l1)
+	s.Leave("b1", x, l2)
+	s.Hangup(tr, l1, l2, x)
+	return s.Take()
 }

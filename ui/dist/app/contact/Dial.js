@@ -46,6 +46,7 @@ export function dialed(ev) {
   const dials = getState().dials || {};
   for (const [phone, x] of Object.entries(dials)) {
     if (x && (x.id === d.id || (!x.id && x.state === "requested"))) {
+      if (x.id === d.id && FINAL.has(x.state)) return; // never back from connected or failed
       setDial(phone, { id: d.id, state: d.state, error: d.error || "" });
       return;
     }
