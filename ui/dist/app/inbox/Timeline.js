@@ -70,7 +70,7 @@ function Touch({ x, ctx, sameDeal }) {
     <${Files} files=${files} call=${x.kind === "call"} />
     <footer class="touch-foot">
       <${Origin} x=${x} m=${m} ctx=${ctx} />
-      ${out && x.delivery_status && html`<${Delivery} x=${x} />`}
+      ${out && x.delivery_status && x.kind !== "call" && html`<${Delivery} x=${x} />`}
       ${deal && !sameDeal && html`<span class="tag deal-tag">${t("touch.deal")}: ${deal.title || "#" + deal.id}</span>`}
       ${x.not_a_sale && html`<span class="tag">${t("touch.notASale")}: ${t("reason." + x.not_a_sale, {}, x.not_a_sale)}</span>`}
     </footer>

@@ -1,0 +1,70 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/channels/phone/amitest"
+)
+
+// A manager opens a call from a tracking number: the timeline shows who
+// answered, the talk and ring time, the tracking number's source and the
+// recording's player; the call button beside the client's phone rings the
+// manager's extension, says so live, and the outbound call appears.
+func TestBrowserACallShowsItsSourceAndTheCallButtonCallsBack(t *testing.T) {
+	a := newAMIApp(t)
+	s := amitest.NewScriptAt(amitest.T0.Add(-time.Hour))
+	in := s.TrunkIn("8"+amiCaller[2:], "Ivan Petrov", "73832349096")
+	s.VarSet(in, "MIXMONITOR_FILENAME", "/var/spool/asterisk/monitor/in-call.wav")
+	x := s.At(time.Second).Ext(in, "101")
+	s.At(7*time.Second).Answer(in, x, "b1")
+	s.At(95*time.Second).Leave("b1", x, in)
+	s.Hangup(x, in)
+	a.pbx.Emit(s.Take()...)
+	tc := a.callTouch(t, fmt.Sprintf("ami:%d.1", amitest.T0.Add(-time.Hour).Unix()))
+	if _, err := a.AssignConversation(t.Context(), a.anna, tc.ConversationID, &a.anna.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the recording", func() bool {
+		_, m := touchMetaOf(t, a.testApp, tc.ID)
+		return m["call_recording_status"] == "stored"
+	})
+	a.pbx.OnOriginate(func(act amitest.Action) amitest.Originate {
+		return amitest.Originate{Later: amitest.Originated(act, "101", amiCaller, true)}
+	})
+
+	b := newBrowser(t, a.testApp)
+	p := b.tab("anna", "en-US")
+	p.login("anna@x.ru")
+	p.open(fmt.Sprintf("/inbox/mine/%d", tc.ConversationID))
+	p.waitText("#timeline", "Incoming call")
+	p.waitText(`[data-call="who"]`, "anna")
+	p.waitText(`[data-call="talk"]`, "1:35")
+	p.waitText(`[data-call="ring"]`, "0:08")
+	p.waitText("#timeline", "Yandex Direct")
+	p.waitText("#timeline", "+73832349096")
+	p.wait("the recording's player", `document.querySelector("#timeline audio[src]")`)
+	p.screenshot("call-timeline")
+
+	p.click(fmt.Sprintf(`[data-dial=%q]`, amiCaller))
+	p.waitText("[data-dial-state]", "Connected, calling the client")
+	p.waitText("#timeline", "Outgoing call")
+	if got := p.text("#timeline"); strings.Contains(got, "sent") {
+		t.Errorf("a call shows a delivery status: %q", got)
+	}
+	p.screenshot("call-back")
+	if n := len(a.pbx.Actions("Originate")); n != 1 {
+		t.Errorf("%d Originate actions, want 1", n)
+	}
+
+	// In Russian too.
+	r := b.tab("anna-ru", "ru-RU")
+	r.login("anna@x.ru")
+	r.open(fmt.Sprintf("/inbox/mine/%d", tc.ConversationID))
+	r.waitText("#timeline", "Входящий звонок")
+	r.waitText(`[data-call="who"]`, "Ответил(а)")
+	r.screenshot("call-timeline-ru")
+	p.noScriptErrors()
+}
