@@ -197,3 +197,44 @@ func ReferencedBlobs(tx *gorm.DB, keys []string) (map[string]bool, error) {
 	}
 	return out, nil
 }
+
+// SendState is where a reply stands in the outbox, for the timeline.
+type SendState struct {
+	TouchID       int64      `json:"touch_id"`
+	Status        string     `json:"status"`
+	Attempts      int        `json:"attempts"`
+	LastError     string     `json:"last_error,omitempty"`
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+}
+
+// SendStates are the outbox states of the outbound touches among ts that
+// have a job not plainly sent (queued, sending, failed, or sent after
+// failed attempts).
+func SendStates(tx *gorm.DB, ts []Touch) ([]SendState, error) {
+	out := []SendState{}
+	var ids []int64
+	for _, t := range ts {
+		if t.Direction == Outbound && t.AuthorID != nil && t.Kind != "call" {
+			ids = append(ids, t.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var jobs []OutboxJob
+	if err := tx.Where("touch_id IN ? AND (status <> ? OR last_error <> '')", ids, Sent).Find(&jobs).Error; err != nil {
+		return nil, fmt.Errorf("crm: send states: %w", err)
+	}
+	for _, j := range jobs {
+		s := SendState{TouchID: j.TouchID, Status: j.Status, Attempts: j.Attempts, LastError: j.LastError}
+		if j.Status == Queued && j.Attempts > 0 {
+			at := j.NextAttemptAt
+			s.NextAttemptAt = &at
+		}
+		if s.Status == Sending {
+			s.Status = Queued // as the touch shows it
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

@@ -41,6 +41,10 @@ type ConversationDetail struct {
 	Attachments  []crm.Attachment `json:"attachments"`
 	EntryPoints  []crm.NamedRef   `json:"entry_points"`
 	AdSources    []crm.NamedRef   `json:"ad_sources"`
+	// Sending is where each of the timeline's replies stands in the
+	// outbox (attempts, the last error, the next try), so a reload shows
+	// why a reply is stuck or failed, not only live events.
+	Sending []crm.SendState `json:"sending"`
 }
 
 // Queue names a list of the inbox.
@@ -120,7 +124,10 @@ func (a *App) Conversation(ctx context.Context, u crm.User, id int64, limit int)
 	if d.OpenDeals, err = crm.OpenDeals(tx, d.Conversation.ContactID); err != nil {
 		return d, err
 	}
-	d.Attachments, d.EntryPoints, d.AdSources, err = crm.TimelineRefs(tx, d.Touches)
+	if d.Attachments, d.EntryPoints, d.AdSources, err = crm.TimelineRefs(tx, d.Touches); err != nil {
+		return d, err
+	}
+	d.Sending, err = crm.SendStates(tx, d.Touches)
 	return d, err
 }
 

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +39,7 @@ type Supervisor struct {
 	ctx     context.Context
 	running map[int64]*runningAccount
 	states  map[int64]channels.State
+	sendOK  map[int64]channels.Phase // the phase to go back to when sending works again
 	// report orders state changes: each is stored and its event committed
 	// before the next is taken, so the screens get them in the order the
 	// states took each other's place.
@@ -65,7 +67,7 @@ const advisoryClass = 0x5b0a
 // the channels in reg and handing what they read to sink.
 func New(db *gorm.DB, log *slog.Logger, rt *realtime.Publisher, box *crm.SecretBox, reg *channels.Registry, sink channels.Sink) *Supervisor {
 	return &Supervisor{db: db, log: log, rt: rt, box: box, reg: reg, sink: sink,
-		running: map[int64]*runningAccount{}, states: map[int64]channels.State{}, StandbyEvery: 10 * time.Second}
+		running: map[int64]*runningAccount{}, states: map[int64]channels.State{}, sendOK: map[int64]channels.Phase{}, StandbyEvery: 10 * time.Second}
 }
 
 // SetChannels replaces the registry (tests swap in stand-in adapters);
@@ -480,4 +482,35 @@ func (s *Supervisor) Dialer(ctx context.Context, id int64) (channels.Dialer, err
 		return nil, crm.NotFound("dialer of account", id)
 	}
 	return d, nil
+}
+
+// SendResult notes how a send through the account went (the outbox tells
+// every attempt). An account that receives but cannot send (an SMTP
+// server refusing, a network down) must not look healthy: a send failing
+// for a reason of the account's, not of one recipient's, makes a live
+// account failing "sending: …" until a send goes through. Only the
+// replica that runs the account tracks it.
+func (s *Supervisor) SendResult(id int64, err error) {
+	s.mu.Lock()
+	st, ok := s.states[id]
+	s.mu.Unlock()
+	if !ok {
+		return
+	}
+	const prefix = "sending: "
+	sendFailing := st.Phase == channels.Failing && strings.HasPrefix(st.Error, prefix)
+	switch {
+	case err == nil && sendFailing:
+		s.setState(id, channels.State{Phase: s.sendOK[id], LastReceived: st.LastReceived})
+	case err == nil, errors.Is(err, channels.ErrPermanent), sendFailing:
+	case st.Phase == channels.Live || st.Phase == channels.Hook:
+		var ra *channels.RetryAfter
+		if errors.As(err, &ra) {
+			return // a rate limit is the channel pacing us, not a fault
+		}
+		s.mu.Lock()
+		s.sendOK[id] = st.Phase
+		s.mu.Unlock()
+		s.setState(id, channels.State{Phase: channels.Failing, Error: prefix + crm.Clip(err.Error(), 300), LastReceived: st.LastReceived})
+	}
 }

@@ -29,6 +29,12 @@ type Adapters interface {
 	Adapter(ctx context.Context, account int64) (channels.Adapter, error)
 }
 
+// SendReporter is told how each send went (the account supervisor: an
+// account whose sends fail shows it).
+type SendReporter interface {
+	SendResult(account int64, err error)
+}
+
 // Options tune the dispatcher.
 type Options struct {
 	// MaxAttempts is how often a reply is tried; default 8.
@@ -185,6 +191,9 @@ func (d *Dispatcher) send(ctx context.Context, j crm.OutboxJob) {
 		return // shutting down: the lease expires and the job is resent
 	}
 	now := time.Now().UTC()
+	if r, ok := d.adapters.(SendReporter); ok {
+		r.SendResult(j.AccountID, err)
+	}
 	o := d.outcome(j, &ob, err, now, log.With("native_id", nativeID))
 	o.NativeID = nativeID
 	d.record(ctx, j, o, now, log)

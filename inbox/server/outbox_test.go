@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -451,5 +452,39 @@ func TestAJobInterruptedTooOftenFailsInsteadOfResending(t *testing.T) {
 	}
 	if got, _ := crm.GetTouch(ta.db, tch.ID); got.DeliveryStatus != crm.Failed {
 		t.Errorf("touch status %q", got.DeliveryStatus)
+	}
+}
+
+// A reply whose send keeps failing says why over REST too (attempts, the
+// last error, the next try survive a reload), and the account whose
+// sending fails shows failing, not live, until a send goes through
+// (issue 14, item 15).
+func TestSendFailuresShowOnTheTimelineAndTheAccount(t *testing.T) {
+	ch := &scripted{errs: []error{errors.New("smtp: 421 service not available")}}
+	ta, m, conv := newOutboxApp(t, ch)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); ta.Wait() }()
+	if err := ta.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, ta, conv.AccountID, channels.Live)
+	tch, err := ta.Reply(ctx, m, conv.ID, inbox.ReplyRequest{Text: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := waitState(t, ta, conv.AccountID, channels.Failing)
+	if !strings.Contains(st.Error, "sending: smtp: 421") {
+		t.Errorf("account state %+v", st)
+	}
+	var d inbox.ConversationDetail
+	must(t, ta.login("m@example.ru"), 200, "GET", fmt.Sprintf("/api/v1/conversations/%d", conv.ID), nil, &d)
+	if len(d.Sending) != 1 || d.Sending[0].TouchID != tch.ID || d.Sending[0].Attempts != 1 || !strings.Contains(d.Sending[0].LastError, "421") || d.Sending[0].NextAttemptAt == nil {
+		t.Fatalf("sending states over REST: %+v", d.Sending)
+	}
+	ta.db.Model(&crm.OutboxJob{}).Where("touch_id = ?", tch.ID).Update("next_attempt_at", time.Now().UTC().Add(-time.Second))
+	ta.s.Outbox.Wake()
+	waitState(t, ta, conv.AccountID, channels.Live)
+	if j := ta.job(tch.ID); j.Status != crm.Sent {
+		t.Errorf("job %s", j.Status)
 	}
 }

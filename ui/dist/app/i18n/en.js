@@ -185,6 +185,7 @@ export default {
   "reason.supplier": "supplier",
   "reason.personal": "personal",
 
+  "delivery.retryAt": "(tried {n} times, next try {at})",
   "delivery.queued": "queued",
   "delivery.sent": "sent",
   "delivery.delivered": "delivered",

@@ -190,6 +190,7 @@ export default {
   "reason.supplier": "поставщик",
   "reason.personal": "личное",
 
+  "delivery.retryAt": "(попыток: {n}, следующая {at})",
   "delivery.queued": "в очереди",
   "delivery.sent": "отправлено",
   "delivery.delivered": "доставлено",

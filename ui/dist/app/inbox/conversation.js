@@ -40,7 +40,7 @@ const MAX_RELATED = 10;
 // points and sources) of the contact's other conversations, in time order.
 // detail.related lists those conversations, for live updates and links.
 function merge(own, related) {
-  if (!related.length) return { ...own, related: [] };
+  if (!related.length) return { ...own, sending: own.sending || [], related: [] };
   const uniq = (lists) => [...new Map(lists.flat().map((x) => [x.id, x])).values()];
   const all = [own, ...related];
   const touches = uniq(all.map((d) => d.touches)).sort((a, b) => a.occurred_at.localeCompare(b.occurred_at) || a.id - b.id);
@@ -50,6 +50,7 @@ function merge(own, related) {
     attachments: uniq(all.map((d) => d.attachments || [])),
     entry_points: uniq(all.map((d) => d.entry_points || [])),
     ad_sources: uniq(all.map((d) => d.ad_sources || [])),
+    sending: all.flatMap((d) => d.sending || []),
     related: related.map((d) => d.conversation),
   };
 }
@@ -114,10 +115,15 @@ export function touchStatus(ev) {
   setState((s) => ({ statuses: { ...s.statuses, [ev.touch_id]: { status: d.delivery_status, error: d.error || "" } } }));
 }
 
+// deliveryOf is where a reply stands: the live event if it is newer, else
+// what the server said with the timeline (the outbox's attempts, last
+// error and next try survive a reload).
 export function deliveryOf(touch) {
   const live = getState().statuses?.[touch.id];
   if (live && (RANK[live.status] ?? 0) >= (RANK[touch.delivery_status] ?? -1)) return live;
-  return { status: touch.delivery_status, error: "" };
+  const st = (getState().conv?.detail?.sending || []).find((x) => x.touch_id === touch.id);
+  if (!st || touch.delivery_status === "sent" || touch.delivery_status === "delivered") return { status: touch.delivery_status, error: "" };
+  return { status: touch.delivery_status, error: st.last_error || "", attempts: st.attempts, next: st.next_attempt_at || "" };
 }
 
 export function assign(userId) {
