@@ -44,7 +44,7 @@ func TestBrowserACallShowsItsSourceAndTheCallButtonCallsBack(t *testing.T) {
 	p.waitText(`[data-call="talk"]`, "1:35")
 	p.waitText(`[data-call="ring"]`, "0:08")
 	p.waitText("#timeline", "Yandex Direct")
-	p.waitText("#timeline", "+73832349096")
+	p.waitText("#timeline", "via +7 383 234-90-96")
 	p.wait("the recording's player", `document.querySelector("#timeline audio[src]")`)
 	p.screenshot("call-timeline")
 
