@@ -12,12 +12,14 @@ import (
 // (CountQueues), so a counter never disagrees with its list.
 
 // MissedCallPending is the SQL condition on a touch m that is a missed
-// inbound call nobody has called back: no later answered call with the
-// contact (either way) and no later reply to them that did not fail (an
-// automatic one does not count).
+// inbound call nobody has called back: no later touch with the contact
+// other than another missed call of theirs, a reply that failed or an
+// automatic one. A call either way (our call back counts even when the
+// client does not pick up), a written reply, or the client writing
+// again, ends the wait.
 const MissedCallPending = `m.direction = 'in' AND m.call_status = 'missed' AND NOT EXISTS (
-	SELECT 1 FROM touches l WHERE l.contact_id = m.contact_id AND l.occurred_at > m.occurred_at
-	AND (l.call_status = 'answered' OR (l.direction = 'out' AND l.kind <> 'call' AND l.delivery_status <> 'failed' AND l.automated = FALSE)))`
+	SELECT 1 FROM touches l WHERE l.contact_id = m.contact_id AND l.occurred_at > m.occurred_at AND l.automated = FALSE
+	AND NOT (l.direction = 'in' AND l.call_status = 'missed') AND NOT (l.direction = 'out' AND l.delivery_status = 'failed'))`
 
 // Queue conditions on conversations.
 const (

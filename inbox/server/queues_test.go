@@ -247,6 +247,23 @@ func TestCallBackQueue(t *testing.T) {
 		t.Errorf("after our automatic reply: %v, want [%d]", got, a)
 	}
 
+	// Any later touch with the contact ends the wait (issue 11): the client
+	// writing again, or our call back even when nobody picks up.
+	_, d := ta.touchConv(call(pbx.ID, "d-1", "+79130000004", time.Now().UTC(), false))
+	_, e := ta.touchConv(call(pbx.ID, "e-1", "+79130000005", time.Now().UTC(), false))
+	if got := callback(); len(got) != 3 {
+		t.Fatalf("call-back = %v, want d, e and a", got)
+	}
+	time.Sleep(5 * time.Millisecond)
+	ta.ingest(channels.Inbound{AccountID: tg.ID, ExternalID: "t-d", Text: "Это я звонил, напишите",
+		From: []channels.Handle{{Kind: "telegram", Value: "3004"}, {Kind: "phone", Value: "+79130000004"}}})
+	back := call(pbx.ID, "e-2", "+79130000005", time.Now().UTC(), false)
+	back.Outgoing = true
+	ta.ingest(back)
+	if got := callback(); fmt.Sprint(got) != fmt.Sprint([]int64{a}) {
+		t.Errorf("after the client wrote and our unanswered call back: %v, want [%d] (not %d, %d)", got, a, d, e)
+	}
+
 	// Closing or snoozing takes it off the queue; the counter agrees.
 	if st := lc.do("POST", fmt.Sprintf("/api/v1/conversations/%d/status", a), map[string]any{"status": "snoozed", "until": now.Add(time.Hour)}, nil); st != 200 {
 		t.Fatalf("snooze: %d", st)
