@@ -123,3 +123,11 @@ type RetryAfter struct {
 
 func (e *RetryAfter) Error() string { return fmt.Sprintf("retry after %s: %v", e.After, e.Err) }
 func (e *RetryAfter) Unwrap() error { return e.Err }
+
+// Tester is implemented by adapters that can check their account before
+// it is saved ("test connection"): connect and log in, consume nothing,
+// and say what they reached ("logged in to imap.yandex.ru as sales@…").
+// The error is the server's own, for the owner to read.
+type Tester interface {
+	Test(ctx context.Context) (string, error)
+}

@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -80,4 +81,69 @@ func (a *App) AccountStates(ctx context.Context) (map[int64]channels.State, erro
 		return map[int64]channels.State{}, nil
 	}
 	return a.accts.States(ctx, ids)
+}
+
+// AccountTest is the account to test: a new one as the form has it, or a
+// stored one (ID) with the form's changes; a secret left out is the
+// stored one.
+type AccountTest struct {
+	ID int64 `json:"id"`
+	crm.AccountInput
+}
+
+// AccountTestResult says whether the account connects: what it reached,
+// or the server's error.
+type AccountTestResult struct {
+	OK      bool   `json:"ok"`
+	Message string `json:"message"`
+}
+
+// TestAccount connects with the account's settings and secret and logs in,
+// consuming nothing, so that the owner learns a wrong password or host
+// before saving (channels.Tester). Settings the channel refuses are 422;
+// a connection that fails is a result, not an error.
+func (a *App) TestAccount(ctx context.Context, in AccountTest) (AccountTestResult, error) {
+	acc := channels.Account{ID: in.ID, Channel: channels.Kind(in.Channel), Settings: in.Settings}
+	if in.ID != 0 {
+		stored, err := crm.GetAccount(a.db.WithContext(ctx), in.ID)
+		if err != nil {
+			return AccountTestResult{}, err
+		}
+		secret, err := a.box.Open(stored.Secret)
+		if err != nil {
+			return AccountTestResult{}, err
+		}
+		acc.Channel, acc.Secret = channels.Kind(stored.Channel), secret
+		if len(in.Settings) == 0 {
+			acc.Settings = stored.Settings
+		}
+	}
+	if in.Secret != nil {
+		acc.Secret = *in.Secret
+	}
+	ch, ok := a.opts.Channels.Get(acc.Channel)
+	if !ok || ch.New == nil {
+		return AccountTestResult{}, crm.Invalid("this build has no adapter for channel %q", acc.Channel)
+	}
+	if ch.Check != nil {
+		if err := ch.Check(acc.Settings); err != nil {
+			return AccountTestResult{}, crm.Invalid("settings: %v", err)
+		}
+	}
+	ad, err := ch.New(acc, a.log)
+	if err != nil {
+		return AccountTestResult{Message: err.Error()}, nil
+	}
+	t, ok := ad.(channels.Tester)
+	if !ok {
+		return AccountTestResult{OK: true, Message: "nothing to connect to: this account receives through its webhook"}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	msg, err := t.Test(ctx)
+	if err != nil {
+		a.log.Info("account test failed", "account", in.ID, "channel", acc.Channel, "err", err)
+		return AccountTestResult{Message: err.Error()}, nil
+	}
+	return AccountTestResult{OK: true, Message: msg}, nil
 }

@@ -242,48 +242,13 @@ func writeFile(w *message.Writer, f channels.Attachment, n int) error {
 
 // submit delivers raw to one recipient over SMTP.
 func (a *Adapter) submit(ctx context.Context, to string, raw []byte) error {
-	addr := hostPort(a.set.SMTPHost, a.set.SMTPPort)
-	d := &net.Dialer{Timeout: dialTimeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	c, addr, err := a.dialSMTP(ctx)
 	if err != nil {
-		return fmt.Errorf("email: smtp connect %s: %w", addr, err)
-	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-
-	var c *smtp.Client
-	switch a.set.SMTPSecurity {
-	case SecurityTLS:
-		tc := tls.Client(conn, a.tlsFor(a.set.SMTPHost))
-		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			return fmt.Errorf("email: smtp tls %s: %w", addr, err)
-		}
-		c = smtp.NewClient(tc)
-	case SecurityStartTLS:
-		if c, err = smtp.NewClientStartTLS(conn, a.tlsFor(a.set.SMTPHost)); err != nil {
-			return smtpError("starttls", addr, err)
-		}
-	default:
-		c = smtp.NewClient(conn)
+		return err
 	}
 	defer c.Close()
-	c.CommandTimeout = 2 * time.Minute
-
-	if ok, _ := c.Extension("AUTH"); ok {
-		var auth sasl.Client
-		switch {
-		case c.SupportsAuth(sasl.Plain):
-			auth = sasl.NewPlainClient("", a.set.SMTPUser, a.acc.Secret)
-		case c.SupportsAuth(sasl.Login):
-			auth = sasl.NewLoginClient(a.set.SMTPUser, a.acc.Secret)
-		default:
-			return channels.Permanent(fmt.Errorf("email: smtp %s offers neither AUTH PLAIN nor LOGIN", addr))
-		}
-		if err := c.Auth(auth); err != nil {
-			return smtpError("auth as "+a.set.SMTPUser, addr, err)
-		}
-	}
+	stop := context.AfterFunc(ctx, func() { c.Close() }) // ending ctx ends the send
+	defer stop()
 	if err := c.SendMail(a.set.Address, []string{to}, bytes.NewReader(raw)); err != nil {
 		return smtpError("send", addr, err)
 	}
@@ -340,4 +305,70 @@ func newMessageID(addr string) (string, error) {
 		domain = "switchboard.invalid"
 	}
 	return strconv.FormatInt(time.Now().UnixMilli(), 36) + "." + hex.EncodeToString(b) + "@" + domain, nil
+}
+
+// dialSMTP connects to the SMTP server with the configured security and
+// logs in when the server offers AUTH. The context bounds the dial and
+// the handshake; the caller closes the client.
+func (a *Adapter) dialSMTP(ctx context.Context) (*smtp.Client, string, error) {
+	addr := hostPort(a.set.SMTPHost, a.set.SMTPPort)
+	d := &net.Dialer{Timeout: dialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, addr, fmt.Errorf("email: smtp connect %s: %w", addr, err)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+
+	var c *smtp.Client
+	switch a.set.SMTPSecurity {
+	case SecurityTLS:
+		tc := tls.Client(conn, a.tlsFor(a.set.SMTPHost))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, addr, fmt.Errorf("email: smtp tls %s: %w", addr, err)
+		}
+		c = smtp.NewClient(tc)
+	case SecurityStartTLS:
+		if c, err = smtp.NewClientStartTLS(conn, a.tlsFor(a.set.SMTPHost)); err != nil {
+			return nil, addr, smtpError("starttls", addr, err)
+		}
+	default:
+		c = smtp.NewClient(conn)
+	}
+	c.CommandTimeout = 2 * time.Minute
+	if ok, _ := c.Extension("AUTH"); ok {
+		var auth sasl.Client
+		switch {
+		case c.SupportsAuth(sasl.Plain):
+			auth = sasl.NewPlainClient("", a.set.SMTPUser, a.acc.Secret)
+		case c.SupportsAuth(sasl.Login):
+			auth = sasl.NewLoginClient(a.set.SMTPUser, a.acc.Secret)
+		default:
+			c.Close()
+			return nil, addr, channels.Permanent(fmt.Errorf("email: smtp %s offers neither AUTH PLAIN nor LOGIN", addr))
+		}
+		if err := c.Auth(auth); err != nil {
+			c.Close()
+			return nil, addr, smtpError("auth as "+a.set.SMTPUser, addr, err)
+		}
+	}
+	return c, addr, nil
+}
+
+// Test logs in to the IMAP and the SMTP server and leaves (Tester).
+func (a *Adapter) Test(ctx context.Context) (string, error) {
+	c, err := a.connect(ctx, &imapclient.Options{})
+	if err != nil {
+		return "", err
+	}
+	c.Logout().Wait()
+	c.Close()
+	s, addr, err := a.dialSMTP(ctx)
+	if err != nil {
+		return "", err
+	}
+	s.Quit()
+	s.Close()
+	return fmt.Sprintf("IMAP %s: logged in as %s; SMTP %s: accepted %s", hostPort(a.set.IMAPHost, a.set.IMAPPort), a.set.IMAPUser, addr, a.set.SMTPUser), nil
 }

@@ -380,3 +380,15 @@ func (a *AMI) Live() (calls, chans int) {
 
 // errNotConnected is Dial's error while the PBX is not connected.
 var errNotConnected = fmt.Errorf("phone: the PBX is not connected")
+
+// Test logs in to the Asterisk Manager Interface and leaves (Tester).
+func (a *AMI) Test(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	c, err := dialAMI(ctx, a.addr, a.user, a.secret, a.log, nil)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	return fmt.Sprintf("Asterisk %s: logged in as %s (%s)", a.addr, a.user, c.banner), nil
+}

@@ -25,6 +25,7 @@ package telegram
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -273,4 +274,19 @@ func Channel() channels.Channel {
 		_, err := New(channels.Account{Settings: raw, Secret: "0:settings-check"}, slog.New(slog.DiscardHandler))
 		return err
 	}}
+}
+
+// Test asks Telegram who the bot is (getMe), which checks the token
+// (Tester).
+func (a *Adapter) Test(ctx context.Context) (string, error) {
+	cctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	me, err := a.bot.GetMe(cctx)
+	if errors.Is(err, bot.ErrorUnauthorized) || errors.Is(err, bot.ErrorNotFound) {
+		return "", fmt.Errorf("telegram: the bot token was refused (revoked or mistyped): %w", a.redact(err))
+	}
+	if err != nil {
+		return "", fmt.Errorf("telegram: getMe: %w", a.redact(err))
+	}
+	return "Telegram: bot @" + me.Username, nil
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox"
 )
 
 // AccountList is the configured accounts (never their secrets).
@@ -61,4 +62,15 @@ func (h *api) updateAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.saveAccount(w, r, id)
+}
+
+// testAccount connects with an account's settings before it is saved.
+func (h *api) testAccount(w http.ResponseWriter, r *http.Request) {
+	var req inbox.AccountTest
+	err := decode(r, &req)
+	var out inbox.AccountTestResult
+	if err == nil {
+		out, err = h.app.TestAccount(r.Context(), req)
+	}
+	respond(h, w, r, out, err)
 }

@@ -114,6 +114,7 @@ func New(app *inbox.App, accts Accounts, rt *realtime.Publisher, log *slog.Logge
 	mux.Handle("GET /api/v1/accounts", h.auth(h.listAccounts))
 	mux.Handle("GET /api/v1/accounts/states", h.auth(h.accountStates))
 	mux.Handle("POST /api/v1/accounts", h.role(crm.Owner, h.createAccount))
+	mux.Handle("POST /api/v1/accounts/test", h.role(crm.Owner, h.testAccount))
 	mux.Handle("GET /api/v1/accounts/{id}", h.auth(h.getAccount))
 	mux.Handle("PATCH /api/v1/accounts/{id}", h.role(crm.Owner, h.updateAccount))
 	mux.Handle("GET /api/v1/accounts/{id}/pairing.png", h.role(crm.Owner, h.pairingQR))

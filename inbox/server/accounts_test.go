@@ -3,11 +3,13 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"image/png"
 	"log/slog"
+	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,8 +18,13 @@ import (
 	"rsc.io/qr"
 
 	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/email"
+	"github.com/switchboard/switchboard/channels/email/emailtest"
+	"github.com/switchboard/switchboard/channels/phone"
+	"github.com/switchboard/switchboard/channels/phone/amitest"
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/crm/crmtest"
+	"github.com/switchboard/switchboard/inbox"
 )
 
 // failing is a channel whose server refuses the login.
@@ -364,5 +371,59 @@ func TestAccountSettingsAreCheckedWhenSaved(t *testing.T) {
 	}
 	if n := ta.count("accounts", ""); n != 2 {
 		t.Errorf("%d accounts stored, want the 2 valid ones", n)
+	}
+}
+
+// "Test connection" logs in with what the form has, before saving: a wrong
+// password shows the server's own error, a good one what was reached; a
+// stored account is tested with its stored secret (issue 14, item 14).
+func TestAccountTestConnection(t *testing.T) {
+	ta := newTestAppWith(t, func(o *Options) {
+		o.Channels = testChannels(map[channels.Kind]channels.Factory{channels.Email: email.New, channels.Phone: phone.New})
+	})
+	ta.user("owner@example.ru", crm.Owner)
+	ta.user("m@example.ru", crm.Manager)
+	owner := ta.login("owner@example.ru")
+	imapSrv, smtpSrv := emailtest.NewIMAPServer(t), emailtest.NewSMTPServer(t)
+	ih, ip, _ := net.SplitHostPort(imapSrv.Addr)
+	sh, sp, _ := net.SplitHostPort(smtpSrv.Addr)
+	mail := fmt.Sprintf(`{"address":%q,"imap_host":%q,"imap_port":%s,"imap_security":"plain","allow_plain":true,"smtp_host":%q,"smtp_port":%s,"smtp_security":"plain"}`,
+		emailtest.User, ih, ip, sh, sp)
+	pbx := amitest.New(t, amitest.Options{})
+	ami := fmt.Sprintf(`{"provider":"asterisk","host":%q,"port":%d,"user":%q}`, pbx.Host(), pbx.Port(), pbx.User())
+	test := func(c *client, body string) (int, inbox.AccountTestResult) {
+		var out inbox.AccountTestResult
+		r := send(t, c, "POST", "/api/v1/accounts/test", body)
+		json.Unmarshal(r.body, &out)
+		return r.status, out
+	}
+	for _, c := range []struct {
+		body, want string
+		ok         bool
+	}{
+		{fmt.Sprintf(`{"channel":"email","settings":%s,"secret":%q}`, mail, emailtest.Password), "logged in as " + emailtest.User, true},
+		{fmt.Sprintf(`{"channel":"email","settings":%s,"secret":"wrong"}`, mail), "imap login", false},
+		{fmt.Sprintf(`{"channel":"phone","settings":%s,"secret":%q}`, ami, pbx.Secret()), "logged in as " + pbx.User(), true},
+		{fmt.Sprintf(`{"channel":"phone","settings":%s,"secret":"wrong"}`, ami), "Authentication failed", false},
+		{`{"channel":"phone","settings":{"provider":"generic"},"secret":"s"}`, "webhook", true},
+	} {
+		st, out := test(owner, c.body)
+		if st != 200 || out.OK != c.ok || !strings.Contains(out.Message, c.want) {
+			t.Errorf("%s: %d %+v, want ok=%v with %q", c.body, st, out, c.ok, c.want)
+		}
+	}
+	if st, _ := test(owner, `{"channel":"phone","settings":{"provider":"asterix"}}`); st != 422 {
+		t.Errorf("bad settings: %d, want 422", st)
+	}
+	if st, _ := test(ta.login("m@example.ru"), `{"channel":"phone","settings":{"provider":"generic"}}`); st != 403 {
+		t.Errorf("a manager tests accounts: %d, want 403", st)
+	}
+	// A stored account: its secret stays on the server.
+	acc := ta.phoneAccount("pbx", ami, pbx.Secret())
+	if st, out := test(owner, fmt.Sprintf(`{"id":%d}`, acc.ID)); st != 200 || !out.OK {
+		t.Errorf("stored account: %d %+v", st, out)
+	}
+	if n := ta.count("accounts", ""); n != 1 {
+		t.Errorf("testing stored %d accounts", n-1)
 	}
 }

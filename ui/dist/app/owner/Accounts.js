@@ -158,6 +158,29 @@ function AccountForm({ account, done }) {
   const settings = account.settings && typeof account.settings === "object" ? account.settings : {};
   const [provider, setProvider] = useState(settings.provider || "asterisk");
   const fields = fieldsOf(channel, provider);
+  const [tested, setTested] = useState(null); // {ok, message} of "Test connection"
+  const formBody = (form) => {
+    const f = new FormData(form);
+    const next = { ...settings };
+    for (const fl of FIELDS[channel]) {
+      const v = String(f.get(fl.key) ?? "").trim();
+      if (!fields.includes(fl) || v === "") delete next[fl.key];
+      else next[fl.key] = fl.type === "number" ? Number(v) : v;
+    }
+    const body = { channel, settings: next };
+    const secret = String(f.get("secret") || "");
+    if (secret !== "") body.secret = secret;
+    if (!isNew) body.id = account.id;
+    return body;
+  };
+  const test = async (e) => {
+    setTested({ ok: null, message: t("accounts.testing") });
+    try {
+      setTested(await post("/api/v1/accounts/test", formBody(e.target.form)));
+    } catch (err) {
+      setTested({ ok: false, message: err.message });
+    }
+  };
   const submit = async (e) => {
     e.preventDefault();
     const f = new FormData(e.target);
@@ -231,8 +254,13 @@ function AccountForm({ account, done }) {
     </p>`}
     ${!isNew && account.has_secret && html`<p class="muted small">${t("accounts.secretSet")}</p>`}
     ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${tested &&
+    html`<p class=${tested.ok ? "ok-text" : tested.ok === false ? "error" : "muted"} id="account-tested" role="status">
+      ${tested.ok === null ? tested.message : t(tested.ok ? "accounts.testOK" : "accounts.testFailed") + ": " + tested.message}
+    </p>`}
     <div class="row">
       <button type="submit" class="primary" id="account-save" disabled=${busy}>${t("contact.save")}</button>
+      ${channel !== "whatsapp" && html`<button type="button" class="ghost" id="account-test" onClick=${test}>${t("accounts.test")}</button>`}
       <button type="button" class="ghost" onClick=${done}>${t("common.cancel")}</button>
     </div>
   </form>`;
