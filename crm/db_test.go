@@ -35,4 +35,3 @@ func TestSQLiteOpensWithItsSettings(t *testing.T) {
 		}
 	}
 }
-
