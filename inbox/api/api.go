@@ -52,87 +52,21 @@ type api struct {
 }
 
 // New returns the HTTP API, the hooks channels post to, and the UI (ui may
-// be nil). Every route is registered here: this is the API's index.
+// be nil). Every endpoint is in routes(): that is the API's index.
 func New(app *inbox.App, accts Accounts, rt *realtime.Publisher, log *slog.Logger, opts Options, ui fs.FS) http.Handler {
 	mux := http.NewServeMux()
 	h := &api{app: app, accts: accts, rt: rt, log: log, opts: opts}
 
-	mux.HandleFunc("GET /healthz", h.healthz)
-	mux.HandleFunc("GET /readyz", h.readyz)
-	// The adapter answers every request to its hook: a cloud PBX posts to
-	// paths under it and checks it with a GET; the others refuse both
-	// (channels.PlainHook).
-	mux.HandleFunc("POST /hooks/{channel}/{account}", h.channelHook)
-	mux.HandleFunc("POST /hooks/{channel}/{account}/{rest...}", h.channelHook)
-	mux.HandleFunc("GET /hooks/{channel}/{account}", h.channelHook)
-
-	mux.HandleFunc("POST /api/v1/login", h.login)
-	mux.Handle("POST /api/v1/logout", h.auth(h.logout))
-	mux.Handle("GET /api/v1/me", h.auth(h.me))
-	mux.Handle("POST /api/v1/me/password", h.auth(h.changePassword))
-	mux.Handle("GET /api/v1/ws", h.auth(h.ws))
-
-	mux.Handle("GET /api/v1/conversations", h.auth(h.listConversations))
-	mux.Handle("GET /api/v1/conversations/{id}", h.auth(h.getConversation))
-	mux.Handle("POST /api/v1/conversations/{id}/assign", h.auth(h.assignConversation))
-	mux.Handle("POST /api/v1/conversations/{id}/status", h.auth(h.setConversationStatus))
-	mux.Handle("POST /api/v1/conversations/{id}/reply", h.auth(h.reply))
-	mux.Handle("GET /api/v1/queues/counts", h.auth(h.queueCounts))
-	mux.Handle("GET /api/v1/reminders", h.auth(h.reminders))
-
-	mux.Handle("GET /api/v1/contacts", h.auth(h.searchContacts))
-	mux.Handle("GET /api/v1/contacts/export.csv", h.auth(h.exportContacts))
-	mux.Handle("GET /api/v1/contacts/{id}", h.auth(h.getContact))
-	mux.Handle("PATCH /api/v1/contacts/{id}", h.auth(h.updateContact))
-	mux.Handle("GET /api/v1/contacts/{id}/identities", h.auth(h.listIdentities))
-	mux.Handle("POST /api/v1/contacts/{id}/identities", h.auth(h.addIdentity))
-	mux.Handle("DELETE /api/v1/contacts/{id}/identities/{identity}", h.auth(h.removeIdentity))
-	mux.Handle("GET /api/v1/contacts/{id}/duplicates", h.auth(h.listDuplicates))
-	mux.Handle("POST /api/v1/contacts/{id}/duplicates/{other}/dismiss", h.auth(h.dismissDuplicate))
-	mux.Handle("POST /api/v1/contacts/{id}/merge", h.auth(h.mergeContact))
-	mux.Handle("POST /api/v1/contacts/{id}/call", h.auth(h.dial))
-	mux.Handle("POST /api/v1/merges/{audit_id}/undo", h.auth(h.undoMerge))
-
-	mux.Handle("GET /api/v1/pipeline", h.auth(h.getPipeline))
-	mux.Handle("PUT /api/v1/pipeline", h.role(crm.Owner, h.setPipeline))
-	mux.Handle("GET /api/v1/deals", h.auth(h.listDeals))
-	mux.Handle("POST /api/v1/deals", h.auth(h.createDeal))
-	mux.Handle("GET /api/v1/deals/{id}", h.auth(h.getDeal))
-	mux.Handle("PATCH /api/v1/deals/{id}", h.auth(h.updateDeal))
-	mux.Handle("POST /api/v1/deals/{id}/stage", h.auth(h.moveDeal))
-	mux.Handle("POST /api/v1/deals/{id}/won", h.auth(h.winDeal))
-	mux.Handle("POST /api/v1/deals/{id}/lost", h.auth(h.loseDeal))
-
-	mux.Handle("GET /api/v1/touches/{id}", h.auth(h.getTouch))
-	mux.Handle("GET /api/v1/parse-errors", h.role(crm.Owner, h.parseErrors))
-	mux.Handle("POST /api/v1/touches/{id}/deal", h.auth(h.linkTouch))
-	mux.Handle("POST /api/v1/touches/{id}/new-deal", h.auth(h.newDealForTouch))
-	mux.Handle("POST /api/v1/touches/{id}/not-a-sale", h.auth(h.notASale))
-	mux.Handle("GET /api/v1/touches/{id}/attachments", h.auth(h.listAttachments))
-	mux.Handle("GET /api/v1/attachments/{id}", h.auth(h.downloadAttachment))
-
-	mux.Handle("GET /api/v1/accounts", h.auth(h.listAccounts))
-	mux.Handle("GET /api/v1/accounts/states", h.auth(h.accountStates))
-	mux.Handle("POST /api/v1/accounts", h.role(crm.Owner, h.createAccount))
-	mux.Handle("POST /api/v1/accounts/test", h.role(crm.Owner, h.testAccount))
-	mux.Handle("GET /api/v1/accounts/{id}", h.auth(h.getAccount))
-	mux.Handle("PATCH /api/v1/accounts/{id}", h.role(crm.Owner, h.updateAccount))
-	mux.Handle("GET /api/v1/accounts/{id}/pairing.png", h.role(crm.Owner, h.pairingQR))
-
-	mux.Handle("GET /api/v1/entry-points", h.role(crm.Owner, h.listEntryPoints))
-	mux.Handle("POST /api/v1/entry-points", h.role(crm.Owner, h.createEntryPoint))
-	mux.Handle("GET /api/v1/entry-points/{id}", h.role(crm.Owner, h.getEntryPoint))
-	mux.Handle("POST /api/v1/entry-points/{id}/bindings", h.role(crm.Owner, h.bindEntryPoint))
-
-	mux.Handle("GET /api/v1/ad-sources", h.role(crm.Owner, h.listAdSources))
-	mux.Handle("POST /api/v1/ad-sources", h.role(crm.Owner, h.createAdSource))
-	mux.Handle("GET /api/v1/ad-sources/{id}/spend", h.role(crm.Owner, h.listSpend))
-	mux.Handle("POST /api/v1/ad-sources/{id}/spend", h.role(crm.Owner, h.addSpend))
-
-	mux.Handle("GET /api/v1/audit", h.role(crm.Owner, h.listAudit))
-	mux.Handle("GET /api/v1/users", h.auth(h.listUsers))
-	mux.Handle("POST /api/v1/users", h.role(crm.Owner, h.createUser))
-	mux.Handle("PATCH /api/v1/users/{id}", h.role(crm.Owner, h.updateUser))
+	for _, e := range h.routes() {
+		switch e.access {
+		case public:
+			mux.HandleFunc(e.pattern, e.handler)
+		case user:
+			mux.Handle(e.pattern, h.auth(e.handler))
+		case owner:
+			mux.Handle(e.pattern, h.role(crm.Owner, e.handler))
+		}
+	}
 
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, log, fmt.Errorf("%w: no such endpoint %s %s", crm.ErrNotFound, r.Method, r.URL.Path))
@@ -151,4 +85,120 @@ func New(app *inbox.App, accts Accounts, rt *realtime.Publisher, log *slog.Logge
 		mux.Handle("/", uiHandler(ui))
 	}
 	return h.logRequests(mux)
+}
+
+// access is who may call a route.
+type access int
+
+const (
+	public access = iota // anyone: health, login, the channels' hooks (which check their own credentials)
+	user                 // any logged-in user; the verbs apply the visibility rule
+	owner                // the owner only
+)
+
+// route is one endpoint: its pattern, who may call it, its handler.
+type route struct {
+	pattern string
+	access  access
+	handler func(http.ResponseWriter, *http.Request)
+}
+
+// routes is every endpoint of the API and the hooks, with who may call
+// it: the API's index, read by New and, through Routes, by the tests that
+// probe every route (a new route cannot be left out of them).
+func (h *api) routes() []route {
+	return []route{
+		{"GET /healthz", public, h.healthz},
+		{"GET /readyz", public, h.readyz},
+		// The adapter answers every request to its hook: a cloud PBX posts to
+		// paths under it and checks it with a GET; the others refuse both
+		// (channels.PlainHook).
+		{"POST /hooks/{channel}/{account}", public, h.channelHook},
+		{"POST /hooks/{channel}/{account}/{rest...}", public, h.channelHook},
+		{"GET /hooks/{channel}/{account}", public, h.channelHook},
+
+		{"POST /api/v1/login", public, h.login},
+		{"POST /api/v1/logout", user, h.logout},
+		{"GET /api/v1/me", user, h.me},
+		{"POST /api/v1/me/password", user, h.changePassword},
+		{"GET /api/v1/ws", user, h.ws},
+
+		{"GET /api/v1/conversations", user, h.listConversations},
+		{"GET /api/v1/conversations/{id}", user, h.getConversation},
+		{"POST /api/v1/conversations/{id}/assign", user, h.assignConversation},
+		{"POST /api/v1/conversations/{id}/status", user, h.setConversationStatus},
+		{"POST /api/v1/conversations/{id}/reply", user, h.reply},
+		{"GET /api/v1/queues/counts", user, h.queueCounts},
+		{"GET /api/v1/reminders", user, h.reminders},
+
+		{"GET /api/v1/contacts", user, h.searchContacts},
+		{"GET /api/v1/contacts/export.csv", user, h.exportContacts},
+		{"GET /api/v1/contacts/{id}", user, h.getContact},
+		{"PATCH /api/v1/contacts/{id}", user, h.updateContact},
+		{"GET /api/v1/contacts/{id}/identities", user, h.listIdentities},
+		{"POST /api/v1/contacts/{id}/identities", user, h.addIdentity},
+		{"DELETE /api/v1/contacts/{id}/identities/{identity}", user, h.removeIdentity},
+		{"GET /api/v1/contacts/{id}/duplicates", user, h.listDuplicates},
+		{"POST /api/v1/contacts/{id}/duplicates/{other}/dismiss", user, h.dismissDuplicate},
+		{"POST /api/v1/contacts/{id}/merge", user, h.mergeContact},
+		{"POST /api/v1/contacts/{id}/call", user, h.dial},
+		{"POST /api/v1/merges/{audit_id}/undo", user, h.undoMerge},
+
+		{"GET /api/v1/pipeline", user, h.getPipeline},
+		{"PUT /api/v1/pipeline", owner, h.setPipeline},
+		{"GET /api/v1/deals", user, h.listDeals},
+		{"POST /api/v1/deals", user, h.createDeal},
+		{"GET /api/v1/deals/{id}", user, h.getDeal},
+		{"PATCH /api/v1/deals/{id}", user, h.updateDeal},
+		{"POST /api/v1/deals/{id}/stage", user, h.moveDeal},
+		{"POST /api/v1/deals/{id}/won", user, h.winDeal},
+		{"POST /api/v1/deals/{id}/lost", user, h.loseDeal},
+
+		{"GET /api/v1/touches/{id}", user, h.getTouch},
+		{"GET /api/v1/parse-errors", owner, h.parseErrors},
+		{"POST /api/v1/touches/{id}/deal", user, h.linkTouch},
+		{"POST /api/v1/touches/{id}/new-deal", user, h.newDealForTouch},
+		{"POST /api/v1/touches/{id}/not-a-sale", user, h.notASale},
+		{"GET /api/v1/touches/{id}/attachments", user, h.listAttachments},
+		{"GET /api/v1/attachments/{id}", user, h.downloadAttachment},
+
+		{"GET /api/v1/accounts", user, h.listAccounts},
+		{"GET /api/v1/accounts/states", user, h.accountStates},
+		{"POST /api/v1/accounts", owner, h.createAccount},
+		{"POST /api/v1/accounts/test", owner, h.testAccount},
+		{"GET /api/v1/accounts/{id}", user, h.getAccount},
+		{"PATCH /api/v1/accounts/{id}", owner, h.updateAccount},
+		{"GET /api/v1/accounts/{id}/pairing.png", owner, h.pairingQR},
+
+		{"GET /api/v1/entry-points", owner, h.listEntryPoints},
+		{"POST /api/v1/entry-points", owner, h.createEntryPoint},
+		{"GET /api/v1/entry-points/{id}", owner, h.getEntryPoint},
+		{"POST /api/v1/entry-points/{id}/bindings", owner, h.bindEntryPoint},
+
+		{"GET /api/v1/ad-sources", owner, h.listAdSources},
+		{"POST /api/v1/ad-sources", owner, h.createAdSource},
+		{"GET /api/v1/ad-sources/{id}/spend", owner, h.listSpend},
+		{"POST /api/v1/ad-sources/{id}/spend", owner, h.addSpend},
+
+		{"GET /api/v1/audit", owner, h.listAudit},
+		{"GET /api/v1/users", user, h.listUsers},
+		{"POST /api/v1/users", owner, h.createUser},
+		{"PATCH /api/v1/users/{id}", owner, h.updateUser},
+	}
+}
+
+// Route is an endpoint as the tests see it.
+type Route struct {
+	Pattern string // "METHOD /path/{id}"
+	Access  string // "public", "user" or "owner"
+}
+
+// Routes lists every endpoint with who may call it.
+func Routes() []Route {
+	names := map[access]string{public: "public", user: "user", owner: "owner"}
+	var out []Route
+	for _, rt := range (&api{}).routes() {
+		out = append(out, Route{Pattern: rt.pattern, Access: names[rt.access]})
+	}
+	return out
 }
