@@ -69,9 +69,17 @@ type cutter struct {
 	mu   sync.Mutex
 	down bool
 	ws   []net.Conn
+	// slow, when set, says how long to hold a request (a slow network).
+	slow func(*http.Request) time.Duration
 }
 
 func (c *cutter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	slow := c.slow
+	c.mu.Unlock()
+	if slow != nil {
+		time.Sleep(slow(r))
+	}
 	if r.URL.Path == "/api/v1/ws" {
 		c.mu.Lock()
 		down := c.down

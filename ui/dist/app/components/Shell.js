@@ -11,6 +11,7 @@ import { InboxPage } from "../inbox/InboxPage.js";
 import { OwnerPage } from "../owner/OwnerPage.js";
 import { OWNER_TABS } from "../core/router.js";
 import { Password } from "./Password.js";
+import { KeysHelp } from "./KeysHelp.js";
 
 function nav(e, route) {
   e.preventDefault();
@@ -46,6 +47,7 @@ export function Shell() {
       <button type="button" id="logout" class="ghost" onClick=${logout}>${t("nav.logout")}</button>
     </header>
     ${pw && html`<div class="password-pop"><${Password} done=${() => setPw(false)} /></div>`}
+    <${KeysHelp} />
     ${route.page === "owner" ? html`<${OwnerPage} tab=${route.tab} />` : html`<${InboxPage} />`}
   </div>`;
 }

@@ -107,6 +107,10 @@ export default {
   "conv.contact": "Contact",
   "conv.noTouches": "No touches yet.",
 
+  "keys.help": "these shortcuts",
+  "keys.leave": "leave a field",
+  "keys.title": "Keyboard shortcuts",
+  "keys.anyLayout": "They work on any keyboard layout: on the Russian one, «к» is r.",
   "keys.move": "next/previous",
   "keys.reply": "reply",
   "keys.assign": "assign",

@@ -112,6 +112,10 @@ export default {
   "conv.contact": "Контакт",
   "conv.noTouches": "Касаний пока нет.",
 
+  "keys.help": "эта подсказка",
+  "keys.leave": "выйти из поля",
+  "keys.title": "Клавиши",
+  "keys.anyLayout": "Работают в любой раскладке: в русской r — это «к».",
   "keys.move": "следующий/предыдущий",
   "keys.reply": "ответить",
   "keys.assign": "назначить",

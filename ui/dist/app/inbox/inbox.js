@@ -128,8 +128,11 @@ export async function loadList({ more = false, quiet = false } = {}) {
     const r = await get(URL_LIST + qs({ ...def.query, q, limit, cursor: more ? s.list.next : "" }));
     const items = more ? [...s.list.items, ...r.conversations] : r.conversations;
     const next = r.next_cursor;
-    if (seq !== listSeq) return;
-    setState({ list: { key, q, items, next, loading: false, error: "" } });
+    // A stale answer (another load started, or the user typed on since
+    // this one) is dropped; an answer never writes its query back into
+    // the search box, which shows what the user types.
+    if (seq !== listSeq || getState().list.q !== q) return;
+    setState((st) => ({ list: { ...st.list, key, items, next, loading: false, error: "" } }));
   } catch (e) {
     if (seq !== listSeq) return;
     setState((st) => ({ list: { ...st.list, loading: false, error: e.message } }));

@@ -1,9 +1,22 @@
 // Keyboard shortcuts of the inbox: j/k next/previous conversation, r reply,
-// a assign (or take), e close/reopen, s snooze, / search, Esc leaves a field.
+// a assign (or take), e close/reopen, s snooze, / search, ? the list of
+// them, Esc leaves a field. They match the physical key, so they work on
+// the Russian layout too.
 // Shortcuts that move the focus into a field do it on keyup, so the key
 // itself is never typed into that field.
-import { getState } from "../core/store.js";
+import { getState, setState } from "../core/store.js";
 import { move } from "./inbox.js";
+
+// CODES are the physical keys of the shortcuts: they work whatever the
+// keyboard layout (on the Russian one r types к, j types о).
+const CODES = { KeyJ: "j", KeyK: "k", KeyR: "r", KeyA: "a", KeyE: "e", KeyS: "s", Slash: "/" };
+
+// keyOf is the shortcut a key event means: "?" for help, else the
+// physical key's letter, else the character typed.
+function keyOf(e) {
+  if (e.key === "?" || (e.code === "Slash" && e.shiftKey)) return "?";
+  return CODES[e.code] || e.key;
+}
 
 const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
 
@@ -40,17 +53,22 @@ export function installKeys() {
       return;
     }
     if (!active(e)) return;
-    if (actionKeys[e.key]) {
+    const k = keyOf(e);
+    if (k === "?") {
       e.preventDefault();
-      actionKeys[e.key]();
-    } else if (focusKeys[e.key]) {
+      setState((s) => ({ keysHelp: !s.keysHelp }));
+    } else if (actionKeys[k]) {
       e.preventDefault();
-      pending = e.key;
+      actionKeys[k]();
+    } else if (focusKeys[k]) {
+      e.preventDefault();
+      pending = e.code || k;
     }
   });
   document.addEventListener("keyup", (e) => {
-    if (e.key !== pending) return;
+    if (!pending || (e.code || keyOf(e)) !== pending) return;
     pending = "";
-    if (active(e)) focusKeys[e.key]();
+    const k = keyOf(e);
+    if (active(e) && focusKeys[k]) focusKeys[k]();
   });
 }
