@@ -51,5 +51,16 @@ func EndSessions(tx *gorm.DB, userID int64) error {
 
 // SetPasswordHash stores a user's new password hash.
 func SetPasswordHash(tx *gorm.DB, userID int64, hash string) error {
-	return tx.Model(&User{ID: userID}).Updates(map[string]any{"password_hash": hash, "updated_at": time.Now().UTC()}).Error
+	return setPassword(tx, userID, hash, false)
+}
+
+// SetGeneratedPassword stores a password someone else chose for the user
+// (generated, or set by the owner): they must choose their own at the next
+// login.
+func SetGeneratedPassword(tx *gorm.DB, userID int64, hash string) error {
+	return setPassword(tx, userID, hash, true)
+}
+
+func setPassword(tx *gorm.DB, userID int64, hash string, mustChange bool) error {
+	return tx.Model(&User{ID: userID}).Updates(map[string]any{"password_hash": hash, "must_change_password": mustChange, "updated_at": time.Now().UTC()}).Error
 }

@@ -33,10 +33,13 @@ type User struct {
 	CanExport    bool   `json:"can_export"`
 	// Extension is the user's phone extension on the company PBX ("" :
 	// none): the calls it answers or places are theirs.
-	Extension string    `json:"extension"`
-	Active    bool      `json:"active"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Extension string `json:"extension"`
+	// MustChangePassword: the password was generated (the first owner's,
+	// or reset by the owner); the user chooses their own at next login.
+	MustChangePassword bool      `json:"-"`
+	Active             bool      `json:"active"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 // CreateUser inserts u; the email must be new. PasswordHash is set by the

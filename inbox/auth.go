@@ -114,11 +114,18 @@ func (a *App) EnsureOwner(ctx context.Context, email, password string) (created 
 	if email == "" {
 		email = "owner@switchboard.local"
 	}
-	if password == "" {
+	generated := password == ""
+	if generated {
 		password = RandomPassword()
 	}
-	if _, err := a.CreateUser(ctx, nil, email, "Owner", crm.Owner, password); err != nil {
+	u, err := a.CreateUser(ctx, nil, email, "Owner", crm.Owner, password)
+	if err != nil {
 		return false, "", fmt.Errorf("inbox: create owner: %w", err)
+	}
+	if generated { // printed in the log: the owner chooses their own at first login
+		if err := a.db.WithContext(ctx).Model(&crm.User{ID: u.ID}).Update("must_change_password", true).Error; err != nil {
+			return false, "", err
+		}
 	}
 	return true, password, nil
 }

@@ -86,6 +86,9 @@ func (a *App) UpdateUser(ctx context.Context, actor crm.User, id int64, p UserPa
 				return err
 			}
 			up["password_hash"] = hash
+			// A password the owner chose for someone else is theirs to
+			// replace at the next login.
+			up["must_change_password"] = id != actor.ID
 			// As with SetPassword: a new password ends every session
 			// opened with the old one.
 			if err := crm.EndSessions(tx, id); err != nil {
@@ -107,4 +110,33 @@ func (a *App) UpdateUser(ctx context.Context, actor crm.User, id int64, p UserPa
 		return err
 	})
 	return out, err
+}
+
+// ResetPassword gives a user a new generated password, returned once for
+// the owner to pass on: their sessions end, and they choose their own at
+// the next login. Audited (without the password).
+func (a *App) ResetPassword(ctx context.Context, actor crm.User, id int64) (string, error) {
+	pw := RandomPassword()
+	hash, err := HashPassword(pw)
+	if err != nil {
+		return "", err
+	}
+	err = a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		u, err := crm.GetUser(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := crm.SetGeneratedPassword(tx, u.ID, hash); err != nil {
+			return err
+		}
+		if err := crm.EndSessions(tx, u.ID); err != nil {
+			return err
+		}
+		_, err = crm.Audit(tx, &actor.ID, "user.password", "user", u.ID, map[string]any{"email": u.Email, "reset": true})
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return pw, nil
 }

@@ -184,6 +184,7 @@ func (h *api) routes() []route {
 		{"GET /api/v1/users", user, h.listUsers},
 		{"POST /api/v1/users", owner, h.createUser},
 		{"PATCH /api/v1/users/{id}", owner, h.updateUser},
+		{"POST /api/v1/users/{id}/reset-password", owner, h.resetPassword},
 	}
 }
 

@@ -26,6 +26,9 @@ type MeResponse struct {
 	// CanDial: the user has an extension and a phone account can place
 	// calls, so the inbox shows call buttons.
 	CanDial bool `json:"can_dial"`
+	// MustChangePassword: the password was generated or set by the owner;
+	// the UI asks for the user's own before anything else.
+	MustChangePassword bool `json:"must_change_password"`
 	inbox.Settings
 }
 
@@ -48,7 +51,7 @@ func (h *api) login(w http.ResponseWriter, r *http.Request) {
 		Name: SessionCookie, Value: token, Path: "/", Expires: s.ExpiresAt,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.opts.SecureCookies || r.TLS != nil,
 	})
-	writeJSON(w, http.StatusOK, MeResponse{User: u, CSRFToken: s.CSRF, ExpiresAt: s.ExpiresAt, Settings: h.app.Settings()})
+	writeJSON(w, http.StatusOK, MeResponse{User: u, CSRFToken: s.CSRF, ExpiresAt: s.ExpiresAt, MustChangePassword: u.MustChangePassword, Settings: h.app.Settings()})
 }
 
 func (h *api) logout(w http.ResponseWriter, r *http.Request) {
@@ -65,7 +68,7 @@ func (h *api) logout(w http.ResponseWriter, r *http.Request) {
 
 func (h *api) me(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
-	writeJSON(w, http.StatusOK, MeResponse{User: u.User, CSRFToken: u.session.CSRF, ExpiresAt: u.session.ExpiresAt, CanDial: h.app.CanDial(r.Context(), u.User), Settings: h.app.Settings()})
+	writeJSON(w, http.StatusOK, MeResponse{User: u.User, CSRFToken: u.session.CSRF, ExpiresAt: u.session.ExpiresAt, CanDial: h.app.CanDial(r.Context(), u.User), MustChangePassword: u.User.MustChangePassword, Settings: h.app.Settings()})
 }
 
 // loginOrigin refuses a login another site's page could send on a

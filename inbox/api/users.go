@@ -48,3 +48,19 @@ func (h *api) updateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	respond(h, w, r, out, err)
 }
+
+// PasswordReset is a generated password, shown once to the owner.
+type PasswordReset struct {
+	Password string `json:"password"`
+}
+
+// resetPassword gives a user a generated password (the owner passes it on;
+// the user chooses their own at the next login).
+func (h *api) resetPassword(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var out PasswordReset
+	if err == nil {
+		out.Password, err = h.app.ResetPassword(r.Context(), userOf(r).User, id)
+	}
+	respond(h, w, r, out, err)
+}

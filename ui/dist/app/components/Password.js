@@ -6,7 +6,9 @@ import { post } from "../core/api.js";
 import { t } from "../core/i18n.js";
 import { toast } from "../core/store.js";
 
-export function Password({ done }) {
+// forced: the password was generated (first login, or reset by the owner):
+// the user must choose their own before going on.
+export function Password({ done, forced = false }) {
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const submit = async (e) => {
@@ -29,6 +31,7 @@ export function Password({ done }) {
   };
   return html`<form class="card password-form" id="password-form" onSubmit=${submit}>
     <h2>${t("password.title")}</h2>
+    ${forced && html`<p class="notice" id="password-must">${t("password.mustChange")}</p>`}
     <label>${t("password.current")}<input name="current_password" type="password" autocomplete="current-password" required autofocus /></label>
     <label>${t("password.new")}<input name="new_password" type="password" autocomplete="new-password" minlength="8" maxlength="72" required /></label>
     <label>${t("password.again")}<input name="again" type="password" autocomplete="new-password" minlength="8" maxlength="72" required /></label>
@@ -36,7 +39,7 @@ export function Password({ done }) {
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <div class="row">
       <button type="submit" class="primary" disabled=${busy}>${t("password.save")}</button>
-      <button type="button" class="ghost" onClick=${done}>${t("common.cancel")}</button>
+      ${!forced && html`<button type="button" class="ghost" onClick=${done}>${t("common.cancel")}</button>`}
     </div>
   </form>`;
 }

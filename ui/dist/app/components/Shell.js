@@ -1,7 +1,7 @@
 // Shell: the top bar (pages, live state, language, user) and the page.
 import { useState } from "preact/hooks";
 import { html } from "../core/html.js";
-import { useStore } from "../core/store.js";
+import { useStore, setState } from "../core/store.js";
 import { t } from "../core/i18n.js";
 import { logout } from "../core/session.js";
 import { go } from "../inbox/inbox.js";
@@ -46,7 +46,9 @@ export function Shell() {
       </button>
       <button type="button" id="logout" class="ghost" onClick=${logout}>${t("nav.logout")}</button>
     </header>
-    ${pw && html`<div class="password-pop"><${Password} done=${() => setPw(false)} /></div>`}
+    ${pw && !me.must_change_password && html`<div class="password-pop"><${Password} done=${() => setPw(false)} /></div>`}
+    ${me.must_change_password &&
+    html`<div class="password-pop forced"><${Password} forced=${true} done=${() => setState((s) => ({ me: { ...s.me, must_change_password: false } }))} /></div>`}
     <${KeysHelp} />
     ${route.page === "owner" ? html`<${OwnerPage} tab=${route.tab} />` : html`<${InboxPage} />`}
   </div>`;

@@ -315,6 +315,11 @@ export default {
   "password.changed": "Password changed",
   "password.save": "Change",
 
+  "users.reset": "Reset password",
+  "users.resetConfirm": "Give {name} a new one-time password? Their sessions end.",
+  "users.issued": "One-time password for {name}:",
+  "users.issuedHint": "Pass it on privately; it is shown only now. At the next login they choose their own.",
+  "password.mustChange": "Your password was given to you by someone else: choose your own to go on.",
   "users.name": "Name",
   "users.role": "Role",
   "users.export": "May export",

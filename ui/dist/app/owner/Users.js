@@ -21,11 +21,28 @@ export function Users() {
     }
     loadRefs();
   };
+  const [issued, setIssued] = useState(null); // {user, password}: shown once
+  const reset = async (u) => {
+    if (!confirm(t("users.resetConfirm", { name: u.name || u.email }))) return;
+    try {
+      const r = await post(`/api/v1/users/${u.id}/reset-password`, {});
+      setIssued({ user: u, password: r.password });
+    } catch (e) {
+      toast("error", e.message);
+    }
+  };
   return html`<section class="page">
     <h1>${t("nav.users")}</h1>
+    ${issued &&
+    html`<div class="card issued" id="password-issued">
+      <p>${t("users.issued", { name: issued.user.name || issued.user.email })}</p>
+      <p><code class="one-time">${issued.password}</code></p>
+      <p class="muted small">${t("users.issuedHint")}</p>
+      <button type="button" class="ghost" onClick=${() => setIssued(null)}>${t("common.close")}</button>
+    </div>`}
     <div class="table-wrap">
       <table class="table" id="users-table">
-        <thead><tr><th>${t("users.name")}</th><th>Email</th><th>${t("users.role")}</th><th>${t("users.extension")}</th><th>${t("users.export")}</th><th>${t("users.active")}</th><th>${t("users.created")}</th></tr></thead>
+        <thead><tr><th>${t("users.name")}</th><th>Email</th><th>${t("users.role")}</th><th>${t("users.extension")}</th><th>${t("users.export")}</th><th>${t("users.active")}</th><th>${t("users.created")}</th><th></th></tr></thead>
         <tbody>
           ${users.map(
             (u) => html`<tr class=${u.active ? "" : "inactive"}>
@@ -43,6 +60,7 @@ export function Users() {
               <td><input type="checkbox" aria-label=${t("users.export")} checked=${u.can_export} disabled=${u.role === "owner"} onChange=${(e) => change(u, { can_export: e.target.checked })} /></td>
               <td><input type="checkbox" aria-label=${t("users.active")} checked=${u.active} disabled=${u.id === me.id} onChange=${(e) => change(u, { active: e.target.checked })} /></td>
               <td class="nowrap muted">${stamp(u.created_at)}</td>
+              <td>${u.id !== me.id && html`<button type="button" class="link small reset-password" onClick=${() => reset(u)}>${t("users.reset")}</button>`}</td>
             </tr>`,
           )}
         </tbody>
