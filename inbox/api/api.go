@@ -120,6 +120,13 @@ func New(app *inbox.App, accts Accounts, rt *realtime.Publisher, log *slog.Logge
 	mux.Handle("POST /api/v1/ad-sources", h.role(crm.Owner, h.createAdSource))
 	mux.Handle("GET /api/v1/ad-sources/{id}/spend", h.role(crm.Owner, h.listSpend))
 	mux.Handle("POST /api/v1/ad-sources/{id}/spend", h.role(crm.Owner, h.addSpend))
+	mux.Handle("PATCH /api/v1/ad-sources/{id}", h.role(crm.Owner, h.updateAdSource))
+	mux.Handle("GET /api/v1/spend-days", h.role(crm.Owner, h.listSpendDays))
+	mux.Handle("POST /api/v1/spend/import", h.role(crm.Owner, h.importSpend))
+
+	mux.Handle("GET /api/v1/reports/sources", h.role(crm.Owner, h.sourcesReport))
+	mux.Handle("GET /api/v1/reports/sources/items", h.role(crm.Owner, h.reportItems))
+	mux.Handle("GET /api/v1/reports/sources/export.csv", h.role(crm.Owner, h.exportReport))
 
 	mux.Handle("GET /api/v1/audit", h.role(crm.Owner, h.listAudit))
 	mux.Handle("GET /api/v1/users", h.auth(h.listUsers))

@@ -32,6 +32,8 @@ import (
 type Options struct {
 	Region   string // default phone region, "RU"
 	Currency string // default currency, "RUB"
+	// TimeZone is the company's, where the report's days begin; default Europe/Moscow.
+	TimeZone *time.Location
 	// Channels are the channels this build speaks (cmd registers them).
 	Channels *channels.Registry
 	// Blobs stores attachment bytes; default: a directory under the OS temp dir.
@@ -76,7 +78,7 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *Serve
 	s.Accounts = accounts.New(db, log, s.Realtime, box, opts.Channels, s.Sink)
 	s.Outbox = outbox.New(db, log, s.Realtime, opts.Blobs, s.Accounts, outbox.Options{MaxAttempts: opts.MaxAttempts})
 	s.App = inbox.New(db, log, s.Realtime, box, s.Accounts, s.Outbox, inbox.Options{
-		Region: opts.Region, Currency: opts.Currency, SessionTTL: opts.SessionTTL, LoginLimit: opts.LoginLimit, LoginWindow: opts.LoginWindow,
+		Region: opts.Region, Currency: opts.Currency, TimeZone: opts.TimeZone, SessionTTL: opts.SessionTTL, LoginLimit: opts.LoginLimit, LoginWindow: opts.LoginWindow,
 		Channels: opts.Channels, Blobs: opts.Blobs, RemindAfter: opts.RemindAfter, OverdueAfter: opts.OverdueAfter, TimerEvery: opts.TimerEvery,
 	})
 	return s
