@@ -77,8 +77,11 @@ func (c *Config) validate() error {
 	if len(c.Currency) != 3 {
 		return fmt.Errorf("currency %q must be an ISO 4217 code such as RUB", c.Currency)
 	}
+	if c.TimeZone == "" {
+		c.TimeZone = "Europe/Moscow"
+	}
 	loc, err := time.LoadLocation(c.TimeZone)
-	if err != nil || c.TimeZone == "" {
+	if err != nil || c.TimeZone == "Local" {
 		return fmt.Errorf("time-zone %q is not an IANA time zone such as Europe/Moscow", c.TimeZone)
 	}
 	c.location = loc

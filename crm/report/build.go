@@ -128,24 +128,26 @@ func (b *builder) build(f facts) {
 	for _, s := range f.spend {
 		b.spend += s.Amount
 		k := rowKey{src: s.AdSourceID}
-		if b.q.Group == ByCampaign {
+		switch b.q.Group {
+		case BySource:
+		case ByCampaign:
 			k.sub = s.Campaign
+		default: // rows by channel or entry point have no spend of their own
+			continue
 		}
-		if r := b.row(k); r.Spend != nil {
-			*r.Spend += s.Amount
-		}
+		*b.row(k).Spend += s.Amount
 	}
 	for _, t := range f.touches {
-		r := b.row(b.key(t.attr))
+		r := b.row(b.key(t.at()))
 		r.Touches += t.N
 		r.Calls += t.Calls
 		r.MissedCalls += t.Missed
 	}
 	for _, l := range f.leads {
-		b.row(b.key(l.attr)).Leads++
+		b.row(b.key(l.at())).Leads++
 	}
 	for _, d := range f.deals {
-		r := b.row(b.key(d.attr))
+		r := b.row(b.key(d.at()))
 		opened, won, lost := b.counts(d)
 		if opened {
 			r.Deals++

@@ -55,7 +55,7 @@ func CellItems(tx *gorm.DB, q Query, c Cell) (Items, error) {
 	}
 	if c.Metric == "leads" {
 		for _, l := range f.leads {
-			if in(l.attr) {
+			if in(l.at()) {
 				out.Contacts = append(out.Contacts, l.ContactID)
 			}
 		}
@@ -64,7 +64,7 @@ func CellItems(tx *gorm.DB, q Query, c Cell) (Items, error) {
 	}
 	for _, d := range f.deals {
 		deal, won, lost := b.counts(d)
-		if in(d.attr) && ((c.Metric == "deals" && deal) || (c.Metric == "won" && won) || (c.Metric == "lost" && lost)) {
+		if in(d.at()) && ((c.Metric == "deals" && deal) || (c.Metric == "won" && won) || (c.Metric == "lost" && lost)) {
 			out.Deals = append(out.Deals, d.ID)
 		}
 	}

@@ -92,10 +92,16 @@ type attr struct {
 	EntryPointID *int64
 }
 
+// The facts' fields are flat (GORM does not scan into an unexported
+// embedded struct); at() gathers the attribution.
 type leadFact struct {
-	ContactID int64
-	attr
+	ContactID    int64
+	AdSourceID   *int64
+	Channel      string
+	EntryPointID *int64
 }
+
+func (l leadFact) at() attr { return attr{l.AdSourceID, l.Channel, l.EntryPointID} }
 
 type dealFact struct {
 	ID        int64
@@ -105,13 +111,22 @@ type dealFact struct {
 	Currency  string
 	OpenedIn  int
 	ClosedIn  int
-	attr
+	// attribution
+	AdSourceID   *int64
+	Channel      string
+	EntryPointID *int64
 }
 
+func (d dealFact) at() attr { return attr{d.AdSourceID, d.Channel, d.EntryPointID} }
+
 type touchFact struct {
-	attr
+	AdSourceID       *int64
+	Channel          string
+	EntryPointID     *int64
 	N, Calls, Missed int64
 }
+
+func (t touchFact) at() attr { return attr{t.AdSourceID, t.Channel, t.EntryPointID} }
 
 type spendFact struct {
 	AdSourceID int64
