@@ -124,3 +124,12 @@ func (a *App) ReportItems(ctx context.Context, u crm.User, r ReportRequest, c Re
 	}
 	return out, nil
 }
+
+// Funnel is the funnel per source for the period. Owner only.
+func (a *App) Funnel(ctx context.Context, u crm.User, r ReportRequest) (report.Funnels, error) {
+	q, err := a.reportQuery(u, r)
+	if err != nil {
+		return report.Funnels{}, err
+	}
+	return report.RunFunnel(a.db.WithContext(ctx), q)
+}

@@ -59,9 +59,9 @@ func dealsSQL(m Model, b Basis) string {
 	if b == Cohort {
 		with, where = "WITH "+leadsCTE+"\n", "d.contact_id IN (SELECT contact_id FROM leads)"
 	}
-	return with + `SELECT x.id, x.contact_id, x.status, x.amount, x.currency, x.opened_in, x.closed_in,
+	return with + `SELECT x.id, x.contact_id, x.status, x.amount, x.currency, x.opened_in, x.closed_in, x.stage_id, x.lost_reason,
 	a.ad_source_id, COALESCE(a.channel, '') AS channel, a.entry_point_id
-FROM (SELECT d.id, d.contact_id, d.status, d.amount, d.currency,
+FROM (SELECT d.id, d.contact_id, d.status, d.amount, d.currency, d.stage_id, d.lost_reason,
 		CASE WHEN d.created_at >= @from AND d.created_at < @to THEN 1 ELSE 0 END AS opened_in,
 		CASE WHEN d.closed_at >= @from AND d.closed_at < @to THEN 1 ELSE 0 END AS closed_in,
 		` + attr + ` AS attr_id
@@ -111,6 +111,9 @@ type dealFact struct {
 	Currency  string
 	OpenedIn  int
 	ClosedIn  int
+	StageID   int64
+	// LostReason is why a lost deal was lost.
+	LostReason string
 	// attribution
 	AdSourceID   *int64
 	Channel      string

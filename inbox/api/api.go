@@ -127,6 +127,7 @@ func New(app *inbox.App, accts Accounts, rt *realtime.Publisher, log *slog.Logge
 	mux.Handle("GET /api/v1/reports/sources", h.role(crm.Owner, h.sourcesReport))
 	mux.Handle("GET /api/v1/reports/sources/items", h.role(crm.Owner, h.reportItems))
 	mux.Handle("GET /api/v1/reports/sources/export.csv", h.role(crm.Owner, h.exportReport))
+	mux.Handle("GET /api/v1/reports/funnel", h.role(crm.Owner, h.funnelReport))
 
 	mux.Handle("GET /api/v1/audit", h.role(crm.Owner, h.listAudit))
 	mux.Handle("GET /api/v1/users", h.auth(h.listUsers))

@@ -141,3 +141,8 @@ func (h *api) updateAdSource(w http.ResponseWriter, r *http.Request) {
 	}
 	respond(h, w, r, s, err)
 }
+
+func (h *api) funnelReport(w http.ResponseWriter, r *http.Request) {
+	f, err := h.app.Funnel(r.Context(), userOf(r).User, reportRequest(r))
+	respond(h, w, r, f, err)
+}

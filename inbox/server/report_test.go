@@ -479,3 +479,51 @@ func TestSpendIsSpreadWithTheRemainderOnTheFirstDays(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+func TestReportFunnelWithItsLosses(t *testing.T) {
+	d := newReportDesk(t)
+	a := d.source(t, "Avito")
+	d.entry(t, "avito", &a.ID)
+	var pl api.Pipeline
+	must(t, d.owner, 200, "GET", "/api/v1/pipeline", nil, &pl)
+	stage := map[string]int64{}
+	for _, s := range pl.Stages {
+		stage[s.Name] = s.ID
+	}
+	var tcs []crm.Touch
+	for i := 0; i < 6; i++ {
+		tcs = append(tcs, d.lead(t, "avito", fmt.Sprintf("2026-03-%02d 10:00", i+2)))
+	}
+	move := func(tc crm.Touch, name string) {
+		must(t, d.owner, 200, "POST", p("/api/v1/deals/%d/stage", *tc.DealID), api.StageRequest{StageID: stage[name]}, nil)
+	}
+	lose := func(tc crm.Touch, reason string) {
+		must(t, d.owner, 200, "POST", p("/api/v1/deals/%d/lost", *tc.DealID), api.LostRequest{Reason: reason}, nil)
+	}
+	// 0 stays New; 1 lost at New; 2 at Qualified; 3 lost at Qualified; 4 lost at Proposal; 5 won.
+	lose(tcs[1], "too expensive")
+	move(tcs[2], "Qualified")
+	move(tcs[3], "Qualified")
+	lose(tcs[3], "too expensive")
+	move(tcs[4], "Proposal")
+	lose(tcs[4], "went to a competitor")
+	d.win(t, tcs[5], 100000)
+	var f report.Funnels
+	must(t, d.owner, 200, "GET", "/api/v1/reports/funnel?from=2026-03-01&to=2026-03-31", nil, &f)
+	if len(f.Funnels) != 1 || *f.Funnels[0].SourceID != a.ID {
+		t.Fatalf("funnels: %+v", f)
+	}
+	var got []string
+	for _, s := range f.Funnels[0].Steps {
+		got = append(got, fmt.Sprintf("%s=%d-%d", s.Name, s.Count, s.Lost))
+	}
+	if want := "[contacts=6-0 deals=6-0 New=6-0 Qualified=4-2 Proposal=2-2 won=1-1]"; fmt.Sprint(got) != want {
+		t.Errorf("funnel steps %v, want %s", got, want)
+	}
+	if r := f.Funnels[0].Lost; len(r) != 2 || r[0] != (report.Reason{Reason: "too expensive", Count: 2}) || r[1].Count != 1 {
+		t.Errorf("lost reasons %+v", r)
+	}
+	if s := f.Funnels[0].Steps[3]; s.LostShare == nil || *s.LostShare != 2.0/6 {
+		t.Errorf("share lost at Qualified: %s", f64(s.LostShare))
+	}
+}
