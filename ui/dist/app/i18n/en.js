@@ -428,6 +428,8 @@ export default {
   "report.step.contacts": "Contacts",
   "report.step.deals": "Deals",
   "report.step.won": "Won",
+  "sources.bindFrom": "Next binding from (empty: now)",
+  "sources.boundFrom": "Bound from {date}; the touches since then moved with it.",
   "sources.campaign": "Campaign (optional)",
   "sources.vat": "Amounts include VAT",
   "sources.vatSaved": "Saved.",

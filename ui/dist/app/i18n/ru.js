@@ -438,6 +438,8 @@ export default {
   "report.step.contacts": "Контакты",
   "report.step.deals": "Сделки",
   "report.step.won": "Выиграно",
+  "sources.bindFrom": "Новая привязка с (пусто: сейчас)",
+  "sources.boundFrom": "Привязано с {date}; касания с этой даты перенесены.",
   "sources.campaign": "Кампания (необязательно)",
   "sources.vat": "Суммы с НДС",
   "sources.vatSaved": "Сохранено.",

@@ -137,7 +137,7 @@ function Table({ rep, before, sort, setSort, open }) {
   const line = (r, kind, prevRow) => {
     const source = kind === "total" ? "total" : r.source_id == null ? "none" : String(r.source_id);
     const losing = r.profit !== null && r.profit < 0;
-    return html`<tr class=${[kind, losing ? "losing" : ""].join(" ")} data-source=${source}>
+    return html`<tr class=${["kind-" + kind, losing ? "losing" : ""].join(" ")} data-source=${source}>
       <td class="nowrap">
         ${kind === "total" ? html`<b>${t("report.total")}</b>` : kind === "none" ? html`<i>${t("report.noSource")}</i>` : r.source}
         ${sub(r) !== "" && html` <small class="muted">· ${r.entry_point ?? (r.channel ? t("channel." + r.channel) : r.campaign)}</small>`}

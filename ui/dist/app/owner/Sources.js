@@ -14,6 +14,7 @@ function day(iso) {
 
 export function Sources() {
   const accounts = useStore((s) => s.accounts);
+  const [fromOf, setFromOf] = useState({}); // entry point id → the date a new binding starts
   const { data, error, reload } = useLoad(async () => {
     const [{ ad_sources }, { entry_points }] = await Promise.all([get("/api/v1/ad-sources"), get("/api/v1/entry-points")]);
     const spend = await Promise.all(ad_sources.map((s) => get(`/api/v1/ad-sources/${s.id}/spend`).then((r) => r.spend)));
@@ -26,9 +27,12 @@ export function Sources() {
   const current = (ep) => (ep.bindings || []).filter((x) => x.valid_from <= now).pop()?.ad_source_id ?? null;
   const bind = async (ep, value) => {
     try {
-      // from now on; touches already stored keep their source
-      await post(`/api/v1/entry-points/${ep.id}/bindings`, { ad_source_id: value === "" ? null : Number(value), valid_from: new Date().toISOString() });
-      toast("ok", t("sources.bound"));
+      // From now on (touches already stored keep their source), or from
+      // the date chosen beside it: the touches since then move with it.
+      const day = fromOf[ep.id];
+      const from = day ? new Date(day + "T00:00:00") : new Date();
+      await post(`/api/v1/entry-points/${ep.id}/bindings`, { ad_source_id: value === "" ? null : Number(value), valid_from: from.toISOString() });
+      toast("ok", day ? t("sources.boundFrom", { date: day }) : t("sources.bound"));
     } catch (err) {
       toast("error", err.message);
     }
@@ -72,12 +76,13 @@ export function Sources() {
     <h2>${t("sources.entries")}</h2>
     <div class="table-wrap">
       <table class="table" id="entries-table">
-        <thead><tr><th>${t("sources.account")}</th><th>${t("sources.address")}</th><th>${t("sources.boundTo")}</th><th>${t("sources.autoDeal")}</th></tr></thead>
+        <thead><tr><th>${t("sources.account")}</th><th>${t("sources.address")}</th><th>${t("sources.bindFrom")}</th><th>${t("sources.boundTo")}</th><th>${t("sources.autoDeal")}</th></tr></thead>
         <tbody>
           ${data.entries.map(
             (ep) => html`<tr>
               <td>${acct[ep.account_id] ? `${t("channel." + acct[ep.account_id].channel)} · ${acct[ep.account_id].name}` : "#" + ep.account_id}</td>
               <td><code>${ep.address}</code></td>
+              <td><input type="date" class="bind-from" aria-label=${t("sources.bindFrom")} value=${fromOf[ep.id] || ""} onChange=${(e) => setFromOf({ ...fromOf, [ep.id]: e.target.value })} /></td>
               <td>
                 <select aria-label=${t("sources.boundTo")} class=${current(ep) == null ? "unbound" : ""} value=${current(ep) ?? ""} onChange=${(e) => bind(ep, e.target.value)}>
                   <option value="">${t("sources.unbound")}</option>
