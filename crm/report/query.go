@@ -3,7 +3,6 @@ package report
 import (
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"gorm.io/gorm"
 )
@@ -13,15 +12,18 @@ import (
 // parameters. The indexes behind them are in migration 0008
 // (touches_contact_in, touches_in_time, deals_closed, spend_days_day).
 
-// leadsCTE selects the period's leads: inbound touches in the period with
-// no earlier inbound touch of their contact.
+// leadsCTE selects the period's leads: of each contact with an inbound
+// touch in the period, its first inbound touch ever, when that falls in the
+// period. (One probe a contact, not a touch: a contact writes several
+// times.)
 const leadsCTE = `leads AS (
-	SELECT t.id AS touch_id, t.contact_id
-	FROM touches t
-	WHERE t.direction = 'in' AND t.occurred_at >= @from AND t.occurred_at < @to
-	  AND NOT EXISTS (SELECT 1 FROM touches e
-		WHERE e.contact_id = t.contact_id AND e.direction = 'in'
-		  AND (e.occurred_at < t.occurred_at OR (e.occurred_at = t.occurred_at AND e.id < t.id))))`
+	SELECT f.id AS touch_id, f.contact_id
+	FROM (SELECT c.contact_id, (SELECT e.id FROM touches e WHERE e.contact_id = c.contact_id AND e.direction = 'in'
+			ORDER BY e.occurred_at, e.id LIMIT 1) AS first_id
+		FROM (SELECT DISTINCT contact_id FROM touches
+			WHERE direction = 'in' AND occurred_at >= @from AND occurred_at < @to) c) x
+	JOIN touches f ON f.id = x.first_id
+	WHERE f.occurred_at >= @from AND f.occurred_at < @to)`
 
 // lastSignificant is the contact's last inbound touch at a bound entry
 // point at or before a time (an SQL expression over %s).
@@ -34,38 +36,38 @@ const firstTouch = `(SELECT f.id FROM touches f
 	WHERE f.contact_id = %s AND f.direction = 'in'
 	ORDER BY f.occurred_at, f.id LIMIT 1)`
 
-// leadsSQL answers each lead's contact and the touch it is attributed to.
-func leadsSQL(m Model) string {
-	attr := "l.touch_id"
+// factsSQL answers, in one statement, the period's leads and the deals the
+// basis counts, each with the touch it is attributed to (kind "lead" or
+// "deal"); a deal also says whether it was opened / closed in the period.
+func factsSQL(m Model, b Basis) string {
+	leadAttr, dealAttr := "l.touch_id", "l.touch_id"
+	dealsFrom := "deals d JOIN leads l ON l.contact_id = d.contact_id" // the cohort's deals, by its leads' first touch
 	if m == LastTouch {
-		attr = fmt.Sprintf(lastSignificant, "l.contact_id",
+		leadAttr = fmt.Sprintf(lastSignificant, "l.contact_id",
 			"COALESCE((SELECT MIN(d.created_at) FROM deals d WHERE d.contact_id = l.contact_id), @now)")
+		dealAttr = fmt.Sprintf(lastSignificant, "d.contact_id", "d.created_at")
+		dealsFrom = "deals d WHERE d.contact_id IN (SELECT contact_id FROM leads)"
+	}
+	if b == Sales {
+		if m == FirstTouch {
+			dealAttr = fmt.Sprintf(firstTouch, "d.contact_id")
+		}
+		dealsFrom = `deals d WHERE (d.created_at >= @from AND d.created_at < @to)
+	   OR (d.closed_at >= @from AND d.closed_at < @to AND d.status IN ('won', 'lost'))`
 	}
 	return `WITH ` + leadsCTE + `
-SELECT x.contact_id, a.ad_source_id, COALESCE(a.channel, '') AS channel, a.entry_point_id
-FROM (SELECT l.contact_id, ` + attr + ` AS attr_id FROM leads l) x
-LEFT JOIN touches a ON a.id = x.attr_id`
-}
-
-// dealsSQL answers the deals a basis counts with the touch each is
-// attributed to, and whether it was opened / closed in the period.
-func dealsSQL(m Model, b Basis) string {
-	attr := fmt.Sprintf(firstTouch, "d.contact_id")
-	if m == LastTouch {
-		attr = fmt.Sprintf(lastSignificant, "d.contact_id", "d.created_at")
-	}
-	with, where := "", `(d.created_at >= @from AND d.created_at < @to)
-	   OR (d.closed_at >= @from AND d.closed_at < @to AND d.status IN ('won', 'lost'))`
-	if b == Cohort {
-		with, where = "WITH "+leadsCTE+"\n", "d.contact_id IN (SELECT contact_id FROM leads)"
-	}
-	return with + `SELECT x.id, x.contact_id, x.status, x.amount, x.currency, x.opened_in, x.closed_in, x.stage_id, x.lost_reason,
+SELECT 'lead' AS kind, 0 AS id, x.contact_id, '' AS status, 0 AS amount, '' AS currency, 0 AS opened_in, 0 AS closed_in,
+	0 AS stage_id, '' AS lost_reason, a.ad_source_id, COALESCE(a.channel, '') AS channel, a.entry_point_id
+FROM (SELECT l.contact_id, ` + leadAttr + ` AS attr_id FROM leads l) x
+LEFT JOIN touches a ON a.id = x.attr_id
+UNION ALL
+SELECT 'deal', x.id, x.contact_id, x.status, x.amount, x.currency, x.opened_in, x.closed_in, x.stage_id, x.lost_reason,
 	a.ad_source_id, COALESCE(a.channel, '') AS channel, a.entry_point_id
 FROM (SELECT d.id, d.contact_id, d.status, d.amount, d.currency, d.stage_id, d.lost_reason,
 		CASE WHEN d.created_at >= @from AND d.created_at < @to THEN 1 ELSE 0 END AS opened_in,
 		CASE WHEN d.closed_at >= @from AND d.closed_at < @to THEN 1 ELSE 0 END AS closed_in,
-		` + attr + ` AS attr_id
-	FROM deals d WHERE ` + where + `) x
+		` + dealAttr + ` AS attr_id
+	FROM ` + dealsFrom + `) x
 LEFT JOIN touches a ON a.id = x.attr_id`
 }
 
@@ -151,34 +153,48 @@ func (q Query) args() []any {
 		sql.Named("dfrom", day(q.From)), sql.Named("dto", day(q.To)), sql.Named("currency", q.Currency)}
 }
 
+// fact is one row of factsSQL (flat: GORM does not scan into an
+// unexported embedded struct).
+type fact struct {
+	Kind               string
+	ID, ContactID      int64
+	Status             string
+	Amount             int64
+	Currency           string
+	OpenedIn, ClosedIn int
+	StageID            int64
+	LostReason         string
+	AdSourceID         *int64
+	Channel            string
+	EntryPointID       *int64
+}
+
 // load reads the facts; spend and touches only when withCounts is set
 // (the lists behind a cell need only leads and deals).
 func load(tx *gorm.DB, q Query, withCounts bool) (facts, error) {
 	var f facts
 	args := q.args()
-	steps := []struct {
-		name string
-		sql  string
-		out  any
-	}{
-		{"leads", leadsSQL(q.Model), &f.leads},
-		{"deals", dealsSQL(q.Model, q.Basis), &f.deals},
+	var rows []fact
+	if err := tx.Raw(factsSQL(q.Model, q.Basis), args...).Scan(&rows).Error; err != nil {
+		return f, fmt.Errorf("report: leads and deals: %w", err)
 	}
-	if withCounts {
-		steps = append(steps, struct {
-			name string
-			sql  string
-			out  any
-		}{"touches", touchesSQL, &f.touches}, struct {
-			name string
-			sql  string
-			out  any
-		}{"spend", spendSQL, &f.spend})
-	}
-	for _, s := range steps {
-		if err := tx.Raw(strings.TrimSpace(s.sql), args...).Scan(s.out).Error; err != nil {
-			return f, fmt.Errorf("report: %s: %w", s.name, err)
+	for _, r := range rows {
+		if r.Kind == "lead" {
+			f.leads = append(f.leads, leadFact{ContactID: r.ContactID, AdSourceID: r.AdSourceID, Channel: r.Channel, EntryPointID: r.EntryPointID})
+		} else {
+			f.deals = append(f.deals, dealFact{ID: r.ID, ContactID: r.ContactID, Status: r.Status, Amount: r.Amount, Currency: r.Currency,
+				OpenedIn: r.OpenedIn, ClosedIn: r.ClosedIn, StageID: r.StageID, LostReason: r.LostReason,
+				AdSourceID: r.AdSourceID, Channel: r.Channel, EntryPointID: r.EntryPointID})
 		}
+	}
+	if !withCounts {
+		return f, nil
+	}
+	if err := tx.Raw(touchesSQL, args...).Scan(&f.touches).Error; err != nil {
+		return f, fmt.Errorf("report: touches: %w", err)
+	}
+	if err := tx.Raw(spendSQL, args...).Scan(&f.spend).Error; err != nil {
+		return f, fmt.Errorf("report: spend: %w", err)
 	}
 	return f, nil
 }
