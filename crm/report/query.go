@@ -153,8 +153,7 @@ func (q Query) args() []any {
 		sql.Named("dfrom", day(q.From)), sql.Named("dto", day(q.To)), sql.Named("currency", q.Currency)}
 }
 
-// fact is one row of factsSQL (flat: GORM does not scan into an
-// unexported embedded struct).
+// fact is one row of factsSQL.
 type fact struct {
 	Kind               string
 	ID, ContactID      int64
@@ -174,9 +173,9 @@ type fact struct {
 func load(tx *gorm.DB, q Query, withCounts bool) (facts, error) {
 	var f facts
 	args := q.args()
-	var rows []fact
-	if err := tx.Raw(factsSQL(q.Model, q.Basis), args...).Scan(&rows).Error; err != nil {
-		return f, fmt.Errorf("report: leads and deals: %w", err)
+	rows, err := scanFacts(tx, factsSQL(q.Model, q.Basis), args)
+	if err != nil {
+		return f, err
 	}
 	for _, r := range rows {
 		if r.Kind == "lead" {
@@ -197,4 +196,35 @@ func load(tx *gorm.DB, q Query, withCounts bool) (facts, error) {
 		return f, fmt.Errorf("report: spend: %w", err)
 	}
 	return f, nil
+}
+
+// scanFacts reads factsSQL's rows with database/sql (a year's report has a
+// few hundred thousand; GORM's reflection per row costs more than the
+// query).
+func scanFacts(tx *gorm.DB, query string, args []any) ([]fact, error) {
+	rows, err := tx.Raw(query, args...).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("report: leads and deals: %w", err)
+	}
+	defer rows.Close()
+	var out []fact
+	for rows.Next() {
+		var r fact
+		var src, ep sql.NullInt64
+		if err := rows.Scan(&r.Kind, &r.ID, &r.ContactID, &r.Status, &r.Amount, &r.Currency, &r.OpenedIn, &r.ClosedIn,
+			&r.StageID, &r.LostReason, &src, &r.Channel, &ep); err != nil {
+			return nil, fmt.Errorf("report: leads and deals: %w", err)
+		}
+		if src.Valid {
+			r.AdSourceID = &src.Int64
+		}
+		if ep.Valid {
+			r.EntryPointID = &ep.Int64
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("report: leads and deals: %w", err)
+	}
+	return out, nil
 }
