@@ -16,7 +16,7 @@ func Run(tx *gorm.DB, q Query) (Report, error) {
 	if err := q.Check(); err != nil {
 		return Report{}, fmt.Errorf("%w: %v", crm.ErrInvalid, err)
 	}
-	f, err := load(tx, q, true)
+	f, err := loadSums(tx, q)
 	if err != nil {
 		return Report{}, err
 	}
@@ -143,23 +143,24 @@ func (b *builder) build(f facts) {
 		r.Calls += t.Calls
 		r.MissedCalls += t.Missed
 	}
-	for _, l := range f.leads {
-		b.row(b.key(l.at())).Leads++
-	}
-	for _, d := range f.deals {
-		r := b.row(b.key(d.at()))
-		opened, won, lost := b.counts(d)
+	for _, s := range f.sums {
+		r := b.row(b.key(s.at()))
+		if s.Kind == "lead" {
+			r.Leads += s.N
+			continue
+		}
+		opened, won, lost := b.counts(s.deal())
 		if opened {
-			r.Deals++
+			r.Deals += s.N
 		}
 		if won {
-			r.Won++
-			if d.Currency == b.q.Currency {
-				r.Revenue += d.Amount
+			r.Won += s.N
+			if s.Currency == b.q.Currency {
+				r.Revenue += s.Amount
 			}
 		}
 		if lost {
-			r.Lost++
+			r.Lost += s.N
 		}
 	}
 }

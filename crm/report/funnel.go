@@ -65,7 +65,7 @@ func RunFunnel(tx *gorm.DB, q Query) (Funnels, error) {
 	if err := q.Check(); err != nil {
 		return Funnels{}, fmt.Errorf("%w: %v", crm.ErrInvalid, err)
 	}
-	f, err := load(tx, q, false)
+	f, err := load(tx, q)
 	if err != nil {
 		return Funnels{}, err
 	}

@@ -38,7 +38,7 @@ func CellItems(tx *gorm.DB, q Query, c Cell) (Items, error) {
 	default:
 		return out, crm.Invalid("metric must be leads, deals, won or lost, not %q", c.Metric)
 	}
-	f, err := load(tx, q, false)
+	f, err := load(tx, q)
 	if err != nil {
 		return out, err
 	}

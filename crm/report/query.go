@@ -14,10 +14,10 @@ import (
 
 // leadsCTE selects the period's leads: of each contact with an inbound
 // touch in the period, its first inbound touch ever, when that falls in the
-// period. (One probe a contact, not a touch: a contact writes several
-// times.)
+// period (one probe a contact, not a touch: a contact writes several
+// times), with that touch's source, channel and entry point.
 const leadsCTE = `leads AS (
-	SELECT f.id AS touch_id, f.contact_id
+	SELECT f.id AS touch_id, f.contact_id, f.ad_source_id, f.channel, f.entry_point_id
 	FROM (SELECT c.contact_id, (SELECT e.id FROM touches e WHERE e.contact_id = c.contact_id AND e.direction = 'in'
 			ORDER BY e.occurred_at, e.id LIMIT 1) AS first_id
 		FROM (SELECT DISTINCT contact_id FROM touches
@@ -36,39 +36,76 @@ const firstTouch = `(SELECT f.id FROM touches f
 	WHERE f.contact_id = %s AND f.direction = 'in'
 	ORDER BY f.occurred_at, f.id LIMIT 1)`
 
-// factsSQL answers, in one statement, the period's leads and the deals the
-// basis counts, each with the touch it is attributed to (kind "lead" or
-// "deal"); a deal also says whether it was opened / closed in the period.
-func factsSQL(m Model, b Basis) string {
-	leadAttr, dealAttr := "l.touch_id", "l.touch_id"
-	dealsFrom := "deals d JOIN leads l ON l.contact_id = d.contact_id" // the cohort's deals, by its leads' first touch
-	if m == LastTouch {
-		leadAttr = fmt.Sprintf(lastSignificant, "l.contact_id",
-			"COALESCE((SELECT MIN(d.created_at) FROM deals d WHERE d.contact_id = l.contact_id), @now)")
-		dealAttr = fmt.Sprintf(lastSignificant, "d.contact_id", "d.created_at")
-		dealsFrom = "deals d WHERE d.contact_id IN (SELECT contact_id FROM leads)"
-	}
-	if b == Sales {
-		if m == FirstTouch {
-			dealAttr = fmt.Sprintf(firstTouch, "d.contact_id")
-		}
-		dealsFrom = `deals d WHERE (d.created_at >= @from AND d.created_at < @to)
-	   OR (d.closed_at >= @from AND d.closed_at < @to AND d.status IN ('won', 'lost'))`
-	}
-	return `WITH ` + leadsCTE + `
-SELECT 'lead' AS kind, 0 AS id, x.contact_id, '' AS status, 0 AS amount, '' AS currency, 0 AS opened_in, 0 AS closed_in,
-	0 AS stage_id, '' AS lost_reason, a.ad_source_id, COALESCE(a.channel, '') AS channel, a.entry_point_id
-FROM (SELECT l.contact_id, ` + leadAttr + ` AS attr_id FROM leads l) x
-LEFT JOIN touches a ON a.id = x.attr_id
-UNION ALL
-SELECT 'deal', x.id, x.contact_id, x.status, x.amount, x.currency, x.opened_in, x.closed_in, x.stage_id, x.lost_reason,
-	a.ad_source_id, COALESCE(a.channel, '') AS channel, a.entry_point_id
-FROM (SELECT d.id, d.contact_id, d.status, d.amount, d.currency, d.stage_id, d.lost_reason,
+// dealCols are a deal's columns in the facts.
+const dealCols = `d.id, d.contact_id, d.status, d.amount, d.currency,
 		CASE WHEN d.created_at >= @from AND d.created_at < @to THEN 1 ELSE 0 END AS opened_in,
 		CASE WHEN d.closed_at >= @from AND d.closed_at < @to THEN 1 ELSE 0 END AS closed_in,
-		` + dealAttr + ` AS attr_id
-	FROM ` + dealsFrom + `) x
+		d.stage_id, d.lost_reason`
+
+// sumsSQL is factsSQL summed by what the report's rows and figures need:
+// a few hundred rows instead of one a lead and a deal.
+func sumsSQL(m Model, b Basis) string {
+	return `SELECT kind, status, currency, opened_in, closed_in, ad_source_id, channel, entry_point_id, COUNT(*) AS n, SUM(amount) AS amount
+FROM (` + factsSQL(m, b) + `) f
+GROUP BY kind, status, currency, opened_in, closed_in, ad_source_id, channel, entry_point_id`
+}
+
+// sum is a row of sumsSQL: N leads or deals alike.
+type sum struct {
+	Kind, Status, Currency string
+	OpenedIn, ClosedIn     int
+	AdSourceID             *int64
+	Channel                string
+	EntryPointID           *int64
+	N, Amount              int64
+}
+
+func (s sum) at() attr { return attr{s.AdSourceID, s.Channel, s.EntryPointID} }
+
+func (s sum) deal() dealFact {
+	return dealFact{Status: s.Status, Currency: s.Currency, OpenedIn: s.OpenedIn, ClosedIn: s.ClosedIn}
+}
+
+// The facts' columns, in scanFacts' order: kind, id, contact_id, status,
+// amount, currency, opened_in, closed_in, stage_id, lost_reason,
+// ad_source_id, channel, entry_point_id.
+
+// factsSQL answers, in one statement, the period's leads and the deals the
+// basis counts, each with the source, channel and entry point it is
+// attributed to (kind "lead" or "deal"); a deal also says whether it was
+// opened / closed in the period. Under the first-touch model a cohort's
+// deals take their lead's attribution as it is; otherwise each lead or deal
+// names the touch it is attributed to, joined for its source.
+func factsSQL(m Model, b Basis) string {
+	lead := `SELECT 'lead' AS kind, 0 AS id, l.contact_id, '' AS status, 0 AS amount, '' AS currency, 0 AS opened_in, 0 AS closed_in,
+	0 AS stage_id, '' AS lost_reason, l.ad_source_id, l.channel, l.entry_point_id FROM leads l`
+	deal := `SELECT 'deal', ` + dealCols + `, l.ad_source_id, l.channel, l.entry_point_id
+FROM deals d JOIN leads l ON l.contact_id = d.contact_id`
+	viaTouch := func(kind, cols, attr, from string) string {
+		return `SELECT ` + kind + `, x.id, x.contact_id, x.status, x.amount, x.currency, x.opened_in, x.closed_in, x.stage_id, x.lost_reason,
+	a.ad_source_id, COALESCE(a.channel, '') AS channel, a.entry_point_id
+FROM (SELECT ` + cols + `, ` + attr + ` AS attr_id FROM ` + from + `) x
 LEFT JOIN touches a ON a.id = x.attr_id`
+	}
+	salesFrom := `deals d WHERE (d.created_at >= @from AND d.created_at < @to)
+	   OR (d.closed_at >= @from AND d.closed_at < @to AND d.status IN ('won', 'lost'))`
+	switch {
+	case m == LastTouch:
+		lead = viaTouch(`'lead' AS kind`, `0 AS id, l.contact_id, '' AS status, 0 AS amount, '' AS currency, 0 AS opened_in, 0 AS closed_in,
+	0 AS stage_id, '' AS lost_reason`, fmt.Sprintf(lastSignificant, "l.contact_id",
+			"COALESCE((SELECT MIN(d.created_at) FROM deals d WHERE d.contact_id = l.contact_id), @now)"), "leads l")
+		from := "deals d WHERE d.contact_id IN (SELECT contact_id FROM leads)"
+		if b == Sales {
+			from = salesFrom
+		}
+		deal = viaTouch(`'deal'`, dealCols, fmt.Sprintf(lastSignificant, "d.contact_id", "d.created_at"), from)
+	case b == Sales:
+		deal = viaTouch(`'deal'`, dealCols, fmt.Sprintf(firstTouch, "d.contact_id"), salesFrom)
+	}
+	return `WITH ` + leadsCTE + `
+` + lead + `
+UNION ALL
+` + deal
 }
 
 // touchesSQL counts the period's inbound touches by the source each was
@@ -141,6 +178,7 @@ type spendFact struct {
 
 // facts is what the report is computed from.
 type facts struct {
+	sums    []sum // leads and deals summed (Run), or
 	leads   []leadFact
 	deals   []dealFact
 	touches []touchFact
@@ -168,9 +206,25 @@ type fact struct {
 	EntryPointID       *int64
 }
 
-// load reads the facts; spend and touches only when withCounts is set
-// (the lists behind a cell need only leads and deals).
-func load(tx *gorm.DB, q Query, withCounts bool) (facts, error) {
+// loadSums reads the facts the report's figures need: the leads and deals
+// summed, the touches, the spend.
+func loadSums(tx *gorm.DB, q Query) (facts, error) {
+	var f facts
+	args := q.args()
+	if err := tx.Raw(sumsSQL(q.Model, q.Basis), args...).Scan(&f.sums).Error; err != nil {
+		return f, fmt.Errorf("report: leads and deals: %w", err)
+	}
+	if err := tx.Raw(touchesSQL, args...).Scan(&f.touches).Error; err != nil {
+		return f, fmt.Errorf("report: touches: %w", err)
+	}
+	if err := tx.Raw(spendSQL, args...).Scan(&f.spend).Error; err != nil {
+		return f, fmt.Errorf("report: spend: %w", err)
+	}
+	return f, nil
+}
+
+// load reads each lead and deal (the lists behind a cell, the funnel).
+func load(tx *gorm.DB, q Query) (facts, error) {
 	var f facts
 	args := q.args()
 	rows, err := scanFacts(tx, factsSQL(q.Model, q.Basis), args)
@@ -185,15 +239,6 @@ func load(tx *gorm.DB, q Query, withCounts bool) (facts, error) {
 				OpenedIn: r.OpenedIn, ClosedIn: r.ClosedIn, StageID: r.StageID, LostReason: r.LostReason,
 				AdSourceID: r.AdSourceID, Channel: r.Channel, EntryPointID: r.EntryPointID})
 		}
-	}
-	if !withCounts {
-		return f, nil
-	}
-	if err := tx.Raw(touchesSQL, args...).Scan(&f.touches).Error; err != nil {
-		return f, fmt.Errorf("report: touches: %w", err)
-	}
-	if err := tx.Raw(spendSQL, args...).Scan(&f.spend).Error; err != nil {
-		return f, fmt.Errorf("report: spend: %w", err)
 	}
 	return f, nil
 }

@@ -43,6 +43,6 @@ FROM g;
 -- The report's reads: a contact's inbound touches in time order (its lead,
 -- its last significant touch before a deal), the inbound touches of a
 -- period, and deals closed in a period.
-CREATE INDEX touches_contact_in ON touches (contact_id, occurred_at) INCLUDE (id, ad_source_id) WHERE direction = 'in';
+CREATE INDEX touches_contact_in ON touches (contact_id, occurred_at, id) INCLUDE (ad_source_id) WHERE direction = 'in';
 CREATE INDEX touches_in_time ON touches (occurred_at) INCLUDE (ad_source_id, channel, entry_point_id, call_status, contact_id, id) WHERE direction = 'in';
 CREATE INDEX deals_closed ON deals (closed_at, status);
