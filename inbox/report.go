@@ -77,7 +77,9 @@ type ReportCell struct {
 
 // ReportItems are the contacts or deals behind a figure.
 type ReportItems struct {
-	Metric   string        `json:"metric"`
+	Metric string `json:"metric"`
+	// Total is how many are behind the figure; at most maxItems are listed.
+	Total    int           `json:"total"`
 	Contacts []crm.Contact `json:"contacts"`
 	Deals    []crm.Deal    `json:"deals"`
 }
@@ -110,6 +112,7 @@ func (a *App) ReportItems(ctx context.Context, u crm.User, r ReportRequest, c Re
 	if err != nil {
 		return out, err
 	}
+	out.Total = len(items.Contacts) + len(items.Deals)
 	if n := len(items.Contacts); n > 0 {
 		ids := items.Contacts[:min(n, maxItems)]
 		if out.Contacts, err = report.Contacts(tx, ids); err != nil {

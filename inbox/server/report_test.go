@@ -164,7 +164,7 @@ func TestReportReferenceCaseToTheKopeck(t *testing.T) {
 	// The 54 behind the count, and the 12 behind "won".
 	var items inbox.ReportItems
 	must(t, d.owner, 200, "GET", p("/api/v1/reports/sources/items?from=2026-03-01&to=2026-03-31&source=%d&metric=leads", yd.ID), nil, &items)
-	if len(items.Contacts) != 54 || len(items.Deals) != 0 {
+	if len(items.Contacts) != 54 || len(items.Deals) != 0 || items.Total != 54 {
 		t.Errorf("leads behind the count: %d contacts, %d deals", len(items.Contacts), len(items.Deals))
 	}
 	must(t, d.owner, 200, "GET", p("/api/v1/reports/sources/items?from=2026-03-01&to=2026-03-31&source=%d&metric=won", yd.ID), nil, &items)

@@ -418,6 +418,7 @@ export default {
   "report.col.conv_lead_deal": "Lead → deal",
   "report.col.conv_deal_won": "Deal → won",
   "report.behind": "{metric}: {source}",
+  "report.firstOf": "The first {n} of {total}.",
   "report.dealStatus.open": "open",
   "report.dealStatus.won": "won",
   "report.dealStatus.lost": "lost",

@@ -428,6 +428,7 @@ export default {
   "report.col.conv_lead_deal": "Лид → сделка",
   "report.col.conv_deal_won": "Сделка → продажа",
   "report.behind": "{metric}: {source}",
+  "report.firstOf": "Первые {n} из {total}.",
   "report.dealStatus.open": "открыта",
   "report.dealStatus.won": "выиграна",
   "report.dealStatus.lost": "проиграна",

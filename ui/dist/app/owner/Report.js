@@ -181,6 +181,7 @@ function Items({ params, cell, close }) {
     </header>
     ${error && html`<p class="error">${error}</p>`}
     ${!data && !error && html`<p class="muted">${t("common.loading")}</p>`}
+    ${data && data.total > data.contacts.length + data.deals.length && html`<p class="muted small">${t("report.firstOf", { n: data.contacts.length + data.deals.length, total: data.total })}</p>`}
     ${data &&
     (cell.metric === "leads"
       ? html`<ol class="items">${data.contacts.map((c) => html`<li data-contact=${c.id}>${c.name || t("common.noName")} <small class="muted">#${c.id}</small></li>`)}</ol>`
