@@ -89,9 +89,9 @@ type SpendImportResult struct {
 // Audited.
 func (a *App) ImportSpend(ctx context.Context, u crm.User, req SpendImport) (SpendImportResult, error) {
 	lines, errs := parseSpendCSV(req.CSV, a.opts.Currency)
-	res := SpendImportResult{Lines: len(lines), Totals: map[string]int64{}, Unknown: []string{}, Created: []crm.AdSource{}, Errors: errs}
+	res := SpendImportResult{Lines: len(lines), Totals: map[string]int64{}, Unknown: []string{}, Created: []crm.AdSource{}, Errors: append([]LineError{}, errs...)}
 	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
-		ids, err := a.importSources(tx, u, lines, req.CreateSources && !req.DryRun, &res)
+		ids, err := a.importSources(tx, u, lines, req, &res)
 		if err != nil {
 			return err
 		}
@@ -121,9 +121,10 @@ func (a *App) ImportSpend(ctx context.Context, u crm.User, req SpendImport) (Spe
 }
 
 // importSources maps the file's source names (case-insensitively) to
-// sources, creating the unknown ones when create is set; otherwise each
-// line naming an unknown source is an error.
-func (a *App) importSources(tx *gorm.DB, u crm.User, lines []spendLine, create bool, res *SpendImportResult) (map[string]int64, error) {
+// sources, creating the unknown ones when asked (a dry run only lists them,
+// under ids of its own below zero); otherwise each line naming an unknown
+// source is an error.
+func (a *App) importSources(tx *gorm.DB, u crm.User, lines []spendLine, req SpendImport, res *SpendImportResult) (map[string]int64, error) {
 	all, err := crm.ListAdSources(tx)
 	if err != nil {
 		return nil, err
@@ -138,7 +139,12 @@ func (a *App) importSources(tx *gorm.DB, u crm.User, lines []spendLine, create b
 		if _, ok := ids[key]; ok {
 			continue
 		}
-		if create {
+		if req.CreateSources && req.DryRun {
+			ids[key] = -int64(len(ids) + 1)
+			res.Unknown = append(res.Unknown, l.source)
+			continue
+		}
+		if req.CreateSources {
 			s, err := crm.CreateAdSource(tx, l.source)
 			if err != nil {
 				return nil, err

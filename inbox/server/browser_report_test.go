@@ -117,3 +117,53 @@ func TestBrowserTheOwnerSetsUpASourceAndReadsTheReport(t *testing.T) {
 	p.screenshot("report-ru")
 	p.noScriptErrors()
 }
+
+// The owner imports a month of spend from a CSV on the Sources page: a
+// bad line is listed and nothing is stored; the unknown source is created
+// when asked; the import replaces, never doubles.
+func TestBrowserTheOwnerImportsSpendFromCSV(t *testing.T) {
+	ta := newTestApp(t)
+	ta.user("owner@example.ru", crm.Owner)
+	oc := ta.login("owner@example.ru")
+	must(t, oc, 200, "POST", "/api/v1/ad-sources", map[string]any{"name": "Яндекс Директ"}, nil)
+	b := newBrowser(t, ta)
+	p := b.tab("owner", "ru-RU")
+	p.login("owner@example.ru")
+	p.click(`.pages a[href="/owner/sources"]`)
+	p.wait("the import form", "document.querySelector('#spend-import textarea')")
+	paste := func(text string) {
+		p.eval(`(() => { const a = document.querySelector('#spend-import textarea'); a.value = ` + js(text) + `; a.dispatchEvent(new Event('input', {bubbles: true})); })()`)
+	}
+	good := "Дата;Источник;Кампания;Сумма\n01.03.2026;Яндекс Директ;поиск;45 000,00\n02.03.2026;Яндекс Директ;поиск;45 000,00\n03.03.2026;Авито;;1 500,50\n"
+	paste(good + "31.02.2026;Яндекс Директ;поиск;100\n")
+	p.click(`#spend-import button[type=button]`)
+	p.waitText("#spend-import .import-errors", "строка 5")
+	p.waitText("#spend-import", "Авито")
+	p.screenshot("spend-import-errors")
+	if days, _ := crm.ListSpendDays(ta.db, crm.SpendFilter{}); len(days) != 0 {
+		t.Fatalf("a checked file stored %d days", len(days))
+	}
+	paste(good)
+	p.click(`#spend-import input[name=create]`)
+	p.click(`#spend-import button[type=button]`)
+	p.waitText("#spend-import [role=status]", "3")
+	for range 2 {
+		paste(good)
+		p.click(`#spend-import button[type=submit]`)
+		p.waitText(".toast", "ничего не задвоено")
+	}
+	p.waitText("#sources-table", "Авито")
+	days, err := crm.ListSpendDays(ta.db, crm.SpendFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, d := range days {
+		sum += d.Amount
+	}
+	if len(days) != 3 || sum != 9000000+150050 {
+		t.Errorf("after importing twice: %d days summing to %d", len(days), sum)
+	}
+	p.screenshot("spend-import-done")
+	p.noScriptErrors()
+}
