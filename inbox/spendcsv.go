@@ -162,6 +162,9 @@ func parseAmount(s string) (int64, error) {
 		return r
 	}, s)
 	s = strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(s), "руб."), "руб")
+	if s == "" {
+		return 0, fmt.Errorf("not an amount like 90000 or 1 234,56 (empty)")
+	}
 	if strings.HasPrefix(s, "-") {
 		return 0, fmt.Errorf("must not be negative")
 	}
