@@ -110,6 +110,7 @@ func (a *App) ImportSpend(ctx context.Context, u crm.User, req SpendImport) (Spe
 	if err != nil {
 		return res, err
 	}
+	sort.SliceStable(res.Errors, func(i, j int) bool { return res.Errors[i].Line < res.Errors[j].Line })
 	if len(res.Errors) > 0 && !req.DryRun {
 		msg := make([]string, 0, len(res.Errors))
 		for _, e := range res.Errors {
@@ -160,7 +161,8 @@ func (a *App) importSources(tx *gorm.DB, u crm.User, lines []spendLine, req Spen
 			unknown[key] = true
 			res.Unknown = append(res.Unknown, l.source)
 		}
-		res.Errors = append(res.Errors, LineError{l.line, fmt.Sprintf("unknown source %q (create it, or tick \"create unknown sources\")", l.source)})
+		res.Errors = append(res.Errors, LineError{Line: l.line, Code: errUnknownSource, Value: l.source,
+			Message: fmt.Sprintf("unknown source %q (create it, or tick \"create unknown sources\")", l.source)})
 	}
 	sort.Slice(res.Errors, func(i, j int) bool { return res.Errors[i].Line < res.Errors[j].Line })
 	return ids, nil
@@ -184,7 +186,8 @@ func spendDays(lines []spendLine, ids map[string]int64, res *SpendImportResult) 
 		k := key{src, l.campaign, l.day}
 		if i, ok := idx[k]; ok {
 			if days[i].Currency != l.currency {
-				res.Errors = append(res.Errors, LineError{l.line, fmt.Sprintf("the same day, source and campaign in %s and %s", days[i].Currency, l.currency)})
+				res.Errors = append(res.Errors, LineError{Line: l.line, Code: errTwoCurrencies, Value: days[i].Currency + ", " + l.currency,
+					Message: fmt.Sprintf("the same day, source and campaign in %s and %s", days[i].Currency, l.currency)})
 				continue
 			}
 			days[i].Amount += l.amount

@@ -23,11 +23,42 @@ import (
 // decimal comma splits the amount in two fields; a line whose fifth field
 // is one or two digits is read that way.
 
-// LineError is what is wrong with one line of an import.
+// LineError is what is wrong with one line of an import: Code says what
+// (for the UI to say in its language), Value is the field at fault (or the
+// number of fields, or the two currencies), Message says it in English.
 type LineError struct {
 	Line    int    `json:"line"`
+	Code    string `json:"code"`
+	Value   string `json:"value,omitempty"`
 	Message string `json:"message"`
 }
+
+// Line error codes.
+const (
+	errCSV           = "csv"            // not CSV at all
+	errTooMany       = "too_many_lines" // past maxSpendLines
+	errEmptyFile     = "empty_file"     // no spend lines
+	errFields        = "fields"         // not 4 or 5 fields
+	errDate          = "date"           // not a date
+	errSourceEmpty   = "source_empty"   // no source name
+	errAmount        = "amount"         // not an amount
+	errNegative      = "amount_negative"
+	errDecimals      = "amount_decimals" // more than two decimals
+	errTooLarge      = "amount_too_large"
+	errCurrency      = "currency"       // not an ISO 4217 code
+	errUnknownSource = "unknown_source" // no such source (and none to be created)
+	errTwoCurrencies = "two_currencies" // one day, source and campaign in two currencies
+)
+
+// lineError is a LineError without its line.
+func lineError(code, value, format string, a ...any) *LineError {
+	return &LineError{Code: code, Value: value, Message: fmt.Sprintf(format, a...)}
+}
+
+// amountError is what is wrong with an amount.
+type amountError struct{ code, msg string }
+
+func (e amountError) Error() string { return e.msg }
 
 func (e LineError) String() string { return fmt.Sprintf("line %d: %s", e.Line, e.Message) }
 
@@ -64,7 +95,7 @@ func parseSpendCSV(text, currency string) ([]spendLine, []LineError) {
 		}
 		line, _ := r.FieldPos(0)
 		if err != nil {
-			errs = append(errs, LineError{line, "not CSV: " + err.Error()})
+			errs = append(errs, LineError{Line: line, Code: errCSV, Message: "not CSV: " + err.Error()})
 			if _, ok := err.(*csv.ParseError); ok {
 				continue
 			}
@@ -77,19 +108,20 @@ func parseSpendCSV(text, currency string) ([]spendLine, []LineError) {
 			continue
 		}
 		if seen > maxSpendLines {
-			errs = append(errs, LineError{line, fmt.Sprintf("a file has at most %d lines", maxSpendLines)})
+			errs = append(errs, LineError{Line: line, Code: errTooMany, Value: fmt.Sprint(maxSpendLines), Message: fmt.Sprintf("a file has at most %d lines", maxSpendLines)})
 			break
 		}
-		sl, msg := spendRecord(rec, r.Comma, currency)
-		if msg != "" {
-			errs = append(errs, LineError{line, msg})
+		sl, e := spendRecord(rec, r.Comma, currency)
+		if e != nil {
+			e.Line = line
+			errs = append(errs, *e)
 			continue
 		}
 		sl.line = line
 		out = append(out, sl)
 	}
 	if len(out) == 0 && len(errs) == 0 {
-		errs = append(errs, LineError{1, "the file has no spend lines (date,source,campaign,amount[,currency])"})
+		errs = append(errs, LineError{Line: 1, Code: errEmptyFile, Message: "the file has no spend lines (date,source,campaign,amount[,currency])"})
 	}
 	return out, errs
 }
@@ -103,8 +135,8 @@ func isHeader(rec []string) bool {
 	return strings.IndexFunc(rec[0], unicode.IsLetter) >= 0
 }
 
-// spendRecord reads one line; msg says what is wrong with it.
-func spendRecord(rec []string, comma rune, currency string) (sl spendLine, msg string) {
+// spendRecord reads one line, or says what is wrong with it.
+func spendRecord(rec []string, comma rune, currency string) (sl spendLine, e *LineError) {
 	for i := range rec {
 		rec[i] = strings.TrimSpace(rec[i])
 	}
@@ -112,18 +144,22 @@ func spendRecord(rec []string, comma rune, currency string) (sl spendLine, msg s
 		rec = append(append(rec[:3:3], rec[3]+","+rec[4]), rec[5:]...)
 	}
 	if len(rec) < 4 || len(rec) > 5 {
-		return sl, fmt.Sprintf("want 4 or 5 fields (date, source, campaign, amount[, currency]), got %d", len(rec))
+		return sl, lineError(errFields, fmt.Sprint(len(rec)), "want 4 or 5 fields (date, source, campaign, amount[, currency]), got %d", len(rec))
 	}
 	day, err := parseDay(rec[0])
 	if err != nil {
-		return sl, fmt.Sprintf("date %q is not a date like 2026-03-01 or 01.03.2026", rec[0])
+		return sl, lineError(errDate, rec[0], "date %q is not a date like 2026-03-01 or 01.03.2026", rec[0])
 	}
 	if rec[1] == "" {
-		return sl, "the source is empty"
+		return sl, lineError(errSourceEmpty, "", "the source is empty")
 	}
 	amount, err := parseAmount(rec[3])
 	if err != nil {
-		return sl, fmt.Sprintf("amount %q: %v", rec[3], err)
+		code := errAmount
+		if ae, ok := err.(amountError); ok {
+			code = ae.code
+		}
+		return sl, lineError(code, rec[3], "amount %q: %v", rec[3], err)
 	}
 	cur := currency
 	if len(rec) == 5 && rec[4] != "" {
@@ -132,10 +168,10 @@ func spendRecord(rec []string, comma rune, currency string) (sl spendLine, msg s
 			cur = "RUB"
 		}
 		if !crm.ValidCurrency(cur) {
-			return sl, fmt.Sprintf("currency %q is not an ISO 4217 code such as RUB", rec[4])
+			return sl, lineError(errCurrency, rec[4], "currency %q is not an ISO 4217 code such as RUB", rec[4])
 		}
 	}
-	return spendLine{day: day, source: rec[1], campaign: crm.Clip(rec[2], 200), amount: amount, currency: cur}, ""
+	return spendLine{day: day, source: rec[1], campaign: crm.Clip(rec[2], 200), amount: amount, currency: cur}, nil
 }
 
 func parseDay(s string) (time.Time, error) {
@@ -163,10 +199,10 @@ func parseAmount(s string) (int64, error) {
 	}, s)
 	s = strings.TrimSuffix(strings.TrimSuffix(strings.ToLower(s), "руб."), "руб")
 	if s == "" {
-		return 0, fmt.Errorf("not an amount like 90000 or 1 234,56 (empty)")
+		return 0, amountError{errAmount, "not an amount like 90000 or 1 234,56 (empty)"}
 	}
 	if strings.HasPrefix(s, "-") {
-		return 0, fmt.Errorf("must not be negative")
+		return 0, amountError{errNegative, "must not be negative"}
 	}
 	// The decimal separator is the last of "." and "," when both occur, or
 	// the only one when it occurs once; the other (or a repeated one)
@@ -186,14 +222,14 @@ func parseAmount(s string) (int64, error) {
 		whole = "0"
 	}
 	if !isDigits(whole) || (frac != "" && !isDigits(frac)) || (dec >= 0 && frac == "") {
-		return 0, fmt.Errorf("not an amount like 90000 or 1 234,56")
+		return 0, amountError{errAmount, "not an amount like 90000 or 1 234,56"}
 	}
 	if len(frac) > 2 {
-		return 0, fmt.Errorf("more than two digits after the decimal separator")
+		return 0, amountError{errDecimals, "more than two digits after the decimal separator"}
 	}
 	n, err := strconv.ParseInt(whole, 10, 64)
 	if err != nil || n > 1<<53/100 {
-		return 0, fmt.Errorf("too large")
+		return 0, amountError{errTooLarge, "too large"}
 	}
 	f, _ := strconv.ParseInt((frac + "00")[:2], 10, 64)
 	return n*100 + f, nil

@@ -137,7 +137,8 @@ func TestBrowserTheOwnerImportsSpendFromCSV(t *testing.T) {
 	good := "Дата;Источник;Кампания;Сумма\n01.03.2026;Яндекс Директ;поиск;45 000,00\n02.03.2026;Яндекс Директ;поиск;45 000,00\n03.03.2026;Авито;;1 500,50\n"
 	paste(good + "31.02.2026;Яндекс Директ;поиск;100\n")
 	p.click(`#spend-import button[type=button]`)
-	p.waitText("#spend-import .import-errors", "строка 5")
+	p.waitText("#spend-import .import-errors", "строка 5: «31.02.2026» — не дата")
+	p.waitText("#spend-import .import-errors", "строка 4: неизвестный источник «Авито»")
 	p.waitText("#spend-import", "Авито")
 	p.screenshot("spend-import-errors")
 	if days, _ := crm.ListSpendDays(ta.db, crm.SpendFilter{}); len(days) != 0 {

@@ -176,14 +176,15 @@ function ImportSpend({ done }) {
   const send = async (dry) => {
     setError("");
     try {
-      const r = await post("/api/v1/spend/import", { csv: text, create_sources: create, dry_run: dry });
-      setRes(r);
-      if (!dry) {
-        toast("ok", t("sources.imported", { n: r.days }));
-        setText("");
-        setRes(null);
-        done();
-      }
+      // Checked first, always: the lines at fault show in the page's language.
+      const check = await post("/api/v1/spend/import", { csv: text, create_sources: create, dry_run: true });
+      setRes(check);
+      if (dry || check.errors.length > 0) return;
+      const r = await post("/api/v1/spend/import", { csv: text, create_sources: create });
+      toast("ok", t("sources.imported", { n: r.days }));
+      setText("");
+      setRes(null);
+      done();
     } catch (err) {
       setError(err.message);
     }
@@ -200,7 +201,10 @@ function ImportSpend({ done }) {
     ${res && !bad && html`<p class="ok small" role="status">${t("sources.importOk", { n: res.days, from: res.from, to: res.to })}</p>`}
     ${bad && html`<p class="error" role="alert">${t("sources.importBad", { n: res.errors.length })}</p>`}
     ${res && res.unknown_sources.length > 0 && html`<p class="small">${t("sources.importUnknown", { names: res.unknown_sources.join(", ") })}</p>`}
-    ${bad && html`<ul class="import-errors">${res.errors.map((e) => html`<li>${t("sources.lineError", { line: e.line, message: e.message })}</li>`)}</ul>`}
+    ${bad &&
+    html`<ul class="import-errors">
+      ${res.errors.map((e) => html`<li>${t("sources.lineErr." + e.code, { line: e.line, value: e.value || "" }, t("sources.lineError", { line: e.line, message: e.message }))}</li>`)}
+    </ul>`}
     ${error && html`<pre class="error import-errors" role="alert">${error}</pre>`}
   </form>`;
 }
