@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/demo"
 )
 
 // The owner, in the browser: creates an ad source, binds the tracking
@@ -166,5 +168,31 @@ func TestBrowserTheOwnerImportsSpendFromCSV(t *testing.T) {
 		t.Errorf("after importing twice: %d days summing to %d", len(days), sum)
 	}
 	p.screenshot("spend-import-done")
+	p.noScriptErrors()
+}
+
+// On the demo's quarter the report shows the source that loses money
+// highlighted, in the table and in the chart.
+func TestBrowserTheDemoReportShowsTheLosingSource(t *testing.T) {
+	ta := newTestApp(t)
+	end := time.Now()
+	if _, err := demo.Generate(context.Background(), demo.Setup{DB: ta.db, Log: ta.log, Box: ta.box, Region: "RU", Currency: "RUB", Blobs: ta.opts.Blobs},
+		demo.Options{Now: end, Days: 90, Seed: 1, Password: "password-s.kuznetsov@sibkuhni.example"}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, ta)
+	p := b.tab("owner", "ru-RU")
+	p.login("s.kuznetsov@sibkuhni.example")
+	p.click(`.pages a[href="/owner/report"]`)
+	p.wait("the report", "document.querySelector('#report-table tbody tr')")
+	from := end.In(msk).AddDate(0, 0, -89).Format(time.DateOnly)
+	p.eval(`(() => { const i = document.querySelector('#report-from'); i.value = ` + js(from) + `; i.dispatchEvent(new Event('change', {bubbles: true})); })()`)
+	p.waitText("#report-says", from)
+	p.waitText("#report-table tr.losing", "ВКонтакте")
+	p.waitText("#report-chart g.losing", "ВКонтакте")
+	if n := p.eval(`document.querySelectorAll('#report-table tbody tr.losing').length`); n != float64(1) {
+		p.fail("%v losing sources, want ВКонтакте alone", n)
+	}
+	p.screenshot("report-demo")
 	p.noScriptErrors()
 }
