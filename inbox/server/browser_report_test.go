@@ -175,7 +175,7 @@ func TestBrowserTheOwnerImportsSpendFromCSV(t *testing.T) {
 // highlighted, in the table and in the chart.
 func TestBrowserTheDemoReportShowsTheLosingSource(t *testing.T) {
 	ta := newTestApp(t)
-	end := time.Now()
+	end := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC) // a fixed end: the same data every run
 	if _, err := demo.Generate(context.Background(), demo.Setup{DB: ta.db, Log: ta.log, Box: ta.box, Region: "RU", Currency: "RUB", Blobs: ta.opts.Blobs},
 		demo.Options{Now: end, Days: 90, Seed: 1, Password: "password-s.kuznetsov@sibkuhni.example"}); err != nil {
 		t.Fatal(err)
@@ -186,8 +186,11 @@ func TestBrowserTheDemoReportShowsTheLosingSource(t *testing.T) {
 	p.click(`.pages a[href="/owner/report"]`)
 	p.wait("the report", "document.querySelector('#report-table tbody tr')")
 	from := end.In(msk).AddDate(0, 0, -89).Format(time.DateOnly)
-	p.eval(`(() => { const i = document.querySelector('#report-from'); i.value = ` + js(from) + `; i.dispatchEvent(new Event('change', {bubbles: true})); })()`)
-	p.waitText("#report-says", from)
+	to := end.In(msk).Format(time.DateOnly)
+	for id, v := range map[string]string{"#report-from": from, "#report-to": to} {
+		p.eval(`(() => { const i = document.querySelector(` + js(id) + `); i.value = ` + js(v) + `; i.dispatchEvent(new Event('change', {bubbles: true})); })()`)
+	}
+	p.waitText("#report-says", from+" — "+to)
 	p.waitText("#report-table tr.losing", "ВКонтакте")
 	p.waitText("#report-chart g.losing", "ВКонтакте")
 	if n := p.eval(`document.querySelectorAll('#report-table tbody tr.losing').length`); n != float64(1) {
