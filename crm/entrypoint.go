@@ -31,6 +31,9 @@ type Binding struct {
 	ValidFrom    time.Time `json:"valid_from"`
 	CreatedBy    *int64    `json:"created_by"`
 	CreatedAt    time.Time `json:"created_at"`
+	// Restamped is how many stored touches Bind moved to this binding's
+	// source (a binding entered late, valid from a past time).
+	Restamped int64 `json:"restamped,omitempty" gorm:"-"`
 }
 
 // TableName is the bindings table.
@@ -115,8 +118,12 @@ func CreateEntryPoint(tx *gorm.DB, accountID int64, address string, autoDeal boo
 var Epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Bind moves an entry point to an ad source (nil: none) from validFrom on
-// (zero: from the beginning). Touches keep the source stamped at capture;
-// the history says which source an address meant at any time.
+// (zero: from the beginning). A touch is stamped at capture with the
+// source bound at its time; a binding valid from a past time (entered
+// late: the number was set up after the campaign began) re-stamps the
+// stored touches it covers, up to the next binding, so that a touch's
+// source is always the binding in force at its time. The caller audits
+// the binding, with the number of touches re-stamped.
 func Bind(tx *gorm.DB, entryPointID int64, adSourceID *int64, validFrom time.Time, actor *int64) (Binding, error) {
 	if validFrom.IsZero() {
 		validFrom = Epoch
@@ -133,6 +140,20 @@ func Bind(tx *gorm.DB, entryPointID int64, adSourceID *int64, validFrom time.Tim
 		}
 		return b, fmt.Errorf("crm: bind entry point %d: %w", entryPointID, err)
 	}
+	var next []time.Time
+	if err := tx.Model(&Binding{}).Where("entry_point_id = ? AND valid_from > ?", entryPointID, b.ValidFrom).
+		Order("valid_from").Limit(1).Pluck("valid_from", &next).Error; err != nil {
+		return b, fmt.Errorf("crm: bind entry point %d: next binding: %w", entryPointID, err)
+	}
+	up := tx.Model(&Touch{}).Where("entry_point_id = ? AND occurred_at >= ?", entryPointID, b.ValidFrom)
+	if len(next) > 0 {
+		up = up.Where("occurred_at < ?", next[0])
+	}
+	res := up.Update("ad_source_id", adSourceID)
+	if res.Error != nil {
+		return b, fmt.Errorf("crm: bind entry point %d: re-stamp touches: %w", entryPointID, res.Error)
+	}
+	b.Restamped = res.RowsAffected
 	return b, nil
 }
 

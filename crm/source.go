@@ -12,16 +12,20 @@ import (
 // AdSource is an advertising channel: context ads, social, outdoor,
 // referrals. Touches carry the source of the entry point they arrived at.
 type AdSource struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Archived  bool      `json:"archived"`
-	CreatedAt time.Time `json:"created_at"`
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Archived bool   `json:"archived"`
+	// VATIncluded says whether the spend entered for the source includes
+	// VAT (the report shows it beside the source).
+	VATIncluded bool      `json:"vat_included" gorm:"column:vat_included"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // Spend is money paid to an ad source over a period (dates inclusive).
 type Spend struct {
 	ID          int64     `json:"id"`
 	AdSourceID  int64     `json:"ad_source_id"`
+	Campaign    string    `json:"campaign"`
 	PeriodStart time.Time `json:"period_start"`
 	PeriodEnd   time.Time `json:"period_end"`
 	Amount      int64     `json:"amount"`
@@ -76,7 +80,9 @@ func GetAdSource(tx *gorm.DB, id int64) (AdSource, error) {
 	return s, nil
 }
 
-// AddSpend records spend for a source.
+// AddSpend records spend for a source over a period: the entry is kept in
+// the log (spends) and spread over its days (SetSpendDays), replacing what
+// those days of the source and campaign had.
 func AddSpend(tx *gorm.DB, sp *Spend) error {
 	if _, err := GetAdSource(tx, sp.AdSourceID); err != nil {
 		return err
@@ -90,10 +96,25 @@ func AddSpend(tx *gorm.DB, sp *Spend) error {
 	if sp.PeriodStart.IsZero() || sp.PeriodEnd.Before(sp.PeriodStart) {
 		return Invalid("period_end must not be before period_start")
 	}
+	if days := int(sp.PeriodEnd.Sub(sp.PeriodStart).Hours()/24) + 1; days > MaxSpendDays {
+		return Invalid("a spend period is at most %d days, not %d", MaxSpendDays, days)
+	}
+	sp.Campaign = strings.TrimSpace(sp.Campaign)
 	if err := tx.Create(sp).Error; err != nil {
 		return fmt.Errorf("crm: add spend: %w", err)
 	}
-	return nil
+	return SetSpendDays(tx, SpreadSpend(sp.AdSourceID, sp.Campaign, sp.PeriodStart, sp.PeriodEnd, sp.Amount, sp.Currency))
+}
+
+// SetVATIncluded sets whether a source's spend includes VAT.
+func SetVATIncluded(tx *gorm.DB, id int64, included bool) (AdSource, error) {
+	if _, err := GetAdSource(tx, id); err != nil {
+		return AdSource{}, err
+	}
+	if err := tx.Model(&AdSource{ID: id}).Update("vat_included", included).Error; err != nil {
+		return AdSource{}, fmt.Errorf("crm: ad source %d vat: %w", id, err)
+	}
+	return GetAdSource(tx, id)
 }
 
 // ListSpend returns a source's spend records, newest period first.

@@ -18,14 +18,18 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/crm/report"
 	"github.com/switchboard/switchboard/inbox/blobs"
 	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
 // Options are the app's settings, read once in cmd.
 type Options struct {
-	Region      string        // default phone region, "RU"
-	Currency    string        // default currency, "RUB"
+	Region   string // default phone region, "RU"
+	Currency string // default currency, "RUB"
+	// TimeZone is the company's: the report counts days there; default
+	// Europe/Moscow.
+	TimeZone    *time.Location
 	SessionTTL  time.Duration // how long a login lasts; default 30 days
 	LoginLimit  int           // failed logins per email and per address per LoginWindow; default 10
 	LoginWindow time.Duration // default 15 minutes
@@ -83,6 +87,9 @@ func New(db *gorm.DB, log *slog.Logger, rt *realtime.Publisher, box *crm.SecretB
 	}
 	if opts.Currency == "" {
 		opts.Currency = "RUB"
+	}
+	if opts.TimeZone == nil {
+		opts.TimeZone = report.DefaultLocation()
 	}
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = 30 * 24 * time.Hour

@@ -127,9 +127,13 @@ type NewSpend struct {
 	Amount      int64  `json:"amount"`
 	Currency    string `json:"currency"`
 	Note        string `json:"note"`
+	// Campaign is optional: spend of one campaign of the source.
+	Campaign string `json:"campaign"`
 }
 
-// AddSpend records a source's spend. Audited.
+// AddSpend records a source's spend over a period, spread evenly over its
+// days (replacing what those days had for the source and campaign).
+// Audited.
 func (a *App) AddSpend(ctx context.Context, u crm.User, source int64, req NewSpend) (crm.Spend, error) {
 	from, e1 := time.Parse(time.DateOnly, req.PeriodStart)
 	to, e2 := time.Parse(time.DateOnly, req.PeriodEnd)
@@ -140,7 +144,7 @@ func (a *App) AddSpend(ctx context.Context, u crm.User, source int64, req NewSpe
 	if cur == "" {
 		cur = a.opts.Currency
 	}
-	sp := crm.Spend{AdSourceID: source, PeriodStart: from, PeriodEnd: to, Amount: req.Amount, Currency: cur, Note: req.Note}
+	sp := crm.Spend{AdSourceID: source, PeriodStart: from, PeriodEnd: to, Amount: req.Amount, Currency: cur, Note: req.Note, Campaign: req.Campaign}
 	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
 		if err := crm.AddSpend(tx, &sp); err != nil {
 			return err

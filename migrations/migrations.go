@@ -85,6 +85,10 @@ func Current(ctx context.Context, db *sql.DB) (int, error) {
 
 // Apply brings the database to the latest version and returns the steps it
 // applied. It refuses, with ErrTooNew, a database newer than the binary.
+// A step is applied when it is not recorded, not only when it is newer than
+// the newest recorded: lines of work in parallel reserve numbers (8 for the
+// report while 9 landed first), and a database migrated to 9 before 8
+// merged must still get 8.
 func Apply(ctx context.Context, db *sql.DB, dialect string) ([]Step, error) {
 	steps, err := Steps(dialect)
 	if err != nil {
@@ -97,9 +101,13 @@ func Apply(ctx context.Context, db *sql.DB, dialect string) ([]Step, error) {
 	if latest := Latest(dialect); cur > latest {
 		return nil, fmt.Errorf("%w: database is at version %d, this binary knows up to %d; upgrade Switchboard", ErrTooNew, cur, latest)
 	}
+	applied, err := appliedVersions(ctx, db)
+	if err != nil {
+		return nil, err
+	}
 	var done []Step
 	for _, s := range steps {
-		if s.Version <= cur {
+		if applied[s.Version] {
 			continue
 		}
 		if err := apply(ctx, db, dialect, s); err != nil {
@@ -108,6 +116,24 @@ func Apply(ctx context.Context, db *sql.DB, dialect string) ([]Step, error) {
 		done = append(done, s)
 	}
 	return done, nil
+}
+
+// appliedVersions are the versions recorded in schema_migrations.
+func appliedVersions(ctx context.Context, db *sql.DB) (map[int]bool, error) {
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: read versions: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("migrations: read versions: %w", err)
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
 }
 
 func apply(ctx context.Context, db *sql.DB, dialect string, s Step) error {

@@ -22,6 +22,7 @@ type Config struct {
 	DatabaseURL   string // DATABASE_URL: PostgreSQL URL; empty means SQLite in DataDir. Secret.
 	Region        string // SWITCHBOARD_REGION: default phone region (default "RU")
 	Currency      string // SWITCHBOARD_CURRENCY: default currency (default "RUB")
+	TimeZone      string // SWITCHBOARD_TIME_ZONE: the company's time zone, where the report's days begin (default "Europe/Moscow")
 	SecretKey     string // SWITCHBOARD_SECRET_KEY: 32-byte key (hex or base64) sealing account secrets; default: generated into DataDir/secret.key. Secret.
 	OwnerEmail    string // SWITCHBOARD_OWNER_EMAIL: first owner's email (default "owner@switchboard.local")
 	OwnerPassword string // SWITCHBOARD_OWNER_PASSWORD: first owner's password (default: generated and logged once). Secret.
@@ -34,6 +35,7 @@ type Config struct {
 	// proxies whose X-Forwarded-For names the client (default: none).
 	TrustedProxies string
 
+	location                  *time.Location // parsed by validate
 	remindAfter, overdueAfter time.Duration  // parsed by validate
 	trustedProxies            []netip.Prefix // parsed by validate
 }
@@ -53,6 +55,7 @@ func (c *Config) bind(fs *flag.FlagSet, serve bool) {
 	fs.StringVar(&c.LogFormat, "log-format", env("SWITCHBOARD_LOG_FORMAT", "text"), "text or json [SWITCHBOARD_LOG_FORMAT]")
 	fs.StringVar(&c.Region, "region", env("SWITCHBOARD_REGION", "RU"), "default phone region, ISO 3166 [SWITCHBOARD_REGION]")
 	fs.StringVar(&c.Currency, "currency", env("SWITCHBOARD_CURRENCY", "RUB"), "default currency, ISO 4217 [SWITCHBOARD_CURRENCY]")
+	fs.StringVar(&c.TimeZone, "time-zone", env("SWITCHBOARD_TIME_ZONE", "Europe/Moscow"), "the company's time zone, IANA name: the report counts days there [SWITCHBOARD_TIME_ZONE]")
 	c.SecretKey = env("SWITCHBOARD_SECRET_KEY", "")
 	if serve {
 		fs.StringVar(&c.Addr, "addr", env("SWITCHBOARD_ADDR", ":8080"), "listen address [SWITCHBOARD_ADDR]")
@@ -74,6 +77,14 @@ func (c *Config) validate() error {
 	if len(c.Currency) != 3 {
 		return fmt.Errorf("currency %q must be an ISO 4217 code such as RUB", c.Currency)
 	}
+	if c.TimeZone == "" {
+		c.TimeZone = "Europe/Moscow"
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil || c.TimeZone == "Local" {
+		return fmt.Errorf("time-zone %q is not an IANA time zone such as Europe/Moscow", c.TimeZone)
+	}
+	c.location = loc
 	for _, d := range []struct {
 		name, v string
 		to      *time.Duration

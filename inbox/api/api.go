@@ -179,6 +179,14 @@ func (h *api) routes() []route {
 		{"POST /api/v1/ad-sources", owner, h.createAdSource},
 		{"GET /api/v1/ad-sources/{id}/spend", owner, h.listSpend},
 		{"POST /api/v1/ad-sources/{id}/spend", owner, h.addSpend},
+		{"PATCH /api/v1/ad-sources/{id}", owner, h.updateAdSource},
+		{"GET /api/v1/spend-days", owner, h.listSpendDays},
+		{"POST /api/v1/spend/import", owner, h.importSpend},
+
+		{"GET /api/v1/reports/sources", owner, h.sourcesReport},
+		{"GET /api/v1/reports/sources/items", owner, h.reportItems},
+		{"GET /api/v1/reports/sources/export.csv", owner, h.exportReport},
+		{"GET /api/v1/reports/funnel", owner, h.funnelReport},
 
 		{"GET /api/v1/audit", owner, h.listAudit},
 		{"GET /api/v1/users", user, h.listUsers},

@@ -90,6 +90,9 @@ type demoSourceData struct {
 	Campaigns []string `json:"campaigns"`
 	Where     string   `json:"where"`    // how a client says they found us
 	Referral  bool     `json:"referral"` // clients come recommended by a friend
+	// WinWeight is how often its leads buy, as the weight of a won
+	// outcome among the outcomes' weights (0: the usual 12).
+	WinWeight int `json:"win_weight"`
 }
 
 type demoPeopleData struct {

@@ -181,12 +181,17 @@ type demoOutcome struct {
 
 // outcome decides how a lead ends. Most leads are one-off: a question, an
 // answer, and whatever the manager then does by phone (calls out are not
-// recorded). The engaged ones come back on later days.
-func (g *demoGen) outcome() demoOutcome {
+// recorded). The engaged ones come back on later days. A source may bring
+// buyers more or less often than the usual (its win weight).
+func (g *demoGen) outcome(src *demoSrc) demoOutcome {
 	top := len(g.open) - 1
 	q := min(1, top)
+	win := 12
+	if src != nil && src.winW > 0 {
+		win = src.winW
+	}
 	var o demoOutcome
-	switch g.weighted(12, 12, 10, 8, 8, 20, 15, 15) {
+	switch g.weighted(win, 12, 10, 8, 8, 20, 15, 15) {
 	case 0:
 		o = demoOutcome{won: true, stage: top, engaged: true}
 	case 1:
@@ -231,7 +236,7 @@ func (g *demoGen) newLead(t0 time.Time) {
 func (g *demoGen) newStory(t0 time.Time) (*demoStory, demoOutcome) {
 	src := g.pickSource()
 	ch := g.pickChannel(src)
-	out := g.outcome()
+	out := g.outcome(src)
 	if out.reason == demoNoAnswer && src == nil {
 		out.reason = demoChanged // a WhatsApp writer is always reachable
 	}

@@ -30,6 +30,7 @@ type demoSrc struct {
 	id       int64
 	where    string // how a client says they found us
 	referral bool   // clients come recommended by a friend
+	winW     int    // weight of a won outcome (0: the usual)
 }
 
 // setup makes what the business had before the period: the staff, the
@@ -134,7 +135,7 @@ func (g *demoGen) sources() []*demoSrc {
 	var out []*demoSrc
 	for _, s := range g.d.Company.Sources {
 		out = append(out, &demoSrc{name: s.Name, code: s.Code, email: s.Email, numbers: s.Numbers, weight: s.Weight, channels: s.Channels,
-			spend: s.Spend, note: s.Note, medium: s.Medium, camps: s.Campaigns, where: s.Where, referral: s.Referral})
+			spend: s.Spend, note: s.Note, medium: s.Medium, camps: s.Campaigns, where: s.Where, referral: s.Referral, winW: s.WinWeight})
 	}
 	return out
 }

@@ -33,6 +33,8 @@ import (
 type Options struct {
 	Region   string // default phone region, "RU"
 	Currency string // default currency, "RUB"
+	// TimeZone is the company's, where the report's days begin; default Europe/Moscow.
+	TimeZone *time.Location
 	// Channels are the channels this build speaks (cmd registers them).
 	Channels *channels.Registry
 	// Blobs stores attachment bytes; default: a directory under the OS temp dir.
@@ -80,7 +82,7 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *Serve
 	s.Outbox = outbox.New(db, log, s.Realtime, opts.Blobs, s.Accounts, outbox.Options{MaxAttempts: opts.MaxAttempts})
 	s.Recordings = recordings.New(db, log, s.Realtime, opts.Blobs, s.Accounts, recordings.Options{})
 	s.App = inbox.New(db, log, s.Realtime, box, s.Accounts, s.Outbox, inbox.Options{
-		Region: opts.Region, Currency: opts.Currency, SessionTTL: opts.SessionTTL, LoginLimit: opts.LoginLimit, LoginWindow: opts.LoginWindow,
+		Region: opts.Region, Currency: opts.Currency, TimeZone: opts.TimeZone, SessionTTL: opts.SessionTTL, LoginLimit: opts.LoginLimit, LoginWindow: opts.LoginWindow,
 		Channels: opts.Channels, Blobs: opts.Blobs, RemindAfter: opts.RemindAfter, OverdueAfter: opts.OverdueAfter, TimerEvery: opts.TimerEvery,
 	})
 	return s

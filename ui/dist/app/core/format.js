@@ -120,3 +120,14 @@ export function handle(kindOrHandle, value) {
   if (kind === "telegram") return "Telegram " + value;
   return value;
 }
+
+// number formats a count for the current language ("1 234" / "1,234").
+export function number(n) {
+  return new Intl.NumberFormat(locale()).format(n);
+}
+
+// percent formats a fraction (0.2) as a percentage ("20 %" / "20%"),
+// one decimal when it is not whole.
+export function percent(x) {
+  return new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 1 }).format(x);
+}

@@ -1,10 +1,10 @@
 // The router maps the address bar to state.route and back:
 //   /inbox/<queue>            a queue
 //   /inbox/<queue>/<id>       a queue with a conversation open
-//   /owner/<tab>              owner pages: contacts, audit, users, accounts, sources
+//   /owner/<tab>              owner pages: contacts, audit, users, accounts, sources, report
 // The server answers index.html for every such path (inbox/static.go).
 
-export const OWNER_TABS = ["contacts", "audit", "users", "accounts", "sources"];
+export const OWNER_TABS = ["contacts", "audit", "users", "accounts", "sources", "report"];
 
 export function parse(pathname) {
   const parts = pathname.split("/").filter(Boolean);

@@ -1,5 +1,5 @@
 // OwnerPage: the owner's pages: contacts, audit trail, users, channel accounts,
-// ad sources with entry points and spend.
+// ad sources with entry points and spend, the marketing report.
 import { html } from "../core/html.js";
 import { useStore } from "../core/store.js";
 import { Audit } from "./Audit.js";
@@ -7,8 +7,9 @@ import { Users } from "./Users.js";
 import { Accounts } from "./Accounts.js";
 import { Sources } from "./Sources.js";
 import { Contacts } from "./Contacts.js";
+import { Report } from "./Report.js";
 
-const PAGES = { contacts: Contacts, audit: Audit, users: Users, accounts: Accounts, sources: Sources };
+const PAGES = { contacts: Contacts, audit: Audit, users: Users, accounts: Accounts, sources: Sources, report: Report };
 
 export function OwnerPage({ tab }) {
   useStore((s) => s.lang);

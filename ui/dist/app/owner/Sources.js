@@ -2,7 +2,7 @@
 // them (the marketing report builds on these).
 import { useState } from "preact/hooks";
 import { html } from "../core/html.js";
-import { get, post } from "../core/api.js";
+import { get, post, patch } from "../core/api.js";
 import { t } from "../core/i18n.js";
 import { money, parseMoney } from "../core/format.js";
 import { useStore, toast } from "../core/store.js";
@@ -14,6 +14,7 @@ function day(iso) {
 
 export function Sources() {
   const accounts = useStore((s) => s.accounts);
+  const [fromOf, setFromOf] = useState({}); // entry point id → the date a new binding starts
   const { data, error, reload } = useLoad(async () => {
     const [{ ad_sources }, { entry_points }] = await Promise.all([get("/api/v1/ad-sources"), get("/api/v1/entry-points")]);
     const spend = await Promise.all(ad_sources.map((s) => get(`/api/v1/ad-sources/${s.id}/spend`).then((r) => r.spend)));
@@ -26,9 +27,21 @@ export function Sources() {
   const current = (ep) => (ep.bindings || []).filter((x) => x.valid_from <= now).pop()?.ad_source_id ?? null;
   const bind = async (ep, value) => {
     try {
-      // from now on; touches already stored keep their source
-      await post(`/api/v1/entry-points/${ep.id}/bindings`, { ad_source_id: value === "" ? null : Number(value), valid_from: new Date().toISOString() });
-      toast("ok", t("sources.bound"));
+      // From now on (touches already stored keep their source), or from
+      // the date chosen beside it: the touches since then move with it.
+      const day = fromOf[ep.id];
+      const from = day ? new Date(day + "T00:00:00") : new Date();
+      await post(`/api/v1/entry-points/${ep.id}/bindings`, { ad_source_id: value === "" ? null : Number(value), valid_from: from.toISOString() });
+      toast("ok", day ? t("sources.boundFrom", { date: day }) : t("sources.bound"));
+    } catch (err) {
+      toast("error", err.message);
+    }
+    reload();
+  };
+  const setVAT = async (s, on) => {
+    try {
+      await patch(`/api/v1/ad-sources/${s.id}`, { vat_included: on });
+      toast("ok", t("sources.vatSaved"));
     } catch (err) {
       toast("error", err.message);
     }
@@ -39,7 +52,7 @@ export function Sources() {
     <h2>${t("sources.title")}</h2>
     <div class="table-wrap">
       <table class="table" id="sources-table">
-        <thead><tr><th>${t("sources.name")}</th><th>${t("sources.spend")}</th><th>${t("sources.periods")}</th></tr></thead>
+        <thead><tr><th>${t("sources.name")}</th><th>${t("sources.spend")}</th><th>${t("sources.periods")}</th><th>${t("sources.vat")}</th></tr></thead>
         <tbody>
           ${data.sources.map((s) => {
             const sp = data.spend[s.id] || [];
@@ -48,7 +61,8 @@ export function Sources() {
             return html`<tr>
               <td>${s.name}${s.archived ? html` <small class="muted">(${t("sources.archived")})</small>` : ""}</td>
               <td class="num">${Object.entries(byCur).map(([c, n]) => html`<div>${money(n, c)}</div>`)}${sp.length === 0 && html`<span class="muted">—</span>`}</td>
-              <td class="small">${sp.slice(0, 4).map((x) => html`<div>${day(x.period_start)} — ${day(x.period_end)}: ${money(x.amount, x.currency)}${x.note ? " · " + x.note : ""}</div>`)}</td>
+              <td class="small">${sp.slice(0, 4).map((x) => html`<div>${day(x.period_start)} — ${day(x.period_end)}: ${money(x.amount, x.currency)}${x.campaign ? " · " + x.campaign : ""}${x.note ? " · " + x.note : ""}</div>`)}</td>
+              <td><input type="checkbox" class="vat" aria-label=${t("sources.vat") + ": " + s.name} checked=${s.vat_included} onChange=${(e) => setVAT(s, e.target.checked)} /></td>
             </tr>`;
           })}
         </tbody>
@@ -58,15 +72,17 @@ export function Sources() {
       <${NewSource} done=${reload} />
       <${NewSpend} sources=${data.sources} done=${reload} />
     </div>
+    <${ImportSpend} done=${reload} />
     <h2>${t("sources.entries")}</h2>
     <div class="table-wrap">
       <table class="table" id="entries-table">
-        <thead><tr><th>${t("sources.account")}</th><th>${t("sources.address")}</th><th>${t("sources.boundTo")}</th><th>${t("sources.autoDeal")}</th></tr></thead>
+        <thead><tr><th>${t("sources.account")}</th><th>${t("sources.address")}</th><th>${t("sources.bindFrom")}</th><th>${t("sources.boundTo")}</th><th>${t("sources.autoDeal")}</th></tr></thead>
         <tbody>
           ${data.entries.map(
             (ep) => html`<tr>
               <td>${acct[ep.account_id] ? `${t("channel." + acct[ep.account_id].channel)} · ${acct[ep.account_id].name}` : "#" + ep.account_id}</td>
               <td><code>${ep.address}</code></td>
+              <td><input type="date" class="bind-from" aria-label=${t("sources.bindFrom")} value=${fromOf[ep.id] || ""} onChange=${(e) => setFromOf({ ...fromOf, [ep.id]: e.target.value })} /></td>
               <td>
                 <select aria-label=${t("sources.boundTo")} class=${current(ep) == null ? "unbound" : ""} value=${current(ep) ?? ""} onChange=${(e) => bind(ep, e.target.value)}>
                   <option value="">${t("sources.unbound")}</option>
@@ -113,7 +129,13 @@ function NewSpend({ sources, done }) {
       return;
     }
     try {
-      await post(`/api/v1/ad-sources/${f.get("source")}/spend`, { period_start: f.get("from"), period_end: f.get("to"), amount, note: String(f.get("note") || "") });
+      await post(`/api/v1/ad-sources/${f.get("source")}/spend`, {
+        period_start: f.get("from"),
+        period_end: f.get("to"),
+        amount,
+        campaign: String(f.get("campaign") || "").trim(),
+        note: String(f.get("note") || ""),
+      });
       e.target.reset();
       setError("");
       toast("ok", t("sources.spendAdded"));
@@ -128,8 +150,61 @@ function NewSpend({ sources, done }) {
     <label>${t("sources.from")} <input name="from" type="date" required /></label>
     <label>${t("sources.to")} <input name="to" type="date" required /></label>
     <input name="amount" inputmode="decimal" placeholder=${t("sources.amount")} required />
+    <input name="campaign" placeholder=${t("sources.campaign")} />
     <input name="note" placeholder=${t("sources.note")} />
     <button type="submit" class="primary">${t("common.add")}</button>
+    <p class="muted small">${t("sources.spendHint")}</p>
     ${error && html`<p class="error" role="alert">${error}</p>`}
+  </form>`;
+}
+
+// ImportSpend: a spend CSV, checked first (nothing stored: the server
+// answers the lines it would refuse and the unknown sources), then
+// imported; unknown sources are created when the owner ticks so.
+function ImportSpend({ done }) {
+  const [text, setText] = useState("");
+  const [create, setCreate] = useState(false);
+  const [res, setRes] = useState(null);
+  const [error, setError] = useState("");
+  const readFile = async (e) => {
+    const file = e.target.files[0];
+    if (file) {
+      setText(await file.text());
+      setRes(null);
+    }
+  };
+  const send = async (dry) => {
+    setError("");
+    try {
+      // Checked first, always: the lines at fault show in the page's language.
+      const check = await post("/api/v1/spend/import", { csv: text, create_sources: create, dry_run: true });
+      setRes(check);
+      if (dry || check.errors.length > 0) return;
+      const r = await post("/api/v1/spend/import", { csv: text, create_sources: create });
+      toast("ok", t("sources.imported", { n: r.days }));
+      setText("");
+      setRes(null);
+      done();
+    } catch (err) {
+      setError(err.message);
+    }
+  };
+  const bad = res && res.errors.length > 0;
+  return html`<form class="card inline-form import-form" id="spend-import" onSubmit=${(e) => (e.preventDefault(), send(false))}>
+    <h3>${t("sources.import")}</h3>
+    <p class="muted small">${t("sources.importHint")}</p>
+    <label>${t("sources.importFile")} <input type="file" accept=".csv,text/csv,text/plain" onChange=${readFile} /></label>
+    <textarea name="csv" aria-label=${t("sources.importText")} placeholder=${t("sources.importText")} value=${text} onInput=${(e) => (setText(e.target.value), setRes(null))}></textarea>
+    <label><input type="checkbox" name="create" checked=${create} onChange=${(e) => (setCreate(e.target.checked), setRes(null))} /> ${t("sources.importCreate")}</label>
+    <button type="button" onClick=${() => send(true)} disabled=${!text.trim()}>${t("sources.importCheck")}</button>
+    <button type="submit" class="primary" disabled=${!text.trim() || bad}>${t("sources.importDo")}</button>
+    ${res && !bad && html`<p class="ok small" role="status">${t("sources.importOk", { n: res.days, from: res.from, to: res.to })}</p>`}
+    ${bad && html`<p class="error" role="alert">${t("sources.importBad", { n: res.errors.length })}</p>`}
+    ${res && res.unknown_sources.length > 0 && html`<p class="small">${t("sources.importUnknown", { names: res.unknown_sources.join(", ") })}</p>`}
+    ${bad &&
+    html`<ul class="import-errors">
+      ${res.errors.map((e) => html`<li>${t("sources.lineErr." + e.code, { line: e.line, value: e.value || "" }, t("sources.lineError", { line: e.line, message: e.message }))}</li>`)}
+    </ul>`}
+    ${error && html`<pre class="error import-errors" role="alert">${error}</pre>`}
   </form>`;
 }
