@@ -268,7 +268,7 @@ func TestAPILogin(t *testing.T) {
 		if err := json.Unmarshal(r.body, &me); err != nil || me.CSRFToken == "" || me.User.Email != "kate@example.ru" {
 			t.Fatalf("login reply %s: %v", r.body, err)
 		}
-		if bytes.Contains(r.body, []byte("password")) || bytes.Contains(r.body, []byte("$2a$")) {
+		if bytes.Contains(r.body, []byte("password_hash")) || bytes.Contains(r.body, []byte("$2a$")) {
 			t.Errorf("login reply leaks the password hash: %s", r.body)
 		}
 		var session *http.Cookie
