@@ -166,8 +166,12 @@ type Deal struct {
 // OpenDeal opens a deal for a contact at the pipeline's first open stage.
 func OpenDeal(tx *gorm.DB, d *Deal) error {
 	var first Stage
-	if err := tx.Where("kind = ?", StageOpen).Order("position").Take(&first).Error; err != nil {
-		return fmt.Errorf("crm: pipeline has no open stage: %w", err)
+	err := tx.Where("kind = ?", StageOpen).Order("position").Take(&first).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("crm: the pipeline has no open stage")
+	}
+	if err != nil { // not the pipeline's fault: say so
+		return fmt.Errorf("crm: the database did not answer (reading the pipeline): %w", err)
 	}
 	if d.Currency == "" || !ValidCurrency(d.Currency) {
 		return Invalid("currency %q is not an ISO 4217 code", d.Currency)

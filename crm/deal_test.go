@@ -3,6 +3,7 @@ package crm_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"gorm.io/gorm"
@@ -257,4 +258,23 @@ func TestSetPipeline(t *testing.T) {
 			t.Errorf("pipeline = %v, want %v", names, want)
 		}
 	})
+}
+
+// A database that does not answer is said to be one, never "the pipeline
+// has no open stage" (issue 14, item 16).
+func TestADatabaseOutageIsNotAnEmptyPipeline(t *testing.T) {
+	db := crmtest.Open(t)
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB.Close()
+	for name, err := range map[string]error{
+		"OpenDeal":       crm.OpenDeal(db, &crm.Deal{ContactID: 1, Currency: "RUB"}),
+		"FirstOpenStage": func() error { _, err := crm.FirstOpenStage(db); return err }(),
+	} {
+		if err == nil || strings.Contains(err.Error(), "no open stage") || !strings.Contains(err.Error(), "database did not answer") {
+			t.Errorf("%s with the database closed: %v", name, err)
+		}
+	}
 }

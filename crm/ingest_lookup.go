@@ -224,7 +224,7 @@ func EntryPointsAt(tx *gorm.DB, addrs []string, accounts map[int64]bool) ([]*Ent
 func FirstOpenStage(tx *gorm.DB) (int64, error) {
 	stages, err := int64s(tx, "SELECT id FROM pipeline_stages WHERE kind = 'open' ORDER BY position LIMIT 1")
 	if err != nil {
-		return 0, fmt.Errorf("crm: pipeline stages: %w", err)
+		return 0, fmt.Errorf("crm: the database did not answer (reading the pipeline): %w", err)
 	}
 	if len(stages) == 0 {
 		return 0, fmt.Errorf("crm: the pipeline has no open stage")
