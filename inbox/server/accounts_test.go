@@ -253,6 +253,10 @@ func TestTheOwnerAloneGetsTheQRCodeOfAnAccountBeingLinked(t *testing.T) {
 	phone.codes <- codeA
 	waitPairing(t, tm.testApp, wa.ID, codeA)
 	checkQR(t, send(t, tm.owner, "GET", qrPath, nil), codeA)
+	// The state is in memory before its event is committed: wait for it.
+	eventually(t, "the pairing event", func() bool {
+		return tm.count("events", "type = ? AND data LIKE ?", crm.EventAccountState, `%"phase":"pairing"%`) >= 1
+	})
 	eventsAtA := tm.count("events", "type = ?", crm.EventAccountState)
 	runScenarios(t, []scenario{
 		{name: "a lead may not see the code", as: tm.lead, method: "GET", path: qrPath, status: 403, code: "forbidden"},
@@ -276,6 +280,8 @@ func TestTheOwnerAloneGetsTheQRCodeOfAnAccountBeingLinked(t *testing.T) {
 	if a := send(t, tm.owner, "GET", qrPath, nil); a.status != 200 || !bytes.Equal(a.body, b.body) {
 		t.Fatalf("the same code drew a different image")
 	}
+	eventually(t, "the rotation's event", func() bool { return tm.count("events", "type = ?", crm.EventAccountState) >= eventsAtA+1 })
+	time.Sleep(100 * time.Millisecond) // and no other
 	if n := tm.count("events", "type = ?", crm.EventAccountState); n != eventsAtA+1 {
 		t.Errorf("account state events after a rotation: %d, want %d", n, eventsAtA+1)
 	}
