@@ -302,6 +302,13 @@ func chunks(ids []int64, n int) [][]int64 {
 type ContactRow struct {
 	Contact
 	Handles map[IdentityKind][]string
+	// Source is the ad source of the contact's first touch ("" : none).
+	Source string
+	// Deals counts the contact's deals; Won is the sum of the won ones
+	// (minor units of Currency).
+	Deals    int
+	Won      int64
+	Currency string
 }
 
 // liveContacts keeps the contacts not merged into another.
@@ -339,6 +346,9 @@ func EachLiveContact(tx *gorm.DB, scope func(*gorm.DB) *gorm.DB, size int, fn fu
 		for i, c := range batch {
 			rows[i] = ContactRow{Contact: c, Handles: by[c.ID]}
 		}
+		if err := summarize(tx, cids, rows); err != nil {
+			return err
+		}
 		ferr = fn(rows)
 		return ferr
 	}).Error
@@ -346,4 +356,38 @@ func EachLiveContact(tx *gorm.DB, scope func(*gorm.DB) *gorm.DB, size int, fn fu
 		return ferr
 	}
 	return err
+}
+
+// summarize fills the rows' first source and deals, for the export.
+func summarize(tx *gorm.DB, cids []int64, rows []ContactRow) error {
+	var deals []struct {
+		ContactID int64
+		N         int
+		Won       int64
+		Currency  string
+	}
+	if err := tx.Raw(`SELECT contact_id, COUNT(*) AS n, COALESCE(SUM(CASE WHEN status = ? THEN amount END), 0) AS won, MAX(currency) AS currency
+		FROM deals WHERE contact_id IN ? GROUP BY contact_id`, DealWon, cids).Scan(&deals).Error; err != nil {
+		return fmt.Errorf("crm: export deals: %w", err)
+	}
+	var firsts []struct {
+		ContactID int64
+		Name      string
+	}
+	if err := tx.Raw(`SELECT t.contact_id, s.name FROM touches t JOIN ad_sources s ON s.id = t.ad_source_id
+		WHERE t.contact_id IN ? AND t.id = (SELECT MIN(f.id) FROM touches f WHERE f.contact_id = t.contact_id)`, cids).Scan(&firsts).Error; err != nil {
+		return fmt.Errorf("crm: export sources: %w", err)
+	}
+	at := make(map[int64]int, len(rows))
+	for i, r := range rows {
+		at[r.ID] = i
+	}
+	for _, d := range deals {
+		r := &rows[at[d.ContactID]]
+		r.Deals, r.Won, r.Currency = d.N, d.Won, d.Currency
+	}
+	for _, f := range firsts {
+		rows[at[f.ContactID]].Source = f.Name
+	}
+	return nil
 }

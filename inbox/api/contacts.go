@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -169,19 +170,31 @@ func (h *api) undoMerge(w http.ResponseWriter, r *http.Request) {
 // exportContacts streams every contact the user may export as CSV.
 func (h *api) exportContacts(w http.ResponseWriter, r *http.Request) {
 	var cw *csv.Writer
+	dialect := excelDialect(r)
+	names := map[int64]string{}
+	if users, err := h.app.Users(r.Context()); err == nil {
+		for _, u := range users {
+			names[u.ID] = crm.FirstNonEmpty(u.Name, u.Email)
+		}
+	}
+	start := func() *csv.Writer {
+		return dialect.start(w, fmt.Sprintf("contacts-%s.csv", time.Now().Format("2006-01-02")),
+			"id", "name", "company", "phones", "emails", "telegram", "whatsapp", "responsible", "first_source", "deals", "won", "currency", "created_at")
+	}
 	err := h.app.ExportContacts(r.Context(), userOf(r).User, clientIP(r, h.opts.TrustedProxies), func(rows []crm.ContactRow) error {
 		if cw == nil { // the export is allowed and audited: the file starts
-			cw = startCSV(w)
+			cw = start()
 		}
 		for _, c := range rows {
 			resp := ""
 			if c.ResponsibleID != nil {
-				resp = strconv.FormatInt(*c.ResponsibleID, 10)
+				resp = names[*c.ResponsibleID]
 			}
 			m := c.Handles
 			cw.Write([]string{strconv.FormatInt(c.ID, 10), csvSafe(c.Name), csvSafe(c.Company),
 				strings.Join(m[crm.PhoneID], " "), csvSafe(strings.Join(m[crm.EmailID], " ")), csvSafe(strings.Join(m[crm.TelegramID], " ")),
-				csvSafe(strings.Join(m[crm.WhatsAppID], " ")), resp, c.CreatedAt.Format(time.RFC3339)})
+				csvSafe(strings.Join(m[crm.WhatsAppID], " ")), csvSafe(resp), csvSafe(c.Source), strconv.Itoa(c.Deals), dialect.money(c.Won), c.Currency,
+				c.CreatedAt.Format(time.RFC3339)})
 		}
 		cw.Flush()
 		return cw.Error()
@@ -192,17 +205,53 @@ func (h *api) exportContacts(w http.ResponseWriter, r *http.Request) {
 	case err != nil: // the file has started: all that can be done is to log
 		h.log.Error("contact export cut short", "user", userOf(r).ID, "err", err)
 	case cw == nil: // nothing to export: the header alone
-		startCSV(w).Flush()
+		start().Flush()
 	}
 }
 
-// startCSV starts the export file with its header row.
-func startCSV(w http.ResponseWriter) *csv.Writer {
+// csvDialect is how an export is written for the spreadsheet that opens
+// it. Every file starts with a UTF-8 byte-order mark, so that Excel reads
+// Cyrillic as such; for the Russian locale the separator is ";" and
+// decimals take a comma, as Russian Excel expects.
+type csvDialect struct {
+	sep     rune
+	decimal string
+}
+
+// excelDialect is the dialect the request asks for (?sep=semicolon or
+// ?sep=comma), else the one of the user's language (Accept-Language).
+func excelDialect(r *http.Request) csvDialect {
+	ru := csvDialect{';', ","}
+	switch r.URL.Query().Get("sep") {
+	case "semicolon":
+		return ru
+	case "comma":
+		return csvDialect{',', "."}
+	}
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(r.Header.Get("Accept-Language"))), "ru") {
+		return ru
+	}
+	return csvDialect{',', "."}
+}
+
+// start writes the headers, the byte-order mark and the header row.
+func (d csvDialect) start(w http.ResponseWriter, file string, header ...string) *csv.Writer {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="contacts-%s.csv"`, time.Now().Format("2006-01-02")))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, file))
+	io.WriteString(w, "\uFEFF")
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"id", "name", "company", "phones", "emails", "telegram", "whatsapp", "responsible_id", "created_at"})
+	cw.Comma = d.sep
+	cw.Write(header)
 	return cw
+}
+
+// money writes minor units as a decimal number in the dialect.
+func (d csvDialect) money(minor int64) string {
+	sign := ""
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	return fmt.Sprintf("%s%d%s%02d", sign, minor/100, d.decimal, minor%100)
 }
 
 // csvSafe stops a spreadsheet from running a cell as a formula. Names and

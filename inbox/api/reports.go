@@ -1,10 +1,10 @@
 package api
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/crm/report"
@@ -43,11 +43,22 @@ func (h *api) exportReport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, h.log, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="report-%s-%s.csv"`, rep.From, rep.To))
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"source_id", "source", "group", "vat_included", "currency", "spend", "touches", "calls", "missed_calls", "leads", "deals", "won", "lost",
-		"revenue", "profit", "cpl", "cac", "romi", "conv_lead_deal", "conv_deal_won"})
+	d := excelDialect(r)
+	cw := d.start(w, fmt.Sprintf("report-%s-%s.csv", rep.From, rep.To),
+		"source_id", "source", "group", "vat_included", "currency", "spend", "touches", "calls", "missed_calls", "leads", "deals", "won", "lost",
+		"revenue", "profit", "cpl", "cac", "romi", "conv_lead_deal", "conv_deal_won")
+	minor := func(v *int64) string {
+		if v == nil {
+			return ""
+		}
+		return d.money(*v)
+	}
+	fraction := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return strings.Replace(strconv.FormatFloat(*v, 'f', 4, 64), ".", d.decimal, 1)
+	}
 	rows := append(append(rep.Rows, rep.NoSource), rep.Total)
 	for i, row := range rows {
 		id, name := "", csvSafe(row.Source)
@@ -82,25 +93,6 @@ func groupValue(row report.Row) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-// minor writes minor units as major units with two decimals ("" for null).
-func minor(v *int64) string {
-	if v == nil {
-		return ""
-	}
-	n, sign := *v, ""
-	if n < 0 {
-		n, sign = -n, "-"
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, n/100, n%100)
-}
-
-func fraction(v *float64) string {
-	if v == nil {
-		return ""
-	}
-	return strconv.FormatFloat(*v, 'f', 4, 64)
-}
 
 // SpendDayList is spend days.
 type SpendDayList struct {

@@ -594,16 +594,17 @@ func TestAPIPermissions(t *testing.T) {
 		if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
 			t.Fatalf("export as %s: %d %q %s", c.User.Role, r.status, r.header.Get("Content-Type"), r.body)
 		}
-		rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
-		if err != nil {
-			t.Fatalf("export is not CSV: %v\n%s", err, r.body)
+		rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(r.body, []byte("\uFEFF")))).ReadAll()
+		if err != nil || !bytes.HasPrefix(r.body, []byte("\uFEFF")) {
+			t.Fatalf("export is not CSV with a byte-order mark: %v\n%s", err, r.body)
 		}
-		if len(rows) != want+1 || strings.Join(rows[0], ",") != "id,name,company,phones,emails,telegram,whatsapp,responsible_id,created_at" {
+		if len(rows) != want+1 || strings.Join(rows[0], ",") != "id,name,company,phones,emails,telegram,whatsapp,responsible,first_source,deals,won,currency,created_at" {
 			t.Fatalf("export: want a header and %d contacts, got %q", want, rows)
 		}
 		found := false
 		for _, row := range rows[1:] {
-			if row[0] == strconv.FormatInt(boris.ContactID, 10) && row[1] == "Boris Queue" && row[3] == "+79135550102" {
+			if row[0] == strconv.FormatInt(boris.ContactID, 10) && row[1] == "Boris Queue" && row[3] == "+79135550102" &&
+				row[8] == "yandex" && row[9] == "1" && row[10] == "0.00" && row[11] == "RUB" {
 				found = true
 			}
 		}
@@ -630,6 +631,15 @@ func TestAPIPermissions(t *testing.T) {
 		}
 		if len(al.Entries) != 3 || !actors[a.User.ID] || !actors[owner.User.ID] {
 			t.Errorf("want three export entries, two by the manager and one by the owner; got %+v", al.Entries)
+		}
+	})
+	t.Run("for Russian Excel: semicolons and a decimal comma", func(t *testing.T) {
+		r := send(t, owner, "GET", "/api/v1/contacts/export.csv", nil, "Accept-Language", "ru")
+		cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(r.body, []byte("\uFEFF"))))
+		cr.Comma = ';'
+		rows, err := cr.ReadAll()
+		if err != nil || len(rows) != 4 || rows[0][1] != "name" || rows[1][10] != "0,00" {
+			t.Errorf("Russian export: %v %q", err, rows)
 		}
 	})
 }
@@ -909,7 +919,7 @@ func TestAPIExportIsSafeForSpreadsheets(t *testing.T) {
 	// A stranger's address may start with a formula: it is a valid email.
 	must(t, owner, 200, "POST", p("/api/v1/contacts/%d/identities", tc.ContactID), crm.RawHandle{Kind: "email", Value: `"=HYPERLINK(\"http://evil.example\")"@example.ru`}, nil)
 	r := send(t, owner, "GET", "/api/v1/contacts/export.csv", nil)
-	rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(r.body, []byte("\uFEFF")))).ReadAll()
 	if r.status != 200 || err != nil || len(rows) != 2 {
 		t.Fatalf("export: %s (%v)", r, err)
 	}

@@ -380,10 +380,16 @@ func TestReportGroupsAndExport(t *testing.T) {
 	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("export: %s", r)
 	}
-	lines := strings.Split(strings.TrimSpace(string(r.body)), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "source_id,source,") || !strings.Contains(lines[1], ",Avito,") || !strings.Contains(lines[1], ",1500.00,") ||
+	body, bom := strings.CutPrefix(string(r.body), "\uFEFF") // so that Excel reads UTF-8
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if !bom || len(lines) != 4 || !strings.HasPrefix(lines[0], "source_id,source,") || !strings.Contains(lines[1], ",Avito,") || !strings.Contains(lines[1], ",1500.00,") ||
 		!strings.HasPrefix(lines[2], "none,no source,") || !strings.HasPrefix(lines[3], "total,total,") {
 		t.Errorf("export CSV:\n%s", r.body)
+	}
+	// For Russian Excel: ";" between cells and a decimal comma.
+	r = send(t, d.owner, "GET", "/api/v1/reports/sources/export.csv?from=2026-03-01&to=2026-03-31", nil, "Accept-Language", "ru-RU,ru;q=0.9")
+	if body := string(r.body); !strings.HasPrefix(body, "\uFEFFsource_id;source;") || !strings.Contains(body, ";Avito;") || !strings.Contains(body, ";1500,00;") {
+		t.Errorf("export CSV for Russian Excel:\n%s", r.body)
 	}
 	runScenarios(t, []scenario{{name: "the export is audited", as: d.owner, method: "GET", path: "/api/v1/audit?action=report.export", status: 200, want: []string{`"report.export"`, `"from":"2026-03-01"`}}})
 }
