@@ -4,6 +4,7 @@ package demo
 
 import (
 	"encoding/json"
+	"fmt"
 	"sort"
 	"time"
 
@@ -125,7 +126,7 @@ func (g *demoGen) countConversations(tx *gorm.DB, sum *Summary) error {
 	}
 	sum.Conversations = len(convs)
 	for _, c := range convs {
-		if c.AssigneeID == nil {
+		if c.AssigneeID == nil && c.Status == crm.ConvOpen { // the queue: open and nobody's
 			sum.Unassigned++
 		}
 		switch {
@@ -142,6 +143,9 @@ func (g *demoGen) countConversations(tx *gorm.DB, sum *Summary) error {
 		return err
 	}
 	sum.CallBack = int(q.CallBack)
+	if int64(sum.Unassigned) != q.Unassigned {
+		return fmt.Errorf("inbox: demo: %d unassigned conversations counted, the queue says %d", sum.Unassigned, q.Unassigned)
+	}
 	return nil
 }
 
