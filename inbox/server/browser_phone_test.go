@@ -1,12 +1,18 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/phone"
 	"github.com/switchboard/switchboard/channels/phone/amitest"
+	"github.com/switchboard/switchboard/crm"
 )
 
 // A manager opens a call from a tracking number: the timeline shows who
@@ -66,5 +72,37 @@ func TestBrowserACallShowsItsSourceAndTheCallButtonCallsBack(t *testing.T) {
 	r.waitText("#timeline", "Входящий звонок")
 	r.waitText(`[data-call="who"]`, "Ответил(а)")
 	r.screenshot("call-timeline-ru")
+	p.noScriptErrors()
+}
+
+// The owner adds a tracking number on the Sources page, typed as people
+// type it; it is kept in E.164, and a call to it carries its source
+// (issue 16, item 10, the numbers).
+func TestBrowserTheOwnerAddsATrackingNumber(t *testing.T) {
+	ta := newTestApp(t)
+	ta.useAdapters(map[channels.Kind]channels.Factory{channels.Phone: phone.New})
+	ta.user("owner@x.ru", crm.Owner)
+	acc := ta.phoneAccount("Cloud PBX", `{"provider":"generic"}`, "pbx-secret")
+	src, _ := crm.CreateAdSource(ta.db, "Avito")
+	b := newBrowser(t, ta)
+	p := b.tab("owner", "ru-RU")
+	p.login("owner@x.ru")
+	p.open("/owner/sources")
+	p.wait("the new entry point form", `document.querySelector("#new-entry")`)
+	p.choose(`#new-entry select[name=account]`, fmt.Sprint(acc.ID))
+	p.do(chromedp.SendKeys(chromedp.CSS(`#new-entry input[name=address]`), "8 (383) 209-15-47"))
+	p.choose(`#new-entry select[name=source]`, fmt.Sprint(src.ID))
+	p.click(`#new-entry button[type=submit]`)
+	p.waitText("#entries-table", "+73832091547")
+	p.screenshot("sources-new-entry-ru")
+	r := callHook(t, ta, acc.ID, "pbx-secret", map[string]any{"call_id": "c-1", "event": "ended", "direction": "in", "from": "+79131112233", "to": "73832091547",
+		"started_at": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339), "ended_at": time.Now().UTC().Format(time.RFC3339)})
+	var hr phone.HookResponse
+	if r.status != 200 || json.Unmarshal(r.body, &hr) != nil {
+		t.Fatalf("call: %s", r)
+	}
+	if tc, _ := crm.GetTouch(ta.db, hr.TouchID); tc.AdSourceID == nil || *tc.AdSourceID != src.ID {
+		t.Errorf("the call to the new number has source %v, want %d", tc.AdSourceID, src.ID)
+	}
 	p.noScriptErrors()
 }

@@ -74,6 +74,7 @@ export function Sources() {
     </div>
     <${ImportSpend} done=${reload} />
     <h2>${t("sources.entries")}</h2>
+    <${NewEntry} accounts=${accounts} sources=${data.sources} done=${reload} />
     <div class="table-wrap">
       <table class="table" id="entries-table">
         <thead><tr><th>${t("sources.account")}</th><th>${t("sources.address")}</th><th>${t("sources.bindFrom")}</th><th>${t("sources.boundTo")}</th><th>${t("sources.autoDeal")}</th></tr></thead>
@@ -206,5 +207,46 @@ function ImportSpend({ done }) {
       ${res.errors.map((e) => html`<li>${t("sources.lineErr." + e.code, { line: e.line, value: e.value || "" }, t("sources.lineError", { line: e.line, message: e.message }))}</li>`)}
     </ul>`}
     ${error && html`<pre class="error import-errors" role="alert">${error}</pre>`}
+  </form>`;
+}
+
+// NewEntry adds an entry point: a tracking number of a phone account, an
+// address of a mailbox, a bot's start code, a form's utm_source; bound to
+// a source from the beginning. Phone numbers are kept in E.164 however
+// they are typed.
+function NewEntry({ accounts, sources, done }) {
+  const [acc, setAcc] = useState(accounts[0]?.id ?? "");
+  const channel = accounts.find((a) => String(a.id) === String(acc))?.channel || "";
+  const submit = async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    const src = String(f.get("source") || "");
+    try {
+      await post("/api/v1/entry-points", {
+        account_id: Number(acc),
+        address: String(f.get("address")).trim(),
+        ad_source_id: src === "" ? null : Number(src),
+        auto_deal: f.get("auto_deal") === "on",
+      });
+      e.target.reset();
+      toast("ok", t("sources.entryAdded"));
+      done();
+    } catch (err) {
+      toast("error", err.message);
+    }
+  };
+  if (!accounts.length) return null;
+  return html`<form class="card inline-form" id="new-entry" onSubmit=${submit}>
+    <h3>${t("sources.newEntry")}</h3>
+    <select name="account" aria-label=${t("sources.account")} value=${acc} onChange=${(e) => setAcc(e.target.value)}>
+      ${accounts.map((a) => html`<option value=${a.id}>${t("channel." + a.channel)} · ${a.name}</option>`)}
+    </select>
+    <input name="address" required placeholder=${t("sources.addressPh." + channel, {}, t("sources.address"))} aria-label=${t("sources.address")} />
+    <select name="source" aria-label=${t("sources.boundTo")}>
+      <option value="">${t("sources.unbound")}</option>
+      ${sources.map((x) => html`<option value=${x.id}>${x.name}</option>`)}
+    </select>
+    <label class="check"><input type="checkbox" name="auto_deal" checked /> ${t("sources.autoDeal")}</label>
+    <button type="submit" class="primary">${t("common.add")}</button>
   </form>`;
 }
