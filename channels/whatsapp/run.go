@@ -200,7 +200,7 @@ func (a *Adapter) handle(ctx context.Context, cli Client, sink channels.Sink, re
 		a.mu.Lock()
 		a.banUntil = until
 		a.mu.Unlock()
-		end(stop{msg: fmt.Sprintf("temporarily banned by WhatsApp (code %d: %s) until %s; sending is paused", int(e.Code), e.Code.String(), until.Format(time.RFC3339)), until: until})
+		end(stop{msg: fmt.Sprintf("temporarily banned by WhatsApp (code %s) until %s; sending is paused", e.Code.String(), until.Format(time.RFC3339)), until: until})
 	case *events.ClientOutdated:
 		end(stop{msg: msgOutdated, retry: true})
 	case *events.ConnectFailure:

@@ -94,8 +94,6 @@ type Client interface {
 	SendMessage(ctx context.Context, to types.JID, msg *waE2E.Message) (whatsmeow.SendResponse, error)
 	Upload(ctx context.Context, data []byte, kind whatsmeow.MediaType) (whatsmeow.UploadResponse, error)
 	Download(ctx context.Context, msg whatsmeow.DownloadableMessage) ([]byte, error)
-	// Logout unlinks the device and deletes its session.
-	Logout(ctx context.Context) error
 	// OwnJID is the linked device's JID (empty before linking).
 	OwnJID() types.JID
 	// PhoneOf is the phone-number JID of a LID from the session's LID map
