@@ -248,7 +248,10 @@ func TestRunRetriesTheSinkUntilItStores(t *testing.T) {
 	s := &sink{err: fmt.Errorf("database is locked")}
 	cli, r := live(t, "", s)
 	done := make(chan struct{})
-	go func() { cli.Emit(textMessage("79131234567@s.whatsapp.net", "ID1", "Здравствуйте")); close(done) }()
+	go func() {
+		cli.Emit(textMessage("79131234567@s.whatsapp.net", "ID1", "Здравствуйте"))
+		close(done)
+	}()
 	r.waitState("failing while the sink fails", func(st channels.State) bool {
 		return st.Phase == channels.Failing && strings.Contains(st.Error, "database is locked")
 	})
