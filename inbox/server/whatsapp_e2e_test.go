@@ -1,0 +1,108 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/whatsapp"
+	"github.com/switchboard/switchboard/channels/whatsapp/whatsapptest"
+	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox"
+)
+
+// waMessage is a private message as whatsmeow hands it over.
+func waMessage(chat, alt, id string, m *waE2E.Message) *events.Message {
+	c, _ := types.ParseJID(chat)
+	evt := &events.Message{Info: types.MessageInfo{MessageSource: types.MessageSource{Chat: c, Sender: c}, ID: id, PushName: "Анна Смирнова"}, Message: m}
+	if alt != "" {
+		evt.Info.SenderAlt, _ = types.ParseJID(alt)
+	}
+	return evt
+}
+
+// TestWhatsAppEndToEnd: a linked WhatsApp number runs under the
+// supervisor with a double of WhatsApp's servers behind the adapter's
+// client; its messages become touches of one contact with whatsapp and
+// phone identities, a repeat is one touch, and a manager's reply goes out
+// through the outbox quoting the client's message.
+func TestWhatsAppEndToEnd(t *testing.T) {
+	ta := newTestApp(t)
+	own := types.NewJID("79130000001", types.DefaultUserServer)
+	cli := whatsapptest.New(own, true)
+	cli.Media["/photo"] = []byte("JPEG-bytes")
+	ta.useAdapters(map[channels.Kind]channels.Factory{channels.WhatsApp: func(acc channels.Account, log *slog.Logger) (channels.Adapter, error) {
+		return whatsapp.NewAdapter(acc, log, cli.Opener())
+	}})
+	acc := ta.account("whatsapp", "Мебель НСК WhatsApp")
+	m := ta.user("m@example.ru", crm.Manager)
+	ta.startApp()
+	eventually(t, "the account to go live", func() bool {
+		st, _ := ta.Supervisor().State(acc.ID)
+		return st.Phase == channels.Live
+	})
+
+	// A client whose chat WhatsApp addresses by LID, the number known.
+	const lid = "123456789012345@lid"
+	first := waMessage(lid, "79131234567@s.whatsapp.net", "3EB0A1", &waE2E.Message{Conversation: proto.String("Здравствуйте, диван ещё есть?")})
+	cli.Emit(first)
+	cli.Emit(first) // redelivered after a reconnect
+	cli.Emit(waMessage(lid, "79131234567@s.whatsapp.net", "3EB0A2", &waE2E.Message{ImageMessage: &waE2E.ImageMessage{
+		DirectPath: proto.String("/photo"), Mimetype: proto.String("image/jpeg"), Caption: proto.String("вот этот"), FileLength: proto.Uint64(10)}}))
+
+	if n := ta.count("touches", "account_id = ? AND direction = 'in'", acc.ID); n != 2 {
+		t.Fatalf("%d inbound touches, want 2", n)
+	}
+	ids, err := crm.FindIdentities(ta.db, []crm.Key{{Kind: crm.WhatsAppID, Value: lid}, {Kind: crm.PhoneID, Value: "+79131234567"}})
+	if err != nil || len(ids) != 2 || ids[0].ContactID != ids[1].ContactID {
+		t.Fatalf("identities = %+v, %v; want the LID and the phone on one contact", ids, err)
+	}
+	var in crm.Touch
+	if err := ta.db.Where("account_id = ? AND external_id = ?", acc.ID, lid+":3EB0A2").Take(&in).Error; err != nil {
+		t.Fatal(err)
+	}
+	atts, err := crm.TouchAttachments(ta.db, in.ID)
+	if err != nil || len(atts) != 1 || in.Body != "вот этот" {
+		t.Errorf("photo touch %+v, attachments %+v, %v", in, atts, err)
+	}
+	if n := ta.count("entry_points", "account_id = ? AND address = ?", acc.ID, "+79130000001"); n != 1 {
+		t.Errorf("the account's number is no entry point (%d)", n)
+	}
+
+	// A caller of the same number lands on the same contact.
+	pbx := ta.account("phone", "АТС")
+	res, err := ta.Ingest(context.Background(), []channels.Inbound{{AccountID: pbx.ID, ExternalID: "call-1", Kind: channels.Call,
+		From: []channels.Handle{{Kind: "phone", Value: "8 913 123-45-67"}}, Call: &channels.CallInfo{Answered: true}}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("call: %v %+v", err, res)
+	}
+	if n := ta.count("contacts", ""); n != 1 {
+		t.Errorf("%d contacts, want 1", n)
+	}
+
+	c := ta.login("m@example.ru")
+	c.do("POST", fmt.Sprintf("/api/v1/conversations/%d/assign", in.ConversationID), map[string]any{"user_id": m.ID}, nil)
+	var reply crm.Touch
+	if st := c.do("POST", fmt.Sprintf("/api/v1/conversations/%d/reply", in.ConversationID), inbox.ReplyRequest{Text: "Есть, 45 000 ₽"}, &reply); st != 200 {
+		t.Fatalf("reply: %d", st)
+	}
+	eventually(t, "the reply to be sent", func() bool {
+		got, err := crm.GetTouch(ta.db, reply.ID)
+		return err == nil && got.DeliveryStatus == crm.Sent
+	})
+	sent := cli.Sent()
+	if len(sent) != 1 || sent[0].To.String() != lid || sent[0].Msg.GetExtendedTextMessage().GetContextInfo().GetStanzaID() != "3EB0A2" {
+		t.Fatalf("sent %+v", sent)
+	}
+	got, _ := crm.GetTouch(ta.db, reply.ID)
+	if got.ExternalID == nil || *got.ExternalID != lid+":"+sent[0].ID {
+		t.Errorf("the reply's native id = %v", got.ExternalID)
+	}
+}
