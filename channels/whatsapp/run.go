@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
 
 	"github.com/switchboard/switchboard/channels"
@@ -175,6 +176,8 @@ func (a *Adapter) handle(ctx context.Context, cli Client, sink channels.Sink, re
 	switch e := evt.(type) {
 	case *events.Message:
 		a.receive(ctx, cli, sink, report, e)
+	case *events.Receipt:
+		a.receipts(ctx, sink, e)
 	case *events.Connected:
 		a.mu.Lock()
 		a.live = true
@@ -258,4 +261,38 @@ func (a *Adapter) isLive() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.live
+}
+
+// receipts records a delivery or read receipt of messages we sent, when
+// the sink records receipts. They are best effort: one that cannot be
+// stored is logged, and the touch keeps its earlier status.
+func (a *Adapter) receipts(ctx context.Context, sink channels.Sink, e *events.Receipt) {
+	rs, ok := sink.(channels.ReceiptSink)
+	if !ok || e.IsFromMe || e.IsGroup {
+		return
+	}
+	var status string
+	switch e.Type {
+	case types.ReceiptTypeDelivered:
+		status = channels.ReceiptDelivered
+	case types.ReceiptTypeRead, types.ReceiptTypePlayed:
+		status = channels.ReceiptRead
+	default:
+		return // our own devices' reads, retries, server acks
+	}
+	// The chat as we addressed it may be the other form of the client's
+	// address (the LID or the phone number): a receipt names both.
+	chats := []types.JID{e.Chat.ToNonAD()}
+	if alt := e.SenderAlt.ToNonAD(); !alt.IsEmpty() && alt != chats[0] {
+		chats = append(chats, alt)
+	}
+	var batch []channels.Receipt
+	for _, id := range e.MessageIDs {
+		for _, c := range chats {
+			batch = append(batch, channels.Receipt{AccountID: a.account, ExternalID: c.String() + ":" + id, Status: status, At: e.Timestamp})
+		}
+	}
+	if err := rs.Receipts(ctx, batch); err != nil {
+		a.log.Warn("whatsapp: receipt not stored", "status", status, "ids", e.MessageIDs, "err", err)
+	}
 }

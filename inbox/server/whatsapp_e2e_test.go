@@ -105,4 +105,35 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 	if got.ExternalID == nil || *got.ExternalID != lid+":"+sent[0].ID {
 		t.Errorf("the reply's native id = %v", got.ExternalID)
 	}
+
+	// Receipts move it to delivered, then read, live; a late delivery
+	// receipt never moves it back.
+	sub := ta.Hub().Subscribe(64)
+	defer sub.Close()
+	chat, _ := types.ParseJID(lid)
+	pn, _ := types.ParseJID("79131234567@s.whatsapp.net")
+	receipt := func(typ types.ReceiptType) *events.Receipt {
+		return &events.Receipt{MessageSource: types.MessageSource{Chat: chat, Sender: chat, SenderAlt: pn}, MessageIDs: []types.MessageID{sent[0].ID}, Type: typ}
+	}
+	for _, step := range []struct {
+		evt  *events.Receipt
+		want string
+	}{{receipt(types.ReceiptTypeDelivered), crm.Delivered}, {receipt(types.ReceiptTypeRead), crm.Read}, {receipt(types.ReceiptTypeDelivered), crm.Read}} {
+		cli.Emit(step.evt)
+		if got, _ := crm.GetTouch(ta.db, reply.ID); got.DeliveryStatus != step.want {
+			t.Errorf("after a %q receipt: %q, want %q", step.evt.Type, got.DeliveryStatus, step.want)
+		}
+	}
+	statuses := 0
+	eventually(t, "two touch.status events for the receipts", func() bool {
+		for len(sub.C) > 0 {
+			if ev := <-sub.C; ev.Type == crm.EventTouchStatus && ev.TouchID != nil && *ev.TouchID == reply.ID {
+				statuses++
+			}
+		}
+		return statuses >= 2
+	})
+	if statuses != 2 {
+		t.Errorf("%d touch.status events for the receipts, want 2", statuses)
+	}
 }

@@ -189,6 +189,7 @@ export default {
   "delivery.queued": "queued",
   "delivery.sent": "sent",
   "delivery.delivered": "delivered",
+  "delivery.read": "read",
   "delivery.failed": "failed",
 
   "reply.placeholder": "Write a reply…  (r)",

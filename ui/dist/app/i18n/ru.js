@@ -194,6 +194,7 @@ export default {
   "delivery.queued": "в очереди",
   "delivery.sent": "отправлено",
   "delivery.delivered": "доставлено",
+  "delivery.read": "прочитано",
   "delivery.failed": "не отправлено",
 
   "reply.placeholder": "Напишите ответ…  (r)",

@@ -164,7 +164,7 @@ function Origin({ x, m, ctx }) {
 
 function Delivery({ x }) {
   const d = deliveryOf(x);
-  const icon = { queued: "clock", sent: "check", delivered: "checks", failed: "alert" }[d.status];
+  const icon = { queued: "clock", sent: "check", delivered: "checks", read: "checks", failed: "alert" }[d.status];
   return html`<span class=${"delivery " + d.status} data-status=${d.status} title=${d.error || ""}>
     ${icon && html`<${Icon} name=${icon} size=${12} />`} ${t("delivery." + d.status, {}, d.status)}${d.error ? ": " + d.error : ""}
     ${d.next && html` <span class="muted" data-retry>${t("delivery.retryAt", { n: d.attempts, at: stamp(d.next) })}</span>`}
