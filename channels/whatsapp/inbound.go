@@ -20,7 +20,6 @@ const (
 	MetaSharedPhone        = "shared_phone"        // the sender shared their own contact card
 	MetaContactPhone       = "contact_phone"       // someone else's contact card: the numbers
 	MetaContactName        = "contact_name"        // … and the name on it
-	MetaSticker            = "sticker"             // a sticker was sent ("true" or its emoji)
 	MetaLocation           = "location"            // "lat,lon" of a shared location
 	MetaAttachmentsSkipped = "attachments_skipped" // files recorded by name only, and why
 	MetaEdited             = "edited"              // "true" on an edit
@@ -140,9 +139,6 @@ func (a *Adapter) content(ctx context.Context, cli Client, m *waE2E.Message, cha
 	}
 	if len(skipped) > 0 {
 		in.Meta[MetaAttachmentsSkipped] = strings.Join(skipped, "; ")
-	}
-	if m.GetStickerMessage() != nil {
-		in.Meta[MetaSticker] = "true"
 	}
 	if l := m.GetLocationMessage(); l != nil {
 		in.Meta[MetaLocation] = latLon(l.GetDegreesLatitude(), l.GetDegreesLongitude())

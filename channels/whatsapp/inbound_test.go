@@ -100,7 +100,7 @@ func TestInboundKinds(t *testing.T) {
 			}
 		}},
 		{"a sticker whose download fails is noted, never lost", message(anna, "S1", &waE2E.Message{StickerMessage: &waE2E.StickerMessage{DirectPath: proto.String("/gone"), Mimetype: proto.String("image/webp")}}), func(t *testing.T, in channels.Inbound) {
-			if in.Meta["sticker"] != "true" || !strings.Contains(in.Meta["attachments_skipped"], "sticker.webp: not downloadable") {
+			if len(in.Attachments) != 1 || in.Attachments[0].Name != "sticker.webp" || !strings.Contains(in.Meta["attachments_skipped"], "sticker.webp: not downloadable") {
 				t.Errorf("%+v", in)
 			}
 		}},

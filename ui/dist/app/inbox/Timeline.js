@@ -128,11 +128,15 @@ function Call({ x, m }) {
   </div>`;
 }
 
-// Extras shows what a chat message carries besides text (Telegram's
-// meta keys, channels/telegram/inbound.go): a shared number, a contact
+// Extras shows what a chat message carries besides text (the meta keys
+// of channels/telegram/inbound.go and channels/whatsapp/inbound.go): the
+// message it quotes, a deletion, a reaction, a shared number, a contact
 // card, a sticker, a location, files that were not kept.
 function Extras({ m }) {
   const lines = [];
+  if (m.quote) lines.push(html`<div class="extra" data-extra="quote">${t("touch.quote")}: «${m.quote}»</div>`);
+  if (m.revoked) lines.push(html`<div class="extra" data-extra="revoked">${t("touch.revoked")}</div>`);
+  if (m.reaction) lines.push(html`<div class="extra" data-extra="reaction">${t("touch.reaction")} ${m.reaction}</div>`);
   if (m.shared_phone) lines.push(html`<div class="extra" data-extra="shared-phone"><${Icon} name="phone" size=${12} /> ${t("touch.sharedPhone")}: <b>${m.shared_phone}</b></div>`);
   if (m.contact_phone || m.contact_name)
     lines.push(html`<div class="extra" data-extra="contact">${t("touch.contactCard")}: <b>${[m.contact_name, m.contact_phone].filter(Boolean).join(", ")}</b></div>`);
