@@ -21,9 +21,6 @@ const (
 	msgOutdated       = "WhatsApp refused this client as outdated: update Switchboard"
 )
 
-// pairTimeout is how long a phone code waits to be typed.
-const pairTimeout = 3 * time.Minute
-
 // stop is why a session ended: reported Failing; retry says whether Run
 // returns an error (the supervisor retries) or waits for the owner (nil
 // after ctx ends), and until, when set, how long to wait before
@@ -38,9 +35,9 @@ type stop struct {
 // ctx ends (channels.Adapter).
 //
 // A device not linked yet reports Pairing with each QR code in turn
-// (GetQRChannel before Connect); with pair_phone set it connects and
-// reports Pairing with the code to type on that phone (PairPhone after
-// Connect). Connected reports Live. Messages are converted and handed to
+// (GetQRChannel before Connect); with pair_phone set it reports Pairing
+// with the code to type on that phone instead (PairPhone after Connect,
+// once the first QR code showed the connection is up). Connected reports Live. Messages are converted and handed to
 // the sink one by one inside whatsmeow's event handler, so WhatsApp is
 // acknowledged only after the touch is stored; a sink failure is retried
 // until it passes.
@@ -78,7 +75,7 @@ func (a *Adapter) Run(ctx context.Context, sink channels.Sink, report func(chann
 	a.mu.Unlock()
 
 	if !cli.IsLoggedIn() {
-		if err := a.pair(ctx, cli, report, stops); err != nil {
+		if err := a.pair(ctx, cli, report); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -124,20 +121,13 @@ func (a *Adapter) stopped(ctx context.Context, cli Client, s stop, report func(c
 
 // pair links a new device: by QR codes, or by a code for pair_phone. It
 // returns once the phone accepted the link (whatsmeow then reconnects and
-// Connected reports Live).
-func (a *Adapter) pair(ctx context.Context, cli Client, report func(channels.State), stops <-chan stop) error {
-	if a.settings.PairPhone != "" {
-		if err := cli.Connect(); err != nil {
-			return fmt.Errorf("whatsapp: connect: %w", err)
-		}
-		code, err := cli.PairPhone(ctx, digits(a.settings.PairPhone))
-		if err != nil {
-			return fmt.Errorf("whatsapp: pair by phone number: %w", err)
-		}
-		report(channels.State{Phase: channels.Pairing, PairingCode: code})
-		a.log.Info("whatsapp: waiting for the pairing code to be typed on the phone")
-		return nil // PairSuccess, then Connected, come as events
-	}
+// Connected reports Live), or with an error when the codes ran out.
+//
+// Both ways start alike: GetQRChannel before Connect. For a phone code,
+// PairPhone is called once the first QR code arrived (the login
+// connection is then fully up), and the QR codes that follow are only the
+// clock: when they run out, so has the phone code.
+func (a *Adapter) pair(ctx context.Context, cli Client, report func(channels.State)) error {
 	qr, err := cli.GetQRChannel(ctx)
 	if err != nil {
 		return fmt.Errorf("whatsapp: pairing: %w", err)
@@ -145,6 +135,7 @@ func (a *Adapter) pair(ctx context.Context, cli Client, report func(channels.Sta
 	if err := cli.Connect(); err != nil {
 		return fmt.Errorf("whatsapp: connect: %w", err)
 	}
+	byPhone, phoneCode := a.settings.PairPhone != "", ""
 	for {
 		select {
 		case <-ctx.Done():
@@ -155,11 +146,25 @@ func (a *Adapter) pair(ctx context.Context, cli Client, report func(channels.Sta
 			}
 			switch item.Event {
 			case whatsmeow.QRChannelEventCode:
-				report(channels.State{Phase: channels.Pairing, PairingCode: item.Code, RetryAt: time.Now().Add(item.Timeout).UTC()})
+				if !byPhone {
+					report(channels.State{Phase: channels.Pairing, PairingCode: item.Code, RetryAt: time.Now().Add(item.Timeout).UTC()})
+					continue
+				}
+				if phoneCode != "" {
+					continue
+				}
+				if phoneCode, err = cli.PairPhone(ctx, digits(a.settings.PairPhone)); err != nil {
+					return fmt.Errorf("whatsapp: pair by phone number: %w", err)
+				}
+				report(channels.State{Phase: channels.Pairing, PairingCode: phoneCode})
+				a.log.Info("whatsapp: waiting for the pairing code to be typed on the phone")
 			case whatsmeow.QRChannelSuccess.Event:
 				report(channels.State{Phase: channels.Connecting})
 				return nil
 			case whatsmeow.QRChannelTimeout.Event:
+				if byPhone {
+					return errors.New("whatsapp: no one typed the pairing code on the phone in time")
+				}
 				return errors.New("whatsapp: " + msgQRTimeout)
 			default:
 				if item.Error != nil {

@@ -161,17 +161,36 @@ func TestRunQRCodeUnscannedFailsForARetry(t *testing.T) {
 func TestRunPairsByPhoneCode(t *testing.T) {
 	cli := whatsapptest.New(types.JID{}, false)
 	cli.PairCode = "ABCD-EFGH"
+	cli.QR = make(chan whatsmeow.QRChannelItem, 4)
 	r := start(t, newAdapter(t, cli, `{"pair_phone":"+7 913 000-00-01"}`), &sink{})
+	if err := cli.WaitConnect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(cli.Paired()) != 0 {
+		t.Fatal("PairPhone before the login connection was up (no QR event yet)")
+	}
+	// The first QR code says the connection is up; the next ones are
+	// only the clock, never shown.
+	cli.QR <- whatsmeow.QRChannelItem{Event: whatsmeow.QRChannelEventCode, Code: "2@first", Timeout: 60 * time.Second}
+	cli.QR <- whatsmeow.QRChannelItem{Event: whatsmeow.QRChannelEventCode, Code: "2@second", Timeout: 20 * time.Second}
 	r.waitState("pairing with the phone code", func(st channels.State) bool { return st.Phase == channels.Pairing && st.PairingCode == "ABCD-EFGH" })
 	if p := cli.Paired(); len(p) != 1 || p[0] != "79130000001" {
 		t.Errorf("PairPhone called for %v", p)
 	}
 	cli.Emit(&events.PairSuccess{ID: ownJID})
+	cli.QR <- whatsmeow.QRChannelSuccess
 	cli.SetLinked(ownJID)
 	cli.Emit(&events.Connected{})
 	r.waitState("live", phase(channels.Live))
 	if err := r.stop(); err != nil {
 		t.Fatalf("Run = %v", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, st := range r.states {
+		if strings.HasPrefix(st.PairingCode, "2@") {
+			t.Errorf("a QR code was shown while pairing by phone: %+v", st)
+		}
 	}
 }
 
