@@ -287,3 +287,39 @@ func TestRunRetriesTheSinkUntilItStores(t *testing.T) {
 	}
 	r.stop()
 }
+
+// receiptSink is a sink that records receipts too.
+type receiptSink struct {
+	sink
+	receipts []channels.Receipt
+}
+
+func (s *receiptSink) Receipts(_ context.Context, rs []channels.Receipt) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.receipts = append(s.receipts, rs...)
+	return nil
+}
+
+func TestRunReportsReceiptsOfOurMessages(t *testing.T) {
+	s := &receiptSink{}
+	cli, r := live(t, "", s)
+	lid, pn := jid("123456789012345@lid"), jid(anna)
+	src := types.MessageSource{Chat: lid, Sender: lid, SenderAlt: pn}
+	cli.Emit(&events.Receipt{MessageSource: src, MessageIDs: []types.MessageID{"3EB0X"}, Type: types.ReceiptTypeDelivered})
+	cli.Emit(&events.Receipt{MessageSource: src, MessageIDs: []types.MessageID{"3EB0X"}, Type: types.ReceiptTypeRead})
+	cli.Emit(&events.Receipt{MessageSource: types.MessageSource{Chat: pn, Sender: ownJID, IsFromMe: true}, MessageIDs: []types.MessageID{"3EB0Y"}, Type: types.ReceiptTypeReadSelf})
+	want := []channels.Receipt{
+		{AccountID: 7, ExternalID: "123456789012345@lid:3EB0X", Status: "delivered"},
+		{AccountID: 7, ExternalID: anna + ":3EB0X", Status: "delivered"},
+		{AccountID: 7, ExternalID: "123456789012345@lid:3EB0X", Status: "read"},
+		{AccountID: 7, ExternalID: anna + ":3EB0X", Status: "read"},
+	}
+	s.mu.Lock()
+	got := s.receipts
+	s.mu.Unlock()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("receipts = %+v\nwant %+v", got, want)
+	}
+	r.stop()
+}
