@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
+	"time"
 
+	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
@@ -135,5 +137,48 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 	})
 	if statuses != 2 {
 		t.Errorf("%d touch.status events for the receipts, want 2", statuses)
+	}
+}
+
+// TestWhatsAppPairingByPhoneCode: with pair_phone set, the adapter asks
+// the double for a phone code once the login connection is up, and the
+// owner alone reads it as text to type on the phone; then the account
+// goes live.
+func TestWhatsAppPairingByPhoneCode(t *testing.T) {
+	tm := newTeam(t)
+	cli := whatsapptest.New(types.JID{}, false)
+	cli.PairCode = "KX7P-29QD"
+	cli.QR = make(chan whatsmeow.QRChannelItem, 4)
+	tm.useAdapters(map[channels.Kind]channels.Factory{channels.WhatsApp: func(acc channels.Account, log *slog.Logger) (channels.Adapter, error) {
+		return whatsapp.NewAdapter(acc, log, cli.Opener())
+	}})
+	name := "WhatsApp +7 913 000-00-01"
+	wa, err := crm.SaveAccount(tm.db, tm.box, 0, crm.AccountInput{Channel: "whatsapp", Name: &name, Settings: []byte(`{"pair_phone":"+7 913 000-00-01"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm.startApp()
+	cli.QR <- whatsmeow.QRChannelItem{Event: whatsmeow.QRChannelEventCode, Code: "2@qr-not-shown", Timeout: time.Minute}
+	eventually(t, "the account to wait for the phone code", func() bool {
+		st, _ := tm.Supervisor().State(wa.ID)
+		return st.Phase == channels.Pairing && st.PairingCode == "KX7P-29QD"
+	})
+	path := fmt.Sprintf("/api/v1/accounts/%d/pairing-code", wa.ID)
+	runScenarios(t, []scenario{
+		{name: "the owner reads the code to type", as: tm.owner, method: "GET", path: path, status: 200, want: []string{`"code":"KX7P-29QD"`}},
+		{name: "a manager may not read it", as: tm.a, method: "GET", path: path, status: 403, code: "forbidden"},
+		{name: "no session, no code", as: tm.anon(), method: "GET", path: path, status: 401},
+		{name: "the states never carry it", as: tm.owner, method: "GET", path: "/api/v1/accounts/states", status: 200, want: []string{`"phase":"pairing"`}, absent: []string{"KX7P-29QD"}},
+	})
+	cli.Emit(&events.PairSuccess{ID: types.NewJID("79130000001", types.DefaultUserServer)})
+	cli.QR <- whatsmeow.QRChannelSuccess
+	cli.SetLinked(types.NewJID("79130000001", types.DefaultUserServer))
+	cli.Emit(&events.Connected{})
+	eventually(t, "the account to go live", func() bool {
+		st, _ := tm.Supervisor().State(wa.ID)
+		return st.Phase == channels.Live
+	})
+	if r := send(t, tm.owner, "GET", path, nil); r.status != 404 {
+		t.Errorf("a live account's code: %d, want 404", r.status)
 	}
 }

@@ -133,6 +133,7 @@ export function Accounts() {
 function Pairing({ account, rev }) {
   const [failed, setFailed] = useState(false);
   useEffect(() => setFailed(false), [rev]);
+  if (account.settings?.pair_phone) return html`<${PhoneCode} account=${account} rev=${rev} />`;
   return html`<div class="pairing">
     ${failed
       ? html`<div class="pairing-qr pairing-gone muted small">${t("accounts.qrGone")}</div>`
@@ -146,6 +147,31 @@ function Pairing({ account, rev }) {
         <li>${t("accounts.pair3")}</li>
       </ol>
       <p class="muted small">${t("accounts.pairRotates")}</p>
+    </div>
+  </div>`;
+}
+
+// PhoneCode is the code to type on the phone when a WhatsApp account
+// links by phone number (its pair_phone setting) instead of a QR code.
+function PhoneCode({ account, rev }) {
+  const [code, setCode] = useState("");
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    setFailed(false);
+    get(`/api/v1/accounts/${account.id}/pairing-code`).then((r) => setCode(r.code), () => setFailed(true));
+  }, [rev]);
+  return html`<div class="pairing">
+    ${failed
+      ? html`<div class="pairing-qr pairing-gone muted small">${t("accounts.qrGone")}</div>`
+      : html`<div class="pairing-code" data-pairing-code><b>${code}</b></div>`}
+    <div class="pairing-how">
+      <strong>${t("accounts.pairPhoneTitle", { phone: account.settings.pair_phone })}</strong>
+      <ol>
+        <li>${t("accounts.pair1")}</li>
+        <li>${t("accounts.pair2")}</li>
+        <li>${t("accounts.pairPhone3")}</li>
+      </ol>
+      <p class="muted small">${t("accounts.pairPhoneSecret")}</p>
     </div>
   </div>`;
 }
