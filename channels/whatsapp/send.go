@@ -53,12 +53,18 @@ func (a *Adapter) Send(ctx context.Context, out channels.Outbound) (string, erro
 	if text == "" && len(out.Attachments) == 0 {
 		return "", channels.Permanent(errors.New("whatsapp: nothing to send: no text and no attachments"))
 	}
-	if !a.settings.FirstMessages && out.ReplyTo == "" && !a.wrote(to) {
+	first := out.ReplyTo == "" && !a.wrote(to)
+	if first && !a.settings.FirstMessages {
 		return "", channels.Permanent(errors.New("whatsapp: this chat never wrote to the account: a first message is refused to protect the number from a ban (allow first_messages in the account's settings)"))
 	}
 	cli, err := a.connected()
 	if err != nil {
 		return "", err
+	}
+	if first && out.Delivered == 0 {
+		if err := a.takeFirst(); err != nil {
+			return "", err
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
@@ -94,6 +100,27 @@ func (a *Adapter) Send(ctx context.Context, out channels.Outbound) (string, erro
 	}
 	a.log.Debug("whatsapp: sent", "chat", to.String(), "id", last, "touch_id", out.TouchID)
 	return to.String() + ":" + last, nil
+}
+
+// takeFirst counts a first message against first_per_minute, or says
+// when the next may go.
+func (a *Adapter) takeFirst() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	recent := a.firsts[:0]
+	for _, at := range a.firsts {
+		if now.Sub(at) < time.Minute {
+			recent = append(recent, at)
+		}
+	}
+	a.firsts = recent
+	if len(recent) >= a.settings.FirstPerMinute {
+		return &channels.RetryAfter{After: time.Minute - now.Sub(recent[0]),
+			Err: fmt.Errorf("whatsapp: %d first messages in the last minute, the account's limit (first_per_minute)", len(recent))}
+	}
+	a.firsts = append(a.firsts, now)
+	return nil
 }
 
 // wrote reports whether chat wrote since Run started.

@@ -70,9 +70,20 @@ func TestSendRefusesAFirstMessageUnlessAllowed(t *testing.T) {
 	}
 	r.stop()
 
-	cli, r = live(t, `{"first_messages": true}`, &sink{})
-	if _, err := r.a.Send(context.Background(), outbound("Здравствуйте", "")); err != nil || len(cli.Sent()) != 1 {
-		t.Errorf("with first_messages: %v", err)
+	cli, r = live(t, `{"first_messages": true, "first_per_minute": 2, "send_interval": "200ms"}`, &sink{})
+	for i, chat := range []string{"79131111111@s.whatsapp.net", "79132222222@s.whatsapp.net"} {
+		out := outbound("Здравствуйте", "")
+		out.To.Value = chat
+		if _, err := r.a.Send(context.Background(), out); err != nil || len(cli.Sent()) != i+1 {
+			t.Errorf("with first_messages, first message %d: %v", i+1, err)
+		}
+	}
+	out := outbound("Здравствуйте", "")
+	out.To.Value = "79133333333@s.whatsapp.net"
+	_, err = r.a.Send(context.Background(), out)
+	var ra *channels.RetryAfter
+	if !errors.As(err, &ra) || ra.After <= 0 || ra.After > time.Minute || len(cli.Sent()) != 2 {
+		t.Errorf("a third first message in a minute = %v, want a RetryAfter within the minute", err)
 	}
 	r.stop()
 }

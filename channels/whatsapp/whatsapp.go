@@ -49,8 +49,9 @@ import (
 
 // Defaults of Settings.
 const (
-	DefaultDownloadLimit = 20 << 20
-	DefaultSendInterval  = time.Second
+	DefaultDownloadLimit  = 20 << 20
+	DefaultSendInterval   = time.Second
+	DefaultFirstPerMinute = 5
 )
 
 // Settings is an account's Settings JSON.
@@ -74,6 +75,9 @@ type Settings struct {
 	// SendInterval is the least time between two messages sent, as a Go
 	// duration ("1s" by default, at least "200ms").
 	SendInterval string `json:"send_interval,omitempty"`
+	// FirstPerMinute caps the first messages (to chats that never wrote)
+	// sent in any minute, with first_messages on. Default 5.
+	FirstPerMinute int `json:"first_per_minute,omitempty"`
 }
 
 // Client is what the adapter uses of a whatsmeow client
@@ -119,6 +123,7 @@ type Adapter struct {
 	banUntil time.Time // sending paused by a temporary ban
 	lastSend time.Time
 	chats    map[string]bool // chats that wrote since Run started
+	firsts   []time.Time     // when the first messages of the last minute went
 	sendMu   sync.Mutex      // one send at a time: the rate limit
 }
 
@@ -139,6 +144,9 @@ func NewAdapter(acc channels.Account, log *slog.Logger, open Opener) (*Adapter, 
 	if a.limit == 0 {
 		a.limit = DefaultDownloadLimit
 	}
+	if a.settings.FirstPerMinute == 0 {
+		a.settings.FirstPerMinute = DefaultFirstPerMinute
+	}
 	if s.SendInterval != "" {
 		a.interval, _ = time.ParseDuration(s.SendInterval)
 	}
@@ -156,6 +164,9 @@ func parseSettings(raw json.RawMessage) (Settings, error) {
 	}
 	if s.DownloadLimit < 0 {
 		return s, fmt.Errorf("whatsapp: settings: download_limit %d is negative", s.DownloadLimit)
+	}
+	if s.FirstPerMinute < 0 || s.FirstPerMinute > 60 {
+		return s, fmt.Errorf("whatsapp: settings: first_per_minute %d is not from 1 to 60", s.FirstPerMinute)
 	}
 	if s.SendInterval != "" {
 		d, err := time.ParseDuration(s.SendInterval)
