@@ -216,6 +216,7 @@ export default {
   "panel.unlinked": { one: "{n} touch is not tied to a deal", other: "{n} touches are not tied to a deal" },
 
   "contact.edit": "Edit",
+  "contact.numberHidden": "number hidden by WhatsApp",
   "contact.name": "Name",
   "contact.company": "Company",
   "contact.note": "Note",

@@ -226,6 +226,7 @@ export default {
   },
 
   "contact.edit": "Изменить",
+  "contact.numberHidden": "номер скрыт WhatsApp",
   "contact.name": "Имя",
   "contact.company": "Компания",
   "contact.note": "Заметка",
