@@ -13,12 +13,11 @@ import { loadRefs } from "../core/session.js";
 import { useStore, setState, toast } from "../core/store.js";
 import { ChannelIcon } from "../components/Icons.js";
 
-// EDITABLE are the channels this build has a form for. WhatsApp's adapter
-// comes later: its accounts wait, stopped, and will pair by QR code here.
+// EDITABLE are the channels this build has a form for.
 const EDITABLE = ["email", "telegram", "whatsapp", "web", "phone"];
 
 // CONNECTED are the channels this build connects (an adapter or a hook).
-const CONNECTED = ["email", "telegram", "web", "phone"];
+const CONNECTED = ["email", "telegram", "whatsapp", "web", "phone"];
 
 // PROVIDERS are the PBXs a phone account connects (channels/phone).
 const PROVIDERS = ["asterisk", "generic", "mango", "zadarma", "uis"];
@@ -49,7 +48,15 @@ const FIELDS = {
     { key: "mode", options: ["polling", "webhook"] },
     { key: "webhook_url", type: "url", ph: "https://inbox.example.ru/hooks/telegram/ID" },
   ],
-  whatsapp: [],
+  whatsapp: [
+    { key: "number", ph: "+7 913 000-00-01" },
+    { key: "pair_phone", ph: "+7 913 000-00-01" },
+    { key: "first_messages", type: "bool", options: ["false", "true"] },
+    { key: "first_per_minute", type: "number", ph: "5" },
+    { key: "send_interval", ph: "1s" },
+    { key: "groups", type: "bool", options: ["false", "true"] },
+    { key: "download_limit", type: "number", ph: "20971520" },
+  ],
   web: [],
   phone: [
     { key: "provider", options: PROVIDERS, required: true },
@@ -63,6 +70,14 @@ const FIELDS = {
     { key: "api_url", type: "url", only: KEYED },
   ],
 };
+
+// value is a form field's setting as the channel reads it: a number, a
+// boolean or text.
+function value(fl, v) {
+  if (fl.type === "number") return Number(v);
+  if (fl.type === "bool") return v === "true";
+  return v;
+}
 
 // fieldsOf are the settings fields the form shows for a channel (a phone
 // account's depend on its provider).
@@ -191,7 +206,7 @@ function AccountForm({ account, done }) {
     for (const fl of FIELDS[channel]) {
       const v = String(f.get(fl.key) ?? "").trim();
       if (!fields.includes(fl) || v === "") delete next[fl.key];
-      else next[fl.key] = fl.type === "number" ? Number(v) : v;
+      else next[fl.key] = value(fl, v);
     }
     const body = { channel, settings: next };
     const secret = String(f.get("secret") || "");
@@ -219,7 +234,7 @@ function AccountForm({ account, done }) {
       }
       const v = String(f.get(fl.key) ?? "").trim();
       if (v === "") delete next[fl.key];
-      else next[fl.key] = fl.type === "number" ? Number(v) : v;
+      else next[fl.key] = value(fl, v);
     }
     const body = { name: String(f.get("name")).trim(), settings: next, default_source: String(f.get("default_source")).trim(), enabled: f.get("enabled") === "on" };
     const secret = String(f.get("secret") || "");
@@ -250,7 +265,7 @@ function AccountForm({ account, done }) {
       ${fields.map(
         (fl) => html`<label class=${fl.area ? "wide" : ""}>${t("accounts.f." + fl.key)}
           ${fl.options
-            ? html`<select name=${fl.key} value=${fl.key === "provider" ? provider : (settings[fl.key] ?? "")}
+            ? html`<select name=${fl.key} value=${fl.key === "provider" ? provider : String(settings[fl.key] ?? "")}
                 onChange=${fl.key === "provider" ? (e) => setProvider(e.target.value) : undefined}>
                 ${!fl.required && html`<option value="">${t("accounts.default")}</option>`}
                 ${fl.options.map((o) => html`<option value=${o}>${t("accounts.o." + o, {}, o)}</option>`)}
