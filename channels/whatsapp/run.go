@@ -90,6 +90,8 @@ func (a *Adapter) Run(ctx context.Context, sink channels.Sink, report func(chann
 	select {
 	case <-ctx.Done():
 		return nil
+	case <-a.unlinked:
+		return nil // the supervisor starts it again: a new device to link
 	case s := <-stops:
 		return a.stopped(ctx, cli, s, report)
 	}

@@ -323,3 +323,24 @@ func TestRunReportsReceiptsOfOurMessages(t *testing.T) {
 	}
 	r.stop()
 }
+
+func TestUnlinkLogsOutAndEndsRunToPairAgain(t *testing.T) {
+	cli, r := live(t, "", &sink{})
+	if err := r.a.Unlink(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if cli.IsLoggedIn() {
+		t.Error("still logged in")
+	}
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Errorf("Run after Unlink = %v, want nil (started again, to pair)", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run went on after Unlink")
+	}
+	if err := r.a.Unlink(context.Background()); err == nil {
+		t.Error("a second Unlink of a stopped account succeeded")
+	}
+}

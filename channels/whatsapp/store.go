@@ -124,7 +124,7 @@ func (s *Store) Open(ctx context.Context, account int64, log *slog.Logger) (Clie
 		}
 	}
 	cli := whatsmeow.NewClient(dev, slogger{log})
-	m := &meow{Client: cli}
+	m := &meow{Client: cli, store: s, account: account}
 	cli.AddEventHandler(func(evt any) {
 		switch e := evt.(type) {
 		case *events.PairSuccess:
@@ -141,7 +141,19 @@ func (s *Store) Open(ctx context.Context, account int64, log *slog.Logger) (Clie
 }
 
 // meow is a whatsmeow client as a Client.
-type meow struct{ *whatsmeow.Client }
+type meow struct {
+	*whatsmeow.Client
+	store   *Store
+	account int64
+}
+
+// Logout unlinks the device and forgets it as the account's.
+func (m *meow) Logout(ctx context.Context) error {
+	if err := m.Client.Logout(ctx); err != nil {
+		return err
+	}
+	return m.store.forget(ctx, m.account)
+}
 
 func (m *meow) PairPhone(ctx context.Context, phone string) (string, error) {
 	return m.Client.PairPhone(ctx, phone, true, whatsmeow.PairClientChrome, "Chrome (Linux)")

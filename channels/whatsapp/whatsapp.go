@@ -98,6 +98,9 @@ type Client interface {
 	SendMessage(ctx context.Context, to types.JID, msg *waE2E.Message) (whatsmeow.SendResponse, error)
 	Upload(ctx context.Context, data []byte, kind whatsmeow.MediaType) (whatsmeow.UploadResponse, error)
 	Download(ctx context.Context, msg whatsmeow.DownloadableMessage) ([]byte, error)
+	// Logout unlinks the device (it leaves the phone's Linked devices)
+	// and deletes its session.
+	Logout(ctx context.Context) error
 	// OwnJID is the linked device's JID (empty before linking).
 	OwnJID() types.JID
 	// PhoneOf is the phone-number JID of a LID from the session's LID map
@@ -122,12 +125,16 @@ type Adapter struct {
 	live     bool      // connected and linked
 	banUntil time.Time // sending paused by a temporary ban
 	lastSend time.Time
+	unlinked chan struct{}   // closed by Unlink: Run ends, to pair anew
 	chats    map[string]bool // chats that wrote since Run started
 	firsts   []time.Time     // when the first messages of the last minute went
 	sendMu   sync.Mutex      // one send at a time: the rate limit
 }
 
-var _ channels.Adapter = (*Adapter)(nil)
+var (
+	_ channels.Adapter  = (*Adapter)(nil)
+	_ channels.Unlinker = (*Adapter)(nil)
+)
 
 // NewAdapter builds the adapter of acc over the clients open gives. It
 // checks the settings and connects nothing: Run does.
@@ -140,7 +147,7 @@ func NewAdapter(acc channels.Account, log *slog.Logger, open Opener) (*Adapter, 
 		return nil, err
 	}
 	a := &Adapter{account: acc.ID, log: log.With("account", acc.ID, "channel", "whatsapp"), settings: s,
-		limit: s.DownloadLimit, interval: DefaultSendInterval, open: open, chats: map[string]bool{}}
+		limit: s.DownloadLimit, interval: DefaultSendInterval, open: open, chats: map[string]bool{}, unlinked: make(chan struct{})}
 	if a.limit == 0 {
 		a.limit = DefaultDownloadLimit
 	}
@@ -236,4 +243,28 @@ func (a *Adapter) entryPoint(c Client) string {
 		return "+" + jid.User
 	}
 	return ""
+}
+
+// Unlink logs the linked device out (channels.Unlinker): it leaves the
+// phone's Linked devices, its session is deleted, and Run ends so that the
+// account starts again with a new QR code. Only a running account can.
+func (a *Adapter) Unlink(ctx context.Context) error {
+	a.mu.Lock()
+	cli := a.client
+	a.mu.Unlock()
+	if cli == nil || !cli.IsLoggedIn() {
+		return errors.New("whatsapp: the account is not linked and running on this server")
+	}
+	if err := cli.Logout(ctx); err != nil {
+		return fmt.Errorf("whatsapp: unlink: %w", err)
+	}
+	a.log.Info("whatsapp: unlinked from Switchboard")
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	select {
+	case <-a.unlinked:
+	default:
+		close(a.unlinked)
+	}
+	return nil
 }

@@ -188,6 +188,30 @@ func (s *Supervisor) PairingCode(ctx context.Context, id int64) (string, error) 
 	return st.PairingCode, nil
 }
 
+// Unlink logs out the device an account is linked as (WhatsApp), through
+// the adapter this replica runs; the account then starts again, to be
+// linked anew. Invalid for a channel with no linked device; not found
+// when the account does not run here.
+func (s *Supervisor) Unlink(ctx context.Context, id int64) error {
+	acc, err := crm.GetAccount(s.db.WithContext(ctx), id)
+	if err != nil {
+		return err
+	}
+	ad := s.runningAdapter(id)
+	if ad == nil {
+		return fmt.Errorf("%w: account %d is not running on this server", crm.ErrNotFound, id)
+	}
+	u, ok := ad.(channels.Unlinker)
+	if !ok {
+		return crm.Invalid("a %s account is not linked as a device: there is nothing to unlink", acc.Channel)
+	}
+	if err := u.Unlink(ctx); err != nil {
+		return crm.Invalid("%v", err)
+	}
+	s.log.Info("account unlinked", "account", id)
+	return nil
+}
+
 // runningAdapter returns the adapter this replica runs for an account.
 func (s *Supervisor) runningAdapter(id int64) channels.Adapter {
 	s.mu.Lock()

@@ -60,6 +60,16 @@ func (h *api) pairingCode(w http.ResponseWriter, r *http.Request) {
 	respond(h, w, r, PairingCodeResponse{Code: code}, err)
 }
 
+// unlinkAccount logs out the device a WhatsApp account is linked as; the
+// account then shows a new QR code. Owner only.
+func (h *api) unlinkAccount(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err == nil {
+		err = h.accts.Unlink(r.Context(), id)
+	}
+	respond(h, w, r, struct{}{}, err)
+}
+
 func (h *api) saveAccount(w http.ResponseWriter, r *http.Request, id int64) {
 	var in crm.AccountInput
 	err := decode(r, &in)

@@ -182,3 +182,36 @@ func TestWhatsAppPairingByPhoneCode(t *testing.T) {
 		t.Errorf("a live account's code: %d, want 404", r.status)
 	}
 }
+
+// TestTheOwnerUnlinksAWhatsAppAccount: the owner alone unlinks a live
+// account from the page; the device logs out and the account shows a new
+// QR code to be linked again.
+func TestTheOwnerUnlinksAWhatsAppAccount(t *testing.T) {
+	tm := newTeam(t)
+	cli := whatsapptest.New(types.NewJID("79130000001", types.DefaultUserServer), true)
+	cli.QR = make(chan whatsmeow.QRChannelItem, 4)
+	tm.useAdapters(map[channels.Kind]channels.Factory{channels.WhatsApp: func(acc channels.Account, log *slog.Logger) (channels.Adapter, error) {
+		return whatsapp.NewAdapter(acc, log, cli.Opener())
+	}})
+	wa := tm.account("whatsapp", "WhatsApp +7 913 000-00-01")
+	tm.startApp()
+	eventually(t, "the account to go live", func() bool {
+		st, _ := tm.Supervisor().State(wa.ID)
+		return st.Phase == channels.Live
+	})
+	path := fmt.Sprintf("/api/v1/accounts/%d/unlink", wa.ID)
+	runScenarios(t, []scenario{
+		{name: "a lead may not unlink", as: tm.lead, method: "POST", path: path, status: 403, code: "forbidden"},
+		{name: "a manager may not unlink", as: tm.a, method: "POST", path: path, status: 403, code: "forbidden"},
+		{name: "a web account has nothing to unlink", as: tm.owner, method: "POST", path: fmt.Sprintf("/api/v1/accounts/%d/unlink", tm.site.ID), status: 404, code: "not_found"},
+		{name: "the owner unlinks", as: tm.owner, method: "POST", path: path, status: 200},
+	})
+	if cli.IsLoggedIn() {
+		t.Error("the device is still linked")
+	}
+	cli.QR <- whatsmeow.QRChannelItem{Event: whatsmeow.QRChannelEventCode, Code: "2@again", Timeout: time.Minute}
+	eventually(t, "a new QR code", func() bool {
+		st, _ := tm.Supervisor().State(wa.ID)
+		return st.Phase == channels.Pairing && st.PairingCode == "2@again"
+	})
+}

@@ -193,6 +193,16 @@ func (c *Client) Download(_ context.Context, msg whatsmeow.DownloadableMessage) 
 	return b, nil
 }
 
+func (c *Client) Logout(context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.loggedIn {
+		return whatsmeow.ErrNotLoggedIn
+	}
+	c.loggedIn, c.Own = false, types.JID{}
+	return nil
+}
+
 func (c *Client) OwnJID() types.JID {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -130,7 +130,8 @@ export function Accounts() {
               <td class="nowrap muted">${st ? stamp(st.since) : ""}</td>
               <td>${a.default_source || html`<span class="muted">—</span>`}</td>
               <td>${a.enabled ? t("common.yes") : t("common.no")}</td>
-              <td>${EDITABLE.includes(a.channel) && html`<button type="button" class="link small edit-account" onClick=${() => setEditing(a)}>${t("contact.edit")}</button>`}</td>
+              <td class="nowrap">${EDITABLE.includes(a.channel) && html`<button type="button" class="link small edit-account" onClick=${() => setEditing(a)}>${t("contact.edit")}</button>`}
+                ${a.channel === "whatsapp" && st?.phase === "live" && html` <button type="button" class="link small unlink-account" onClick=${() => unlink(a)}>${t("accounts.unlink")}</button>`}</td>
             </tr>
             ${st?.phase === "pairing" && html`<tr class="pairing-row" data-pairing=${a.id}><td colspan="7"><${Pairing} account=${a} rev=${st.rev || 0} /></td></tr>`}`;
           })}
@@ -140,6 +141,18 @@ export function Accounts() {
     ${accounts.length === 0 && html`<p class="empty">${t("accounts.empty")}</p>`}
     <p class="muted small">${t("accounts.later")}</p>
   </section>`;
+}
+
+// unlink logs a WhatsApp account's device out, after asking; the account
+// then shows a new QR code.
+async function unlink(a) {
+  if (!window.confirm(t("accounts.unlinkConfirm", { name: a.name }))) return;
+  try {
+    await post(`/api/v1/accounts/${a.id}/unlink`, {});
+    toast("ok", t("accounts.unlinked"));
+  } catch (err) {
+    toast("error", err.message);
+  }
 }
 
 // Pairing is the QR code an account waits to be scanned with. The image is
