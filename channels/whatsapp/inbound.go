@@ -31,16 +31,17 @@ const (
 )
 
 // Inbound maps one message event to what the sink stores; ok is false for
-// what is not ours to record: our own messages, groups (unless enabled),
+// what is not ours to record: groups (unless enabled),
 // broadcasts and status updates, protocol chatter, an emptied reaction.
 // A file that cannot be downloaded, or is over the limit, is recorded by
 // name with a note (MetaAttachmentsSkipped): a message is never lost for
-// its media.
+// its media. A message written on the phone itself (IsFromMe) is an
+// Outgoing touch to the chat's contact.
 func (a *Adapter) Inbound(ctx context.Context, cli Client, e *events.Message) (in channels.Inbound, ok bool) {
 	info := e.Info
 	chat := info.Chat.ToNonAD()
 	switch {
-	case e.Message == nil, info.IsFromMe:
+	case e.Message == nil:
 		return in, false
 	case chat.Server == types.BroadcastServer, chat.Server == types.NewsletterServer:
 		return in, false
@@ -49,8 +50,13 @@ func (a *Adapter) Inbound(ctx context.Context, cli Client, e *events.Message) (i
 	case chat.Server != types.GroupServer && chat.Server != types.DefaultUserServer && chat.Server != types.HiddenUserServer:
 		return in, false
 	}
-	sender := chat
-	if chat.Server == types.GroupServer {
+	sender, alt := chat, info.SenderAlt
+	switch {
+	case info.IsFromMe && chat.Server == types.GroupServer:
+		return in, false
+	case info.IsFromMe:
+		alt = info.RecipientAlt // SenderAlt is our own other address
+	case chat.Server == types.GroupServer:
 		sender = info.Sender.ToNonAD()
 	}
 	in = channels.Inbound{
@@ -58,10 +64,15 @@ func (a *Adapter) Inbound(ctx context.Context, cli Client, e *events.Message) (i
 		ExternalID: chat.String() + ":" + info.ID,
 		Kind:       channels.Message,
 		At:         info.Timestamp.UTC(),
-		From:       a.handles(ctx, cli, sender, info.SenderAlt),
+		From:       a.handles(ctx, cli, sender, alt),
 		Name:       strings.TrimSpace(info.PushName),
 		EntryPoint: a.entryPoint(cli),
 		Meta:       map[string]string{},
+	}
+	if info.IsFromMe {
+		// Written on the phone: the contact is the other side, and the
+		// push name is ours.
+		in.Outgoing, in.EntryPoint, in.Name = true, "", ""
 	}
 	if chat.Server == types.GroupServer {
 		in.ThreadKey = chat.String()

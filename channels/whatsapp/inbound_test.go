@@ -145,6 +145,17 @@ func TestInboundKinds(t *testing.T) {
 				t.Errorf("%+v", in)
 			}
 		}},
+		{"a message written on the phone is an outgoing touch to the chat", func() *events.Message {
+			m := textMessage("55555555555555@lid", "O1", "Добрый день, вы спрашивали про диван")
+			m.Info.IsFromMe, m.Info.Sender, m.Info.SenderAlt = true, ownJID, ownJID
+			m.Info.RecipientAlt = jid("79135554433@s.whatsapp.net")
+			return m
+		}(), func(t *testing.T, in channels.Inbound) {
+			want := []channels.Handle{{Kind: "whatsapp", Value: "55555555555555@lid"}, {Kind: "phone", Value: "+79135554433"}}
+			if !in.Outgoing || in.EntryPoint != "" || in.Name != "" || !reflect.DeepEqual(in.From, want) {
+				t.Errorf("%+v", in)
+			}
+		}},
 		{"a LID chat's number comes from the LID map", textMessage("123456789012345@lid", "L1", "привет"), func(t *testing.T, in channels.Inbound) {
 			want := []channels.Handle{{Kind: "whatsapp", Value: "123456789012345@lid"}, {Kind: "phone", Value: "+79139998877"}}
 			if !reflect.DeepEqual(in.From, want) {
@@ -178,7 +189,7 @@ func TestInboundKinds(t *testing.T) {
 func TestInboundSkips(t *testing.T) {
 	cli := whatsapptest.New(ownJID, true)
 	a := newAdapter(t, cli, "")
-	fromMe := textMessage(anna, "M1", "наше")
+	fromMe := textMessage("120363025246125888@g.us", "M1", "наше")
 	fromMe.Info.IsFromMe = true
 	group := textMessage("120363025246125888@g.us", "G1", "всем привет")
 	group.Info.Sender, group.Info.IsGroup = jid(anna), true
@@ -186,7 +197,7 @@ func TestInboundSkips(t *testing.T) {
 		name string
 		evt  *events.Message
 	}{
-		{"our own message", fromMe},
+		{"our own message in a group", fromMe},
 		{"a group message", group},
 		{"a status update", textMessage("status@broadcast", "S1", "story")},
 		{"a newsletter post", textMessage("120363000000000000@newsletter", "N1", "news")},

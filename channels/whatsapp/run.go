@@ -231,9 +231,11 @@ func (a *Adapter) receive(ctx context.Context, cli Client, sink channels.Sink, r
 	if !ok {
 		return
 	}
-	a.mu.Lock()
-	a.chats[e.Info.Chat.ToNonAD().String()] = true
-	a.mu.Unlock()
+	if !e.Info.IsFromMe {
+		a.mu.Lock()
+		a.chats[e.Info.Chat.ToNonAD().String()] = true
+		a.mu.Unlock()
+	}
 	wait, failed := time.Second, false
 	for {
 		res, err := sink.Ingest(ctx, []channels.Inbound{in})
