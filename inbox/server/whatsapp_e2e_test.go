@@ -78,6 +78,17 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 		t.Errorf("the account's number is no entry point (%d)", n)
 	}
 
+	// A message the manager wrote on the phone itself is an outbound touch
+	// of the same conversation.
+	mine := waMessage(lid, "", "3EB0F1", &waE2E.Message{Conversation: proto.String("Фото отправлю вечером")})
+	mine.Info.IsFromMe, mine.Info.Sender, mine.Info.SenderAlt = true, own, own
+	mine.Info.RecipientAlt, _ = types.ParseJID("79131234567@s.whatsapp.net")
+	cli.Emit(mine)
+	var fromPhone crm.Touch
+	if err := ta.db.Where("account_id = ? AND external_id = ?", acc.ID, lid+":3EB0F1").Take(&fromPhone).Error; err != nil || fromPhone.Direction != crm.Outbound || fromPhone.ContactID != ids[0].ContactID {
+		t.Errorf("the phone's own message: %+v, %v", fromPhone, err)
+	}
+
 	// A caller of the same number lands on the same contact.
 	pbx := ta.account("phone", "АТС")
 	res, err := ta.Ingest(context.Background(), []channels.Inbound{{AccountID: pbx.ID, ExternalID: "call-1", Kind: channels.Call,
