@@ -124,6 +124,13 @@ type RetryAfter struct {
 func (e *RetryAfter) Error() string { return fmt.Sprintf("retry after %s: %v", e.After, e.Err) }
 func (e *RetryAfter) Unwrap() error { return e.Err }
 
+// Unlinker is implemented by adapters of accounts linked as a device
+// (WhatsApp): Unlink logs the device out and forgets its session, so the
+// account must be linked again. Only the running adapter can unlink.
+type Unlinker interface {
+	Unlink(ctx context.Context) error
+}
+
 // Tester is implemented by adapters that can check their account before
 // it is saved ("test connection"): connect and log in, consume nothing,
 // and say what they reached ("logged in to imap.yandex.ru as sales@…").

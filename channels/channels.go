@@ -249,3 +249,26 @@ type Result struct {
 	Duplicate bool  // already ingested before: no new touch
 	Err       error // validation or storage error; the rest of the batch went on
 }
+
+// Receipt statuses: what the channel says became of a message we sent.
+const (
+	ReceiptDelivered = "delivered" // it reached the client's device
+	ReceiptRead      = "read"      // the client opened it
+)
+
+// Receipt is a channel's word on a message the account sent (WhatsApp's
+// delivery and read receipts). ExternalID is the id Adapter.Send returned
+// for it.
+type Receipt struct {
+	AccountID  int64
+	ExternalID string
+	Status     string // ReceiptDelivered or ReceiptRead
+	At         time.Time
+}
+
+// ReceiptSink is implemented by sinks that record receipts (ingest does);
+// an adapter whose channel reports them checks its sink for it. A receipt
+// of a message unknown to the sink is no error.
+type ReceiptSink interface {
+	Receipts(ctx context.Context, rs []Receipt) error
+}

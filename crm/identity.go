@@ -46,7 +46,7 @@ func (k Key) String() string { return string(k.Kind) + ":" + k.Value }
 // Normalize turns a raw handle into its canonical form: phones to E.164
 // (parsed with region as the default country), emails trimmed and
 // lower-cased, Telegram ids as decimal user ids, WhatsApp JIDs as
-// "<digits>@s.whatsapp.net". Anything that does not parse is ErrInvalid;
+// "<digits>@s.whatsapp.net" (or a LID, "<digits>@lid"). Anything that does not parse is ErrInvalid;
 // nothing is stored half-parsed.
 func Normalize(kind, raw, region string) (Key, error) {
 	raw = strings.TrimSpace(raw)
@@ -71,6 +71,9 @@ func Normalize(kind, raw, region string) (Key, error) {
 		return Key{TelegramID, strconv.FormatInt(id, 10)}, nil
 	case WhatsAppID:
 		user, server, ok := strings.Cut(raw, "@")
+		if server == "lid" {
+			return normalizeLID(raw, user)
+		}
 		if ok && server != "s.whatsapp.net" && server != "c.us" {
 			return Key{}, Invalid("whatsapp JID %q is not a user JID", raw)
 		}
@@ -84,6 +87,17 @@ func Normalize(kind, raw, region string) (Key, error) {
 	default:
 		return Key{}, Invalid("unknown identity kind %q", kind)
 	}
+}
+
+// normalizeLID keeps a WhatsApp LID ("<digits>@lid", the hidden-number
+// id WhatsApp addresses many chats by) without its device suffix. A LID
+// tells no phone number: it implies no phone identity.
+func normalizeLID(raw, user string) (Key, error) {
+	user, _, _ = strings.Cut(user, ":")
+	if user == "" || len(user) > 20 || strings.Trim(user, "0123456789") != "" {
+		return Key{}, Invalid("whatsapp LID %q is not <digits>@lid", raw)
+	}
+	return Key{WhatsAppID, user + "@lid"}, nil
 }
 
 // NormalizePhone parses a phone number in any common format and returns
@@ -113,7 +127,7 @@ func NormalizePhone(raw, region string) (string, error) {
 // Related returns the identities implied by k: a WhatsApp JID is also the
 // phone identity of the same person.
 func Related(k Key) []Key {
-	if k.Kind == WhatsAppID {
+	if k.Kind == WhatsAppID && strings.HasSuffix(k.Value, "@s.whatsapp.net") {
 		user, _, _ := strings.Cut(k.Value, "@")
 		return []Key{{PhoneID, "+" + user}}
 	}

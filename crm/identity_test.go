@@ -76,6 +76,8 @@ func TestNormalize(t *testing.T) {
 		{"a WhatsApp JID with a device suffix loses the device", "whatsapp", "79131234567:12@s.whatsapp.net", crm.Key{Kind: crm.WhatsAppID, Value: "79131234567@s.whatsapp.net"}},
 		{"a legacy c.us WhatsApp JID becomes s.whatsapp.net", "whatsapp", "79131234567@c.us", crm.Key{Kind: crm.WhatsAppID, Value: "79131234567@s.whatsapp.net"}},
 		{"a bare phone number is a WhatsApp JID", "whatsapp", "+7 913 123-45-67", crm.Key{Kind: crm.WhatsAppID, Value: "79131234567@s.whatsapp.net"}},
+		{"a WhatsApp LID is kept", "whatsapp", "123456789012345@lid", crm.Key{Kind: crm.WhatsAppID, Value: "123456789012345@lid"}},
+		{"a WhatsApp LID with a device suffix loses the device", "whatsapp", "123456789012345:3@lid", crm.Key{Kind: crm.WhatsAppID, Value: "123456789012345@lid"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +113,8 @@ func TestNormalizeRejects(t *testing.T) {
 		{"a WhatsApp group JID of the old form is rejected", "whatsapp", "79131234567-1600000000@g.us"},
 		{"a WhatsApp broadcast JID is rejected", "whatsapp", "status@broadcast"},
 		{"a WhatsApp JID without a valid number is rejected", "whatsapp", "12@s.whatsapp.net"},
+		{"a WhatsApp LID of letters is rejected", "whatsapp", "abc@lid"},
+		{"an empty WhatsApp LID is rejected", "whatsapp", "@lid"},
 		{"an unknown kind is rejected", "fax", "+73832349096"},
 	}
 	for _, tt := range tests {
@@ -132,6 +136,7 @@ func TestRelated(t *testing.T) {
 	}{
 		{"a WhatsApp JID implies the phone of the same person", "whatsapp", "79131234567@s.whatsapp.net", []crm.Key{{Kind: crm.PhoneID, Value: "+79131234567"}}},
 		{"a WhatsApp JID with a device implies the same phone", "whatsapp", "79131234567:12@s.whatsapp.net", []crm.Key{{Kind: crm.PhoneID, Value: "+79131234567"}}},
+		{"a WhatsApp LID implies no phone", "whatsapp", "123456789012345@lid", nil},
 		{"a phone implies nothing else", "phone", "+79131234567", nil},
 		{"an email implies nothing else", "email", "a@b.ru", nil},
 		{"a telegram id implies nothing else", "telegram", "42", nil},

@@ -15,8 +15,42 @@ const (
 	Sending   = "sending" // an outbox job claimed by a sender (never a touch's status)
 	Sent      = "sent"
 	Delivered = "delivered"
+	Read      = "read" // the client opened it (a chat's read receipt)
 	Failed    = "failed"
 )
+
+// RecordReceipt moves the outbound touch of account whose channel id is
+// externalID to status (Delivered or Read), never back: a late delivery
+// receipt leaves a read touch read, and a failed or queued touch is left
+// alone. It returns the touch and whether it changed; no such touch is
+// not an error (a receipt of a message sent outside Switchboard).
+func RecordReceipt(tx *gorm.DB, account int64, externalID, status string) (Touch, bool, error) {
+	from := []string{Sent}
+	switch status {
+	case Delivered:
+	case Read:
+		from = append(from, Delivered)
+	default:
+		return Touch{}, false, Invalid("receipt status %q is neither %q nor %q", status, Delivered, Read)
+	}
+	var t Touch
+	err := tx.Where("account_id = ? AND external_id = ? AND direction = ?", account, externalID, Outbound).Take(&t).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Touch{}, false, nil
+	}
+	if err != nil {
+		return Touch{}, false, fmt.Errorf("crm: receipt of %q: %w", externalID, err)
+	}
+	res := tx.Model(&Touch{}).Where("id = ? AND delivery_status IN ?", t.ID, from).Update("delivery_status", status)
+	if res.Error != nil {
+		return Touch{}, false, fmt.Errorf("crm: receipt of touch %d: %w", t.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return t, false, nil
+	}
+	t.DeliveryStatus = status
+	return t, true, nil
+}
 
 // OutboxJob is a reply waiting in the outbox: written with its outbound
 // touch in one transaction, sent by the dispatcher.

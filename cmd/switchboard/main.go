@@ -201,8 +201,12 @@ func newServer(cfg *Config, db *gorm.DB, log *slog.Logger) (*server.Server, erro
 	if err != nil {
 		return nil, err
 	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
 	return server.New(db, log, box, server.Options{
-		Region: cfg.Region, Currency: cfg.Currency, TimeZone: cfg.location, Channels: registry(), Blobs: cfg.blobs(),
+		Region: cfg.Region, Currency: cfg.Currency, TimeZone: cfg.location, Channels: registry(sqlDB, crm.Dialect(db)), Blobs: cfg.blobs(),
 		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.trustedProxies,
 		RemindAfter: cfg.remindAfter, OverdueAfter: cfg.overdueAfter,
 	}), nil

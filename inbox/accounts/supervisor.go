@@ -156,8 +156,26 @@ func (s *Supervisor) State(id int64) (channels.State, bool) {
 // Linked devices → Link a device) as a QR code PNG. It is a secret, for the
 // owner only. Not found when the account is not pairing on this replica.
 func (s *Supervisor) PairingQR(ctx context.Context, id int64) ([]byte, error) {
-	if _, err := crm.GetAccount(s.db.WithContext(ctx), id); err != nil {
+	text, err := s.PairingCode(ctx, id)
+	if err != nil {
 		return nil, err
+	}
+	code, err := qr.Encode(text, qr.L)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: draw the pairing code of account %d: %w", id, err)
+	}
+	code.Scale = 5 // a whole number of pixels per module, shown at its own size: ~350 px
+	return code.PNG(), nil
+}
+
+// PairingCode is the code an account waits to be linked with, as text:
+// what a pairing by phone number asks the owner to type on the phone
+// (WhatsApp: Link a device → Link with phone number instead). It is a
+// secret, for the owner only. Not found when the account is not pairing
+// on this replica.
+func (s *Supervisor) PairingCode(ctx context.Context, id int64) (string, error) {
+	if _, err := crm.GetAccount(s.db.WithContext(ctx), id); err != nil {
+		return "", err
 	}
 	st, ok := s.State(id)
 	if !ok || st.Phase != channels.Pairing || st.PairingCode == "" {
@@ -165,14 +183,33 @@ func (s *Supervisor) PairingQR(ctx context.Context, id int64) ([]byte, error) {
 		if ok {
 			phase = st.Phase
 		}
-		return nil, fmt.Errorf("%w: account %d is not waiting to be linked (state: %s), so there is no QR code to scan", crm.ErrNotFound, id, phase)
+		return "", fmt.Errorf("%w: account %d is not waiting to be linked (state: %s), so there is no QR code to scan", crm.ErrNotFound, id, phase)
 	}
-	code, err := qr.Encode(st.PairingCode, qr.L)
+	return st.PairingCode, nil
+}
+
+// Unlink logs out the device an account is linked as (WhatsApp), through
+// the adapter this replica runs; the account then starts again, to be
+// linked anew. Invalid for a channel with no linked device; not found
+// when the account does not run here.
+func (s *Supervisor) Unlink(ctx context.Context, id int64) error {
+	acc, err := crm.GetAccount(s.db.WithContext(ctx), id)
 	if err != nil {
-		return nil, fmt.Errorf("accounts: draw the pairing code of account %d: %w", id, err)
+		return err
 	}
-	code.Scale = 5 // a whole number of pixels per module, shown at its own size: ~350 px
-	return code.PNG(), nil
+	ad := s.runningAdapter(id)
+	if ad == nil {
+		return fmt.Errorf("%w: account %d is not running on this server", crm.ErrNotFound, id)
+	}
+	u, ok := ad.(channels.Unlinker)
+	if !ok {
+		return crm.Invalid("a %s account is not linked as a device: there is nothing to unlink", acc.Channel)
+	}
+	if err := u.Unlink(ctx); err != nil {
+		return crm.Invalid("%v", err)
+	}
+	s.log.Info("account unlinked", "account", id)
+	return nil
 }
 
 // runningAdapter returns the adapter this replica runs for an account.

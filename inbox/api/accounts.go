@@ -43,6 +43,33 @@ func (h *api) pairingQR(w http.ResponseWriter, r *http.Request) {
 	w.Write(png)
 }
 
+// PairingCodeResponse is the code an account waits to be linked with, as
+// text (a phone-number pairing's code to type on the phone).
+type PairingCodeResponse struct {
+	Code string `json:"code"`
+}
+
+// pairingCode is the pairing code as text. Owner only, never cached.
+func (h *api) pairingCode(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var code string
+	if err == nil {
+		code, err = h.accts.PairingCode(r.Context(), id)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	respond(h, w, r, PairingCodeResponse{Code: code}, err)
+}
+
+// unlinkAccount logs out the device a WhatsApp account is linked as; the
+// account then shows a new QR code. Owner only.
+func (h *api) unlinkAccount(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err == nil {
+		err = h.accts.Unlink(r.Context(), id)
+	}
+	respond(h, w, r, struct{}{}, err)
+}
+
 func (h *api) saveAccount(w http.ResponseWriter, r *http.Request, id int64) {
 	var in crm.AccountInput
 	err := decode(r, &in)

@@ -31,6 +31,8 @@ const (
 // account waits to be paired with, and the adapter that serves a webhook.
 type Accounts interface {
 	PairingQR(ctx context.Context, id int64) ([]byte, error)
+	PairingCode(ctx context.Context, id int64) (string, error)
+	Unlink(ctx context.Context, id int64) error
 	Hook(ctx context.Context, id int64, channel string) (channels.Webhook, channels.Sink, error)
 }
 
@@ -169,6 +171,8 @@ func (h *api) routes() []route {
 		{"GET /api/v1/accounts/{id}", user, h.getAccount},
 		{"PATCH /api/v1/accounts/{id}", owner, h.updateAccount},
 		{"GET /api/v1/accounts/{id}/pairing.png", owner, h.pairingQR},
+		{"GET /api/v1/accounts/{id}/pairing-code", owner, h.pairingCode},
+		{"POST /api/v1/accounts/{id}/unlink", owner, h.unlinkAccount},
 
 		{"GET /api/v1/entry-points", owner, h.listEntryPoints},
 		{"POST /api/v1/entry-points", owner, h.createEntryPoint},

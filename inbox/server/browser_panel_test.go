@@ -401,21 +401,30 @@ func TestBrowserOwnerContactsAuditExportAndAccounts(t *testing.T) {
 		t.Errorf("email account %s %s (secret set %v)", mail.Channel, mail.Settings, mail.Secret != "")
 	}
 
-	// A WhatsApp account: no secret to type (the QR code will link it); it
-	// waits, stopped, for the adapter this build lacks.
+	// A WhatsApp account: no secret to type (the QR code, or a code for
+	// the phone, links it); its settings keep their types. This test's
+	// build runs no WhatsApp adapter, so it waits, stopped.
 	p.click("#account-new")
 	p.choose(`#account-form select[name=channel]`, "whatsapp")
-	p.waitText("#whatsapp-hint", "no WhatsApp adapter yet")
+	p.waitText("#whatsapp-hint", "QR code")
 	if p.eval("!!document.querySelector('#account-form input[name=secret]')") == true {
 		t.Error("the WhatsApp form asks for a secret")
 	}
-	p.do(chromedp.SendKeys(chromedp.CSS(`#account-form input[name=name]`), "WhatsApp +7 913 000-00-02"))
+	p.do(chromedp.SendKeys(chromedp.CSS(`#account-form input[name=name]`), "WhatsApp +7 913 000-00-02"),
+		chromedp.SendKeys(chromedp.CSS(`#account-form input[name=pair_phone]`), "+7 913 000-00-02"),
+		chromedp.SendKeys(chromedp.CSS(`#account-form input[name=first_per_minute]`), "3"))
+	p.choose(`#account-form select[name=first_messages]`, "true")
 	p.screenshot("owner-account-whatsapp")
 	p.click("#account-save")
 	p.wait("the form closed", "!document.querySelector('#account-form')")
 	var wa2 crm.Account
 	if err := ta.db.Where("name = ?", "WhatsApp +7 913 000-00-02").Take(&wa2).Error; err != nil || wa2.Channel != "whatsapp" || !wa2.Enabled || wa2.Secret != "" {
 		t.Fatalf("the new WhatsApp account %+v, %v", wa2, err)
+	}
+	var was map[string]any
+	json.Unmarshal(wa2.Settings, &was)
+	if was["pair_phone"] != "+7 913 000-00-02" || was["first_messages"] != true || was["first_per_minute"] != float64(3) || len(was) != 3 {
+		t.Errorf("WhatsApp settings %s", wa2.Settings)
 	}
 	p.waitText(fmt.Sprintf(`[data-account="%d"]`, wa2.ID), "no adapter for this channel")
 	p.screenshot("owner-accounts")

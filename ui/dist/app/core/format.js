@@ -2,6 +2,7 @@
 // Money is integer minor units with a currency code (docs/api.md, "Money"):
 // never a float in the state, only at the last step of display.
 import { getState } from "./store.js";
+import { t } from "./i18n.js";
 
 const locale = () => (getState().lang === "ru" ? "ru-RU" : "en-GB");
 
@@ -116,6 +117,9 @@ export function handle(kindOrHandle, value) {
   let kind = kindOrHandle || "";
   if (value === undefined) [kind, value] = kind.includes(":") ? [kind.slice(0, kind.indexOf(":")), kind.slice(kind.indexOf(":") + 1)] : ["", kind];
   if (kind === "phone") return phone(value);
+  // A LID ("…@lid") is WhatsApp's id of a chat whose number it hides:
+  // never shown as if it were a number.
+  if (kind === "whatsapp" && /@lid$/.test(value)) return t("contact.numberHidden");
   if (kind === "whatsapp") return phone("+" + value.replace(/@.*$/, ""));
   if (kind === "telegram") return "Telegram " + value;
   return value;

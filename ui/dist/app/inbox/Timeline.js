@@ -128,11 +128,15 @@ function Call({ x, m }) {
   </div>`;
 }
 
-// Extras shows what a chat message carries besides text (Telegram's
-// meta keys, channels/telegram/inbound.go): a shared number, a contact
+// Extras shows what a chat message carries besides text (the meta keys
+// of channels/telegram/inbound.go and channels/whatsapp/inbound.go): the
+// message it quotes, a deletion, a reaction, a shared number, a contact
 // card, a sticker, a location, files that were not kept.
 function Extras({ m }) {
   const lines = [];
+  if (m.quote) lines.push(html`<div class="extra" data-extra="quote">${t("touch.quote")}: «${m.quote}»</div>`);
+  if (m.revoked) lines.push(html`<div class="extra" data-extra="revoked">${t("touch.revoked")}</div>`);
+  if (m.reaction) lines.push(html`<div class="extra" data-extra="reaction">${t("touch.reaction")} ${m.reaction}</div>`);
   if (m.shared_phone) lines.push(html`<div class="extra" data-extra="shared-phone"><${Icon} name="phone" size=${12} /> ${t("touch.sharedPhone")}: <b>${m.shared_phone}</b></div>`);
   if (m.contact_phone || m.contact_name)
     lines.push(html`<div class="extra" data-extra="contact">${t("touch.contactCard")}: <b>${[m.contact_name, m.contact_phone].filter(Boolean).join(", ")}</b></div>`);
@@ -164,7 +168,7 @@ function Origin({ x, m, ctx }) {
 
 function Delivery({ x }) {
   const d = deliveryOf(x);
-  const icon = { queued: "clock", sent: "check", delivered: "checks", failed: "alert" }[d.status];
+  const icon = { queued: "clock", sent: "check", delivered: "checks", read: "checks", failed: "alert" }[d.status];
   return html`<span class=${"delivery " + d.status} data-status=${d.status} title=${d.error || ""}>
     ${icon && html`<${Icon} name=${icon} size=${12} />`} ${t("delivery." + d.status, {}, d.status)}${d.error ? ": " + d.error : ""}
     ${d.next && html` <span class="muted" data-retry>${t("delivery.retryAt", { n: d.attempts, at: stamp(d.next) })}</span>`}

@@ -106,7 +106,7 @@ export async function reply(body) {
 }
 
 // statuses: a reply's delivery status only moves forward.
-const RANK = { "": -1, queued: 0, sent: 1, failed: 1, delivered: 2 };
+const RANK = { "": -1, queued: 0, sent: 1, failed: 1, delivered: 2, read: 3 };
 
 // touchStatus records a touch.status event: state.statuses overlays the
 // loaded touches, so a reload that raced the event never shows it older.
@@ -122,7 +122,7 @@ export function deliveryOf(touch) {
   const live = getState().statuses?.[touch.id];
   if (live && (RANK[live.status] ?? 0) >= (RANK[touch.delivery_status] ?? -1)) return live;
   const st = (getState().conv?.detail?.sending || []).find((x) => x.touch_id === touch.id);
-  if (!st || touch.delivery_status === "sent" || touch.delivery_status === "delivered") return { status: touch.delivery_status, error: "" };
+  if (!st || touch.delivery_status === "sent" || touch.delivery_status === "delivered" || touch.delivery_status === "read") return { status: touch.delivery_status, error: "" };
   return { status: touch.delivery_status, error: st.last_error || "", attempts: st.attempts, next: st.next_attempt_at || "" };
 }
 

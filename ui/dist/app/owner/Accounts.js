@@ -13,12 +13,11 @@ import { loadRefs } from "../core/session.js";
 import { useStore, setState, toast } from "../core/store.js";
 import { ChannelIcon } from "../components/Icons.js";
 
-// EDITABLE are the channels this build has a form for. WhatsApp's adapter
-// comes later: its accounts wait, stopped, and will pair by QR code here.
+// EDITABLE are the channels this build has a form for.
 const EDITABLE = ["email", "telegram", "whatsapp", "web", "phone"];
 
 // CONNECTED are the channels this build connects (an adapter or a hook).
-const CONNECTED = ["email", "telegram", "web", "phone"];
+const CONNECTED = ["email", "telegram", "whatsapp", "web", "phone"];
 
 // PROVIDERS are the PBXs a phone account connects (channels/phone).
 const PROVIDERS = ["asterisk", "generic", "mango", "zadarma", "uis"];
@@ -49,7 +48,15 @@ const FIELDS = {
     { key: "mode", options: ["polling", "webhook"] },
     { key: "webhook_url", type: "url", ph: "https://inbox.example.ru/hooks/telegram/ID" },
   ],
-  whatsapp: [],
+  whatsapp: [
+    { key: "number", ph: "+7 913 000-00-01" },
+    { key: "pair_phone", ph: "+7 913 000-00-01" },
+    { key: "first_messages", type: "bool", options: ["false", "true"] },
+    { key: "first_per_minute", type: "number", ph: "5" },
+    { key: "send_interval", ph: "1s" },
+    { key: "groups", type: "bool", options: ["false", "true"] },
+    { key: "download_limit", type: "number", ph: "20971520" },
+  ],
   web: [],
   phone: [
     { key: "provider", options: PROVIDERS, required: true },
@@ -63,6 +70,14 @@ const FIELDS = {
     { key: "api_url", type: "url", only: KEYED },
   ],
 };
+
+// value is a form field's setting as the channel reads it: a number, a
+// boolean or text.
+function value(fl, v) {
+  if (fl.type === "number") return Number(v);
+  if (fl.type === "bool") return v === "true";
+  return v;
+}
 
 // fieldsOf are the settings fields the form shows for a channel (a phone
 // account's depend on its provider).
@@ -115,7 +130,8 @@ export function Accounts() {
               <td class="nowrap muted">${st ? stamp(st.since) : ""}</td>
               <td>${a.default_source || html`<span class="muted">—</span>`}</td>
               <td>${a.enabled ? t("common.yes") : t("common.no")}</td>
-              <td>${EDITABLE.includes(a.channel) && html`<button type="button" class="link small edit-account" onClick=${() => setEditing(a)}>${t("contact.edit")}</button>`}</td>
+              <td class="nowrap">${EDITABLE.includes(a.channel) && html`<button type="button" class="link small edit-account" onClick=${() => setEditing(a)}>${t("contact.edit")}</button>`}
+                ${a.channel === "whatsapp" && st?.phase === "live" && html` <button type="button" class="link small unlink-account" onClick=${() => unlink(a)}>${t("accounts.unlink")}</button>`}</td>
             </tr>
             ${st?.phase === "pairing" && html`<tr class="pairing-row" data-pairing=${a.id}><td colspan="7"><${Pairing} account=${a} rev=${st.rev || 0} /></td></tr>`}`;
           })}
@@ -127,12 +143,25 @@ export function Accounts() {
   </section>`;
 }
 
+// unlink logs a WhatsApp account's device out, after asking; the account
+// then shows a new QR code.
+async function unlink(a) {
+  if (!window.confirm(t("accounts.unlinkConfirm", { name: a.name }))) return;
+  try {
+    await post(`/api/v1/accounts/${a.id}/unlink`, {});
+    toast("ok", t("accounts.unlinked"));
+  } catch (err) {
+    toast("error", err.message);
+  }
+}
+
 // Pairing is the QR code an account waits to be scanned with. The image is
 // the owner's only (the server refuses anyone else); rev is the id of the
 // last account.state event, so a rotated code loads at once.
 function Pairing({ account, rev }) {
   const [failed, setFailed] = useState(false);
   useEffect(() => setFailed(false), [rev]);
+  if (account.settings?.pair_phone) return html`<${PhoneCode} account=${account} rev=${rev} />`;
   return html`<div class="pairing">
     ${failed
       ? html`<div class="pairing-qr pairing-gone muted small">${t("accounts.qrGone")}</div>`
@@ -146,6 +175,31 @@ function Pairing({ account, rev }) {
         <li>${t("accounts.pair3")}</li>
       </ol>
       <p class="muted small">${t("accounts.pairRotates")}</p>
+    </div>
+  </div>`;
+}
+
+// PhoneCode is the code to type on the phone when a WhatsApp account
+// links by phone number (its pair_phone setting) instead of a QR code.
+function PhoneCode({ account, rev }) {
+  const [code, setCode] = useState("");
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    setFailed(false);
+    get(`/api/v1/accounts/${account.id}/pairing-code`).then((r) => setCode(r.code), () => setFailed(true));
+  }, [rev]);
+  return html`<div class="pairing">
+    ${failed
+      ? html`<div class="pairing-qr pairing-gone muted small">${t("accounts.qrGone")}</div>`
+      : html`<div class="pairing-code" data-pairing-code><b>${code}</b></div>`}
+    <div class="pairing-how">
+      <strong>${t("accounts.pairPhoneTitle", { phone: account.settings.pair_phone })}</strong>
+      <ol>
+        <li>${t("accounts.pair1")}</li>
+        <li>${t("accounts.pair2")}</li>
+        <li>${t("accounts.pairPhone3")}</li>
+      </ol>
+      <p class="muted small">${t("accounts.pairPhoneSecret")}</p>
     </div>
   </div>`;
 }
@@ -165,7 +219,7 @@ function AccountForm({ account, done }) {
     for (const fl of FIELDS[channel]) {
       const v = String(f.get(fl.key) ?? "").trim();
       if (!fields.includes(fl) || v === "") delete next[fl.key];
-      else next[fl.key] = fl.type === "number" ? Number(v) : v;
+      else next[fl.key] = value(fl, v);
     }
     const body = { channel, settings: next };
     const secret = String(f.get("secret") || "");
@@ -193,7 +247,7 @@ function AccountForm({ account, done }) {
       }
       const v = String(f.get(fl.key) ?? "").trim();
       if (v === "") delete next[fl.key];
-      else next[fl.key] = fl.type === "number" ? Number(v) : v;
+      else next[fl.key] = value(fl, v);
     }
     const body = { name: String(f.get("name")).trim(), settings: next, default_source: String(f.get("default_source")).trim(), enabled: f.get("enabled") === "on" };
     const secret = String(f.get("secret") || "");
@@ -224,7 +278,7 @@ function AccountForm({ account, done }) {
       ${fields.map(
         (fl) => html`<label class=${fl.area ? "wide" : ""}>${t("accounts.f." + fl.key)}
           ${fl.options
-            ? html`<select name=${fl.key} value=${fl.key === "provider" ? provider : (settings[fl.key] ?? "")}
+            ? html`<select name=${fl.key} value=${fl.key === "provider" ? provider : String(settings[fl.key] ?? "")}
                 onChange=${fl.key === "provider" ? (e) => setProvider(e.target.value) : undefined}>
                 ${!fl.required && html`<option value="">${t("accounts.default")}</option>`}
                 ${fl.options.map((o) => html`<option value=${o}>${t("accounts.o." + o, {}, o)}</option>`)}

@@ -1,0 +1,307 @@
+package whatsapp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
+
+	"github.com/switchboard/switchboard/channels"
+)
+
+// User-facing reasons of the Failing phase.
+const (
+	msgLoggedOut      = "unlinked on the phone (WhatsApp → Linked devices), pair again: disable and enable the account to show a new QR code"
+	msgStreamReplaced = "another client took the session (the same device connected elsewhere); stopped so that the two do not drop each other: restart the account here only"
+	msgQRTimeout      = "no one scanned the QR code in time"
+	msgOutdated       = "WhatsApp refused this client as outdated: update Switchboard"
+)
+
+// stop is why a session ended: reported Failing; retry says whether Run
+// returns an error (the supervisor retries) or waits for the owner (nil
+// after ctx ends), and until, when set, how long to wait before
+// returning nil (a temporary ban's end).
+type stop struct {
+	msg   string
+	retry bool
+	until time.Time
+}
+
+// Run links the device if needed, connects and consumes the account until
+// ctx ends (channels.Adapter).
+//
+// A device not linked yet reports Pairing with each QR code in turn
+// (GetQRChannel before Connect); with pair_phone set it reports Pairing
+// with the code to type on that phone instead (PairPhone after Connect,
+// once the first QR code showed the connection is up). Connected reports Live. Messages are converted and handed to
+// the sink one by one inside whatsmeow's event handler, so WhatsApp is
+// acknowledged only after the touch is stored; a sink failure is retried
+// until it passes.
+//
+// LoggedOut (unlinked on the phone) and StreamReplaced (another client on
+// the same session) report Failing and stop reconnecting: Run waits for
+// ctx. A TemporaryBan reports Failing with its code and expiry, pauses
+// sending, and returns when the ban ends (the supervisor starts again).
+// An expired QR code returns an error for the supervisor to retry.
+func (a *Adapter) Run(ctx context.Context, sink channels.Sink, report func(channels.State)) error {
+	if report == nil {
+		report = func(channels.State) {}
+	}
+	cli, err := a.open(ctx, a.account, a.log)
+	if err != nil {
+		report(channels.State{Phase: channels.Failing, Error: err.Error()})
+		return err
+	}
+	stops := make(chan stop, 1)
+	end := func(s stop) {
+		select {
+		case stops <- s:
+		default:
+		}
+	}
+	cli.AddEventHandler(func(evt any) { a.handle(ctx, cli, sink, report, evt, end) })
+	defer func() {
+		a.mu.Lock()
+		a.client, a.live = nil, false
+		a.mu.Unlock()
+		cli.Disconnect()
+	}()
+	a.mu.Lock()
+	a.client = cli
+	a.mu.Unlock()
+
+	if !cli.IsLoggedIn() {
+		if err := a.pair(ctx, cli, report); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			report(channels.State{Phase: channels.Failing, Error: err.Error()})
+			return err
+		}
+	} else if err := cli.Connect(); err != nil {
+		err = fmt.Errorf("whatsapp: connect: %w", err)
+		report(channels.State{Phase: channels.Failing, Error: err.Error()})
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-a.unlinked:
+		return nil // the supervisor starts it again: a new device to link
+	case s := <-stops:
+		return a.stopped(ctx, cli, s, report)
+	}
+}
+
+// stopped ends a session that WhatsApp ended.
+func (a *Adapter) stopped(ctx context.Context, cli Client, s stop, report func(channels.State)) error {
+	a.mu.Lock()
+	a.live = false
+	a.mu.Unlock()
+	cli.Disconnect()
+	report(channels.State{Phase: channels.Failing, Error: s.msg, RetryAt: s.until})
+	a.log.Warn("whatsapp: session ended", "reason", s.msg)
+	if s.retry {
+		return errors.New("whatsapp: " + s.msg)
+	}
+	if !s.until.IsZero() {
+		t := time.NewTimer(time.Until(s.until))
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		return nil
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// pair links a new device: by QR codes, or by a code for pair_phone. It
+// returns once the phone accepted the link (whatsmeow then reconnects and
+// Connected reports Live), or with an error when the codes ran out.
+//
+// Both ways start alike: GetQRChannel before Connect. For a phone code,
+// PairPhone is called once the first QR code arrived (the login
+// connection is then fully up), and the QR codes that follow are only the
+// clock: when they run out, so has the phone code.
+func (a *Adapter) pair(ctx context.Context, cli Client, report func(channels.State)) error {
+	qr, err := cli.GetQRChannel(ctx)
+	if err != nil {
+		return fmt.Errorf("whatsapp: pairing: %w", err)
+	}
+	if err := cli.Connect(); err != nil {
+		return fmt.Errorf("whatsapp: connect: %w", err)
+	}
+	byPhone, phoneCode := a.settings.PairPhone != "", ""
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case item, ok := <-qr:
+			if !ok {
+				return errors.New("whatsapp: " + msgQRTimeout)
+			}
+			switch item.Event {
+			case whatsmeow.QRChannelEventCode:
+				if !byPhone {
+					report(channels.State{Phase: channels.Pairing, PairingCode: item.Code, RetryAt: time.Now().Add(item.Timeout).UTC()})
+					continue
+				}
+				if phoneCode != "" {
+					continue
+				}
+				if phoneCode, err = cli.PairPhone(ctx, digits(a.settings.PairPhone)); err != nil {
+					return fmt.Errorf("whatsapp: pair by phone number: %w", err)
+				}
+				report(channels.State{Phase: channels.Pairing, PairingCode: phoneCode})
+				a.log.Info("whatsapp: waiting for the pairing code to be typed on the phone")
+			case whatsmeow.QRChannelSuccess.Event:
+				report(channels.State{Phase: channels.Connecting})
+				return nil
+			case whatsmeow.QRChannelTimeout.Event:
+				if byPhone {
+					return errors.New("whatsapp: no one typed the pairing code on the phone in time")
+				}
+				return errors.New("whatsapp: " + msgQRTimeout)
+			default:
+				if item.Error != nil {
+					return fmt.Errorf("whatsapp: pairing failed: %w", item.Error)
+				}
+				return fmt.Errorf("whatsapp: pairing failed: %s", item.Event)
+			}
+		}
+	}
+}
+
+// handle is the event handler: whatsmeow calls it in order, and waits.
+func (a *Adapter) handle(ctx context.Context, cli Client, sink channels.Sink, report func(channels.State), evt any, end func(stop)) {
+	switch e := evt.(type) {
+	case *events.Message:
+		a.receive(ctx, cli, sink, report, e)
+	case *events.Receipt:
+		a.receipts(ctx, sink, e)
+	case *events.Connected:
+		a.mu.Lock()
+		a.live = true
+		a.mu.Unlock()
+		report(channels.State{Phase: channels.Live})
+	case *events.PairSuccess:
+		a.log.Info("whatsapp: linked", "jid", e.ID.String())
+		report(channels.State{Phase: channels.Connecting})
+	case *events.Disconnected:
+		a.mu.Lock()
+		a.live = false
+		a.mu.Unlock()
+		report(channels.State{Phase: channels.Connecting}) // whatsmeow reconnects
+	case *events.LoggedOut:
+		end(stop{msg: msgLoggedOut})
+	case *events.StreamReplaced:
+		end(stop{msg: msgStreamReplaced})
+	case *events.TemporaryBan:
+		until := time.Now().Add(e.Expire).UTC()
+		if e.Expire <= 0 {
+			until = time.Now().Add(time.Hour).UTC()
+		}
+		a.mu.Lock()
+		a.banUntil = until
+		a.mu.Unlock()
+		end(stop{msg: fmt.Sprintf("temporarily banned by WhatsApp (code %s) until %s; sending is paused", e.Code.String(), until.Format(time.RFC3339)), until: until})
+	case *events.ClientOutdated:
+		end(stop{msg: msgOutdated, retry: true})
+	case *events.ConnectFailure:
+		end(stop{msg: fmt.Sprintf("WhatsApp refused the connection: %s %s", e.Reason.String(), e.Message), retry: true})
+	case *events.KeepAliveTimeout:
+		if e.ErrorCount >= 3 {
+			report(channels.State{Phase: channels.Connecting, Error: "the connection to WhatsApp stopped answering; reconnecting"})
+		}
+	case *events.KeepAliveRestored:
+		report(channels.State{Phase: channels.Live})
+	}
+}
+
+// receive converts a message and stores it, retrying the sink until it
+// takes it (or ctx ends).
+func (a *Adapter) receive(ctx context.Context, cli Client, sink channels.Sink, report func(channels.State), e *events.Message) {
+	in, ok := a.Inbound(ctx, cli, e)
+	if !ok {
+		return
+	}
+	if !e.Info.IsFromMe {
+		a.mu.Lock()
+		a.chats[e.Info.Chat.ToNonAD().String()] = true
+		a.mu.Unlock()
+	}
+	wait, failed := time.Second, false
+	for {
+		res, err := sink.Ingest(ctx, []channels.Inbound{in})
+		if err == nil && len(res) == 1 && res[0].Err != nil {
+			if errors.Is(res[0].Err, channels.ErrInvalid) {
+				a.log.Warn("whatsapp: message refused", "id", in.ExternalID, "err", res[0].Err)
+				return
+			}
+			err = res[0].Err
+		}
+		if err == nil {
+			if failed && a.isLive() {
+				report(channels.State{Phase: channels.Live})
+			}
+			return
+		}
+		failed = true
+		a.log.Warn("whatsapp: message not stored; retrying", "id", in.ExternalID, "err", err)
+		report(channels.State{Phase: channels.Failing, Error: "storing a message: " + err.Error(), RetryAt: time.Now().Add(wait).UTC()})
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = min(wait*2, time.Minute)
+	}
+}
+
+func (a *Adapter) isLive() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.live
+}
+
+// receipts records a delivery or read receipt of messages we sent, when
+// the sink records receipts. They are best effort: one that cannot be
+// stored is logged, and the touch keeps its earlier status.
+func (a *Adapter) receipts(ctx context.Context, sink channels.Sink, e *events.Receipt) {
+	rs, ok := sink.(channels.ReceiptSink)
+	if !ok || e.IsFromMe || e.IsGroup {
+		return
+	}
+	var status string
+	switch e.Type {
+	case types.ReceiptTypeDelivered:
+		status = channels.ReceiptDelivered
+	case types.ReceiptTypeRead, types.ReceiptTypePlayed:
+		status = channels.ReceiptRead
+	default:
+		return // our own devices' reads, retries, server acks
+	}
+	// The chat as we addressed it may be the other form of the client's
+	// address (the LID or the phone number): a receipt names both.
+	chats := []types.JID{e.Chat.ToNonAD()}
+	if alt := e.SenderAlt.ToNonAD(); !alt.IsEmpty() && alt != chats[0] {
+		chats = append(chats, alt)
+	}
+	var batch []channels.Receipt
+	for _, id := range e.MessageIDs {
+		for _, c := range chats {
+			batch = append(batch, channels.Receipt{AccountID: a.account, ExternalID: c.String() + ":" + id, Status: status, At: e.Timestamp})
+		}
+	}
+	if err := rs.Receipts(ctx, batch); err != nil {
+		a.log.Warn("whatsapp: receipt not stored", "status", status, "ids", e.MessageIDs, "err", err)
+	}
+}
