@@ -416,7 +416,6 @@ export default {
   "accounts.webHint": "After saving, the site posts signed JSON to /hooks/web/<account id> (docs/web-channel.md).",
   "accounts.webHook": "The site posts signed JSON to {path} (docs/web-channel.md).",
   "accounts.noAdapter": "no adapter yet",
-  "accounts.later": "WhatsApp has no adapter in this version yet: its accounts are listed but not connected. A WhatsApp account will show its QR code here to be linked once its adapter arrives.",
   "accounts.f.address": "Address",
   "accounts.f.name": "Sender name",
   "accounts.f.imap_host": "IMAP server",

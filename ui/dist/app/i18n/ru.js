@@ -426,7 +426,6 @@ export default {
   "accounts.webHint": "После сохранения сайт отправляет подписанный JSON на /hooks/web/<номер подключения> (docs/web-channel.md).",
   "accounts.webHook": "Сайт отправляет подписанный JSON на {path} (docs/web-channel.md).",
   "accounts.noAdapter": "адаптера пока нет",
-  "accounts.later": "У WhatsApp в этой версии ещё нет адаптера: его аккаунты видны в списке, но не подключаются. Когда адаптер появится, аккаунт WhatsApp покажет здесь QR-код для привязки.",
   "accounts.f.address": "Адрес",
   "accounts.f.name": "Имя отправителя",
   "accounts.f.imap_host": "Сервер IMAP",

@@ -139,7 +139,6 @@ export function Accounts() {
       </table>
     </div>
     ${accounts.length === 0 && html`<p class="empty">${t("accounts.empty")}</p>`}
-    <p class="muted small">${t("accounts.later")}</p>
   </section>`;
 }
 
