@@ -583,6 +583,7 @@ func TestBrowserALeadAssignsAndTheConversationLeavesAnotherManagersQueue(t *test
 	lena.screenshot("lead-unassigned")
 	lena.choose("#assign", fmt.Sprint(oleg.ID))
 	lena.wait("the assignment saved", "document.querySelector('#assign').value === "+js(fmt.Sprint(oleg.ID)))
+	lena.waitText(".toast", "Assigned to oleg") // says to whom
 	lena.wait("the conversation gone from the lead's queue", "!document.querySelector("+js(convItem(conv))+")")
 	lena.click("#queue-all")
 	lena.waitText(convItem(conv)+" .assignee", "oleg")

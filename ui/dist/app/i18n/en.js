@@ -266,7 +266,8 @@ export default {
   "deal.badAmount": "Enter an amount, like 9 000 or 1 666,67.",
   "deal.needReason": "A lost deal needs a reason.",
 
-  "toast.assigned": "Assigned.",
+  "toast.taken": "It is yours now.",
+  "toast.assignedTo": "Assigned to {name}.",
   "toast.unassigned": "Returned to the queue.",
   "toast.closed": "Conversation closed.",
   "toast.reopened": "Conversation reopened.",

@@ -276,7 +276,8 @@ export default {
   "deal.badAmount": "Введите сумму, например 9 000 или 1 666,67.",
   "deal.needReason": "Для проигранной сделки нужна причина.",
 
-  "toast.assigned": "Назначено.",
+  "toast.taken": "Теперь это ваш диалог.",
+  "toast.assignedTo": "Назначено: {name}.",
   "toast.unassigned": "Возвращено в очередь.",
   "toast.closed": "Разговор закрыт.",
   "toast.reopened": "Разговор открыт снова.",

@@ -4,6 +4,7 @@
 import { get, post } from "../core/api.js";
 import { getState, setState, toast } from "../core/store.js";
 import { t } from "../core/i18n.js";
+import { userName } from "../core/session.js";
 import { refreshSoon, go } from "./inbox.js";
 import { stamp } from "../core/format.js";
 
@@ -136,7 +137,7 @@ export function assign(userId) {
       go({ page: "inbox", queue: r.queue, convId: null });
     }
     return c;
-  }, userId === null ? t("toast.unassigned") : t("toast.assigned"));
+  }, userId === null ? t("toast.unassigned") : userId === me.id ? t("toast.taken") : t("toast.assignedTo", { name: userName(userId) }));
 }
 
 export function setStatus(status) {
