@@ -3,6 +3,8 @@ package whatsapp
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -82,6 +84,11 @@ func (a *Adapter) Inbound(ctx context.Context, cli Client, e *events.Message) (i
 	}
 	if !a.content(ctx, cli, e.Message, chat, &in) {
 		return channels.Inbound{}, false
+	}
+	if code, ok := AdCode(in.Text); ok && !in.Outgoing && in.EditOf == "" {
+		// A wa.me link's prefilled text ending in "#<code>" names the ad
+		// that brought the client, as a Telegram start code does.
+		in.EntryPoint, in.SourceHint = code, code
 	}
 	if len(in.Meta) == 0 {
 		in.Meta = nil
@@ -373,4 +380,31 @@ func (a *Adapter) download(ctx context.Context, cli Client, f file) (channels.At
 	}
 	att.Data = data
 	return att, ""
+}
+
+// adCode is the code a wa.me link's prefilled text ends with: "#ya1".
+var adCode = regexp.MustCompile(`(?:^|\s)#([A-Za-z0-9][A-Za-z0-9_-]{0,31})\s*$`)
+
+// AdCode finds the ad code at the end of a client's first words ("Здравствуйте!
+// Хочу узнать цену #ya1" → "ya1"): the owner's wa.me links carry it
+// (see WaMeLink).
+func AdCode(text string) (string, bool) {
+	m := adCode.FindStringSubmatch(text)
+	if m == nil {
+		return "", false
+	}
+	return strings.ToLower(m[1]), true
+}
+
+// WaMeLink is the link an ad prints for a WhatsApp number: the chat opens
+// with text prefilled, ending in the ad's code, so that the first message
+// says which ad it came from.
+func WaMeLink(number, text, code string) string {
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, number)
+	return "https://wa.me/" + digits + "?text=" + strings.ReplaceAll(url.QueryEscape(strings.TrimSpace(text)+" #"+code), "+", "%20")
 }

@@ -2,6 +2,7 @@ package whatsapp_test
 
 import (
 	"context"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/whatsapp"
 	"github.com/switchboard/switchboard/channels/whatsapp/whatsapptest"
 )
 
@@ -71,6 +73,16 @@ func TestInboundKinds(t *testing.T) {
 			}
 			if !reflect.DeepEqual(in.From, annaHandles()) {
 				t.Errorf("From = %+v", in.From)
+			}
+		}},
+		{"a wa.me link's text ending in an ad code names its entry point and source", textMessage(anna, "3A0", "Здравствуйте! Хочу узнать цену #YA1"), func(t *testing.T, in channels.Inbound) {
+			if in.EntryPoint != "ya1" || in.SourceHint != "ya1" || in.Text != "Здравствуйте! Хочу узнать цену #YA1" {
+				t.Errorf("%+v", in)
+			}
+		}},
+		{"a hash inside the text is no ad code", textMessage(anna, "3A9", "номер заказа #12 уже оплачен"), func(t *testing.T, in channels.Inbound) {
+			if in.EntryPoint != "+79130000001" || in.SourceHint != "" {
+				t.Errorf("%+v", in)
 			}
 		}},
 		{"a quoted reply carries the quote and its parent", message(anna, "3A2", &waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{
@@ -216,5 +228,16 @@ func TestInboundSkips(t *testing.T) {
 	in, ok := groups.Inbound(context.Background(), cli, group)
 	if !ok || in.ThreadKey != "120363025246125888@g.us" || in.From[0].Value != anna {
 		t.Errorf("with groups on: %+v, %v", in, ok)
+	}
+}
+
+func TestWaMeLinkCarriesTheAdCode(t *testing.T) {
+	link := whatsapp.WaMeLink("+7 913 000-00-01", "Здравствуйте! Хочу узнать цену", "ya1")
+	if link != "https://wa.me/79130000001?text=%D0%97%D0%B4%D1%80%D0%B0%D0%B2%D1%81%D1%82%D0%B2%D1%83%D0%B9%D1%82%D0%B5%21%20%D0%A5%D0%BE%D1%87%D1%83%20%D1%83%D0%B7%D0%BD%D0%B0%D1%82%D1%8C%20%D1%86%D0%B5%D0%BD%D1%83%20%23ya1" {
+		t.Errorf("link %s", link)
+	}
+	u, _ := url.Parse(link)
+	if code, ok := whatsapp.AdCode(u.Query().Get("text")); !ok || code != "ya1" {
+		t.Errorf("the link's text gives code %q %v", code, ok)
 	}
 }

@@ -84,6 +84,10 @@ func TestBrowserTheOwnerAddsATrackingNumber(t *testing.T) {
 	ta.user("owner@x.ru", crm.Owner)
 	acc := ta.phoneAccount("Cloud PBX", `{"provider":"generic"}`, "pbx-secret")
 	src, _ := crm.CreateAdSource(ta.db, "Avito")
+	waName := "WhatsApp"
+	if _, err := crm.SaveAccount(ta.db, ta.box, 0, crm.AccountInput{Channel: "whatsapp", Name: &waName, Settings: json.RawMessage(`{"number":"+7 913 000-00-01"}`)}); err != nil {
+		t.Fatal(err)
+	}
 	b := newBrowser(t, ta)
 	p := b.tab("owner", "ru-RU")
 	p.login("owner@x.ru")
@@ -95,6 +99,13 @@ func TestBrowserTheOwnerAddsATrackingNumber(t *testing.T) {
 	p.click(`#new-entry button[type=submit]`)
 	p.waitText("#entries-table", "+73832091547")
 	p.screenshot("sources-new-entry-ru")
+
+	// A WhatsApp link for an ad: the prefilled text ends in the ad's code.
+	p.do(chromedp.SendKeys(chromedp.CSS(`#wa-link input[aria-label]:not(.wide)`), "ya1"))
+	p.waitText("#wa-link-url", "https://wa.me/79130000001?text=")
+	if link := fmt.Sprint(p.eval(`document.querySelector("#wa-link-url").href`)); !strings.HasSuffix(link, "%23ya1") {
+		t.Errorf("wa.me link %s does not end in the code", link)
+	}
 	r := callHook(t, ta, acc.ID, "pbx-secret", map[string]any{"call_id": "c-1", "event": "ended", "direction": "in", "from": "+79131112233", "to": "73832091547",
 		"started_at": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339), "ended_at": time.Now().UTC().Format(time.RFC3339)})
 	var hr phone.HookResponse

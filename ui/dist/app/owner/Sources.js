@@ -75,6 +75,7 @@ export function Sources() {
     <${ImportSpend} done=${reload} />
     <h2>${t("sources.entries")}</h2>
     <${NewEntry} accounts=${accounts} sources=${data.sources} done=${reload} />
+    <${WaLink} accounts=${accounts.filter((a) => a.channel === "whatsapp")} />
     <div class="table-wrap">
       <table class="table" id="entries-table">
         <thead><tr><th>${t("sources.account")}</th><th>${t("sources.address")}</th><th>${t("sources.bindFrom")}</th><th>${t("sources.boundTo")}</th><th>${t("sources.autoDeal")}</th></tr></thead>
@@ -249,4 +250,30 @@ function NewEntry({ accounts, sources, done }) {
     <label class="check"><input type="checkbox" name="auto_deal" checked /> ${t("sources.autoDeal")}</label>
     <button type="submit" class="primary">${t("common.add")}</button>
   </form>`;
+}
+
+// WaLink makes the wa.me link an ad prints for a WhatsApp number: the chat
+// opens with a prefilled text ending in the ad's code, and the first
+// message, carrying the code, lands on the entry point of that code (its
+// source is the code's until it is bound to another).
+function WaLink({ accounts }) {
+  const [acc, setAcc] = useState(accounts[0]?.id ?? "");
+  const [code, setCode] = useState("");
+  const [text, setText] = useState(t("sources.waText"));
+  if (!accounts.length) return null;
+  const a = accounts.find((x) => String(x.id) === String(acc));
+  const number = String((a?.settings && a.settings.number) || "").replace(/\D/g, "");
+  const clean = code.trim().toLowerCase();
+  const ok = number && /^[a-z0-9][a-z0-9_-]{0,31}$/.test(clean);
+  const link = ok ? `https://wa.me/${number}?text=${encodeURIComponent(text.trim() + " #" + clean)}` : "";
+  return html`<div class="card inline-form" id="wa-link">
+    <h3>${t("sources.waLink")}</h3>
+    <select aria-label=${t("sources.account")} value=${acc} onChange=${(e) => setAcc(e.target.value)}>
+      ${accounts.map((x) => html`<option value=${x.id}>${x.name}</option>`)}
+    </select>
+    <input placeholder=${t("sources.waCode")} aria-label=${t("sources.waCode")} value=${code} onInput=${(e) => setCode(e.target.value)} />
+    <input class="wide" aria-label=${t("sources.waTextLabel")} value=${text} onInput=${(e) => setText(e.target.value)} />
+    ${!number && html`<p class="muted small">${t("sources.waNoNumber")}</p>`}
+    ${link && html`<p class="small"><a href=${link} target="_blank" rel="noopener noreferrer" id="wa-link-url">${link}</a></p>`}
+  </div>`;
 }
