@@ -161,7 +161,14 @@ func (a *Adapter) pair(ctx context.Context, cli Client, report func(channels.Sta
 				report(channels.State{Phase: channels.Pairing, PairingCode: phoneCode})
 				a.log.Info("whatsapp: waiting for the pairing code to be typed on the phone")
 			case whatsmeow.QRChannelSuccess.Event:
-				report(channels.State{Phase: channels.Connecting})
+				// Connected may have come first (it arrives on the event
+				// handler's goroutine): never report back from Live.
+				a.mu.Lock()
+				live := a.live
+				a.mu.Unlock()
+				if !live {
+					report(channels.State{Phase: channels.Connecting})
+				}
 				return nil
 			case whatsmeow.QRChannelTimeout.Event:
 				if byPhone {
