@@ -147,3 +147,20 @@ func (a *App) TestAccount(ctx context.Context, in AccountTest) (AccountTestResul
 	}
 	return AccountTestResult{OK: true, Message: msg}, nil
 }
+
+// UnlinkAccount logs out the device the account is linked as (a WhatsApp
+// number), so that it must be paired again. Audited.
+func (a *App) UnlinkAccount(ctx context.Context, u crm.User, id int64) error {
+	acc, err := crm.GetAccount(a.db.WithContext(ctx), id)
+	if err != nil {
+		return err
+	}
+	if a.accts == nil {
+		return crm.NotFound("linked device of account", id)
+	}
+	if err := a.accts.Unlink(ctx, id); err != nil {
+		return err
+	}
+	_, err = crm.Audit(a.db.WithContext(ctx), &u.ID, "account.unlink", "account", id, map[string]any{"name": acc.Name, "channel": acc.Channel})
+	return err
+}

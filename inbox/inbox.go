@@ -57,6 +57,8 @@ type Accounts interface {
 	// Dialer is the account's adapter as a click-to-call dialer (not
 	// found when it cannot dial, or runs on another replica).
 	Dialer(ctx context.Context, id int64) (channels.Dialer, error)
+	// Unlink logs out the device the account is linked as (WhatsApp).
+	Unlink(ctx context.Context, id int64) error
 }
 
 // Outbox is what the verbs need of the dispatcher: a reply was queued.

@@ -65,7 +65,7 @@ func (h *api) pairingCode(w http.ResponseWriter, r *http.Request) {
 func (h *api) unlinkAccount(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
 	if err == nil {
-		err = h.accts.Unlink(r.Context(), id)
+		err = h.app.UnlinkAccount(r.Context(), userOf(r).User, id)
 	}
 	respond(h, w, r, struct{}{}, err)
 }

@@ -32,7 +32,6 @@ const (
 type Accounts interface {
 	PairingQR(ctx context.Context, id int64) ([]byte, error)
 	PairingCode(ctx context.Context, id int64) (string, error)
-	Unlink(ctx context.Context, id int64) error
 	Hook(ctx context.Context, id int64, channel string) (channels.Webhook, channels.Sink, error)
 }
 

@@ -220,6 +220,8 @@ func TestTheOwnerUnlinksAWhatsAppAccount(t *testing.T) {
 	if cli.IsLoggedIn() {
 		t.Error("the device is still linked")
 	}
+	runScenarios(t, []scenario{{name: "the unlink is audited", as: tm.owner, method: "GET", path: fmt.Sprintf("/api/v1/audit?action=account.unlink&object_id=%d", wa.ID), status: 200,
+		want: []string{`"account.unlink"`, `"channel":"whatsapp"`}}})
 	cli.QR <- whatsmeow.QRChannelItem{Event: whatsmeow.QRChannelEventCode, Code: "2@again", Timeout: time.Minute}
 	eventually(t, "a new QR code", func() bool {
 		st, _ := tm.Supervisor().State(wa.ID)
