@@ -306,6 +306,7 @@ type demoGen struct {
 	owner, lead crm.User
 	managers    []crm.User
 	exts        []string // the lead's and managers' extensions, in that order
+	waMsgs      int      // WhatsApp messages written so far (every fifth has a photo)
 	shares      []int    // the managers' shares of new clients
 	phoneAcc    crm.Account
 	mailAcc     crm.Account

@@ -3,6 +3,9 @@ package demo
 import (
 	"bytes"
 	"encoding/binary"
+	"image"
+	"image/color"
+	"image/png"
 	"math"
 )
 
@@ -46,5 +49,33 @@ func recordingWAV(variant int) []byte {
 	b.WriteString("data")
 	w(uint32(len(pcm)))
 	b.Write(pcm)
+	return b.Bytes()
+}
+
+// photoPNG is a small picture a demo client sends on WhatsApp ("here is my
+// kitchen"): a wall, a floor and a row of cabinets, in a variant's colours.
+func photoPNG(variant int) []byte {
+	const w, h = 240, 160
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	palettes := [][3]color.RGBA{
+		{{236, 229, 214, 255}, {150, 111, 80, 255}, {70, 110, 90, 255}},
+		{{225, 232, 240, 255}, {120, 120, 125, 255}, {200, 90, 60, 255}},
+		{{245, 240, 225, 255}, {170, 140, 100, 255}, {60, 70, 110, 255}},
+	}
+	p := palettes[variant%len(palettes)]
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			c := p[0] // the wall
+			switch {
+			case y > 120:
+				c = p[1] // the floor
+			case y > 70 && x > 20 && x < 220 && (x-20)%50 != 0:
+				c = p[2] // the cabinets, with gaps between the doors
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
 	return b.Bytes()
 }

@@ -122,11 +122,18 @@ func (g *demoGen) waIn(s *demoStory, at time.Time, text string) *demoStep {
 	if g.chance(0.3) {
 		name = p.first + " " + string([]rune(p.last)[:1]) + "."
 	}
-	return g.inbound(s, channels.Inbound{
-		AccountID: g.waAcc.ID, ExternalID: "3EB0" + strings.ToUpper(g.hex(8)), Kind: channels.Message, At: at,
-		From: []channels.Handle{{Kind: "whatsapp", Value: p.pbx() + "@s.whatsapp.net"}},
+	jid := p.pbx() + "@s.whatsapp.net"
+	in := channels.Inbound{
+		AccountID: g.waAcc.ID, ExternalID: jid + ":3EB0" + strings.ToUpper(g.hex(8)), Kind: channels.Message, At: at,
+		From: []channels.Handle{{Kind: "whatsapp", Value: jid}},
 		Name: name, EntryPoint: g.d.Company.WhatsApp, Text: text,
-	})
+	}
+	// Every fifth WhatsApp message comes with a photo of the client's
+	// kitchen (counted, not drawn: the random sequence stays the same).
+	if g.waMsgs++; g.waMsgs%5 == 0 {
+		in.Attachments = []channels.Attachment{{Name: "photo.png", ContentType: "image/png", Data: photoPNG(g.waMsgs / 5)}}
+	}
+	return g.inbound(s, in)
 }
 
 // mailIn is a client's email, as the email adapter reads it: threaded by

@@ -154,7 +154,7 @@ function Origin({ x, m, ctx }) {
   if (x.entry_point_id != null) {
     const name = ctx.entry[x.entry_point_id] || "#" + x.entry_point_id;
     // a tracking number reads as a phone number
-    parts.push(t("touch.entry") + " " + (x.channel === "phone" && /^\+\d+$/.test(name) ? handle("phone", name) : name));
+    parts.push(t("touch.entry") + " " + ((x.channel === "phone" || x.channel === "whatsapp") && /^\+\d+$/.test(name) ? handle("phone", name) : name));
   }
   if (x.ad_source_id != null) parts.push(t("touch.source") + " " + (ctx.source[x.ad_source_id] || "#" + x.ad_source_id));
   if (m.utm_campaign) parts.push("utm_campaign " + m.utm_campaign);
