@@ -21,15 +21,7 @@ import (
 // manager's extension, says so live, and the outbound call appears.
 func TestBrowserACallShowsItsSourceAndTheCallButtonCallsBack(t *testing.T) {
 	a := newAMIApp(t)
-	s := amitest.NewScriptAt(amitest.T0.Add(-time.Hour))
-	in := s.TrunkIn("8"+amiCaller[2:], "Ivan Petrov", "73832349096")
-	s.VarSet(in, "MIXMONITOR_FILENAME", "/var/spool/asterisk/monitor/in-call.wav")
-	x := s.At(time.Second).Ext(in, "101")
-	s.At(7*time.Second).Answer(in, x, "b1")
-	s.At(95*time.Second).Leave("b1", x, in)
-	s.Hangup(x, in)
-	a.pbx.Emit(s.Take()...)
-	tc := a.callTouch(t, fmt.Sprintf("ami:%d.1", amitest.T0.Add(-time.Hour).Unix()))
+	tc := a.answeredCall(t)
 	if _, err := a.AssignConversation(t.Context(), a.anna, tc.ConversationID, &a.anna.ID); err != nil {
 		t.Fatal(err)
 	}

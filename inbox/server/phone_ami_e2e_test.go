@@ -67,6 +67,22 @@ func newAMIApp(t *testing.T) *amiApp {
 	return a
 }
 
+// answeredCall plays an inbound call from amiCaller to the tracking
+// number, rung and answered on extension 101 after 8 s, talked for 95 s,
+// recorded, and returns its touch once stored.
+func (a *amiApp) answeredCall(t *testing.T) crm.Touch {
+	t.Helper()
+	s := amitest.NewScriptAt(amitest.T0.Add(-time.Hour))
+	in := s.TrunkIn("8"+amiCaller[2:], "Ivan Petrov", "73832349096")
+	s.VarSet(in, "MIXMONITOR_FILENAME", "/var/spool/asterisk/monitor/2026/12/03/in-call.wav")
+	x := s.At(time.Second).Ext(in, "101")
+	s.At(7*time.Second).Answer(in, x, "b1")
+	s.At(95*time.Second).Leave("b1", x, in)
+	s.Hangup(x, in)
+	a.pbx.Emit(s.Take()...)
+	return a.callTouch(t, fmt.Sprintf("ami:%d.1", amitest.T0.Add(-time.Hour).Unix()))
+}
+
 // callTouch waits for the call touch with the external id.
 func (a *amiApp) callTouch(t *testing.T, ext string) crm.Touch {
 	t.Helper()
@@ -85,16 +101,7 @@ func (a *amiApp) callTouch(t *testing.T, ext string) crm.Touch {
 // conversation while the manager's screen hears ringing and connected.
 func TestPhoneAsteriskCallsAndClickToCallEndToEnd(t *testing.T) {
 	a := newAMIApp(t)
-	s := amitest.NewScriptAt(amitest.T0.Add(-time.Hour))
-	in := s.TrunkIn("8"+amiCaller[2:], "Ivan Petrov", "73832349096")
-	s.VarSet(in, "MIXMONITOR_FILENAME", "/var/spool/asterisk/monitor/2026/12/03/in-call.wav")
-	x := s.At(time.Second).Ext(in, "101")
-	s.At(7*time.Second).Answer(in, x, "b1")
-	s.At(95*time.Second).Leave("b1", x, in)
-	s.Hangup(x, in)
-	a.pbx.Emit(s.Take()...)
-
-	tc := a.callTouch(t, fmt.Sprintf("ami:%d.1", amitest.T0.Add(-time.Hour).Unix()))
+	tc := a.answeredCall(t)
 	var m map[string]string
 	json.Unmarshal(tc.Meta, &m)
 	if tc.AdSourceID == nil || *tc.AdSourceID != a.src.ID || tc.AuthorID == nil || *tc.AuthorID != a.anna.ID || tc.Handle != "phone:"+amiCaller ||
