@@ -83,6 +83,34 @@ func (a *App) BindEntryPoint(ctx context.Context, u crm.User, id int64, source *
 	return e, err
 }
 
+// EntryPointPatch edits an entry point; nil fields stay as they are.
+type EntryPointPatch struct {
+	// AutoDeal: a new contact's first touch here opens a deal.
+	AutoDeal *bool `json:"auto_deal"`
+}
+
+// UpdateEntryPoint edits an entry point (whether it opens deals). Audited.
+func (a *App) UpdateEntryPoint(ctx context.Context, u crm.User, id int64, p EntryPointPatch) (crm.EntryPoint, error) {
+	var e crm.EntryPoint
+	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		before, err := crm.GetEntryPoint(tx, id)
+		if err != nil {
+			return err
+		}
+		if p.AutoDeal != nil && *p.AutoDeal != before.AutoDeal {
+			if err := tx.Model(&crm.EntryPoint{}).Where("id = ?", id).Update("auto_deal", *p.AutoDeal).Error; err != nil {
+				return err
+			}
+			if _, err := crm.Audit(tx, &u.ID, "entry_point.edit", "entry_point", id, map[string]any{"address": before.Address, "auto_deal_from": before.AutoDeal, "auto_deal_to": *p.AutoDeal}); err != nil {
+				return err
+			}
+		}
+		e, err = crm.GetEntryPoint(tx, id)
+		return err
+	})
+	return e, err
+}
+
 // AdSources lists the ad sources.
 func (a *App) AdSources(ctx context.Context) ([]crm.AdSource, error) {
 	s, err := crm.ListAdSources(a.db.WithContext(ctx))

@@ -176,6 +176,7 @@ func (h *api) routes() []route {
 		{"GET /api/v1/entry-points", owner, h.listEntryPoints},
 		{"POST /api/v1/entry-points", owner, h.createEntryPoint},
 		{"GET /api/v1/entry-points/{id}", owner, h.getEntryPoint},
+		{"PATCH /api/v1/entry-points/{id}", owner, h.updateEntryPoint},
 		{"POST /api/v1/entry-points/{id}/bindings", owner, h.bindEntryPoint},
 
 		{"GET /api/v1/ad-sources", owner, h.listAdSources},

@@ -112,3 +112,17 @@ func (h *api) addSpend(w http.ResponseWriter, r *http.Request) {
 	}
 	respond(h, w, r, sp, err)
 }
+
+// updateEntryPoint edits an entry point (whether it opens deals).
+func (h *api) updateEntryPoint(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var req inbox.EntryPointPatch
+	if err == nil {
+		err = decode(r, &req)
+	}
+	var e crm.EntryPoint
+	if err == nil {
+		e, err = h.app.UpdateEntryPoint(r.Context(), userOf(r).User, id, req)
+	}
+	respond(h, w, r, e, err)
+}

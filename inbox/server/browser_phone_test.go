@@ -98,14 +98,20 @@ func TestBrowserTheOwnerAddsATrackingNumber(t *testing.T) {
 	if link := fmt.Sprint(p.eval(`document.querySelector("#wa-link-url").href`)); !strings.HasSuffix(link, "%23ya1") {
 		t.Errorf("wa.me link %s does not end in the code", link)
 	}
+	// This number is for existing clients: it opens no deals.
+	p.click(`#entries-table .auto-deal`)
+	p.waitText(".toast", "не открывают сделок")
 	r := callHook(t, ta, acc.ID, "pbx-secret", map[string]any{"call_id": "c-1", "event": "ended", "direction": "in", "from": "+79131112233", "to": "73832091547",
 		"started_at": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339), "ended_at": time.Now().UTC().Format(time.RFC3339)})
 	var hr phone.HookResponse
 	if r.status != 200 || json.Unmarshal(r.body, &hr) != nil {
 		t.Fatalf("call: %s", r)
 	}
-	if tc, _ := crm.GetTouch(ta.db, hr.TouchID); tc.AdSourceID == nil || *tc.AdSourceID != src.ID {
-		t.Errorf("the call to the new number has source %v, want %d", tc.AdSourceID, src.ID)
+	if tc, _ := crm.GetTouch(ta.db, hr.TouchID); tc.AdSourceID == nil || *tc.AdSourceID != src.ID || tc.DealID != nil {
+		t.Errorf("the call to the new number has source %v, deal %v; want source %d and no deal", tc.AdSourceID, tc.DealID, src.ID)
+	}
+	if n := ta.count("audit_log", "action = ?", "entry_point.edit"); n != 1 {
+		t.Errorf("%d entry_point.edit audit rows, want 1", n)
 	}
 	p.noScriptErrors()
 }

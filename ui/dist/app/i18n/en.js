@@ -465,6 +465,8 @@ export default {
   "sources.waTextLabel": "the text the chat opens with",
   "sources.waText": "Hello! I would like to know the price",
   "sources.waNoNumber": "Put the account's number in its settings (Accounts page) to make links.",
+  "sources.autoDealOn": "A new contact's first touch here opens a deal.",
+  "sources.autoDealOff": "Touches here open no deals; they wait to be linked.",
   "sources.entries": "Entry points",
   "sources.account": "Account",
   "sources.address": "Address",

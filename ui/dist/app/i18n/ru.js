@@ -475,6 +475,8 @@ export default {
   "sources.waTextLabel": "текст, с которым откроется чат",
   "sources.waText": "Здравствуйте! Хочу узнать цену",
   "sources.waNoNumber": "Укажите номер в настройках аккаунта (страница «Подключения»), чтобы делать ссылки.",
+  "sources.autoDealOn": "Первое касание нового контакта здесь открывает сделку.",
+  "sources.autoDealOff": "Касания здесь не открывают сделок и ждут привязки.",
   "sources.entries": "Точки входа",
   "sources.account": "Подключение",
   "sources.address": "Адрес",

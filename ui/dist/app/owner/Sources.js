@@ -38,6 +38,15 @@ export function Sources() {
     }
     reload();
   };
+  const setAutoDeal = async (ep, on) => {
+    try {
+      await patch(`/api/v1/entry-points/${ep.id}`, { auto_deal: on });
+      toast("ok", on ? t("sources.autoDealOn") : t("sources.autoDealOff"));
+    } catch (err) {
+      toast("error", err.message);
+    }
+    reload();
+  };
   const setVAT = async (s, on) => {
     try {
       await patch(`/api/v1/ad-sources/${s.id}`, { vat_included: on });
@@ -91,7 +100,10 @@ export function Sources() {
                   ${data.sources.map((s) => html`<option value=${s.id}>${s.name}</option>`)}
                 </select>
               </td>
-              <td>${ep.auto_deal ? t("common.yes") : t("common.no")}</td>
+              <td>
+                <input type="checkbox" class="auto-deal" aria-label=${t("sources.autoDeal") + ": " + ep.address} checked=${ep.auto_deal}
+                  onChange=${(e) => setAutoDeal(ep, e.target.checked)} />
+              </td>
             </tr>`,
           )}
         </tbody>
