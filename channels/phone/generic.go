@@ -2,9 +2,6 @@ package phone
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -20,9 +17,8 @@ import (
 // submissions: HMAC-SHA256 under the account's secret over
 // timestamp + "." + body, in two headers.
 const (
-	HeaderTimestamp = "X-Switchboard-Timestamp"
-	HeaderSignature = "X-Switchboard-Signature"
-	signaturePrefix = "sha256="
+	HeaderTimestamp = channels.HeaderTimestamp
+	HeaderSignature = channels.HeaderSignature
 )
 
 // Generic call events (GenericEvent.Event).
@@ -58,17 +54,9 @@ type GenericEvent struct {
 }
 
 // SignGeneric returns the X-Switchboard-Signature value of body sent at
-// timestamp (unix seconds as written in X-Switchboard-Timestamp).
+// timestamp: the web channel's scheme (channels.Sign).
 func SignGeneric(secret []byte, timestamp string, body []byte) string {
-	return signaturePrefix + hex.EncodeToString(genericMAC(secret, timestamp, body))
-}
-
-func genericMAC(secret []byte, timestamp string, body []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(timestamp))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return m.Sum(nil)
+	return channels.Sign(secret, timestamp, body)
 }
 
 type generic struct {
@@ -98,12 +86,10 @@ func (g *generic) verify(q *hookRequest) (string, error) {
 	if n := q.now.Unix(); sec < n-skew || sec > n+skew {
 		return "", stale("the %s header is %d seconds off our clock; at most %d are allowed", HeaderTimestamp, sec-n, skew)
 	}
-	got, ok := strings.CutPrefix(sig, signaturePrefix)
-	mac, err := hex.DecodeString(got)
-	if !ok || err != nil || !hmac.Equal(mac, genericMAC(g.secret, ts, q.body)) {
+	if ok, _ := channels.SignatureMatches(g.secret, ts, q.body, sig); !ok {
 		return "", forged(`the signature does not match: send "sha256=" + hex HMAC-SHA256 of timestamp + "." + the exact body under the account secret`)
 	}
-	return "generic:" + strings.ToLower(got), nil
+	return "generic:" + strings.ToLower(strings.TrimPrefix(sig, channels.SignaturePrefix)), nil
 }
 
 func (g *generic) translate(q *hookRequest, m *memory) (outcome, error) {

@@ -17,9 +17,6 @@ package web
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,12 +34,12 @@ import (
 // The request headers a sender sets.
 const (
 	// HeaderTimestamp carries the signing time in unix seconds.
-	HeaderTimestamp = "X-Switchboard-Timestamp"
+	HeaderTimestamp = channels.HeaderTimestamp
 	// HeaderSignature carries SignaturePrefix followed by the lowercase hex
 	// HMAC-SHA256 of timestamp + "." + body under the account secret.
-	HeaderSignature = "X-Switchboard-Signature"
+	HeaderSignature = channels.HeaderSignature
 	// SignaturePrefix starts every HeaderSignature value.
-	SignaturePrefix = "sha256="
+	SignaturePrefix = channels.SignaturePrefix
 )
 
 // MaxBody is the largest request body Read accepts, in bytes.
@@ -177,19 +174,9 @@ func (s *Submission) UnmarshalJSON(data []byte) error {
 }
 
 // Sign returns the X-Switchboard-Signature value for body sent at
-// timestamp (unix seconds, as written in X-Switchboard-Timestamp):
-// "sha256=" followed by the lowercase hex HMAC-SHA256 of
-// timestamp + "." + body under secret.
+// timestamp (channels.Sign: the scheme every Switchboard hook shares).
 func Sign(secret []byte, timestamp string, body []byte) string {
-	return SignaturePrefix + hex.EncodeToString(mac(secret, timestamp, body))
-}
-
-func mac(secret []byte, timestamp string, body []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(timestamp))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return m.Sum(nil)
+	return channels.Sign(secret, timestamp, body)
 }
 
 // Read reads, authenticates and validates one web submission. It checks, in
@@ -222,13 +209,11 @@ func Read(r *http.Request, secret []byte, now time.Time) (Submission, error) {
 		return Submission{}, err
 	}
 
-	want := mac(secret, ts, body)
-	got, ok := strings.CutPrefix(sig, SignaturePrefix)
-	if !ok {
+	match, wellFormed := channels.SignatureMatches(secret, ts, body, sig)
+	if !wellFormed {
 		return Submission{}, badSignature("the " + HeaderSignature + ` header must be "sha256=" followed by the hex HMAC-SHA256`)
 	}
-	gotMAC, err := hex.DecodeString(got)
-	if err != nil || !hmac.Equal(gotMAC, want) {
+	if !match {
 		return Submission{}, badSignature(`the signature does not match: sign timestamp + "." + the exact body bytes with HMAC-SHA256 under the account secret`)
 	}
 
