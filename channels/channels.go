@@ -187,6 +187,12 @@ type Inbound struct {
 	// Automated marks auto-replies, bounces and mailing lists: recorded,
 	// never opening a deal.
 	Automated bool
+	// History marks a message imported from the channel's past (WhatsApp's
+	// history sync on first pairing): recorded on its contact and
+	// conversation, but it never opens a deal, never leaves anyone waiting
+	// or reopens a conversation, never reminds, and a contact first seen
+	// in history is not a new lead.
+	History bool
 	// EditOf is the ExternalID of the message this one edits (Telegram
 	// edits): recorded as its own touch, linked to the original.
 	EditOf string

@@ -83,7 +83,7 @@ type ConversationFilter struct {
 }
 
 // UnlinkedTouch is the SQL condition of a touch that still needs a deal.
-const UnlinkedTouch = "deal_id IS NULL AND not_a_sale = ''"
+const UnlinkedTouch = "deal_id IS NULL AND not_a_sale = '' AND history = FALSE"
 
 // ListConversations returns a page, latest activity first (the waiting
 // queue: the longest wait first), and the cursor of the next page ("" at

@@ -76,13 +76,17 @@ func InsertConversations(tx *gorm.DB, cs []*Conversation) error {
 	if len(cs) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 12*len(cs))
+	args := make([]any, 0, 13*len(cs))
 	for _, c := range cs {
-		args = append(args, c.ContactID, c.AccountID, c.Channel, c.ThreadKey, c.AssigneeID, c.WaitingSince, c.DealID, c.Subject, c.LastText, c.LastTouchAt, c.CreatedAt, c.UpdatedAt)
+		status := c.Status
+		if status == "" {
+			status = ConvOpen
+		}
+		args = append(args, c.ContactID, c.AccountID, c.Channel, c.ThreadKey, c.AssigneeID, string(status), c.WaitingSince, c.DealID, c.Subject, c.LastText, c.LastTouchAt, c.CreatedAt, c.UpdatedAt)
 	}
 	var ids []int64
 	if err := bulk(tx, "INSERT INTO conversations (contact_id, account_id, channel, thread_key, assignee_id, status, waiting_since, deal_id, subject, last_text, last_touch_at, created_at, updated_at) VALUES ",
-		"(?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 12, args, &ids); err != nil {
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 13, args, &ids); err != nil {
 		return fmt.Errorf("crm: conversations: %w", err)
 	}
 	for i, c := range cs {
@@ -121,18 +125,18 @@ func InsertTouches(tx *gorm.DB, ts []*Touch) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 21*len(ts))
+	args := make([]any, 0, 22*len(ts))
 	for _, t := range ts {
 		var ext any
 		if t.ExternalID != nil {
 			ext = *t.ExternalID
 		}
 		args = append(args, t.AccountID, t.Channel, t.Kind, string(t.Direction), t.DeliveryStatus, ext, t.ContactID, t.ConversationID, t.DealID, t.EntryPointID, t.AdSourceID, t.Handle,
-			t.Subject, t.Body, t.HTML, string(t.Meta), t.Automated, t.CallStatus, t.AuthorID, t.OccurredAt, t.CreatedAt)
+			t.Subject, t.Body, t.HTML, string(t.Meta), t.Automated, t.History, t.CallStatus, t.AuthorID, t.OccurredAt, t.CreatedAt)
 	}
 	var ids []int64
-	if err := bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, delivery_status, external_id, contact_id, conversation_id, deal_id, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, call_status, author_id, occurred_at, created_at) VALUES ",
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 21, args, &ids); err != nil {
+	if err := bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, delivery_status, external_id, contact_id, conversation_id, deal_id, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, history, call_status, author_id, occurred_at, created_at) VALUES ",
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 22, args, &ids); err != nil {
 		return fmt.Errorf("crm: touches: %w", err)
 	}
 	for i, t := range ts {

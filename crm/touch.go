@@ -41,10 +41,13 @@ type Touch struct {
 	HTML           string          `json:"html,omitempty"`
 	Meta           json.RawMessage `json:"meta" gorm:"type:text;serializer:json"`
 	Automated      bool            `json:"automated"`
-	AuthorID       *int64          `json:"author_id"`
-	DeliveryStatus string          `json:"delivery_status"`
-	ParseError     string          `json:"parse_error,omitempty"`
-	EditOf         string          `json:"edit_of,omitempty"`
+	// History marks a touch imported from the channel's past (WhatsApp's
+	// history sync): no deal opened, nobody waiting, never unlinked.
+	History        bool   `json:"history,omitempty"`
+	AuthorID       *int64 `json:"author_id"`
+	DeliveryStatus string `json:"delivery_status"`
+	ParseError     string `json:"parse_error,omitempty"`
+	EditOf         string `json:"edit_of,omitempty"`
 	// CallStatus is a call's outcome (CallAnswered, CallMissed); empty
 	// for anything else.
 	CallStatus string `json:"call_status,omitempty"`

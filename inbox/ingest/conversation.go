@@ -101,20 +101,25 @@ func (b *batch) findConversation(p *plan, it *item, w *convWrites) (*crm.Convers
 
 // waitingSince is from when an item leaves someone waiting for our
 // answer: an answered call is a conversation held, an outgoing message an
-// answer, so nobody waits.
+// answer, so nobody waits; history is the past, which nobody waits on.
 func waitingSince(it *item) *time.Time {
-	if callStatus(it.in) == crm.CallAnswered || it.in.Outgoing {
+	if callStatus(it.in) == crm.CallAnswered || it.in.Outgoing || it.in.History {
 		return nil
 	}
 	at := it.at
 	return &at
 }
 
-// openConversation is the conversation an item opens.
+// openConversation is the conversation an item opens. History opens it
+// closed: the past fills no queue; the client's next message reopens it.
 func (b *batch) openConversation(p *plan, it *item) *crm.Conversation {
 	in := it.in
+	status := crm.ConvOpen
+	if in.History {
+		status = crm.ConvClosed
+	}
 	conv := &crm.Conversation{ContactID: p.contact, AccountID: in.AccountID, Channel: it.channel, ThreadKey: in.ThreadKey, AssigneeID: p.responsible,
-		Status: crm.ConvOpen, WaitingSince: waitingSince(it), DealID: p.dealID(), Subject: crm.Clip(in.Subject, 300),
+		Status: status, WaitingSince: waitingSince(it), DealID: p.dealID(), Subject: crm.Clip(in.Subject, 300),
 		LastText: crm.Preview(in.Text, in.Subject, string(in.Kind)), LastTouchAt: it.at, CreatedAt: p.since(it), UpdatedAt: p.now}
 	b.st.convs[crm.ThreadKey{ContactID: p.contact, AccountID: in.AccountID, Thread: in.ThreadKey}] = conv
 	return conv
@@ -125,6 +130,8 @@ func (b *batch) touchConversation(conv *crm.Conversation, p *plan, it *item) {
 	in := it.in
 	waiting := waitingSince(it)
 	switch {
+	case in.History:
+		// The past neither starts nor ends a wait.
 	case in.Outgoing && in.Automated:
 		// Our automatic reply (a vacation notice) answers nothing: the
 		// wait stays as it was.
@@ -146,7 +153,7 @@ func (b *batch) touchConversation(conv *crm.Conversation, p *plan, it *item) {
 	if conv.Subject == "" {
 		conv.Subject = crm.Clip(in.Subject, 300)
 	}
-	if !in.Outgoing { // the client wrote: the conversation is open again
+	if !in.Outgoing && !in.History { // the client wrote: the conversation is open again
 		conv.Status, conv.SnoozedUntil = crm.ConvOpen, nil
 	}
 	conv.UpdatedAt = p.now

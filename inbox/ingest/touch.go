@@ -68,7 +68,7 @@ func (b *batch) touchRow(p *plan, it *item) *crm.Touch {
 	ext := in.ExternalID
 	return &crm.Touch{AccountID: in.AccountID, Channel: it.channel, Kind: string(in.Kind), Direction: dir, DeliveryStatus: delivery, ExternalID: &ext,
 		ContactID: p.contact, ConversationID: p.conv.ID, DealID: p.dealID(), EntryPointID: p.epID, AdSourceID: p.srcID, Handle: it.handle,
-		Subject: crm.Clip(in.Subject, 1000), Body: in.Text, HTML: in.HTML, Meta: touchMeta(in), Automated: in.Automated, CallStatus: callStatus(in),
+		Subject: crm.Clip(in.Subject, 1000), Body: in.Text, HTML: in.HTML, Meta: touchMeta(in), Automated: in.Automated, History: in.History, CallStatus: callStatus(in),
 		AuthorID: author, ParseError: in.ParseError, EditOf: in.EditOf, OccurredAt: it.at, CreatedAt: p.now}
 }
 
