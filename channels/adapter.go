@@ -72,6 +72,10 @@ const (
 	Hook Phase = "hook"
 )
 
+// WarnPhoneOffline: the phone of a linked device (WhatsApp) has not been
+// online for days; WhatsApp ends the link after about 14.
+const WarnPhoneOffline = "phone_offline"
+
 // State is an account's condition as the UI shows it: "syncing 120 of 900",
 // "failing: authentication failed, retrying at 12:03".
 type State struct {
@@ -84,6 +88,11 @@ type State struct {
 	// LastReceived is when the account last received something (for a
 	// Hook account: its last touch).
 	LastReceived time.Time `json:"last_received,omitzero"`
+	// Warning names something the owner should act on while the account
+	// still works (WarnPhoneOffline); the UI words it. WarningSince is
+	// when the condition began.
+	Warning      string    `json:"warning,omitempty"`
+	WarningSince time.Time `json:"warning_since,omitzero"`
 	// PairingCode is the text to show as a QR code while Pairing. Whoever
 	// scans it becomes the account, so it is a secret: it is never
 	// serialized (no API reply, event or log carries it); the owner alone

@@ -56,6 +56,10 @@ func (a *Adapter) Run(ctx context.Context, sink channels.Sink, report func(chann
 		report(channels.State{Phase: channels.Failing, Error: err.Error()})
 		return err
 	}
+	a.loadPhoneSeen(ctx)
+	watch, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go a.watchPhone(watch, report)
 	stops := make(chan stop, 1)
 	end := func(s stop) {
 		select {
@@ -189,16 +193,32 @@ func (a *Adapter) pair(ctx context.Context, cli Client, report func(channels.Sta
 func (a *Adapter) handle(ctx context.Context, cli Client, sink channels.Sink, report func(channels.State), evt any, end func(stop)) {
 	switch e := evt.(type) {
 	case *events.Message:
+		if e.Info.IsFromMe && fromPhone(e.Info.Sender) {
+			a.phoneSeen(e.Info.Timestamp)
+			a.checkPhone(report)
+		}
 		a.receive(ctx, cli, sink, report, e)
 	case *events.Receipt:
+		if e.IsFromMe && fromPhone(e.Sender) {
+			a.phoneSeen(e.Timestamp)
+			a.checkPhone(report)
+		}
 		a.receipts(ctx, sink, e)
+	case *events.HistorySync:
+		a.history(ctx, cli, sink, report, e)
+		a.checkPhone(report)
 	case *events.Connected:
 		a.mu.Lock()
 		a.live = true
 		a.mu.Unlock()
-		report(channels.State{Phase: channels.Live})
+		st := a.liveState()
+		a.mu.Lock()
+		a.warned = st.Warning != ""
+		a.mu.Unlock()
+		report(st)
 	case *events.PairSuccess:
 		a.log.Info("whatsapp: linked", "jid", e.ID.String())
+		a.phoneSeen(time.Now())
 		report(channels.State{Phase: channels.Connecting})
 	case *events.Disconnected:
 		a.mu.Lock()
@@ -227,7 +247,7 @@ func (a *Adapter) handle(ctx context.Context, cli Client, sink channels.Sink, re
 			report(channels.State{Phase: channels.Connecting, Error: "the connection to WhatsApp stopped answering; reconnecting"})
 		}
 	case *events.KeepAliveRestored:
-		report(channels.State{Phase: channels.Live})
+		report(a.liveState())
 	}
 }
 
@@ -239,28 +259,47 @@ func (a *Adapter) receive(ctx context.Context, cli Client, sink channels.Sink, r
 		return
 	}
 	if !e.Info.IsFromMe {
-		a.mu.Lock()
-		a.chats[e.Info.Chat.ToNonAD().String()] = true
-		a.mu.Unlock()
+		a.markWrote(e.Info.Chat)
 	}
+	a.store(ctx, sink, report, []channels.Inbound{in})
+}
+
+// markWrote notes a chat whose client wrote to the account: replies to it
+// are not first messages.
+func (a *Adapter) markWrote(chat types.JID) {
+	a.mu.Lock()
+	a.chats[chat.ToNonAD().String()] = true
+	a.mu.Unlock()
+}
+
+// store hands ins to the sink, retrying until it takes them (or ctx
+// ends): WhatsApp is acknowledged only after they are stored. A message
+// the sink refuses as invalid is logged and dropped, never the rest.
+func (a *Adapter) store(ctx context.Context, sink channels.Sink, report func(channels.State), ins []channels.Inbound) {
 	wait, failed := time.Second, false
 	for {
-		res, err := sink.Ingest(ctx, []channels.Inbound{in})
-		if err == nil && len(res) == 1 && res[0].Err != nil {
-			if errors.Is(res[0].Err, channels.ErrInvalid) {
-				a.log.Warn("whatsapp: message refused", "id", in.ExternalID, "err", res[0].Err)
-				return
-			}
-			err = res[0].Err
-		}
+		res, err := sink.Ingest(ctx, ins)
 		if err == nil {
+			var again []channels.Inbound
+			for i, r := range res {
+				switch {
+				case r.Err == nil:
+				case errors.Is(r.Err, channels.ErrInvalid):
+					a.log.Warn("whatsapp: message refused", "id", ins[i].ExternalID, "err", r.Err)
+				default:
+					again, err = append(again, ins[i]), r.Err
+				}
+			}
+			ins = again
+		}
+		if len(ins) == 0 {
 			if failed && a.isLive() {
-				report(channels.State{Phase: channels.Live})
+				report(a.liveState())
 			}
 			return
 		}
 		failed = true
-		a.log.Warn("whatsapp: message not stored; retrying", "id", in.ExternalID, "err", err)
+		a.log.Warn("whatsapp: messages not stored; retrying", "n", len(ins), "first", ins[0].ExternalID, "err", err)
 		report(channels.State{Phase: channels.Failing, Error: "storing a message: " + err.Error(), RetryAt: time.Now().Add(wait).UTC()})
 		t := time.NewTimer(wait)
 		select {

@@ -344,3 +344,10 @@ func TestUnlinkLogsOutAndEndsRunToPairAgain(t *testing.T) {
 		t.Error("a second Unlink of a stopped account succeeded")
 	}
 }
+
+// statesNow are the states reported so far.
+func (r *run) statesNow() []channels.State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]channels.State(nil), r.states...)
+}

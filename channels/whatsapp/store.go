@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
@@ -49,6 +50,13 @@ const devicesTable = `CREATE TABLE IF NOT EXISTS whatsapp_devices (
 	jid        TEXT NOT NULL
 )`
 
+// phonesTable keeps when each account's phone was last seen (Unix
+// seconds), for the phone-offline warning.
+const phonesTable = `CREATE TABLE IF NOT EXISTS whatsapp_phones (
+	account_id BIGINT PRIMARY KEY,
+	seen_at    BIGINT NOT NULL
+)`
+
 // Upgrade creates or upgrades the session tables; it is safe to call at
 // every start (and is called by the first Open).
 func (s *Store) Upgrade(ctx context.Context) error {
@@ -61,8 +69,10 @@ func (s *Store) Upgrade(ctx context.Context) error {
 	if err := c.Upgrade(ctx); err != nil {
 		return fmt.Errorf("whatsapp: upgrade the session store: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, devicesTable); err != nil {
-		return fmt.Errorf("whatsapp: upgrade the session store: %w", err)
+	for _, t := range []string{devicesTable, phonesTable} {
+		if _, err := s.db.ExecContext(ctx, t); err != nil {
+			return fmt.Errorf("whatsapp: upgrade the session store: %w", err)
+		}
 	}
 	s.c, s.upgraded = c, true
 	return nil
@@ -90,6 +100,35 @@ func (s *Store) SetDevice(ctx context.Context, account int64, jid types.JID) err
 		ON CONFLICT (account_id) DO UPDATE SET jid = excluded.jid`, account, jid.String())
 	if err != nil {
 		return fmt.Errorf("whatsapp: record the account's device: %w", err)
+	}
+	return nil
+}
+
+// PhoneSeen is when the account's phone was last seen (SeenLog).
+func (s *Store) PhoneSeen(ctx context.Context, account int64) (time.Time, error) {
+	if err := s.Upgrade(ctx); err != nil {
+		return time.Time{}, err
+	}
+	var at int64
+	err := s.db.QueryRowContext(ctx, "SELECT seen_at FROM whatsapp_phones WHERE account_id = $1", account).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("whatsapp: when the phone was last seen: %w", err)
+	}
+	return time.Unix(at, 0).UTC(), nil
+}
+
+// SetPhoneSeen records when the account's phone was last seen (SeenLog).
+func (s *Store) SetPhoneSeen(ctx context.Context, account int64, at time.Time) error {
+	if err := s.Upgrade(ctx); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO whatsapp_phones (account_id, seen_at) VALUES ($1, $2)
+		ON CONFLICT (account_id) DO UPDATE SET seen_at = excluded.seen_at`, account, at.Unix())
+	if err != nil {
+		return fmt.Errorf("whatsapp: record when the phone was last seen: %w", err)
 	}
 	return nil
 }

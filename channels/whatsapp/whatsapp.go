@@ -7,7 +7,7 @@
 // whatsmeow_* tables beside ours (see Store). The account has no secret;
 // Account.Settings is JSON (see Settings):
 //
-//	{"download_limit": 20971520, "groups": false, "first_messages": false}
+//	{"download_limit": 20971520, "groups": false, "first_messages": false, "history_days": 14}
 //	{"pair_phone": "+79131234567"}
 //
 // Run links the device when it is not linked yet: it reports the Pairing
@@ -42,7 +42,9 @@ import (
 
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/proto/waWeb"
 	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
 
 	"github.com/switchboard/switchboard/channels"
 )
@@ -52,6 +54,7 @@ const (
 	DefaultDownloadLimit  = 20 << 20
 	DefaultSendInterval   = time.Second
 	DefaultFirstPerMinute = 5
+	DefaultHistoryDays    = 14
 )
 
 // Settings is an account's Settings JSON.
@@ -78,6 +81,11 @@ type Settings struct {
 	// FirstPerMinute caps the first messages (to chats that never wrote)
 	// sent in any minute, with first_messages on. Default 5.
 	FirstPerMinute int `json:"first_per_minute,omitempty"`
+	// HistoryDays is how many days of past chats the phone's history sync
+	// (sent on the first pairing) imports, as history: recorded, but no
+	// deals, no waiting, no reminders, no new leads. Default 14; 0 imports
+	// none.
+	HistoryDays *int `json:"history_days,omitempty"`
 }
 
 // Client is what the adapter uses of a whatsmeow client
@@ -106,6 +114,9 @@ type Client interface {
 	// PhoneOf is the phone-number JID of a LID from the session's LID map
 	// (empty when unknown).
 	PhoneOf(ctx context.Context, lid types.JID) (types.JID, error)
+	// ParseWebMessage reads a message of a history sync as the message
+	// event it was (chat: the conversation's JID).
+	ParseWebMessage(chat types.JID, msg *waWeb.WebMessageInfo) (*events.Message, error)
 }
 
 // Opener builds the client of an account: the session of its device.
@@ -129,6 +140,11 @@ type Adapter struct {
 	chats    map[string]bool // chats that wrote since Run started
 	firsts   []time.Time     // when the first messages of the last minute went
 	sendMu   sync.Mutex      // one send at a time: the rate limit
+
+	seenLog   SeenLog   // where the phone's last sighting is kept (nil: memory only)
+	seen      time.Time // when the phone was last seen
+	seenSaved time.Time // … as last written to seenLog
+	warned    bool      // the phone-offline warning is reported
 }
 
 var (
@@ -175,6 +191,9 @@ func parseSettings(raw json.RawMessage) (Settings, error) {
 	if s.FirstPerMinute < 0 || s.FirstPerMinute > 60 {
 		return s, fmt.Errorf("whatsapp: settings: first_per_minute %d is not from 1 to 60", s.FirstPerMinute)
 	}
+	if d := s.HistoryDays; d != nil && (*d < 0 || *d > 365) {
+		return s, fmt.Errorf("whatsapp: settings: history_days %d is not from 0 to 365", *d)
+	}
 	if s.SendInterval != "" {
 		d, err := time.ParseDuration(s.SendInterval)
 		if err != nil || d < 200*time.Millisecond || d > time.Hour {
@@ -211,7 +230,12 @@ func Channel(db *sql.DB, dialect string) channels.Channel {
 	st := NewStore(db, dialect)
 	return channels.Channel{Kind: channels.WhatsApp,
 		New: func(acc channels.Account, log *slog.Logger) (channels.Adapter, error) {
-			return NewAdapter(acc, log, st.Open)
+			a, err := NewAdapter(acc, log, st.Open)
+			if err != nil {
+				return nil, err
+			}
+			a.SetSeenLog(st)
+			return a, nil
 		},
 		Check: func(raw json.RawMessage) error {
 			_, err := parseSettings(raw)

@@ -237,8 +237,8 @@ func (s *Supervisor) setState(id int64, st channels.State) {
 	s.mu.Unlock()
 	// A new pairing code is news too (the owner's page redraws the QR),
 	// though the event never carries the code itself.
-	if !had || prev.Phase != st.Phase || prev.Error != st.Error || prev.PairingCode != st.PairingCode {
-		s.log.Info("account state", "account", id, "phase", st.Phase, "error", st.Error)
+	if !had || prev.Phase != st.Phase || prev.Error != st.Error || prev.Warning != st.Warning || prev.PairingCode != st.PairingCode {
+		s.log.Info("account state", "account", id, "phase", st.Phase, "error", st.Error, "warning", st.Warning)
 		if st.Phase == channels.Standby {
 			// This replica's own business: the account's state is what
 			// the replica that runs it says (account_states, its events).

@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/proto/waHistorySync"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
 	"google.golang.org/protobuf/proto"
@@ -84,5 +85,65 @@ func TestBrowserAWhatsAppNumberIsLinkedAndAReplyIsRead(t *testing.T) {
 	p.waitText(out, "read")
 	p.screenshot("whatsapp-reply-read")
 	p.noScriptErrors()
+	o.noScriptErrors()
+}
+
+// A linked number whose phone has not been online for five days warns on
+// the owner's Accounts page, in the owner's language; the chats' past
+// imported on linking shows on the timeline marked as history, with no
+// "No deal" flag to resolve (issue 13).
+func TestBrowserWhatsAppHistoryAndAnOfflinePhone(t *testing.T) {
+	ta := newTestApp(t)
+	sqlDB, err := ta.db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := whatsapp.NewStore(sqlDB, crm.Dialect(ta.db))
+	cli := whatsapptest.New(types.NewJID("79130000001", types.DefaultUserServer), true)
+	ta.useAdapters(map[channels.Kind]channels.Factory{channels.WhatsApp: func(acc channels.Account, log *slog.Logger) (channels.Adapter, error) {
+		a, err := whatsapp.NewAdapter(acc, log, cli.Opener())
+		if err == nil {
+			a.SetSeenLog(seen)
+		}
+		return a, err
+	}})
+	ta.user("owner@x.ru", crm.Owner)
+	acc := ta.account("whatsapp", "WhatsApp +7 913 000-00-01")
+	if err := seen.SetPhoneSeen(t.Context(), acc.ID, time.Now().Add(-5*24*time.Hour-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ta.startApp()
+	b := newBrowser(t, ta)
+
+	o := b.tab("owner", "ru-RU")
+	o.login("owner@x.ru")
+	o.open("/owner/accounts")
+	o.waitText(fmt.Sprintf(`[data-account="%d"] .account-warning`, acc.ID), "Телефон не выходил в сеть 5 дней")
+	o.screenshot("whatsapp-phone-offline-ru")
+
+	const oleg = "79132222222@s.whatsapp.net"
+	cli.Emit(&events.HistorySync{Data: &waHistorySync.HistorySync{Conversations: []*waHistorySync.Conversation{{ID: proto.String(oleg),
+		Messages: []*waHistorySync.HistorySyncMsg{
+			historyMsg(oleg, "H1", false, time.Now().Add(-50*time.Hour), "Сколько стоит доставка?"),
+			historyMsg(oleg, "H2", true, time.Now().Add(-49*time.Hour), "500 ₽ по городу"),
+		}}}}})
+	var in crm.Touch
+	eventually(t, "the history", func() bool {
+		return ta.db.Where("account_id = ? AND direction = 'in'", acc.ID).Take(&in).Error == nil
+	})
+	o.open(fmt.Sprintf("/inbox/all/%d", in.ConversationID))
+	o.waitText("#timeline", "Сколько стоит доставка?")
+	o.waitText(fmt.Sprintf(`[data-touch="%d"] .flag.history`, in.ID), "история")
+	if n := o.eval(`document.querySelectorAll('#timeline .flag.unlinked, .warnbox').length`); n != float64(0) {
+		t.Errorf("%v No deal flags or warnings for history touches", n)
+	}
+	o.screenshot("whatsapp-history-ru")
+
+	// The phone shows up (its receipt of a message): the warning goes.
+	o.open("/owner/accounts")
+	own := types.NewJID("79130000001", types.DefaultUserServer)
+	chat, _ := types.ParseJID(oleg)
+	cli.Emit(&events.Receipt{MessageSource: types.MessageSource{Chat: chat, Sender: own, IsFromMe: true}, MessageIDs: []types.MessageID{"X"}, Type: types.ReceiptTypeSender, Timestamp: time.Now()})
+	o.wait("the warning gone", fmt.Sprintf(`!document.querySelector('[data-account="%d"] .account-warning')`, acc.ID))
 	o.noScriptErrors()
 }

@@ -15,6 +15,8 @@ import (
 
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/proto/waWeb"
+	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
 
@@ -216,6 +218,13 @@ func (c *Client) PhoneOf(_ context.Context, lid types.JID) (types.JID, error) {
 		return types.NewJID(pn, types.DefaultUserServer), nil
 	}
 	return types.JID{}, nil
+}
+
+// ParseWebMessage is whatsmeow's own reading of a history message, by a
+// client that knows only the linked device's JID (all it needs).
+func (c *Client) ParseWebMessage(chat types.JID, msg *waWeb.WebMessageInfo) (*events.Message, error) {
+	own := c.OwnJID()
+	return whatsmeow.NewClient(&store.Device{ID: &own}, nil).ParseWebMessage(chat, msg)
 }
 
 var eventsConnected = events.Connected{}

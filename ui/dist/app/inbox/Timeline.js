@@ -48,7 +48,7 @@ function meta(x) {
 function Touch({ x, ctx, sameDeal }) {
   const m = meta(x);
   const out = x.direction === "out";
-  const unlinked = x.deal_id == null && !x.not_a_sale;
+  const unlinked = x.deal_id == null && !x.not_a_sale && !x.history;
   const files = ctx.files.filter((f) => f.touch_id === x.id);
   const deal = x.deal_id != null ? ctx.deals.find((d) => d.id === x.deal_id) : null;
   const elsewhere = x.conversation_id !== ctx.convId;
@@ -58,6 +58,7 @@ function Touch({ x, ctx, sameDeal }) {
       <span class="kind">${kindLabel(x, m)}</span>
       ${out && html`<span class="author">${x.author_id ? userName(x.author_id) : x.automated ? t("touch.automated") : t("touch.outside")}</span>`}
       ${!out && x.handle && html`<span class="handle">${handle(x.handle)}</span>`}
+      ${x.history && html`<span class="flag history" title=${t("touch.historyHint")}>${t("touch.history")}</span>`}
       ${elsewhere &&
       html`<a class="elsewhere" href=${"/inbox/" + ctx.queue + "/" + x.conversation_id} onClick=${(e) => {
         e.preventDefault();

@@ -56,6 +56,7 @@ const FIELDS = {
     { key: "send_interval", ph: "1s" },
     { key: "groups", type: "bool", options: ["false", "true"] },
     { key: "download_limit", type: "number", ph: "20971520" },
+    { key: "history_days", type: "number", ph: "14" },
   ],
   web: [],
   phone: [
@@ -84,6 +85,9 @@ function value(fl, v) {
 function fieldsOf(channel, provider) {
   return FIELDS[channel].filter((fl) => !fl.only || fl.only.includes(provider || "asterisk"));
 }
+
+// daysSince is how many whole days ago an ISO time was.
+const daysSince = (iso) => Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 86400000));
 
 export function Accounts() {
   const accounts = useStore((s) => s.accounts);
@@ -126,6 +130,7 @@ export function Accounts() {
                 ${st?.total ? html` <small class="muted">${st.done}/${st.total}</small>` : ""}
                 ${st?.phase === "hook" && html`<div class="small muted last-received">${st.last_received ? t("accounts.lastReceived", { at: stamp(st.last_received) }) : t("accounts.nothingYet")}</div>`}
                 ${st?.error && html`<div class=${"small " + (st.phase === "failing" ? "error-text" : "muted")}>${st.error}</div>`}
+                ${st?.warning && html`<div class="small warn-text account-warning">${t("accounts.warn." + st.warning, { n: daysSince(st.warning_since), at: stamp(st.warning_since) }, st.warning)}</div>`}
               </td>
               <td class="nowrap muted">${st ? stamp(st.since) : ""}</td>
               <td>${a.default_source || html`<span class="muted">—</span>`}</td>
