@@ -182,6 +182,7 @@ func OpenDeal(tx *gorm.DB, d *Deal) error {
 		}
 	}
 	d.StageID, d.Status, d.Title = first.ID, DealOpen, strings.TrimSpace(d.Title)
+	d.CreatedAt = d.CreatedAt.UTC() // times are compared as stored: UTC
 	if err := tx.Create(d).Error; err != nil {
 		return fmt.Errorf("crm: open deal: %w", err)
 	}
@@ -210,33 +211,6 @@ func OpenDeals(tx *gorm.DB, contactID int64) ([]Deal, error) {
 func CountDeals(tx *gorm.DB, contactID int64) (int64, error) {
 	var n int64
 	return n, tx.Model(&Deal{}).Where("contact_id = ?", contactID).Count(&n).Error
-}
-
-// DealFilter selects deals.
-type DealFilter struct {
-	ContactID     int64
-	Status        DealStatus
-	ResponsibleID int64
-	Limit         int
-}
-
-// ListDeals returns deals, newest first.
-func ListDeals(tx *gorm.DB, f DealFilter) ([]Deal, error) {
-	db := tx.Model(&Deal{})
-	if f.ContactID != 0 {
-		db = db.Where("contact_id = ?", f.ContactID)
-	}
-	if f.Status != "" {
-		db = db.Where("status = ?", f.Status)
-	}
-	if f.ResponsibleID != 0 {
-		db = db.Where("responsible_id = ?", f.ResponsibleID)
-	}
-	if f.Limit <= 0 || f.Limit > 500 {
-		f.Limit = 100
-	}
-	var out []Deal
-	return out, db.Order("id DESC").Limit(f.Limit).Find(&out).Error
 }
 
 // DealPatch edits a deal; nil fields stay as they are.

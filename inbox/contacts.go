@@ -147,7 +147,11 @@ func (a *App) Contact(ctx context.Context, u crm.User, id int64) (ContactDetail,
 	if d.Conversations, _, err = crm.ListConversations(tx, crm.ConversationFilter{ContactID: d.Contact.ID, Limit: 200, For: &u}); err != nil {
 		return d, err
 	}
-	d.Deals, err = crm.ListDeals(tx, crm.DealFilter{ContactID: d.Contact.ID})
+	page, err := crm.ListDeals(tx, crm.DealFilter{ContactID: d.Contact.ID, Limit: 500})
+	d.Deals = make([]crm.Deal, len(page.Deals))
+	for i, it := range page.Deals {
+		d.Deals[i] = it.Deal
+	}
 	return d, err
 }
 

@@ -3,6 +3,8 @@ package inbox
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -30,24 +32,21 @@ func (a *App) dealChange(ctx context.Context, u crm.User, id int64, action strin
 	return out, err
 }
 
-// ListDeals lists deals for u: a manager sees their own, or those of a
-// contact they may see.
-func (a *App) ListDeals(ctx context.Context, u crm.User, f crm.DealFilter, mine bool) ([]crm.Deal, error) {
+// ListDeals lists a page of the deals f selects that u may see: a lead
+// or the owner any deal, a manager their own (and, for a contact they may
+// see, that contact's).
+func (a *App) ListDeals(ctx context.Context, u crm.User, f crm.DealFilter, mine bool) (crm.DealPage, error) {
 	tx := a.db.WithContext(ctx)
 	if mine || !u.SeesAll() {
 		f.ResponsibleID = u.ID
 	}
 	if !u.SeesAll() && f.ContactID != 0 {
 		if _, err := crm.VisibleContact(tx, u, f.ContactID); err != nil {
-			return nil, err
+			return crm.DealPage{}, err
 		}
 		f.ResponsibleID = 0
 	}
-	ds, err := crm.ListDeals(tx, f)
-	if ds == nil {
-		ds = []crm.Deal{}
-	}
-	return ds, err
+	return crm.ListDeals(tx, f)
 }
 
 // NewDeal is a deal a manager opens for a contact.
@@ -163,4 +162,69 @@ func (a *App) SetPipeline(ctx context.Context, u crm.User, stages []crm.Stage) (
 		return err
 	})
 	return out, err
+}
+
+// DealsRequest is a deals list as the API asks for it: dates are days
+// (YYYY-MM-DD or DD.MM.YYYY) in the company's time zone, "to" included;
+// source is an ad source id or "none".
+type DealsRequest struct {
+	ContactID     int64
+	Status        string
+	ResponsibleID int64
+	Source        string
+	StageID       int64
+	CreatedFrom   string
+	CreatedTo     string
+	ClosedFrom    string
+	ClosedTo      string
+	Cursor        string
+	Limit         int
+	Mine          bool
+}
+
+// Deals lists a page of deals for u (see ListDeals) as r asks.
+func (a *App) Deals(ctx context.Context, u crm.User, r DealsRequest) (crm.DealPage, error) {
+	f := crm.DealFilter{ContactID: r.ContactID, Status: crm.DealStatus(r.Status), ResponsibleID: r.ResponsibleID, StageID: r.StageID, Limit: r.Limit}
+	switch f.Status {
+	case "", crm.DealOpen, crm.DealWon, crm.DealLost:
+	default:
+		return crm.DealPage{}, crm.Invalid("status must be open, won or lost, not %q", r.Status)
+	}
+	switch r.Source {
+	case "":
+	case "none":
+		f.SourceID = crm.NoSource
+	default:
+		id, err := strconv.ParseInt(r.Source, 10, 64)
+		if err != nil || id <= 0 {
+			return crm.DealPage{}, crm.Invalid("source must be an ad source id or none, not %q", r.Source)
+		}
+		f.SourceID = id
+	}
+	if r.Cursor != "" {
+		id, err := strconv.ParseInt(r.Cursor, 10, 64)
+		if err != nil || id <= 0 {
+			return crm.DealPage{}, crm.Invalid("cursor %q is not one this list gave", r.Cursor)
+		}
+		f.Before = id
+	}
+	for _, d := range []struct {
+		name, val string
+		to        bool
+		at        *time.Time
+	}{{"created_from", r.CreatedFrom, false, &f.CreatedFrom}, {"created_to", r.CreatedTo, true, &f.CreatedTo},
+		{"closed_from", r.ClosedFrom, false, &f.ClosedFrom}, {"closed_to", r.ClosedTo, true, &f.ClosedTo}} {
+		if d.val == "" {
+			continue
+		}
+		day, err := parseDay(d.val)
+		if err != nil {
+			return crm.DealPage{}, crm.Invalid("%s: %q is not a date (YYYY-MM-DD)", d.name, d.val)
+		}
+		*d.at = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, a.opts.TimeZone)
+		if d.to {
+			*d.at = d.at.AddDate(0, 0, 1)
+		}
+	}
+	return a.ListDeals(ctx, u, f, r.Mine)
 }

@@ -36,16 +36,27 @@ func (h *api) setPipeline(w http.ResponseWriter, r *http.Request) {
 	respond(h, w, r, out, err)
 }
 
-// DealList is a list of deals.
-type DealList struct {
-	Deals []crm.Deal `json:"deals"`
-}
-
-// listDeals: ?contact_id= &status= &mine=1
+// listDeals: ?status= &responsible_id= &source=<id>|none &stage_id=
+// &created_from= &created_to= &closed_from= &closed_to= (days) &contact_id=
+// &mine=1 &cursor= &limit=
 func (h *api) listDeals(w http.ResponseWriter, r *http.Request) {
-	f := crm.DealFilter{ContactID: int64(queryInt(r, "contact_id")), Status: crm.DealStatus(r.URL.Query().Get("status")), Limit: queryInt(r, "limit")}
-	ds, err := h.app.ListDeals(r.Context(), userOf(r).User, f, r.URL.Query().Get("mine") == "1")
-	respond(h, w, r, DealList{Deals: ds}, err)
+	q := r.URL.Query()
+	req := inbox.DealsRequest{Status: q.Get("status"), Source: q.Get("source"), CreatedFrom: q.Get("created_from"), CreatedTo: q.Get("created_to"),
+		ClosedFrom: q.Get("closed_from"), ClosedTo: q.Get("closed_to"), Cursor: q.Get("cursor"), Limit: queryInt(r, "limit"), Mine: q.Get("mine") == "1"}
+	var err error
+	for _, p := range []struct {
+		name string
+		to   *int64
+	}{{"contact_id", &req.ContactID}, {"responsible_id", &req.ResponsibleID}, {"stage_id", &req.StageID}} {
+		if err == nil {
+			*p.to, err = queryID(r, p.name)
+		}
+	}
+	var page crm.DealPage
+	if err == nil {
+		page, err = h.app.Deals(r.Context(), userOf(r).User, req)
+	}
+	respond(h, w, r, page, err)
 }
 
 func (h *api) createDeal(w http.ResponseWriter, r *http.Request) {
