@@ -85,6 +85,26 @@ func (a *App) Deal(ctx context.Context, u crm.User, id int64) (crm.Deal, error) 
 	return crm.VisibleDeal(a.db.WithContext(ctx), u, id)
 }
 
+// DealPage is a deal with its touches across channels.
+type DealPage struct {
+	Deal    crm.DealItem `json:"deal"`
+	Touches []crm.Touch  `json:"touches"`
+}
+
+// DealWithTouches is deal id, if u may see it, with its touches.
+func (a *App) DealWithTouches(ctx context.Context, u crm.User, id int64) (DealPage, error) {
+	tx := a.db.WithContext(ctx)
+	if _, err := crm.VisibleDeal(tx, u, id); err != nil {
+		return DealPage{}, err
+	}
+	d, err := crm.GetDealItem(tx, id)
+	if err != nil {
+		return DealPage{}, err
+	}
+	ts, err := crm.DealTouches(tx, id)
+	return DealPage{Deal: d, Touches: ts}, err
+}
+
 // UpdateDeal edits a deal's title, amount or responsible manager.
 // Only a lead or the owner hands a deal to another manager; the audit row
 // records the old and new responsible manager and title, and the manager

@@ -150,6 +150,7 @@ func (h *api) routes() []route {
 		{"GET /api/v1/deals", user, h.listDeals},
 		{"POST /api/v1/deals", user, h.createDeal},
 		{"GET /api/v1/deals/{id}", user, h.getDeal},
+		{"GET /api/v1/deals/{id}/touches", user, h.dealTouches},
 		{"PATCH /api/v1/deals/{id}", user, h.updateDeal},
 		{"POST /api/v1/deals/{id}/stage", user, h.moveDeal},
 		{"POST /api/v1/deals/{id}/won", user, h.winDeal},

@@ -59,6 +59,15 @@ func (h *api) listDeals(w http.ResponseWriter, r *http.Request) {
 	respond(h, w, r, page, err)
 }
 
+func (h *api) dealTouches(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var d inbox.DealPage
+	if err == nil {
+		d, err = h.app.DealWithTouches(r.Context(), userOf(r).User, id)
+	}
+	respond(h, w, r, d, err)
+}
+
 func (h *api) createDeal(w http.ResponseWriter, r *http.Request) {
 	var req inbox.NewDeal
 	err := decode(r, &req)

@@ -2,6 +2,8 @@
 //   /inbox/<queue>            a queue
 //   /inbox/<queue>/<id>       a queue with a conversation open
 //   /owner/<tab>              owner pages: contacts, audit, users, accounts, sources, report
+//   /deals                    the deals board (or list)
+//   /deals/<id>               a deal with its touches
 // The server answers index.html for every such path (inbox/static.go).
 
 export const OWNER_TABS = ["contacts", "audit", "users", "accounts", "sources", "report"];
@@ -9,6 +11,10 @@ export const OWNER_TABS = ["contacts", "audit", "users", "accounts", "sources", 
 export function parse(pathname) {
   const parts = pathname.split("/").filter(Boolean);
   if (parts[0] === "owner") return { page: "owner", tab: OWNER_TABS.includes(parts[1]) ? parts[1] : "audit" };
+  if (parts[0] === "deals") {
+    const id = Number(parts[1]);
+    return { page: "deals", dealId: Number.isInteger(id) && id > 0 ? id : null };
+  }
   if (parts[0] === "inbox" && parts[1]) {
     const id = Number(parts[2]);
     return { page: "inbox", queue: parts[1], convId: Number.isInteger(id) && id > 0 ? id : null };
@@ -18,5 +24,6 @@ export function parse(pathname) {
 
 export function path(route) {
   if (route.page === "owner") return `/owner/${route.tab}`;
+  if (route.page === "deals") return "/deals" + (route.dealId ? `/${route.dealId}` : "");
   return `/inbox/${route.queue}` + (route.convId ? `/${route.convId}` : "");
 }

@@ -79,7 +79,7 @@ function Touch({ x, ctx, sameDeal }) {
   </article>`;
 }
 
-function kindLabel(x, m) {
+export function kindLabel(x, m) {
   if (x.kind === "call") {
     const out = x.direction === "out";
     if (m.call_answered === "false") return out ? t("touch.outCallNoAnswer") : t("touch.missedCall");
