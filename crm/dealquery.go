@@ -27,10 +27,12 @@ type DealFilter struct {
 	Limit int
 }
 
-// DealItem is a deal as lists show it: with its contact's name.
+// DealItem is a deal as lists show it: with its contact's and ad
+// source's names.
 type DealItem struct {
 	Deal
 	ContactName string `json:"contact_name"`
+	SourceName  string `json:"source_name"`
 }
 
 // DealSum counts the deals a filter selects, and their amounts, by stage,
@@ -44,11 +46,19 @@ type DealSum struct {
 }
 
 // DealPage is a page of deals, newest first, with the sums of every deal
-// the filter selects (not only this page's).
+// the filter selects (not only this page's), and the ad sources' names to
+// filter by.
 type DealPage struct {
-	Deals      []DealItem `json:"deals"`
-	NextCursor string     `json:"next_cursor"`
-	Sums       []DealSum  `json:"sums"`
+	Deals      []DealItem  `json:"deals"`
+	NextCursor string      `json:"next_cursor"`
+	Sums       []DealSum   `json:"sums"`
+	Sources    []NamedItem `json:"sources"`
+}
+
+// NamedItem is an object's id and name.
+type NamedItem struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
 }
 
 // where applies f's conditions but the cursor.
@@ -82,15 +92,41 @@ func (f DealFilter) where(db *gorm.DB) *gorm.DB {
 	return db
 }
 
+// dealItems selects deals as DealItems.
+func dealItems(db *gorm.DB) *gorm.DB {
+	return db.Select("deals.*, COALESCE(contacts.name, '') AS contact_name, COALESCE(ad_sources.name, '') AS source_name").
+		Joins("LEFT JOIN contacts ON contacts.id = deals.contact_id").Joins("LEFT JOIN ad_sources ON ad_sources.id = deals.ad_source_id")
+}
+
+// GetDealItem loads one deal as a DealItem.
+func GetDealItem(tx *gorm.DB, id int64) (DealItem, error) {
+	var out []DealItem
+	if err := dealItems(tx.Table("deals")).Where("deals.id = ?", id).Scan(&out).Error; err != nil {
+		return DealItem{}, err
+	}
+	if len(out) == 0 {
+		return DealItem{}, NotFound("deal", id)
+	}
+	return out[0], nil
+}
+
+// DealTouches are a deal's touches, oldest first (at most 1000).
+func DealTouches(tx *gorm.DB, id int64) ([]Touch, error) {
+	out := []Touch{}
+	return out, tx.Where("deal_id = ?", id).Order("occurred_at, id").Limit(1000).Find(&out).Error
+}
+
 // ListDeals returns a page of the deals f selects, newest first, with
 // their sums.
 func ListDeals(tx *gorm.DB, f DealFilter) (DealPage, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	out := DealPage{Deals: []DealItem{}, Sums: []DealSum{}}
-	db := f.where(tx.Table("deals")).Select("deals.*, COALESCE(contacts.name, '') AS contact_name").
-		Joins("LEFT JOIN contacts ON contacts.id = deals.contact_id")
+	out := DealPage{Deals: []DealItem{}, Sums: []DealSum{}, Sources: []NamedItem{}}
+	if err := tx.Table("ad_sources").Select("id, name").Order("name").Scan(&out.Sources).Error; err != nil {
+		return out, err
+	}
+	db := dealItems(f.where(tx.Table("deals")))
 	if f.Before > 0 {
 		db = db.Where("deals.id < ?", f.Before)
 	}

@@ -147,6 +147,8 @@ func (h *api) routes() []route {
 
 		{"GET /api/v1/pipeline", user, h.getPipeline},
 		{"PUT /api/v1/pipeline", owner, h.setPipeline},
+		{"GET /api/v1/team", user, h.team},
+		{"GET /api/v1/team/conversations", user, h.teamConversations},
 		{"GET /api/v1/deals", user, h.listDeals},
 		{"POST /api/v1/deals", user, h.createDeal},
 		{"GET /api/v1/deals/{id}", user, h.getDeal},

@@ -70,6 +70,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /api/v1/contacts/export.csv": "",
 		"GET /api/v1/pipeline":            "",
 		"GET /api/v1/deals":               "",
+		"GET /api/v1/team":                "",
+		"GET /api/v1/team/conversations":  "?metric=open",
 		"POST /api/v1/deals":              p(`{"contact_id":%d,"title":"mine now"}`, tc.ContactID),
 		"GET /api/v1/accounts":            "",
 		"GET /api/v1/accounts/states":     "",
