@@ -10,6 +10,7 @@ import { Bell } from "../inbox/Bell.js";
 import { InboxPage } from "../inbox/InboxPage.js";
 import { OwnerPage } from "../owner/OwnerPage.js";
 import { DealsPage } from "../deals/DealsPage.js";
+import { TeamPage } from "../team/TeamPage.js";
 import { OWNER_TABS } from "../core/router.js";
 import { Password } from "./Password.js";
 import { KeysHelp } from "./KeysHelp.js";
@@ -34,6 +35,7 @@ export function Shell() {
       <nav class="pages">
         <a href="/inbox" class=${route.page === "inbox" ? "on" : ""} onClick=${(e) => nav(e, { page: "inbox", queue: route.queue || "", convId: null })}>${t("nav.inbox")}</a>
         <a href="/deals" id="nav-deals" class=${route.page === "deals" ? "on" : ""} onClick=${(e) => nav(e, { page: "deals", dealId: null })}>${t("nav.deals")}</a>
+        ${me.user.role !== "manager" && html`<a href="/team" id="nav-team" class=${route.page === "team" ? "on" : ""} onClick=${(e) => nav(e, { page: "team" })}>${t("nav.team")}</a>`}
         ${owner &&
         OWNER_TABS.map(
           (tab) =>
@@ -52,6 +54,6 @@ export function Shell() {
     ${me.must_change_password &&
     html`<div class="password-pop forced"><${Password} forced=${true} done=${() => setState((s) => ({ me: { ...s.me, must_change_password: false } }))} /></div>`}
     <${KeysHelp} />
-    ${route.page === "owner" ? html`<${OwnerPage} tab=${route.tab} />` : route.page === "deals" ? html`<${DealsPage} dealId=${route.dealId} />` : html`<${InboxPage} />`}
+    ${route.page === "owner" ? html`<${OwnerPage} tab=${route.tab} />` : route.page === "deals" ? html`<${DealsPage} dealId=${route.dealId} />` : route.page === "team" ? html`<${TeamPage} />` : html`<${InboxPage} />`}
   </div>`;
 }

@@ -46,6 +46,7 @@ export function applyRoute(route, opts = {}) {
   const s = getState();
   const role = s.me.user.role;
   if (route.page === "owner" && role !== "owner") route = { page: "inbox", queue: "", convId: null };
+  if (route.page === "team" && role === "manager") route = { page: "inbox", queue: "", convId: null };
   if (route.page === "inbox" && !queuesFor(role).some((q) => q.id === route.queue)) {
     route = { ...route, queue: defaultQueue(role) };
     history.replaceState(null, "", path(route));
