@@ -149,14 +149,22 @@ func MarkNotASale(tx *gorm.DB, touchID int64, reason string, actor *int64) (Touc
 
 // OpenDealFor opens a new deal for the touch's contact, with the touch's ad
 // source, and links the touch to it. Audited.
-func OpenDealFor(tx *gorm.DB, touchID int64, currency string, actor *int64) (Deal, Touch, error) {
+func OpenDealFor(tx *gorm.DB, touchID int64, currency string, actor *int64, title string, amount int64) (Deal, Touch, error) {
 	t, err := GetTouch(tx, touchID)
 	if err != nil {
 		return Deal{}, t, err
 	}
-	var name string
-	tx.Model(&Contact{}).Select("name").Where("id = ?", t.ContactID).Scan(&name)
-	d := Deal{ContactID: t.ContactID, Title: name, AdSourceID: t.AdSourceID, Currency: currency, ResponsibleID: actor}
+	if amount < 0 {
+		return Deal{}, t, Invalid("amount %d is negative", amount)
+	}
+	if title = strings.TrimSpace(title); title == "" {
+		var name string
+		tx.Model(&Contact{}).Select("name").Where("id = ?", t.ContactID).Scan(&name)
+		var meta map[string]string
+		_ = json.Unmarshal(t.Meta, &meta) // a call's meta has other shapes: no page then
+		title = DealTitle(t.Channel, t.Subject, t.Body, meta["page_url"], name)
+	}
+	d := Deal{ContactID: t.ContactID, Title: Clip(title, 200), Amount: amount, AdSourceID: t.AdSourceID, Currency: currency, ResponsibleID: actor}
 	if err := OpenDeal(tx, &d); err != nil {
 		return d, t, err
 	}

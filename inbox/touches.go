@@ -28,7 +28,9 @@ func (a *App) LinkTouch(ctx context.Context, u crm.User, touchID, dealID int64) 
 }
 
 // OpenDealForTouch opens a new deal from a touch and links it.
-func (a *App) OpenDealForTouch(ctx context.Context, u crm.User, touchID int64) (crm.Deal, crm.Touch, error) {
+// The title defaults to one made from the touch (crm.DealTitle); amount
+// is in minor units (0: not known yet).
+func (a *App) OpenDealForTouch(ctx context.Context, u crm.User, touchID int64, title string, amount int64) (crm.Deal, crm.Touch, error) {
 	var d crm.Deal
 	var t crm.Touch
 	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
@@ -36,7 +38,7 @@ func (a *App) OpenDealForTouch(ctx context.Context, u crm.User, touchID int64) (
 			return err
 		}
 		var err error
-		if d, t, err = crm.OpenDealFor(tx, touchID, a.opts.Currency, &u.ID); err != nil {
+		if d, t, err = crm.OpenDealFor(tx, touchID, a.opts.Currency, &u.ID, title, amount); err != nil {
 			return err
 		}
 		return ev.Add(crm.EventTouchLinked, &t.ConversationID, &touchID, map[string]any{"deal_id": d.ID, "new_deal": true})

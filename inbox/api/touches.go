@@ -154,11 +154,22 @@ type NewDealResponse struct {
 	Touch crm.Touch `json:"touch"`
 }
 
+// NewDealRequest is the optional body of new-deal: a title (default:
+// made from the touch) and an amount in minor units.
+type NewDealRequest struct {
+	Title  string `json:"title"`
+	Amount int64  `json:"amount"`
+}
+
 func (h *api) newDealForTouch(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")
+	var req NewDealRequest
+	if err == nil && r.ContentLength != 0 {
+		err = decode(r, &req)
+	}
 	var out NewDealResponse
 	if err == nil {
-		out.Deal, out.Touch, err = h.app.OpenDealForTouch(r.Context(), userOf(r).User, id)
+		out.Deal, out.Touch, err = h.app.OpenDealForTouch(r.Context(), userOf(r).User, id, req.Title, req.Amount)
 	}
 	respond(h, w, r, out, err)
 }

@@ -276,7 +276,7 @@ func (g *demoGen) doNewDeal(st *demoStep, m *crm.User) error {
 		g.skip("new deal without a touch", st)
 		return nil
 	}
-	d, _, err := g.a.OpenDealForTouch(ctx, *m, st.ref.touch)
+	d, _, err := g.a.OpenDealForTouch(ctx, *m, st.ref.touch, "", 0)
 	if err != nil {
 		return fmt.Errorf("new deal: %w", err)
 	}

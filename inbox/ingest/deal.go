@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
 )
 
@@ -29,7 +28,7 @@ func (b *batch) deals() error {
 		case len(ds.open) == 1:
 			p.deal = ds.open[0]
 		case ds.total == 0 && autoDeal && !it.in.Automated && !it.in.Outgoing && !it.in.History:
-			opened = append(opened, crm.Deal{ContactID: p.contact, Title: dealTitle(p.name, it.in), StageID: b.st.firstStage,
+			opened = append(opened, crm.Deal{ContactID: p.contact, Title: dealTitle(p.name, it), StageID: b.st.firstStage,
 				Currency: b.s.opts.Currency, AdSourceID: p.srcID, ResponsibleID: p.responsible, CreatedAt: p.since(it)})
 			p.deal, p.newDeal = -int64(len(opened)), true
 			ds.total, ds.open = 1, []int64{p.deal}
@@ -69,13 +68,15 @@ func (b *batch) source(p *plan, it *item) (autoDeal bool, err error) {
 	return ep.AutoDeal, nil
 }
 
-// dealTitle names a deal opened by a touch: its contact, or the sender.
-func dealTitle(name string, in *channels.Inbound) string {
+// dealTitle names a deal opened by a touch (crm.DealTitle), falling back
+// to its contact or the sender.
+func dealTitle(name string, it *item) string {
+	in := it.in
 	if name == "" {
 		name = strings.TrimSpace(in.Name)
 	}
 	if name == "" && len(in.From) > 0 {
 		name = in.From[0].Value
 	}
-	return crm.Clip(name, 200)
+	return crm.DealTitle(it.channel, in.Subject, in.Text, in.Meta["page_url"], name)
 }

@@ -517,7 +517,7 @@ func TestAPIPermissions(t *testing.T) {
 		{name: "a manager's contact search omits another manager's contact", as: a, method: "GET", path: "/api/v1/contacts?q=" + url.QueryEscape("+7 383 234-90-96"), status: 200, want: []string{`"contacts":[]`}, absent: secret},
 		{name: "a manager's contact search finds an unassigned contact with its identities", as: a, method: "GET", path: "/api/v1/contacts?q=boris", status: 200, want: []string{"Boris Queue", "+79135550102"}},
 		{name: "a manager's deal list omits another manager's contact's deal", as: a, method: "GET", path: "/api/v1/deals", status: 200, absent: secret},
-		{name: "the owner's deal list has that deal", as: owner, method: "GET", path: "/api/v1/deals", status: 200, want: []string{p(`"id":%d`, *anna.DealID), `"title":"Anna Petrova"`}},
+		{name: "the owner's deal list has that deal", as: owner, method: "GET", path: "/api/v1/deals", status: 200, want: []string{p(`"id":%d`, *anna.DealID), `"title":"Quote for 40 oak chairs"`, `"contact_name":"Anna Petrova"`}},
 		{name: "the assigned manager sees the conversation", as: b, method: "GET", path: p("/api/v1/conversations/%d", anna.ConversationID), status: 200, want: []string{"Anna Petrova", "Quote for 40 oak chairs", "+73832349096"}},
 		{name: "the assigned manager sees the contact", as: b, method: "GET", path: p("/api/v1/contacts/%d", anna.ContactID), status: 200, want: []string{"Anna Petrova"}},
 		{name: "the assigned manager sees the deal", as: b, method: "GET", path: p("/api/v1/deals/%d", *anna.DealID), status: 200, want: []string{p(`"contact_id":%d`, anna.ContactID)}},

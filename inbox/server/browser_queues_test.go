@@ -106,6 +106,7 @@ func TestBrowserQueuesCallBackRemindersAndSnooze(t *testing.T) {
 	p.click(convItem(ivanConv))
 	p.wait("the unlinked touch's choices", fmt.Sprintf(`document.querySelector('[data-resolve="%d"] .new-deal')`, lateTouch))
 	p.click(fmt.Sprintf(`[data-resolve="%d"] .new-deal`, lateTouch))
+	p.click(fmt.Sprintf(`[data-resolve="%d"] .new-deal-form button[type=submit]`, lateTouch))
 	p.wait("the badge gone", "!document.querySelector('#bell .badge')")
 
 	// Russian.

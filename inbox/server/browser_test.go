@@ -691,8 +691,12 @@ func TestBrowserLinkingATouchToADealClearsTheFlag(t *testing.T) {
 	p.waitText(convItem(conv)+" .flag.unlinked", "no deal")
 	p.waitNoText(convItem(conv), "· 2")
 
+	// A new deal from the last one, with the amount the client named.
 	p.click(fmt.Sprintf(`[data-resolve="%d"] .new-deal`, other))
+	p.do(chromedp.SendKeys(chromedp.CSS(fmt.Sprintf(`[data-resolve="%d"] .new-deal-amount`, other)), "15 000"))
+	p.click(fmt.Sprintf(`[data-resolve="%d"] .new-deal-form button[type=submit]`, other))
 	p.wait("the last flag gone", "!document.querySelector('.resolve')")
+	p.waitText(".panel .deal .amount", "15")
 	p.wait("no flag in the list", "!document.querySelector("+js(convItem(conv)+" .flag.unlinked")+")")
 	p.waitText("#queue-unlinked .count", "0")
 

@@ -131,3 +131,34 @@ func TestDealsListFiltersPagesAndSums(t *testing.T) {
 	}
 	must(t, d.owner, 400, "GET", "/api/v1/deals?stage_id=-1", nil, nil)
 }
+
+// Deals are titled in the client's words: a message's first line (a web
+// form's page, an email's subject: crm.TestDealTitle); a manager opening a
+// deal from a touch may name it and set its amount, or leave the title to
+// the touch.
+func TestDealTitlesAndANewDealWithAnAmount(t *testing.T) {
+	ta := newTestApp(t)
+	ta.user("owner@x.ru", crm.Owner)
+	tg := ta.account("telegram", "bot")
+	touch, _ := ta.touchConv(in(tg.ID, "t1", "telegram", "9001", "Дина", "Хочу шкаф-купе\nширина 2 м"))
+	tc, _ := crm.GetTouch(ta.db, touch)
+	if d, err := crm.GetDeal(ta.db, *tc.DealID); err != nil || d.Title != "Хочу шкаф-купе" {
+		t.Errorf("the automatic deal's title %q (%v), want the message's first line", d.Title, err)
+	}
+	if _, err := crm.LoseDeal(ta.db, *tc.DealID, "передумала"); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := ta.touchConv(in(tg.ID, "t2", "telegram", "9001", "Дина", "А угловой есть?"))
+	third, _ := ta.touchConv(in(tg.ID, "t3", "telegram", "9001", "Дина", "И тумба"))
+	owner := ta.login("owner@x.ru")
+	var out struct{ Deal crm.Deal }
+	must(t, owner, 200, "POST", fmt.Sprintf("/api/v1/touches/%d/new-deal", second), map[string]any{"title": "Угловой шкаф", "amount": 8_500_000}, &out)
+	if out.Deal.Title != "Угловой шкаф" || out.Deal.Amount != 8_500_000 {
+		t.Errorf("the new deal %+v, want the title and amount given", out.Deal)
+	}
+	must(t, owner, 200, "POST", fmt.Sprintf("/api/v1/touches/%d/new-deal", third), nil, &out)
+	if out.Deal.Title != "И тумба" || out.Deal.Amount != 0 {
+		t.Errorf("a new deal with no body %+v, want its title from the touch", out.Deal)
+	}
+	must(t, owner, 422, "POST", fmt.Sprintf("/api/v1/touches/%d/new-deal", third), map[string]any{"amount": -5}, nil)
+}

@@ -261,7 +261,7 @@ func TestAReplyLinksToTheOpenDealNotAClosedOne(t *testing.T) {
 	if out.DealID != nil {
 		t.Errorf("with no open deal the reply is on deal %d; want unlinked", *out.DealID)
 	}
-	d, _, err := ta.OpenDealForTouch(context.Background(), m, out.ID)
+	d, _, err := ta.OpenDealForTouch(context.Background(), m, out.ID, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -177,6 +177,8 @@ export default {
   "touch.deal": "Deal",
   "touch.notASale": "Not a sale",
   "touch.unlinked": "No deal",
+  "touch.newDealTitle": "Title (default: from the message)",
+  "touch.openDeal": "Open the deal",
   "touch.history": "history",
   "touch.historyHint": "Imported from the chat's past when the number was linked: it opens no deal and counts as no new lead",
   "touch.linkTo": "Link to deal…",

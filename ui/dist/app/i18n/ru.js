@@ -182,6 +182,8 @@ export default {
   "touch.deal": "Сделка",
   "touch.notASale": "Не продажа",
   "touch.unlinked": "Без сделки",
+  "touch.newDealTitle": "Название (по умолчанию — из сообщения)",
+  "touch.openDeal": "Открыть сделку",
   "touch.history": "история",
   "touch.historyHint": "Загружено из прошлого переписки при подключении номера: сделку не открывает и новым обращением не считается",
   "touch.linkTo": "Привязать к сделке…",

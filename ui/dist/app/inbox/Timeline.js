@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "../core/html.js";
 import { useStore } from "../core/store.js";
 import { t } from "../core/i18n.js";
-import { stamp, duration, safeURL, handle } from "../core/format.js";
+import { stamp, duration, safeURL, handle, parseMoney } from "../core/format.js";
 import { userName } from "../core/session.js";
 import { deliveryOf, linkTouch, newDeal, notASale } from "./conversation.js";
 import { selectConversation } from "./inbox.js";
@@ -176,6 +176,30 @@ function Delivery({ x }) {
   </span>`;
 }
 
+// NewDeal opens a deal from a touch: a button, then a title (default: made
+// from the touch) and an amount if the manager knows it.
+function NewDeal({ x }) {
+  const currency = useStore((s) => s.me.currency) || "RUB";
+  const [open, setOpen] = useState(false);
+  const [title, setTitle] = useState("");
+  const [amount, setAmount] = useState("");
+  const [error, setError] = useState("");
+  if (!open) return html`<button type="button" class="new-deal" onClick=${() => setOpen(true)}>${t("touch.newDeal")}</button>`;
+  const submit = async (e) => {
+    e.preventDefault();
+    const minor = amount.trim() ? parseMoney(amount, currency) : 0;
+    if (amount.trim() && !minor) return setError(t("deal.badAmount"));
+    if (await newDeal(x.id, title.trim(), minor)) setOpen(false);
+  };
+  return html`<form class="new-deal-form" onSubmit=${submit}>
+    <input class="new-deal-title" autofocus placeholder=${t("touch.newDealTitle")} aria-label=${t("touch.newDealTitle")} value=${title} onInput=${(e) => setTitle(e.target.value)} />
+    <input class="new-deal-amount" inputmode="decimal" placeholder=${t("deal.amount", { cur: currency })} aria-label=${t("deal.amount", { cur: currency })} value=${amount} onInput=${(e) => setAmount(e.target.value)} />
+    <button type="submit" class="primary">${t("touch.openDeal")}</button>
+    <button type="button" class="ghost" onClick=${() => setOpen(false)}>${t("common.cancel")}</button>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+  </form>`;
+}
+
 // Resolve: an unlinked touch is linked to a deal, opens a new one, or is
 // marked not a sale.
 function Resolve({ x, ctx }) {
@@ -186,7 +210,7 @@ function Resolve({ x, ctx }) {
       <option value="">${t("touch.linkTo")}</option>
       ${ctx.openDeals.map((d) => html`<option value=${d.id}>${d.title || "#" + d.id}</option>`)}
     </select>`}
-    <button type="button" class="new-deal" onClick=${() => newDeal(x.id)}>${t("touch.newDeal")}</button>
+    <${NewDeal} x=${x} />
     <select class="not-a-sale" aria-label=${t("touch.markNotASale")} onChange=${(e) => e.target.value && notASale(x.id, e.target.value)}>
       <option value="">${t("touch.markNotASale")}</option>
       ${NOT_A_SALE_REASONS.map((r) => html`<option value=${r}>${t("reason." + r)}</option>`)}

@@ -153,8 +153,10 @@ export function linkTouch(touchId, dealId) {
   return act(() => post(`/api/v1/touches/${touchId}/deal`, { deal_id: dealId }), t("toast.linked"));
 }
 
-export function newDeal(touchId) {
-  return act(() => post(`/api/v1/touches/${touchId}/new-deal`), t("toast.dealOpened"));
+// newDeal opens a deal from a touch; title "" lets the server make one
+// from the touch, amount is in minor units (0: not known yet).
+export function newDeal(touchId, title = "", amount = 0) {
+  return act(() => post(`/api/v1/touches/${touchId}/new-deal`, { title, amount }), t("toast.dealOpened"));
 }
 
 export function notASale(touchId, reason) {
