@@ -88,6 +88,10 @@ type State struct {
 	// LastReceived is when the account last received something (for a
 	// Hook account: its last touch).
 	LastReceived time.Time `json:"last_received,omitzero"`
+	// Self is the account's own public name as its channel knows it (a
+	// Telegram bot's username, without the @): what links to it are made
+	// from (t.me/<Self>?start=<code>).
+	Self string `json:"self,omitempty"`
 	// Warning names something the owner should act on while the account
 	// still works (WarnPhoneOffline); the UI words it. WarningSince is
 	// when the condition began.

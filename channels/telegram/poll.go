@@ -81,6 +81,7 @@ func (a *Adapter) Run(ctx context.Context, sink channels.Sink, report func(chann
 		return fail(fmt.Errorf("telegram: getMe: %w", a.redact(err)))
 	}
 	log := a.log.With("bot", me.Username)
+	live := channels.State{Phase: channels.Live, Self: me.Username}
 
 	cctx, cancel = context.WithTimeout(ctx, callTimeout)
 	defer cancel()
@@ -93,7 +94,7 @@ func (a *Adapter) Run(ctx context.Context, sink channels.Sink, report func(chann
 			return fail(fmt.Errorf("telegram: setWebhook: %w", a.redact(err)))
 		}
 		log.Info("telegram: webhook set", "url", a.webhookURL)
-		report(channels.State{Phase: channels.Live})
+		report(live)
 		<-ctx.Done()
 		return nil
 	}
@@ -106,11 +107,11 @@ func (a *Adapter) Run(ctx context.Context, sink channels.Sink, report func(chann
 		return fail(fmt.Errorf("telegram: deleteWebhook: %w", a.redact(err)))
 	}
 	log.Info("telegram: polling", "offset", a.Offset())
-	report(channels.State{Phase: channels.Live})
-	return a.poll(ctx, sink, report, log)
+	report(live)
+	return a.poll(ctx, sink, report, live, log)
 }
 
-func (a *Adapter) poll(ctx context.Context, sink channels.Sink, report func(channels.State), log *slog.Logger) error {
+func (a *Adapter) poll(ctx context.Context, sink channels.Sink, report func(channels.State), live channels.State, log *slog.Logger) error {
 	var wait time.Duration
 	failing := false
 	for {
@@ -130,7 +131,7 @@ func (a *Adapter) poll(ctx context.Context, sink channels.Sink, report func(chan
 			if failing {
 				failing = false
 				log.Info("telegram: polling again", "offset", a.Offset())
-				report(channels.State{Phase: channels.Live})
+				report(live)
 			}
 			continue
 		}

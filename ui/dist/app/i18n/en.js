@@ -516,6 +516,7 @@ export default {
   "sources.addressPh.phone": "tracking number: +7 383 209-15-47",
   "sources.addressPh.email": "address: yandex@company.ru",
   "sources.addressPh.telegram": "start code: yandex",
+  "sources.tgNoBot": "the t.me link shows once the bot is running",
   "sources.addressPh.whatsapp": "the number: +7 913 000-00-01",
   "sources.addressPh.web": "utm_source: yandex",
   "sources.waLink": "A WhatsApp link for an ad",

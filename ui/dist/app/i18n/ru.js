@@ -526,6 +526,7 @@ export default {
   "sources.addressPh.phone": "отслеживаемый номер: +7 383 209-15-47",
   "sources.addressPh.email": "адрес: yandex@company.ru",
   "sources.addressPh.telegram": "код старта: yandex",
+  "sources.tgNoBot": "ссылка t.me появится, когда бот запущен",
   "sources.addressPh.whatsapp": "номер: +7 913 000-00-01",
   "sources.addressPh.web": "utm_source: yandex",
   "sources.waLink": "Ссылка WhatsApp для рекламы",

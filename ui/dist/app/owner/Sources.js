@@ -14,6 +14,7 @@ function day(iso) {
 
 export function Sources() {
   const accounts = useStore((s) => s.accounts);
+  const states = useStore((s) => s.accountStates);
   const [fromOf, setFromOf] = useState({}); // entry point id → the date a new binding starts
   const { data, error, reload } = useLoad(async () => {
     const [{ ad_sources }, { entry_points }] = await Promise.all([get("/api/v1/ad-sources"), get("/api/v1/entry-points")]);
@@ -92,7 +93,7 @@ export function Sources() {
           ${data.entries.map(
             (ep) => html`<tr>
               <td>${acct[ep.account_id] ? `${t("channel." + acct[ep.account_id].channel)} · ${acct[ep.account_id].name}` : "#" + ep.account_id}</td>
-              <td><code>${ep.address}</code></td>
+              <td><code>${ep.address}</code>${tgLink(acct[ep.account_id], states, ep.address)}</td>
               <td><input type="date" class="bind-from" aria-label=${t("sources.bindFrom")} value=${fromOf[ep.id] || ""} onChange=${(e) => setFromOf({ ...fromOf, [ep.id]: e.target.value })} /></td>
               <td>
                 <select aria-label=${t("sources.boundTo")} class=${current(ep) == null ? "unbound" : ""} value=${current(ep) ?? ""} onChange=${(e) => bind(ep, e.target.value)}>
@@ -262,6 +263,17 @@ function NewEntry({ accounts, sources, done }) {
     <label class="check"><input type="checkbox" name="auto_deal" checked /> ${t("sources.autoDeal")}</label>
     <button type="submit" class="primary">${t("common.add")}</button>
   </form>`;
+}
+
+// tgLink is the t.me link that brings a client to a bot with a start
+// code (the entry point of an ad), once the bot's running account has
+// told its username.
+function tgLink(account, states, code) {
+  if (account?.channel !== "telegram" || !/^[A-Za-z0-9_-]{1,64}$/.test(code)) return "";
+  const bot = (states[account.id] || states[String(account.id)])?.self;
+  if (!bot) return html`<div class="small muted">${t("sources.tgNoBot")}</div>`;
+  const link = `https://t.me/${bot}?start=${code}`;
+  return html`<div class="small"><a class="tg-link" href=${link} target="_blank" rel="noopener noreferrer">${link}</a></div>`;
 }
 
 // WaLink makes the wa.me link an ad prints for a WhatsApp number: the chat
