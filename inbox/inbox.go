@@ -136,9 +136,13 @@ type Settings struct {
 	// OverdueAfterS is how many seconds a contact may wait for our reply
 	// before the conversation is overdue (highlighted).
 	OverdueAfterS int64 `json:"overdue_after_s"`
+	// RemindAfterS is how old a client's touch without a deal gets before
+	// its manager is reminded.
+	RemindAfterS int64 `json:"remind_after_s"`
 }
 
 // Settings returns the screens' settings.
 func (a *App) Settings() Settings {
-	return Settings{Currency: a.opts.Currency, Region: a.opts.Region, OverdueAfterS: int64(a.opts.OverdueAfter / time.Second)}
+	return Settings{Currency: a.opts.Currency, Region: a.opts.Region, OverdueAfterS: int64(a.opts.OverdueAfter / time.Second),
+		RemindAfterS: int64(a.opts.RemindAfter / time.Second)}
 }

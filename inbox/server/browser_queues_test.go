@@ -63,6 +63,12 @@ func TestBrowserQueuesCallBackRemindersAndSnooze(t *testing.T) {
 	if p.eval("!!document.querySelector('#bell .badge')") == true {
 		t.Fatal("a reminder badge before any reminder")
 	}
+	// Before the reminder the bell does not claim every touch has a deal:
+	// it says when reminders come and leads to the No deal queue.
+	p.click("#bell")
+	p.waitText("#reminders", "A reminder comes when a client's message has had no deal for 30 min")
+	p.waitText("#bell-queue", "in No deal")
+	p.click("#bell")
 	if _, n, err := ta.RunTimers(context.Background(), time.Now()); err != nil || n != 1 {
 		t.Fatalf("reminders: %d, %v", n, err)
 	}
@@ -70,6 +76,7 @@ func TestBrowserQueuesCallBackRemindersAndSnooze(t *testing.T) {
 	p.waitText(".toast", "Reminder: Клиент 5002")
 	p.click("#bell")
 	p.waitText(fmt.Sprintf(`#reminders [data-reminder="%d"]`, lateTouch), "нужен ли замер")
+	p.waitText(fmt.Sprintf(`#reminders [data-reminder="%d"] .why`, lateTouch), "no deal was chosen within 30 min")
 	p.screenshot("reminders")
 	p.click(fmt.Sprintf(`#reminders [data-reminder="%d"]`, lateTouch))
 	p.waitText("#conv-contact", "Клиент 5002")

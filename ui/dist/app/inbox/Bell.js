@@ -11,6 +11,8 @@ import { ChannelIcon, Icon } from "../components/Icons.js";
 
 export function Bell() {
   const { items, total } = useStore((s) => s.reminders);
+  const inQueue = useStore((s) => s.counts.unlinked?.n || 0);
+  const remindMin = Math.round((useStore((s) => s.me.remind_after_s) || 1800) / 60);
   const open = useStore((s) => s.bellOpen);
   useStore((s) => s.now);
   useEffect(() => {
@@ -22,6 +24,11 @@ export function Bell() {
   const pick = (r) => {
     toggleBell(false);
     go({ page: "inbox", queue: "unlinked", convId: r.conversation_id });
+  };
+  const toQueue = (e) => {
+    e.preventDefault();
+    toggleBell(false);
+    go({ page: "inbox", queue: "unlinked", convId: null });
   };
   return html`<div class="bell-wrap">
     <button
@@ -39,18 +46,20 @@ export function Bell() {
     ${open &&
     html`<div class="bell-menu" id="reminders" role="dialog" aria-label=${t("bell.title")} onKeyDown=${(e) => e.key === "Escape" && toggleBell(false)}>
       <h3>${t("bell.title")}</h3>
-      ${items.length === 0 && html`<p class="muted pad">${t("bell.empty")}</p>`}
+      ${items.length === 0 && html`<p class="muted pad">${inQueue ? t("bell.noneDue", { min: remindMin }) : t("bell.empty")}</p>`}
       <ul>
         ${items.map(
           (r) => html`<li key=${r.touch_id}>
             <a href=${`/inbox/unlinked/${r.conversation_id}`} data-reminder=${r.touch_id} onClick=${(e) => (e.preventDefault(), pick(r))}>
               <span class="ci-top"><${ChannelIcon} channel=${r.channel} /><b class="ci-name">${reminderName(r)}</b><time title=${stamp(r.occurred_at)}>${t("bell.noDeal", { ago: elapsed(r.occurred_at, t) })}</time></span>
               <span class="ci-preview">${r.kind === "call" ? t("list.call") : r.preview || "—"}</span>
+              <span class="small muted why">${t("bell.why", { min: remindMin, at: stamp(r.reminded_at) })}</span>
             </a>
           </li>`,
         )}
       </ul>
       ${total > items.length && html`<p class="muted pad">${t("bell.more", { n: total - items.length })}</p>`}
+      ${inQueue > 0 && html`<p class="pad"><a href="/inbox/unlinked" id="bell-queue" onClick=${toQueue}>${t("bell.queue", { n: inQueue })}</a></p>`}
     </div>`}
   </div>`;
 }
