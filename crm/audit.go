@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -31,6 +32,26 @@ func (AuditEntry) TableName() string { return "audit_log" }
 
 // Decode unmarshals the entry's data.
 func (e AuditEntry) Decode(v any) error { return json.Unmarshal(e.Data, v) }
+
+// auditTimeKey carries the time audit entries are dated at (WithAuditTime).
+type auditTimeKey struct{}
+
+// WithAuditTime dates the audit entries written under ctx at at instead of
+// now: the demo replays 90 days of a team's work, and its trail reads as
+// those days. Only code sets it; no request can.
+func WithAuditTime(ctx context.Context, at time.Time) context.Context {
+	return context.WithValue(ctx, auditTimeKey{}, at)
+}
+
+// auditNow is when an entry written through tx is dated.
+func auditNow(tx *gorm.DB) time.Time {
+	if tx.Statement != nil && tx.Statement.Context != nil {
+		if at, ok := tx.Statement.Context.Value(auditTimeKey{}).(time.Time); ok {
+			return at.UTC().Truncate(time.Microsecond)
+		}
+	}
+	return time.Now().UTC().Truncate(time.Microsecond)
+}
 
 // auditLockKey serializes writers of the chain on PostgreSQL.
 const auditLockKey = 0x5b0a_0001
@@ -68,7 +89,7 @@ func (c *AuditChain) AppendAll(tx *gorm.DB, recs []AuditRecord) error {
 	if err := c.load(tx); err != nil {
 		return err
 	}
-	at := time.Now().UTC().Truncate(time.Microsecond)
+	at := auditNow(tx)
 	args := make([]any, 0, 8*len(recs))
 	prev := c.prev
 	for _, r := range recs {
@@ -126,7 +147,7 @@ func (c *AuditChain) Append(tx *gorm.DB, actor *int64, action, objectType string
 		return AuditEntry{}, err
 	}
 	e := AuditEntry{
-		At: time.Now().UTC().Truncate(time.Microsecond), ActorID: actor, Action: action,
+		At: auditNow(tx), ActorID: actor, Action: action,
 		ObjectType: objectType, ObjectID: objectID, Data: raw, PrevHash: c.prev,
 	}
 	e.Hash = e.computeHash()
@@ -189,7 +210,9 @@ type AuditFilter struct {
 	ObjectType string
 	ObjectID   int64
 	BeforeID   int64
-	Limit      int
+	// From and To bound when (zero: open), [From, To).
+	From, To time.Time
+	Limit    int
 }
 
 // ListAudit returns entries matching f.
@@ -209,6 +232,12 @@ func ListAudit(tx *gorm.DB, f AuditFilter) ([]AuditEntry, error) {
 	}
 	if f.BeforeID > 0 {
 		db = db.Where("id < ?", f.BeforeID)
+	}
+	if !f.From.IsZero() {
+		db = db.Where("at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		db = db.Where("at < ?", f.To.UTC())
 	}
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100

@@ -4,14 +4,11 @@ import (
 	"net/http"
 
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox"
 )
 
-// AuditList is a page of the audit trail, newest first.
-type AuditList struct {
-	Entries []crm.AuditEntry `json:"entries"`
-}
-
-// listAudit: ?actor_id= &action= &object_type= &object_id= &before_id= &limit=
+// listAudit: ?actor_id= &action= &object_type= &object_id= &from= &to=
+// (days) &before_id= &limit=
 func (h *api) listAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := crm.AuditFilter{Action: q.Get("action"), ObjectType: q.Get("object_type"), Limit: queryInt(r, "limit")}
@@ -24,9 +21,9 @@ func (h *api) listAudit(w http.ResponseWriter, r *http.Request) {
 			*p.to, err = queryID(r, p.name)
 		}
 	}
-	out := AuditList{Entries: []crm.AuditEntry{}}
+	var out inbox.AuditPage
 	if err == nil {
-		out.Entries, err = h.app.AuditTrail(r.Context(), f)
+		out, err = h.app.AuditTrail(r.Context(), inbox.AuditRequest{AuditFilter: f, FromDay: q.Get("from"), ToDay: q.Get("to")})
 	}
 	respond(h, w, r, out, err)
 }

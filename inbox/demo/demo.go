@@ -329,6 +329,7 @@ type demoGen struct {
 	dealCreated, dealUpdated, dealClosed map[int64]time.Time
 	closedDeals                          map[int64]bool
 	setupAt                              time.Time
+	base                                 context.Context // ctx before any audit time
 }
 
 // wired is the application built on the demo's transaction.
@@ -368,6 +369,8 @@ func newDemoGen(ctx context.Context, w wired, opts Options) *demoGen {
 }
 
 func (g *demoGen) run() error {
+	g.base = g.ctx
+	g.ctx = crm.WithAuditTime(g.base, g.setupAt) // the set-up's trail, three weeks before
 	if err := g.setup(); err != nil {
 		return err
 	}

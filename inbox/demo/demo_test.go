@@ -62,6 +62,9 @@ func TestDemoIsReproducibleAndPlaysEveryStep(t *testing.T) {
 			t.Errorf("run %d: deals won %d, lost %d, open %d", i, sum.DealsWon, sum.DealsLost, sum.DealsOpen)
 		}
 		prints = append(prints, demoFingerprint(t, ta))
+		if i == 0 {
+			demoAuditSpansTheDays(t, ta, end)
+		}
 	}
 	if prints[0] != prints[1] {
 		t.Error("the same seed and end time gave different data")
@@ -100,3 +103,31 @@ func TestDemoTakesTheFirstOwnerAndRefusesData(t *testing.T) {
 		t.Fatalf("a short password: %v", err)
 	}
 }
+
+// demoAuditSpansTheDays: the demo's audit trail is dated across its days,
+// as the work happened (not all at generation time), in the order it was
+// written, and its hash chain holds.
+func demoAuditSpansTheDays(t *testing.T, ta *testApp, end time.Time) {
+	t.Helper()
+	var es []crm.AuditEntry
+	if err := ta.db.Order("id").Find(&es).Error; err != nil {
+		t.Fatal(err)
+	}
+	days := map[string]bool{}
+	for i, e := range es {
+		days[e.At.Format(time.DateOnly)] = true
+		if e.At.After(end) {
+			t.Fatalf("audit entry %d (%s) dated %v, after the demo's end %v", e.ID, e.Action, e.At, end)
+		}
+		if i > 0 && e.At.Before(es[i-1].At.Add(-24*time.Hour)) {
+			t.Errorf("audit entry %d (%s) at %v is a day older than the one before it (%v)", e.ID, e.Action, e.At, es[i-1].At)
+		}
+	}
+	if len(days) < 10 {
+		t.Errorf("the demo's %d audit entries fall on %d days; want them spread over its weeks", len(es), len(days))
+	}
+	if n, err := crm.VerifyAudit(ta.db); err != nil {
+		t.Errorf("the audit chain after %d entries: %v", n, err)
+	}
+}
+

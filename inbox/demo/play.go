@@ -47,6 +47,7 @@ func (g *demoGen) playDay(steps []*demoStep) error {
 			ins = append(ins, st)
 		}
 	}
+	g.ctx = crm.WithAuditTime(g.base, steps[0].at) // each step's trail dated as it happened
 	if len(ins) > 0 {
 		if err := g.ingest(ins); err != nil {
 			return err
@@ -74,6 +75,7 @@ func (g *demoGen) playDay(steps []*demoStep) error {
 		if st.op == demoIn || st.op == demoOut && !late[st] {
 			continue
 		}
+		g.ctx = crm.WithAuditTime(g.base, st.at)
 		if err := g.do(st); err != nil {
 			return fmt.Errorf("inbox: demo: %s: %w", st.at.In(g.loc).Format("2006-01-02 15:04"), err)
 		}

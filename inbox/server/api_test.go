@@ -620,7 +620,7 @@ func TestAPIPermissions(t *testing.T) {
 	})
 	t.Run("the owner exports every contact by default", func(t *testing.T) { checkExport(t, owner, 3) })
 	t.Run("each export leaves a contact.export audit entry", func(t *testing.T) {
-		var al api.AuditList
+		var al inbox.AuditPage
 		must(t, owner, 200, "GET", "/api/v1/audit?action=contact.export", nil, &al)
 		actors := map[int64]bool{}
 		for _, e := range al.Entries {

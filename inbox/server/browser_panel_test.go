@@ -301,10 +301,11 @@ func TestBrowserOwnerContactsAuditExportAndAccounts(t *testing.T) {
 
 	// The audit trail by user: maria's merge, not lena's assignment.
 	p.click(`.pages a[href="/owner/audit"]`)
-	p.waitText("#audit-table tbody", "conversation.assign")
+	// Said in words, with names: no action codes or ids to decode.
+	p.waitText(`#audit-table tr[data-action="conversation.assign"] td.what`, "Conversation with")
 	p.choose("#audit-actor", fmt.Sprint(maria.ID))
-	p.wait("only maria's entries", "!"+textOf("#audit-table tbody")+".includes('conversation.assign')")
-	p.waitText("#audit-table tbody", "contact.merge")
+	p.wait("only maria's entries", `!document.querySelector('#audit-table tr[data-action="conversation.assign"]')`)
+	p.waitText(`#audit-table tr[data-action="contact.merge"] td.what`, "merged into")
 	actors := p.eval(`[...document.querySelectorAll('#audit-table tbody td.actor')].map(td => td.textContent.trim())`)
 	if list, ok := actors.([]any); !ok || len(list) == 0 {
 		t.Errorf("no rows by maria: %v", actors)
@@ -316,7 +317,7 @@ func TestBrowserOwnerContactsAuditExportAndAccounts(t *testing.T) {
 		}
 	}
 	p.choose("#audit-actor", fmt.Sprint(owner.ID))
-	p.waitText("#audit-table tbody", "contact.export")
+	p.waitText(`#audit-table tr[data-action="contact.export"] td.what`, "Contacts exported: 2 rows")
 	p.screenshot("owner-audit-by-user")
 	p.typeInto("#audit-object-id", "12x")
 	p.do(chromedp.KeyEvent("\t"))

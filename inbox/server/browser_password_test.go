@@ -7,6 +7,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox"
 	"github.com/switchboard/switchboard/inbox/api"
 )
 
@@ -35,7 +36,7 @@ func TestBrowserTheOwnerResetsAPasswordAndTheUserChoosesTheirOwn(t *testing.T) {
 	if st := old.do("GET", "/api/v1/me", nil, nil); st != 401 {
 		t.Errorf("the manager's old session after the reset: %d, want 401", st)
 	}
-	var audit api.AuditList
+	var audit inbox.AuditPage
 	must(t, ta.login("owner@example.ru"), 200, "GET", fmt.Sprintf("/api/v1/audit?action=user.password&object_id=%d", anna.ID), nil, &audit)
 	if len(audit.Entries) != 1 {
 		t.Errorf("audit of the reset: %+v", audit.Entries)

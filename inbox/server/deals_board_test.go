@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox"
 )
 
 // dealDesk is a small pipeline of deals of two managers and two sources
@@ -161,4 +162,39 @@ func TestDealTitlesAndANewDealWithAnAmount(t *testing.T) {
 		t.Errorf("a new deal with no body %+v, want its title from the touch", out.Deal)
 	}
 	must(t, owner, 422, "POST", fmt.Sprintf("/api/v1/touches/%d/new-deal", third), map[string]any{"amount": -5}, nil)
+}
+
+// The audit trail carries the names its entries need to be said in words
+// (the deal's title, the stages, the touch's contact and conversation),
+// and filters by period (days in the company's time zone).
+func TestAuditNamesAndPeriod(t *testing.T) {
+	ta := newTestApp(t)
+	d := newDealDesk(t, ta)
+	stages, _ := crm.Stages(ta.db)
+	must(t, d.owner, 200, "POST", fmt.Sprintf("/api/v1/deals/%d/stage", d.deals[0].ID), map[string]any{"stage_id": stages[1].ID}, nil)
+	var page inbox.AuditPage
+	must(t, d.owner, 200, "GET", "/api/v1/audit?action=deal.stage", nil, &page)
+	if len(page.Entries) != 1 {
+		t.Fatalf("%d deal.stage entries", len(page.Entries))
+	}
+	for key, want := range map[string]string{
+		fmt.Sprintf("deal:%d", d.deals[0].ID): "Кухня Анна",
+		fmt.Sprintf("stage:%d", stages[0].ID): stages[0].Name,
+		fmt.Sprintf("stage:%d", stages[1].ID): stages[1].Name,
+	} {
+		if page.Names[key] != want {
+			t.Errorf("names[%s] = %q, want %q (names %v)", key, page.Names[key], want, page.Names)
+		}
+	}
+	today := time.Now().In(time.FixedZone("MSK", 3*3600)).Format(time.DateOnly)
+	tomorrow := time.Now().In(time.FixedZone("MSK", 3*3600)).AddDate(0, 0, 1).Format(time.DateOnly)
+	must(t, d.owner, 200, "GET", "/api/v1/audit?action=deal.stage&from="+today+"&to="+today, nil, &page)
+	if len(page.Entries) != 1 {
+		t.Errorf("today: %d entries, want 1", len(page.Entries))
+	}
+	must(t, d.owner, 200, "GET", "/api/v1/audit?from="+tomorrow, nil, &page)
+	if len(page.Entries) != 0 {
+		t.Errorf("from tomorrow: %d entries", len(page.Entries))
+	}
+	must(t, d.owner, 422, "GET", "/api/v1/audit?from=someday", nil, nil)
 }
