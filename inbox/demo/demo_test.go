@@ -130,4 +130,3 @@ func demoAuditSpansTheDays(t *testing.T, ta *testApp, end time.Time) {
 		t.Errorf("the audit chain after %d entries: %v", n, err)
 	}
 }
-
