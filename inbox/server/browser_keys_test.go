@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
@@ -17,10 +18,20 @@ import (
 // physicalKey presses the key at code while the layout types key (the
 // Russian layout: KeyJ types "о").
 func physicalKey(code, key string) chromedp.Action[chromedp.Void] {
+	return keyWith(0, code, key)
+}
+
+// shifted presses the key at code with Shift held, the layout typing key
+// (the Russian layout: Shift+7 types "?", Shift+Slash types ",").
+func shifted(code, key string) chromedp.Action[chromedp.Void] {
+	return keyWith(8, code, key) // CDP modifiers: Shift is 8
+}
+
+func keyWith(mod int64, code, key string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeKeyDown, input.DispatchKeyEventTypeKeyUp} {
-			p := input.DispatchKeyEventParams{Type: typ, Code: code, Key: key}
-			if typ == input.DispatchKeyEventTypeKeyDown {
+			p := input.DispatchKeyEventParams{Type: typ, Code: code, Key: key, Modifiers: mod}
+			if typ == input.DispatchKeyEventTypeKeyDown && utf8.RuneCountInString(key) == 1 {
 				p.Text = key
 			}
 			if _, err := chromedp.Call(ctx, input.DispatchKeyEvent, p); err != nil {
@@ -84,5 +95,15 @@ func TestBrowserSearchKeepsWhatIsTypedAndKeysWorkOnAnyLayout(t *testing.T) {
 	p.screenshot("keys-help-ru")
 	p.do(physicalKey("Slash", "?"))
 	p.wait("the help closed", `!document.querySelector("#keys-help")`)
+	// The Russian layout: "?" is Shift+7; the key where "?" is on the
+	// English one types "," with Shift. Both open it, and Esc closes it.
+	p.do(shifted("Digit7", "?"))
+	p.waitText("#keys-help", "Клавиши")
+	p.do(physicalKey("Escape", "Escape"))
+	p.wait("the help closed by Esc", `!document.querySelector("#keys-help")`)
+	p.do(shifted("Slash", ","))
+	p.waitText("#keys-help", "Клавиши")
+	p.do(physicalKey("Escape", "Escape"))
+	p.wait("the help closed by Esc again", `!document.querySelector("#keys-help")`)
 	p.noScriptErrors()
 }

@@ -109,7 +109,7 @@ export default {
   "conv.noTouches": "No touches yet.",
 
   "keys.help": "these shortcuts",
-  "keys.leave": "leave a field",
+  "keys.leave": "leave a field, close these shortcuts",
   "keys.title": "Keyboard shortcuts",
   "keys.anyLayout": "They work on any keyboard layout: on the Russian one, «к» is r.",
   "keys.move": "next/previous",
