@@ -72,6 +72,12 @@ export default {
 
   "list.label": "Conversations",
   "list.search": "Search: name, phone, email, text  (/)",
+  "list.searchAll": "Search in all queues",
+  "where.mine": "mine",
+  "where.unassigned": "unassigned",
+  "where.closed": "closed",
+  "where.snoozed": "snoozed",
+  "where.other": "{name}'s",
   "list.more": "Show more",
   "list.noMatch": "Nothing found.",
   "list.empty.mine": "Nothing assigned to you. Take a conversation from Unassigned.",

@@ -72,6 +72,12 @@ export default {
 
   "list.label": "Разговоры",
   "list.search": "Поиск: имя, телефон, email, текст  (/)",
+  "list.searchAll": "Поиск по всем очередям",
+  "where.mine": "мой",
+  "where.unassigned": "без ответственного",
+  "where.closed": "закрыт",
+  "where.snoozed": "отложен",
+  "where.other": "ведёт {name}",
   "list.more": "Показать ещё",
   "list.noMatch": "Ничего не найдено.",
   "list.empty.mine": "На вас ничего нет. Возьмите разговор из очереди «Без ответственного».",
