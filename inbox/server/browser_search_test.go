@@ -14,21 +14,21 @@ import (
 )
 
 // search types q into the emptied search box, as a user would.
-func (p *tab) search(q string) {
-	p.t.Helper()
-	p.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#search"); s.value = ""; s.dispatchEvent(new Event("input", {bubbles: true})); })()`))
-	p.do(chromedp.SendKeys(chromedp.CSS("#search"), q))
+func (tb *tab) search(q string) {
+	tb.t.Helper()
+	tb.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#search"); s.value = ""; s.dispatchEvent(new Event("input", {bubbles: true})); })()`))
+	tb.do(chromedp.SendKeys(chromedp.CSS("#search"), q))
 }
 
 // hits waits until the list shows exactly the names want (in any order),
 // each with where it lives, and returns name → where label.
-func (p *tab) hits(what string, want ...string) map[string]string {
-	p.t.Helper()
-	js := `[...document.querySelectorAll("#conversations .conv-item")].map((a) => a.querySelector(".ci-name").textContent + "=" + (a.querySelector(".where")?.textContent || "")).sort().join("|")`
-	p.wait(what, fmt.Sprintf(`(() => { const got = %s.split("|").filter(Boolean).map((x) => x.split("=")[0]); const want = %q.split("|").filter(Boolean);
-		return got.length === want.length && want.every((w) => got.includes(w)); })()`, js, strings.Join(want, "|")))
+func (tb *tab) hits(what string, want ...string) map[string]string {
+	tb.t.Helper()
+	expr := `[...document.querySelectorAll("#conversations .conv-item")].map((a) => a.querySelector(".ci-name").textContent + "=" + (a.querySelector(".where")?.textContent || "")).sort().join("|")`
+	tb.wait(what, fmt.Sprintf(`(() => { const got = %s.split("|").filter(Boolean).map((x) => x.split("=")[0]); const want = %q.split("|").filter(Boolean);
+		return got.length === want.length && want.every((w) => got.includes(w)); })()`, expr, strings.Join(want, "|")))
 	out := map[string]string{}
-	got, _ := p.eval(js).(string)
+	got, _ := tb.eval(expr).(string)
 	for kv := range strings.SplitSeq(got, "|") {
 		if name, where, ok := strings.Cut(kv, "="); ok {
 			out[name] = where

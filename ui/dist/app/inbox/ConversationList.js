@@ -7,6 +7,7 @@ import { when, elapsed, minutesSince, stamp, handle } from "../core/format.js";
 import { userName } from "../core/session.js";
 import { loadList, selectConversation, setSearch, pick, assignPicked, whereOf } from "./inbox.js";
 import { ChannelIcon, Icon } from "../components/Icons.js";
+import { failureText } from "./conversation.js";
 
 export function ConversationList() {
   const list = useStore((s) => s.list);
@@ -74,7 +75,7 @@ function Item({ c, overdueMin, queue, on, myId, bulk, picked, search }) {
     <a
       href=${`/inbox/${queue}/${c.id}`}
       data-conv=${c.id}
-      class=${"conv-item" + (on ? " on" : "") + (overdue ? " overdue" : "") + (c.status === "closed" ? " closed" : "")}
+      class=${"conv-item" + (on ? " on" : "") + (c.failed_reply ? " has-failed" : "") + (overdue ? " overdue" : "") + (c.status === "closed" ? " closed" : "")}
       aria-current=${on ? "true" : undefined}
       onClick=${(e) => {
         e.preventDefault();
@@ -86,9 +87,10 @@ function Item({ c, overdueMin, queue, on, myId, bulk, picked, search }) {
         <b class="ci-name">${c.contact_name || handle(c.contact_handle) || t("common.noName")}</b>
         <time title=${stamp(c.last_touch_at)}>${when(c.last_touch_at)}</time>
       </span>
-      <span class="ci-preview">${c.channel === "phone" && c.last_text === "call" ? t("list.call") : c.last_text || c.subject || "—"}</span>
+      <span class="ci-preview">${c.failed_reply && html`<${Icon} name="alert" size=${12} /> `}${c.channel === "phone" && c.last_text === "call" ? t("list.call") : c.last_text || c.subject || "—"}</span>
       <span class="ci-meta">
         ${search && html`<${Where} c=${c} myId=${myId} />`}
+        ${c.failed_reply && html`<span class="flag failed" data-failed=${c.failed_reply.touch_id} title=${failureText(c.failed_reply)}>${t("list.failed")}</span>`}
         ${c.waiting_since && c.status === "open" && html`<span class=${"waiting" + (overdue ? " late" : "")} title=${t("list.waitingSince", { at: stamp(c.waiting_since) })}><${Icon} name="clock" size=${12} /> ${elapsed(c.waiting_since, t)}</span>`}
         ${c.missed_call_at && c.status === "open" && html`<span class="flag callback" title=${t("list.missedCallTitle", { at: stamp(c.missed_call_at) })}><${ChannelIcon} channel="phone" size=${11} /> ${t("list.missedCall", { ago: elapsed(c.missed_call_at, t) })}</span>`}
         ${c.status === "snoozed" && c.snoozed_until && html`<span class="snoozed"><${Icon} name="snooze" size=${12} /> ${t("list.snoozedUntil", { at: stamp(c.snoozed_until) })}</span>`}

@@ -13,7 +13,7 @@ const ACTIONS = [
   "user.create", "user.edit", "user.password", "account.create", "account.edit", "ad_source.create", "spend.add",
   "entry_point.create", "entry_point.bind", "pipeline.set", "contact.create", "contact.identity", "contact.responsible",
   "contact.merge", "contact.unmerge", "contact.not_duplicate", "contact.export", "conversation.assign", "deal.open",
-  "deal.edit", "deal.stage", "deal.won", "deal.lost", "touch.link", "touch.not_a_sale",
+  "deal.edit", "deal.stage", "deal.won", "deal.lost", "touch.link", "touch.not_a_sale", "touch.retry",
 ];
 const OBJECTS = ["contact", "deal", "touch", "conversation", "user", "account", "entry_point", "ad_source"];
 const PAGE = 100;
