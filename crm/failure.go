@@ -21,7 +21,6 @@ const (
 	FailAttachment   = "attachment"    // a file could not be sent
 	FailRate         = "rate"          // the channel's sending limit
 	FailNetwork      = "network"       // the channel could not be reached
-	FailDisabled     = "disabled"      // the account was disabled
 	FailOther        = "other"
 )
 
@@ -34,7 +33,6 @@ var failureHints = []struct {
 	{FailInterrupted, []string{"interrupted"}},
 	{FailCannotSend, []string{"cannot be answered", "cannot carry a text reply"}},
 	{FailFirstMessage, []string{"never wrote to the account"}},
-	{FailDisabled, []string{"is disabled"}},
 	{FailBlocked, []string{"blocked", "forbidden", "deactivated"}},
 	{FailAuth, []string{"unauthorized", "auth", "535 5.", "logged out", "not logged in", "pairing", "credentials", "password"}},
 	{FailRecipient, []string{"recipient", "not an email address", "chat not found", "user not found", "no such user", "mailbox unavailable", "550 5.", "553 5."}},

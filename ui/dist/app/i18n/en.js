@@ -220,7 +220,6 @@ export default {
   "failure.attachment": "A file could not be sent.",
   "failure.rate": "The channel's sending limit was reached.",
   "failure.network": "The channel could not be reached.",
-  "failure.disabled": "The account is disabled.",
   "failure.other": "The channel refused the message.",
 
   "reply.placeholder": "Write a reply…  (r)",

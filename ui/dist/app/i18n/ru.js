@@ -225,7 +225,6 @@ export default {
   "failure.attachment": "Не удалось отправить файл.",
   "failure.rate": "Превышен лимит отправки канала.",
   "failure.network": "Канал недоступен: нет связи.",
-  "failure.disabled": "Аккаунт отключён.",
   "failure.other": "Канал не принял сообщение.",
 
   "reply.placeholder": "Напишите ответ…  (r)",
