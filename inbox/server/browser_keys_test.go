@@ -78,13 +78,27 @@ func TestBrowserSearchKeepsWhatIsTypedAndKeysWorkOnAnyLayout(t *testing.T) {
 		t.Fatalf("the search box holds %q, want what was typed", got)
 	}
 	p.waitText("#conversations", "Slowpoke Ivanov")
+
+	// A phone number typed at an ordinary, uneven pace: some keys after
+	// the debounce (a search goes out and comes back mid-typing), some
+	// quicker.
+	p.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#search"); s.value = ""; s.dispatchEvent(new Event("input", {bubbles: true})); })()`))
+	const number = "8-913-555-01-02"
+	for i, ch := range number {
+		p.do(chromedp.SendKeys(chromedp.CSS("#search"), string(ch)))
+		time.Sleep([]time.Duration{320, 120, 380, 90}[i%4] * time.Millisecond)
+	}
+	p.wait("the number's answer", `document.querySelectorAll("#conversations li").length === 1 && document.querySelector("#conversations").textContent.includes("Boris Orlov")`)
+	if got := p.eval(`document.querySelector("#search").value`); got != number {
+		t.Fatalf("the search box holds %q, want the number typed, %q", got, number)
+	}
 	b.net.mu.Lock()
 	b.net.slow = nil
 	b.net.mu.Unlock()
 
 	// Clear the search, leave the box, and move with j/k on the Russian layout.
 	p.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#search"); s.value = ""; s.dispatchEvent(new Event("input", {bubbles: true})); s.blur(); })()`))
-	p.waitText("#conversations", "Boris Orlov")
+	p.wait("the whole queue again", `document.querySelectorAll("#conversations li").length === 3`)
 	p.do(physicalKey("KeyJ", "о")) // j
 	p.wait("a conversation opened by j", `document.querySelector("#conv-contact")`)
 	first := p.text("#conv-contact")
