@@ -91,7 +91,17 @@ func TestBrowserAFailedReplyIsMarkedExplainedAndRetried(t *testing.T) {
 		t.Errorf("send another way chose %v, want the mailbox", via)
 	}
 
-	// A phone: the reason and both actions fit.
+	// Once its account is disabled, a failed reply is only sent another way.
+	if _, err := ta.SaveAccount(context.Background(), owner, acc.ID, crm.AccountInput{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	p.open(fmt.Sprintf("/inbox/mine/%d", conv))
+	p.waitText(card+" [data-no-retry]", "Аккаунт WhatsApp sales не отправит его повторно")
+	if n := p.eval(`document.querySelectorAll(".touch.is-failed .retry-send").length`); n != float64(0) {
+		t.Errorf("Retry is offered for a reply whose account is disabled")
+	}
+
+	// A phone: the reason and the action fit.
 	p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	p.wait("the failure fits at 390 px", `[...document.querySelectorAll(".touch.is-failed .failed-actions button")].every((b) => b.getBoundingClientRect().right <= 390 && b.offsetWidth > 0)`)
 	p.screenshot("reply-failed-phone")

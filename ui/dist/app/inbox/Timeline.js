@@ -14,6 +14,9 @@ import { Files } from "./Files.js";
 
 export const NOT_A_SALE_REASONS = ["spam", "support", "supplier", "personal"];
 
+// SENDS are the channels that carry a written reply.
+const SENDS = new Set(["email", "telegram", "whatsapp"]);
+
 export function Timeline({ detail, deals }) {
   const box = useRef(null);
   const touches = detail.touches;
@@ -179,16 +182,19 @@ function Delivery({ x }) {
 }
 
 // Failed: a reply that did not go out: why, in the user's language, the
-// channel's own words below it, and what to do: send it again, or
-// another way.
+// channel's own words below it, and what to do: send it again (unless its
+// account is disabled or its channel cannot send), or another way.
 function Failed({ x }) {
   const d = deliveryOf(x);
+  const acc = useStore((s) => s.accounts.find((a) => a.id === x.account_id));
+  const again = acc && acc.enabled && SENDS.has(acc.channel) && d.failure !== "cannot_send";
   return html`<div class="failed-reply" data-failed=${x.id} role="alert">
-    <p class="failed-why"><${Icon} name="alert" size=${14} /> <b>${t("failed.title")}</b> ${failureText(d)}</p>
+    <p class="failed-why"><${Icon} name="alert" size=${14} /> ${failureText(d)}</p>
     ${d.error && html`<p class="failed-raw muted small">${t("failed.detail")}: <span>${d.error}</span></p>`}
     <div class="failed-actions">
-      <button type="button" class="retry-send" onClick=${() => retry(x.id)}>${t("failed.retry")}</button>
-      <button type="button" class="ghost send-other" onClick=${() => sendAnotherWay(x)}>${t("failed.another")}</button>
+      ${again && html`<button type="button" class="retry-send" onClick=${() => retry(x.id)}>${t("failed.retry")}</button>`}
+      <button type="button" class=${(again ? "ghost" : "primary") + " send-other"} onClick=${() => sendAnotherWay(x)}>${t("failed.another")}</button>
+      ${!again && acc && html`<span class="muted small" data-no-retry>${t("failed.noRetry", { name: acc.name })}</span>`}
     </div>
   </div>`;
 }
