@@ -76,7 +76,7 @@ type ConversationFilter struct {
 	Status     string // open, snoozed, closed; empty: any
 	Channel    string
 	ContactID  int64
-	Q          string // contact name, phone or email in any format, subject
+	Q          string // contact name, phone or email in any format, subject, a touch's text
 	Region     string
 	Cursor     string // from the previous page's NextCursor
 	Limit      int
@@ -122,7 +122,10 @@ func ListConversations(tx *gorm.DB, f ConversationFilter) ([]Conversation, strin
 			return nil, "", err
 		}
 		t := "%" + escapeLike(SearchTerm(q, f.Region)) + "%"
-		db = db.Where(`(contact_id IN (SELECT id FROM contacts WHERE search LIKE ? ESCAPE '\') OR LOWER(subject) LIKE ? ESCAPE '\' OR LOWER(last_text) LIKE ? ESCAPE '\')`, t, t, t)
+		// The contact (name, company, every phone, email and handle), the
+		// subject, and the text of any of the conversation's touches.
+		db = db.Where(`(contact_id IN (SELECT id FROM contacts WHERE search LIKE ? ESCAPE '\') OR LOWER(subject) LIKE ? ESCAPE '\' OR LOWER(last_text) LIKE ? ESCAPE '\'
+			OR conversations.id IN (SELECT tq.conversation_id FROM touches tq WHERE LOWER(tq.body) LIKE ? ESCAPE '\' OR LOWER(tq.subject) LIKE ? ESCAPE '\'))`, t, t, t, t, t)
 	}
 	// The page's order: a time column and the id break ties, both one way.
 	key, cmp, order := "last_touch_at", "<", "last_touch_at DESC, id DESC"

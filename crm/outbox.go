@@ -238,6 +238,7 @@ type SendState struct {
 	Status        string     `json:"status"`
 	Attempts      int        `json:"attempts"`
 	LastError     string     `json:"last_error,omitempty"`
+	Failure       string     `json:"failure,omitempty"` // what LastError means (FailureKind)
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 }
 
@@ -260,7 +261,7 @@ func SendStates(tx *gorm.DB, ts []Touch) ([]SendState, error) {
 		return nil, fmt.Errorf("crm: send states: %w", err)
 	}
 	for _, j := range jobs {
-		s := SendState{TouchID: j.TouchID, Status: j.Status, Attempts: j.Attempts, LastError: j.LastError}
+		s := SendState{TouchID: j.TouchID, Status: j.Status, Attempts: j.Attempts, LastError: j.LastError, Failure: FailureKind(j.LastError)}
 		if j.Status == Queued && j.Attempts > 0 {
 			at := j.NextAttemptAt
 			s.NextAttemptAt = &at

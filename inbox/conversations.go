@@ -27,6 +27,9 @@ type ConversationItem struct {
 	// MissedCallAt is the oldest missed call of the conversation that
 	// nobody has called back (the call-back queue), if any.
 	MissedCallAt *time.Time `json:"missed_call_at,omitempty"`
+	// FailedReply is the latest reply, if it failed and nothing reached
+	// the contact since: the list marks it.
+	FailedReply *crm.FailedReply `json:"failed_reply,omitempty"`
 }
 
 // ConversationDetail is one conversation with its contact and touches, and
@@ -98,10 +101,17 @@ func (a *App) ListConversations(ctx context.Context, u crm.User, q Queue, f crm.
 	if err != nil {
 		return ConversationList{}, err
 	}
+	failed, err := crm.FailedReplies(tx, ids)
+	if err != nil {
+		return ConversationList{}, err
+	}
 	for i := range out.Conversations {
 		it := &out.Conversations[i]
 		s := sum[it.ID]
 		it.ContactName, it.ContactHandle, it.Unlinked, it.MissedCallAt = s.ContactName, s.ContactHandle, s.Unlinked, s.MissedCallAt
+		if f, ok := failed[it.ID]; ok {
+			it.FailedReply = &f
+		}
 	}
 	return out, nil
 }

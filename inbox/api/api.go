@@ -163,6 +163,7 @@ func (h *api) routes() []route {
 		{"POST /api/v1/touches/{id}/deal", user, h.linkTouch},
 		{"POST /api/v1/touches/{id}/new-deal", user, h.newDealForTouch},
 		{"POST /api/v1/touches/{id}/not-a-sale", user, h.notASale},
+		{"POST /api/v1/touches/{id}/retry", user, h.retryReply},
 		{"GET /api/v1/touches/{id}/attachments", user, h.listAttachments},
 		{"GET /api/v1/attachments/{id}", user, h.downloadAttachment},
 

@@ -80,6 +80,17 @@ func (h *api) reply(w http.ResponseWriter, r *http.Request) {
 	respond(h, w, r, t, err)
 }
 
+// retryReply sends a failed reply again (inbox.App.RetryReply): the same
+// touch, queued anew.
+func (h *api) retryReply(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var t crm.Touch
+	if err == nil {
+		t, err = h.app.RetryReply(r.Context(), userOf(r).User, id)
+	}
+	respond(h, w, r, t, err)
+}
+
 // queueCounts answers GET /api/v1/queues/counts: the exact size of every
 // queue as the list shows it to this user.
 func (h *api) queueCounts(w http.ResponseWriter, r *http.Request) {

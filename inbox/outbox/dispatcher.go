@@ -216,7 +216,7 @@ func (d *Dispatcher) record(ctx context.Context, j crm.OutboxJob, o crm.SendOutc
 			}
 			data := map[string]any{"delivery_status": o.Status, "attempts": o.Attempts}
 			if o.LastError != "" {
-				data["error"] = o.LastError
+				data["error"], data["failure"] = o.LastError, crm.FailureKind(o.LastError)
 			}
 			return ev.Add(crm.EventTouchStatus, &t.ConversationID, &t.ID, data)
 		})

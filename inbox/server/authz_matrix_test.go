@@ -63,7 +63,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /api/v1/me":                  "",
 		"POST /api/v1/me/password":        `{"current_password":"x","new_password":"y"}`,
 		"GET /api/v1/ws":                  "",
-		"GET /api/v1/conversations":       "?q=Secretov",
+		"GET /api/v1/conversations":       "?filter=all&q=secret",
 		"GET /api/v1/queues/counts":       "",
 		"GET /api/v1/reminders":           "",
 		"GET /api/v1/contacts":            "?q=Secretov",

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
@@ -17,10 +18,20 @@ import (
 // physicalKey presses the key at code while the layout types key (the
 // Russian layout: KeyJ types "о").
 func physicalKey(code, key string) chromedp.Action[chromedp.Void] {
+	return keyWith(0, code, key)
+}
+
+// shifted presses the key at code with Shift held, the layout typing key
+// (the Russian layout: Shift+7 types "?", Shift+Slash types ",").
+func shifted(code, key string) chromedp.Action[chromedp.Void] {
+	return keyWith(8, code, key) // CDP modifiers: Shift is 8
+}
+
+func keyWith(mod int64, code, key string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeKeyDown, input.DispatchKeyEventTypeKeyUp} {
-			p := input.DispatchKeyEventParams{Type: typ, Code: code, Key: key}
-			if typ == input.DispatchKeyEventTypeKeyDown {
+			p := input.DispatchKeyEventParams{Type: typ, Code: code, Key: key, Modifiers: mod}
+			if typ == input.DispatchKeyEventTypeKeyDown && utf8.RuneCountInString(key) == 1 {
 				p.Text = key
 			}
 			if _, err := chromedp.Call(ctx, input.DispatchKeyEvent, p); err != nil {
@@ -67,13 +78,27 @@ func TestBrowserSearchKeepsWhatIsTypedAndKeysWorkOnAnyLayout(t *testing.T) {
 		t.Fatalf("the search box holds %q, want what was typed", got)
 	}
 	p.waitText("#conversations", "Slowpoke Ivanov")
+
+	// A phone number typed at an ordinary, uneven pace: some keys after
+	// the debounce (a search goes out and comes back mid-typing), some
+	// quicker.
+	p.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#search"); s.value = ""; s.dispatchEvent(new Event("input", {bubbles: true})); })()`))
+	const number = "8-913-555-01-02"
+	for i, ch := range number {
+		p.do(chromedp.SendKeys(chromedp.CSS("#search"), string(ch)))
+		time.Sleep([]time.Duration{320, 120, 380, 90}[i%4] * time.Millisecond)
+	}
+	p.wait("the number's answer", `document.querySelectorAll("#conversations li").length === 1 && document.querySelector("#conversations").textContent.includes("Boris Orlov")`)
+	if got := p.eval(`document.querySelector("#search").value`); got != number {
+		t.Fatalf("the search box holds %q, want the number typed, %q", got, number)
+	}
 	b.net.mu.Lock()
 	b.net.slow = nil
 	b.net.mu.Unlock()
 
 	// Clear the search, leave the box, and move with j/k on the Russian layout.
 	p.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#search"); s.value = ""; s.dispatchEvent(new Event("input", {bubbles: true})); s.blur(); })()`))
-	p.waitText("#conversations", "Boris Orlov")
+	p.wait("the whole queue again", `document.querySelectorAll("#conversations li").length === 3`)
 	p.do(physicalKey("KeyJ", "о")) // j
 	p.wait("a conversation opened by j", `document.querySelector("#conv-contact")`)
 	first := p.text("#conv-contact")
@@ -84,5 +109,15 @@ func TestBrowserSearchKeepsWhatIsTypedAndKeysWorkOnAnyLayout(t *testing.T) {
 	p.screenshot("keys-help-ru")
 	p.do(physicalKey("Slash", "?"))
 	p.wait("the help closed", `!document.querySelector("#keys-help")`)
+	// The Russian layout: "?" is Shift+7; the key where "?" is on the
+	// English one types "," with Shift. Both open it, and Esc closes it.
+	p.do(shifted("Digit7", "?"))
+	p.waitText("#keys-help", "Клавиши")
+	p.do(physicalKey("Escape", "Escape"))
+	p.wait("the help closed by Esc", `!document.querySelector("#keys-help")`)
+	p.do(shifted("Slash", ","))
+	p.waitText("#keys-help", "Клавиши")
+	p.do(physicalKey("Escape", "Escape"))
+	p.wait("the help closed by Esc again", `!document.querySelector("#keys-help")`)
 	p.noScriptErrors()
 }

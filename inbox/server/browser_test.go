@@ -543,7 +543,7 @@ func TestBrowserReplyStatusMovesFromQueuedToSentOrFailed(t *testing.T) {
 	p.wait("the second reply queued", "document.querySelectorAll('.touch.out').length === 2 && document.querySelector("+js(out)+")?.dataset.status === 'queued'")
 	wa.next <- channels.Permanent(errors.New("recipient is not on WhatsApp"))
 	p.wait("the second reply failed", "document.querySelector("+js(out)+")?.dataset.status === 'failed'")
-	p.waitText(out, "recipient is not on WhatsApp")
+	p.waitText(".touch.out.is-failed .failed-raw", "recipient is not on WhatsApp")
 	p.screenshot("reply-failed")
 
 	// Once the account is disabled the reply box says so, instead of

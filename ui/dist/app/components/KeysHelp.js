@@ -1,5 +1,5 @@
-// KeysHelp: the inbox's keyboard shortcuts, shown on "?" (again, or the
-// button, closes it).
+// KeysHelp: the inbox's keyboard shortcuts, shown on "?" (again, Esc or
+// the button closes it).
 import { html } from "../core/html.js";
 import { useStore, setState } from "../core/store.js";
 import { t } from "../core/i18n.js";

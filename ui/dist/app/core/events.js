@@ -30,6 +30,8 @@ export function handleEvent(ev) {
       break;
     case "touch.status":
       touchStatus(ev);
+      // the list marks a conversation whose last reply failed
+      if (["failed", "queued", "sent"].includes(d.delivery_status)) refreshSoon();
       break;
     case "touch.recording":
       if (openHere) reloadSoon();

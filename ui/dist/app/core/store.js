@@ -19,7 +19,8 @@ const initial = {
   bellOpen: false,
   list: { key: "", q: "", items: [], next: "", loading: false, error: "" },
   conv: null, // {id, detail, deals, loading, error, gone}
-  statuses: {}, // touch id -> {status, error} from touch.status events
+  statuses: {}, // touch id -> {status, error, failure} from touch.status events
+  resend: null, // {text, accountId}: a failed reply to send another way (Composer)
   picked: {}, // conversation id -> true: a lead's bulk selection
   live: "offline", // WebSocket: "connecting", "live", "offline"
   toast: null, // {kind: "error"|"ok", text}

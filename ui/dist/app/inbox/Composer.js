@@ -4,7 +4,7 @@
 // moves on its card in the timeline, live.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "../core/html.js";
-import { useStore } from "../core/store.js";
+import { useStore, setState } from "../core/store.js";
 import { t } from "../core/i18n.js";
 import { bytes } from "../core/format.js";
 import { reply } from "./conversation.js";
@@ -56,6 +56,17 @@ export function Composer({ detail }) {
     setFiles([]);
     setError("");
   }, [c.id]);
+  // "Send another way" of a failed reply: its text, through another
+  // account than the one that failed (if the contact has one).
+  const resend = useStore((s) => s.resend);
+  useEffect(() => {
+    if (!resend) return;
+    const other = options.find((a) => a.id !== resend.accountId);
+    setAccountId(other ? other.id : 0);
+    setText(resend.text);
+    setState({ resend: null });
+    requestAnimationFrame(() => document.getElementById("reply-text")?.focus());
+  }, [resend]);
   const account = options.find((a) => a.id === accountId) || options[0];
   if (!refsLoaded) {
     return html`<div class="composer none" id="composer"><p class="muted">${t("common.loading")}</p></div>`;

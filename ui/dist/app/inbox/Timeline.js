@@ -6,13 +6,16 @@ import { useStore } from "../core/store.js";
 import { t } from "../core/i18n.js";
 import { stamp, duration, safeURL, handle, parseMoney } from "../core/format.js";
 import { userName } from "../core/session.js";
-import { deliveryOf, linkTouch, newDeal, notASale } from "./conversation.js";
+import { deliveryOf, failureText, linkTouch, newDeal, notASale, retry, sendAnotherWay } from "./conversation.js";
 import { selectConversation } from "./inbox.js";
 import { ChannelIcon, Icon } from "../components/Icons.js";
 import { EmailFrame } from "./EmailFrame.js";
 import { Files } from "./Files.js";
 
 export const NOT_A_SALE_REASONS = ["spam", "support", "supplier", "personal"];
+
+// SENDS are the channels that carry a written reply.
+const SENDS = new Set(["email", "telegram", "whatsapp"]);
 
 export function Timeline({ detail, deals }) {
   const box = useRef(null);
@@ -52,7 +55,8 @@ function Touch({ x, ctx, sameDeal }) {
   const files = ctx.files.filter((f) => f.touch_id === x.id);
   const deal = x.deal_id != null ? ctx.deals.find((d) => d.id === x.deal_id) : null;
   const elsewhere = x.conversation_id !== ctx.convId;
-  return html`<article class=${"touch " + (out ? "out" : "in") + (unlinked ? " is-unlinked" : "")} data-touch=${x.id} id=${"touch-" + x.id}>
+  const failed = out && x.kind !== "call" && deliveryOf(x).status === "failed";
+  return html`<article class=${"touch " + (out ? "out" : "in") + (unlinked ? " is-unlinked" : "") + (failed ? " is-failed" : "")} data-touch=${x.id} id=${"touch-" + x.id}>
     <header class="touch-head">
       <${ChannelIcon} channel=${x.channel} />
       <span class="kind">${kindLabel(x, m)}</span>
@@ -75,6 +79,7 @@ function Touch({ x, ctx, sameDeal }) {
       ${deal && !sameDeal && html`<span class="tag deal-tag">${t("touch.deal")}: ${deal.title || "#" + deal.id}</span>`}
       ${x.not_a_sale && html`<span class="tag">${t("touch.notASale")}: ${t("reason." + x.not_a_sale, {}, x.not_a_sale)}</span>`}
     </footer>
+    ${failed && html`<${Failed} x=${x} />`}
     ${unlinked && html`<${Resolve} x=${x} ctx=${ctx} />`}
   </article>`;
 }
@@ -170,8 +175,9 @@ function Origin({ x, m, ctx }) {
 function Delivery({ x }) {
   const d = deliveryOf(x);
   const icon = { queued: "clock", sent: "check", delivered: "checks", read: "checks", failed: "alert" }[d.status];
-  return html`<span class=${"delivery " + d.status} data-status=${d.status} title=${d.error || ""}>
-    ${icon && html`<${Icon} name=${icon} size=${12} />`} ${t("delivery." + d.status, {}, d.status)}${d.error ? ": " + d.error : ""}
+  const failed = d.status === "failed";
+  return html`<span class=${"delivery " + d.status} data-status=${d.status} title=${failed ? "" : d.error || ""}>
+    ${icon && html`<${Icon} name=${icon} size=${12} />`} ${t("delivery." + d.status, {}, d.status)}${!failed && d.error ? ": " + failureText(d) : ""}
     ${d.next && html` <span class="muted" data-retry>${t("delivery.retryAt", { n: d.attempts, at: stamp(d.next) })}</span>`}
   </span>`;
 }
@@ -198,6 +204,24 @@ function NewDeal({ x }) {
     <button type="button" class="ghost" onClick=${() => setOpen(false)}>${t("common.cancel")}</button>
     ${error && html`<p class="error" role="alert">${error}</p>`}
   </form>`;
+}
+
+// Failed: a reply that did not go out: why, in the user's language, the
+// channel's own words below it, and what to do: send it again (unless its
+// account is disabled or its channel cannot send), or another way.
+function Failed({ x }) {
+  const d = deliveryOf(x);
+  const acc = useStore((s) => s.accounts.find((a) => a.id === x.account_id));
+  const again = acc && acc.enabled && SENDS.has(acc.channel) && d.failure !== "cannot_send";
+  return html`<div class="failed-reply" data-failed=${x.id} role="alert">
+    <p class="failed-why"><${Icon} name="alert" size=${14} /> ${failureText(d)}</p>
+    ${d.error && html`<p class="failed-raw muted small">${t("failed.detail")}: <span>${d.error}</span></p>`}
+    <div class="failed-actions">
+      ${again && html`<button type="button" class="retry-send" onClick=${() => retry(x.id)}>${t("failed.retry")}</button>`}
+      <button type="button" class=${(again ? "ghost" : "primary") + " send-other"} onClick=${() => sendAnotherWay(x)}>${t("failed.another")}</button>
+      ${!again && acc && html`<span class="muted small" data-no-retry>${t("failed.noRetry", { name: acc.name })}</span>`}
+    </div>
+  </div>`;
 }
 
 // Resolve: an unlinked touch is linked to a deal, opens a new one, or is

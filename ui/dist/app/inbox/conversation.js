@@ -113,7 +113,7 @@ const RANK = { "": -1, queued: 0, sent: 1, failed: 1, delivered: 2, read: 3 };
 // loaded touches, so a reload that raced the event never shows it older.
 export function touchStatus(ev) {
   const d = ev.data || {};
-  setState((s) => ({ statuses: { ...s.statuses, [ev.touch_id]: { status: d.delivery_status, error: d.error || "" } } }));
+  setState((s) => ({ statuses: { ...s.statuses, [ev.touch_id]: { status: d.delivery_status, error: d.error || "", failure: d.failure || "" } } }));
 }
 
 // deliveryOf is where a reply stands: the live event if it is newer, else
@@ -124,7 +124,30 @@ export function deliveryOf(touch) {
   if (live && (RANK[live.status] ?? 0) >= (RANK[touch.delivery_status] ?? -1)) return live;
   const st = (getState().conv?.detail?.sending || []).find((x) => x.touch_id === touch.id);
   if (!st || touch.delivery_status === "sent" || touch.delivery_status === "delivered" || touch.delivery_status === "read") return { status: touch.delivery_status, error: "" };
-  return { status: touch.delivery_status, error: st.last_error || "", attempts: st.attempts, next: st.next_attempt_at || "" };
+  return { status: touch.delivery_status, error: st.last_error || "", failure: st.failure || "", attempts: st.attempts, next: st.next_attempt_at || "" };
+}
+
+// failureText says why a send failed in the user's language (the kind
+// the server read from the channel's error; an unknown one is "other").
+export function failureText(d) {
+  return t("failure." + (d.failure || "other"), {}, t("failure.other"));
+}
+
+// retry sends a failed reply again: the same touch goes back to the
+// outbox (its live status starts over from queued).
+export function retry(touchId) {
+  setState((s) => {
+    const statuses = { ...s.statuses };
+    delete statuses[touchId];
+    return { statuses };
+  });
+  return act(() => post(`/api/v1/touches/${touchId}/retry`), t("toast.retried"));
+}
+
+// sendAnotherWay hands a failed reply's text to the composer, which
+// offers another account than the one that failed.
+export function sendAnotherWay(touch) {
+  setState({ resend: { text: touch.body || "", accountId: touch.account_id, at: Date.now() } });
 }
 
 export function assign(userId) {

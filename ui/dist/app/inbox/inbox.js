@@ -22,6 +22,17 @@ export const QUEUES = [
 
 const URL_LIST = "/api/v1/conversations";
 
+// SEARCH is the query of a search: all the user may see, any status.
+const SEARCH = { filter: "all" };
+
+// whereOf says where a conversation of the search's results lives, as the
+// queues name it: closed, snoozed, mine, unassigned, or whose it is.
+export function whereOf(c, myId) {
+  if (c.status === "closed" || c.status === "snoozed") return c.status;
+  if (!c.assignee_id) return "unassigned";
+  return c.assignee_id === myId ? "mine" : "other";
+}
+
 export function queuesFor(role) {
   return QUEUES.filter((q) => !q.roles || q.roles.includes(role));
 }
@@ -63,7 +74,9 @@ export function applyRoute(route, opts = {}) {
 }
 
 export function selectQueue(queue) {
-  setState({ picked: {} });
+  // Choosing a queue leaves the search, which covers every queue.
+  clearTimeout(searchTimer);
+  setState((s) => ({ picked: {}, list: { ...s.list, q: "" } }));
   go({ page: "inbox", queue, convId: null });
 }
 
@@ -126,7 +139,11 @@ export async function loadList({ more = false, quiet = false } = {}) {
   if (!quiet) setState({ list: { ...s.list, key, loading: true, error: "", ...(same ? {} : { items: [], next: "" }) } });
   try {
     const limit = more ? 50 : Math.min(200, Math.max(50, same ? s.list.items.length : 0));
-    const r = await get(URL_LIST + qs({ ...def.query, q, limit, cursor: more ? s.list.next : "" }));
+    // A search covers everything the user may see, not the queue shown:
+    // every status, and for a manager their own and the unassigned ones
+    // (the server's visibility rule decides).
+    const query = q.trim() ? SEARCH : def.query;
+    const r = await get(URL_LIST + qs({ ...query, q, limit, cursor: more ? s.list.next : "" }));
     const items = more ? [...s.list.items, ...r.conversations] : r.conversations;
     const next = r.next_cursor;
     // A stale answer (another load started, or the user typed on since

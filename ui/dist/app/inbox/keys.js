@@ -48,6 +48,10 @@ function active(e) {
 export function installKeys() {
   let pending = "";
   document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && getState().keysHelp) {
+      setState({ keysHelp: false }); // the help closes before a field is left
+      return;
+    }
     if (e.key === "Escape" && typing(document.activeElement)) {
       document.activeElement.blur();
       return;

@@ -14,7 +14,7 @@ import { describe } from "./auditWords.js";
 import { go } from "../inbox/inbox.js";
 
 const ACTIONS = [
-  "deal.open", "deal.stage", "deal.won", "deal.lost", "deal.edit", "touch.link", "touch.not_a_sale", "conversation.assign",
+  "deal.open", "deal.stage", "deal.won", "deal.lost", "deal.edit", "touch.link", "touch.not_a_sale", "touch.retry", "conversation.assign",
   "contact.responsible", "contact.identity", "contact.merge", "contact.unmerge", "contact.not_duplicate", "contact.export",
   "report.export", "user.create", "user.edit", "user.password", "account.create", "account.edit", "account.unlink",
   "ad_source.create", "ad_source.update", "spend.add", "spend.import", "entry_point.create", "entry_point.bind", "entry_point.edit", "pipeline.set",
