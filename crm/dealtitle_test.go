@@ -8,7 +8,7 @@ func TestDealTitle(t *testing.T) {
 	}{
 		{"an email's subject, without the reply prefixes", "email", "RE: Fwd: Ответ: Кухня на заказ", "Добрый день", "", "Анна", "Кухня на заказ"},
 		{"an email without a subject: its first line", "email", "  ", "Нужен шкаф\nс зеркалом", "", "Анна", "Нужен шкаф"},
-		{"a web form: its page", "web", "Web form — okna-nsk.ru", "Перезвоните", "https://www.okna-nsk.ru/balkony/?utm_source=yandex", "", "okna-nsk.ru/balkony"},
+		{"a web form: its page", "web", "okna-nsk.ru", "Перезвоните", "https://www.okna-nsk.ru/balkony/?utm_source=yandex", "", "okna-nsk.ru/balkony"},
 		{"a web form without a page: the message", "web", "", "Перезвоните", "not a url", "", "Перезвоните"},
 		{"a message: its first line", "telegram", "", "  Хочу   шкаф-купе\nразмеры ниже", "", "Дина", "Хочу шкаф-купе"},
 		{"a /start code is no title", "telegram", "", "/start ya1", "", "Дина", "Дина"},

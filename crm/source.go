@@ -122,3 +122,72 @@ func ListSpend(tx *gorm.DB, sourceID int64) ([]Spend, error) {
 	var out []Spend
 	return out, tx.Where("ad_source_id = ?", sourceID).Order("period_start DESC, id DESC").Find(&out).Error
 }
+
+// GetSpend loads a spend entry.
+func GetSpend(tx *gorm.DB, id int64) (Spend, error) {
+	var sp Spend
+	if err := tx.Take(&sp, id).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return sp, NotFound("spend", id)
+		}
+		return sp, err
+	}
+	return sp, nil
+}
+
+// DeleteSpend removes a spend entry and what it spread over its days. A
+// day still holding what the entry put there goes back to what the
+// earlier entries of the same source and campaign put there (none: no
+// spend); a day written since (a later entry, an imported file) keeps
+// what it has. Days an import held before the entry replaced them are not
+// kept anywhere and stay empty.
+func DeleteSpend(tx *gorm.DB, id int64) (Spend, error) {
+	sp, err := GetSpend(tx, id)
+	if err != nil {
+		return sp, err
+	}
+	mine := SpreadSpend(sp.AdSourceID, sp.Campaign, sp.PeriodStart, sp.PeriodEnd, sp.Amount, sp.Currency)
+	var held []SpendDay
+	if err := tx.Where("ad_source_id = ? AND campaign = ? AND day >= ? AND day <= ?", sp.AdSourceID, sp.Campaign, Date(sp.PeriodStart), Date(sp.PeriodEnd)).
+		Find(&held).Error; err != nil {
+		return sp, err
+	}
+	want := map[string]SpendDay{}
+	for _, d := range mine {
+		want[d.Day.Format(time.DateOnly)] = d
+	}
+	freed := map[string]bool{}
+	var ids []int64
+	for _, h := range held {
+		k := Date(h.Day).Format(time.DateOnly)
+		if w, ok := want[k]; ok && w.Amount == h.Amount && w.Currency == h.Currency {
+			freed[k] = true
+			ids = append(ids, h.ID)
+		}
+	}
+	if len(ids) > 0 {
+		if err := tx.Where("id IN ?", ids).Delete(&SpendDay{}).Error; err != nil {
+			return sp, fmt.Errorf("crm: delete spend days: %w", err)
+		}
+	}
+	var earlier []Spend
+	if err := tx.Where("ad_source_id = ? AND campaign = ? AND id < ? AND period_start <= ? AND period_end >= ?", sp.AdSourceID, sp.Campaign, sp.ID, sp.PeriodEnd, sp.PeriodStart).
+		Order("id").Find(&earlier).Error; err != nil {
+		return sp, err
+	}
+	for _, e := range earlier {
+		var back []SpendDay
+		for _, d := range SpreadSpend(e.AdSourceID, e.Campaign, e.PeriodStart, e.PeriodEnd, e.Amount, e.Currency) {
+			if freed[d.Day.Format(time.DateOnly)] {
+				back = append(back, d)
+			}
+		}
+		if err := SetSpendDays(tx, back); err != nil {
+			return sp, err
+		}
+	}
+	if err := tx.Delete(&Spend{}, sp.ID).Error; err != nil {
+		return sp, fmt.Errorf("crm: delete spend: %w", err)
+	}
+	return sp, nil
+}

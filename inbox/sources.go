@@ -159,10 +159,8 @@ type NewSpend struct {
 	Campaign string `json:"campaign"`
 }
 
-// AddSpend records a source's spend over a period, spread evenly over its
-// days (replacing what those days had for the source and campaign).
-// Audited.
-func (a *App) AddSpend(ctx context.Context, u crm.User, source int64, req NewSpend) (crm.Spend, error) {
+// spendOf reads a NewSpend of source.
+func (a *App) spendOf(source int64, req NewSpend) (crm.Spend, error) {
 	from, e1 := time.Parse(time.DateOnly, req.PeriodStart)
 	to, e2 := time.Parse(time.DateOnly, req.PeriodEnd)
 	if e1 != nil || e2 != nil {
@@ -172,8 +170,55 @@ func (a *App) AddSpend(ctx context.Context, u crm.User, source int64, req NewSpe
 	if cur == "" {
 		cur = a.opts.Currency
 	}
-	sp := crm.Spend{AdSourceID: source, PeriodStart: from, PeriodEnd: to, Amount: req.Amount, Currency: cur, Note: req.Note, Campaign: req.Campaign}
+	return crm.Spend{AdSourceID: source, PeriodStart: from, PeriodEnd: to, Amount: req.Amount, Currency: cur, Note: req.Note, Campaign: req.Campaign}, nil
+}
+
+// DeleteSpend removes a spend entry and what it spread over its days
+// (crm.DeleteSpend). Audited with what it was.
+func (a *App) DeleteSpend(ctx context.Context, u crm.User, id int64) (crm.Spend, error) {
+	var sp crm.Spend
 	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		var err error
+		if sp, err = crm.DeleteSpend(tx, id); err != nil {
+			return err
+		}
+		_, err = crm.Audit(tx, &u.ID, "spend.delete", "ad_source", sp.AdSourceID, sp)
+		return err
+	})
+	return sp, err
+}
+
+// ReplaceSpend corrects a spend entry: the old one goes as DeleteSpend
+// says, the new one is spread as AddSpend does. Audited with both.
+func (a *App) ReplaceSpend(ctx context.Context, u crm.User, id int64, req NewSpend) (crm.Spend, error) {
+	sp, err := a.spendOf(0, req)
+	if err != nil {
+		return sp, err
+	}
+	err = a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
+		old, err := crm.DeleteSpend(tx, id)
+		if err != nil {
+			return err
+		}
+		sp.AdSourceID = old.AdSourceID
+		if err := crm.AddSpend(tx, &sp); err != nil {
+			return err
+		}
+		_, err = crm.Audit(tx, &u.ID, "spend.edit", "ad_source", sp.AdSourceID, map[string]any{"before": old, "after": sp})
+		return err
+	})
+	return sp, err
+}
+
+// AddSpend records a source's spend over a period, spread evenly over its
+// days (replacing what those days had for the source and campaign).
+// Audited.
+func (a *App) AddSpend(ctx context.Context, u crm.User, source int64, req NewSpend) (crm.Spend, error) {
+	sp, err := a.spendOf(source, req)
+	if err != nil {
+		return sp, err
+	}
+	err = a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
 		if err := crm.AddSpend(tx, &sp); err != nil {
 			return err
 		}

@@ -64,7 +64,6 @@ const (
 	maxUTMLen      = 500
 	futureLeeway   = time.Minute
 	pastLeeway     = 7 * 24 * time.Hour // a site that held its leads while we were down
-	defaultSubject = "Web form"
 )
 
 // Error codes, stable for senders to match on.
@@ -355,7 +354,6 @@ func (s Submission) Inbound(accountID int64, defaultSource string, received time
 		At:         received,
 		Name:       strings.TrimSpace(s.Name),
 		Text:       strings.TrimSpace(s.Message),
-		Subject:    defaultSubject,
 	}
 	// A submitted_at outside a plausible window around arrival (a clock in
 	// year 1 or far ahead) would sort to the top of every queue for ever:
@@ -401,9 +399,9 @@ func (s Submission) Inbound(accountID int64, defaultSource string, received time
 			in.Meta[kv[0]] = v
 		}
 	}
-	if host := pageHost(s.PageURL); host != "" {
-		in.Subject += " — " + host
-	}
+	// The subject is the site, in no one language: the screens say "web
+	// form" in the reader's own.
+	in.Subject = pageHost(s.PageURL)
 	return in
 }
 

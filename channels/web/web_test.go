@@ -60,7 +60,7 @@ func TestReadAcceptsAndMaps(t *testing.T) {
 		Name:       "Иван Петров",
 		EntryPoint: "yandex",
 		SourceHint: "yandex",
-		Subject:    "Web form — okna-nsk.ru",
+		Subject:    "okna-nsk.ru",
 		Text:       "Перезвоните, пожалуйста, после 18:00. Интересует остекление балкона.",
 		Meta: map[string]string{
 			"page_url":     "https://okna-nsk.ru/balkony?utm_source=yandex&utm_medium=cpc",
@@ -227,7 +227,7 @@ func TestInbound(t *testing.T) {
 				AccountID: 3, ExternalID: "c-1", Kind: channels.Form, At: received,
 				From:       []channels.Handle{{Kind: "email", Value: "maria@example.com"}},
 				EntryPoint: "site", SourceHint: "site",
-				Subject: "Web form — www.acme-tools.com",
+				Subject: "www.acme-tools.com",
 				Meta:    map[string]string{"page_url": "https://www.acme-tools.com:8443/contact"},
 			},
 		},
@@ -242,7 +242,7 @@ func TestInbound(t *testing.T) {
 				},
 				Name: "Anna", Text: "call me",
 				EntryPoint: DirectEntryPoint, SourceHint: "",
-				Subject: "Web form",
+				Subject: "",
 			},
 		},
 		{
@@ -253,7 +253,7 @@ func TestInbound(t *testing.T) {
 				AccountID: 3, ExternalID: "c-3", Kind: channels.Form, At: received,
 				From:       []channels.Handle{{Kind: "phone", Value: "1"}},
 				EntryPoint: "vk", SourceHint: "vk",
-				Subject: "Web form — okna-nsk.ru",
+				Subject: "okna-nsk.ru",
 				Meta:    map[string]string{"page_url": "okna-nsk.ru/promo", "utm_source": "vk", "utm_campaign": "autumn"},
 			},
 		},
@@ -263,7 +263,7 @@ func TestInbound(t *testing.T) {
 			want: channels.Inbound{
 				AccountID: 3, ExternalID: "c-4", Kind: channels.Form, At: received.Add(-2 * time.Hour),
 				From:       []channels.Handle{{Kind: "phone", Value: "1"}},
-				EntryPoint: DirectEntryPoint, Subject: "Web form",
+				EntryPoint: DirectEntryPoint, Subject: "",
 			},
 		},
 		{
@@ -272,7 +272,7 @@ func TestInbound(t *testing.T) {
 			want: channels.Inbound{
 				AccountID: 3, ExternalID: "c-5", Kind: channels.Form, At: received.Add(40 * time.Second),
 				From:       []channels.Handle{{Kind: "phone", Value: "1"}},
-				EntryPoint: DirectEntryPoint, Subject: "Web form",
+				EntryPoint: DirectEntryPoint, Subject: "",
 			},
 		},
 		{
@@ -281,7 +281,7 @@ func TestInbound(t *testing.T) {
 			want: channels.Inbound{
 				AccountID: 3, ExternalID: "c-6", Kind: channels.Form, At: received,
 				From:       []channels.Handle{{Kind: "phone", Value: "1"}},
-				EntryPoint: DirectEntryPoint, Subject: "Web form",
+				EntryPoint: DirectEntryPoint, Subject: "",
 				Meta: map[string]string{"submitted_at": received.Add(3 * time.Hour).UTC().Format(time.RFC3339)},
 			},
 		},
@@ -291,7 +291,7 @@ func TestInbound(t *testing.T) {
 			want: channels.Inbound{
 				AccountID: 3, ExternalID: "c-7", Kind: channels.Form, At: received,
 				From:       []channels.Handle{{Kind: "phone", Value: "1"}},
-				EntryPoint: DirectEntryPoint, Subject: "Web form",
+				EntryPoint: DirectEntryPoint, Subject: "",
 				Meta: map[string]string{"submitted_at": "0001-01-01T00:00:01Z"},
 			},
 		},
@@ -301,7 +301,7 @@ func TestInbound(t *testing.T) {
 			want: channels.Inbound{
 				AccountID: 3, ExternalID: "c-8", Kind: channels.Form, At: received.Add(-6 * 24 * time.Hour),
 				From:       []channels.Handle{{Kind: "phone", Value: "1"}},
-				EntryPoint: DirectEntryPoint, Subject: "Web form",
+				EntryPoint: DirectEntryPoint, Subject: "",
 			},
 		},
 	}
@@ -326,11 +326,11 @@ func TestTestdata(t *testing.T) {
 		subject    string
 		at         time.Time
 	}{
-		{"tilda_callback.json", []channels.Handle{{Kind: "phone", Value: "8 (383) 234-90-96"}}, "yandex", "Web form — okna-nsk.ru", time.Date(2025, 11, 24, 7, 3, 12, 0, time.UTC)},
-		{"contact_email_only.json", []channels.Handle{{Kind: "email", Value: "maria.lopez@example.com"}}, "site", "Web form — www.acme-tools.com", now},
-		{"crm_lead.json", []channels.Handle{{Kind: "phone", Value: "+7 913 555-01-02"}, {Kind: "email", Value: "a.smirnov@sibstroy.ru"}}, "partner_crm", "Web form", now},
+		{"tilda_callback.json", []channels.Handle{{Kind: "phone", Value: "8 (383) 234-90-96"}}, "yandex", "okna-nsk.ru", time.Date(2025, 11, 24, 7, 3, 12, 0, time.UTC)},
+		{"contact_email_only.json", []channels.Handle{{Kind: "email", Value: "maria.lopez@example.com"}}, "site", "www.acme-tools.com", now},
+		{"crm_lead.json", []channels.Handle{{Kind: "phone", Value: "+7 913 555-01-02"}, {Kind: "email", Value: "a.smirnov@sibstroy.ru"}}, "partner_crm", "", now},
 		// submitted_at is 7:15Z, before now (7:20Z).
-		{"landing_phone_only.json", []channels.Handle{{Kind: "phone", Value: "+7 (999) 123-45-67"}}, "google", "Web form — promo.okna-nsk.ru", time.Date(2025, 11, 24, 7, 15, 0, 0, time.UTC)},
+		{"landing_phone_only.json", []channels.Handle{{Kind: "phone", Value: "+7 (999) 123-45-67"}}, "google", "promo.okna-nsk.ru", time.Date(2025, 11, 24, 7, 15, 0, 0, time.UTC)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

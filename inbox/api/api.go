@@ -187,6 +187,8 @@ func (h *api) routes() []route {
 		{"POST /api/v1/ad-sources", owner, h.createAdSource},
 		{"GET /api/v1/ad-sources/{id}/spend", owner, h.listSpend},
 		{"POST /api/v1/ad-sources/{id}/spend", owner, h.addSpend},
+		{"PUT /api/v1/spend/{id}", owner, h.replaceSpend},
+		{"DELETE /api/v1/spend/{id}", owner, h.deleteSpend},
 		{"PATCH /api/v1/ad-sources/{id}", owner, h.updateAdSource},
 		{"GET /api/v1/spend-days", owner, h.listSpendDays},
 		{"POST /api/v1/spend/import", owner, h.importSpend},

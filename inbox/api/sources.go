@@ -113,6 +113,30 @@ func (h *api) addSpend(w http.ResponseWriter, r *http.Request) {
 	respond(h, w, r, sp, err)
 }
 
+// replaceSpend corrects a spend entry (its source stays).
+func (h *api) replaceSpend(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var req inbox.NewSpend
+	if err == nil {
+		err = decode(r, &req)
+	}
+	var sp crm.Spend
+	if err == nil {
+		sp, err = h.app.ReplaceSpend(r.Context(), userOf(r).User, id, req)
+	}
+	respond(h, w, r, sp, err)
+}
+
+// deleteSpend removes a spend entry; the reply is what it was.
+func (h *api) deleteSpend(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	var sp crm.Spend
+	if err == nil {
+		sp, err = h.app.DeleteSpend(r.Context(), userOf(r).User, id)
+	}
+	respond(h, w, r, sp, err)
+}
+
 // updateEntryPoint edits an entry point (whether it opens deals).
 func (h *api) updateEntryPoint(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id")

@@ -206,9 +206,8 @@ func (g *demoGen) form(s *demoStory, at time.Time, msg string) *demoStep {
 		page += "?utm_source=" + s.src.code
 	}
 	in.Meta["page_url"] = page
-	in.Subject = "Web form"
 	if u, err := url.Parse(g.d.Company.Site); err == nil && u.Hostname() != "" {
-		in.Subject += " — " + strings.ToLower(u.Hostname())
+		in.Subject = strings.ToLower(u.Hostname())
 	}
 	p.known["phone"] = true
 	return g.inbound(s, in)
