@@ -1,7 +1,10 @@
 package server
 
 import (
+	"fmt"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/channels/telegram"
@@ -30,5 +33,45 @@ func TestBrowserABotCodeHasItsTMeLink(t *testing.T) {
 	o.login("owner@x.ru")
 	o.open("/owner/sources")
 	o.waitText("#entries-table .tg-link", "https://t.me/"+telegramtest.BotUsername+"?start=ya1")
+	o.noScriptErrors()
+}
+
+// Spend on the Sources page (issue 16, item 11): a month is picked rather
+// than typed as two dates, periods read as Russian dates, and an entry is
+// corrected and deleted in place, the report's days following.
+func TestBrowserSpendByMonthCorrectedAndDeleted(t *testing.T) {
+	ta := newTestApp(t)
+	ta.user("owner@x.ru", crm.Owner)
+	src, err := crm.CreateAdSource(ta.db, "Авито")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, ta)
+	o := b.tab("owner", "ru-RU")
+	o.login("owner@x.ru")
+	o.open("/owner/sources")
+	form := `.forms form:nth-child(2)`
+	o.wait("the spend form", "document.querySelector("+js(form+" input[name=month]")+")")
+	o.eval(`(() => { const i = document.querySelector(` + js(form+" input[name=month]") + `); i.value = "2026-02"; i.dispatchEvent(new Event("change", {bubbles: true})); })()`)
+	if got := o.eval(`document.querySelector(` + js(form+" input[name=to]") + `).value`); got != "2026-02-28" {
+		t.Fatalf("February ends on %v", got)
+	}
+	o.choose(form+" select[name=source]", fmt.Sprint(src.ID))
+	o.do(chromedp.SendKeys(chromedp.CSS(form+" input[name=amount]"), "28 000"), chromedp.Click(chromedp.CSS(form+" button[type=submit]")))
+	o.waitText("#sources-table .spend-row", "01.02.2026 — 28.02.2026")
+	o.click("#sources-table .spend-edit")
+	o.eval(`(() => { const i = document.querySelector("#sources-table .spend-edit-form input[name=amount]"); i.value = "14 000"; })()`)
+	o.click("#sources-table .spend-edit-form button[type=submit]")
+	o.waitText("#sources-table .spend-row", "14")
+	var days []crm.SpendDay
+	if err := ta.db.Where("ad_source_id = ?", src.ID).Find(&days).Error; err != nil || len(days) != 28 || days[0].Amount != 50_000 {
+		t.Fatalf("after the correction: %d days, %+v, %v; want 28 of 500 ₽", len(days), days[:min(1, len(days))], err)
+	}
+	o.eval(`window.confirm = () => true`)
+	o.click("#sources-table .spend-delete")
+	o.wait("the entry gone", "!document.querySelector('#sources-table .spend-row')")
+	if n := ta.count("spend_days", "ad_source_id = ?", src.ID); n != 0 {
+		t.Errorf("%d spend days left after the deletion", n)
+	}
 	o.noScriptErrors()
 }

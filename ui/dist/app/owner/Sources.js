@@ -7,10 +7,7 @@ import { t } from "../core/i18n.js";
 import { money, parseMoney } from "../core/format.js";
 import { useStore, toast } from "../core/store.js";
 import { useLoad } from "./useLoad.js";
-
-function day(iso) {
-  return iso ? iso.slice(0, 10) : "";
-}
+import { SpendList, monthBounds } from "./SpendList.js";
 
 export function Sources() {
   const accounts = useStore((s) => s.accounts);
@@ -71,7 +68,7 @@ export function Sources() {
             return html`<tr>
               <td>${s.name}${s.archived ? html` <small class="muted">(${t("sources.archived")})</small>` : ""}</td>
               <td class="num">${Object.entries(byCur).map(([c, n]) => html`<div>${money(n, c)}</div>`)}${sp.length === 0 && html`<span class="muted">—</span>`}</td>
-              <td class="small">${sp.slice(0, 4).map((x) => html`<div>${day(x.period_start)} — ${day(x.period_end)}: ${money(x.amount, x.currency)}${x.campaign ? " · " + x.campaign : ""}${x.note ? " · " + x.note : ""}</div>`)}</td>
+              <td class="small"><${SpendList} spend=${sp} done=${reload} /></td>
               <td><input type="checkbox" class="vat" aria-label=${t("sources.vat") + ": " + s.name} checked=${s.vat_included} onChange=${(e) => setVAT(s, e.target.checked)} /></td>
             </tr>`;
           })}
@@ -162,6 +159,12 @@ function NewSpend({ sources, done }) {
   return html`<form class="card inline-form" onSubmit=${submit}>
     <h3>${t("sources.addSpend")}</h3>
     <select name="source" required>${sources.map((s) => html`<option value=${s.id}>${s.name}</option>`)}</select>
+    <label>${t("spend.month")} <input name="month" type="month" onChange=${(e) => {
+      if (!e.target.value) return;
+      const b = monthBounds(e.target.value);
+      e.target.form.from.value = b.from;
+      e.target.form.to.value = b.to;
+    }} /></label>
     <label>${t("sources.from")} <input name="from" type="date" required /></label>
     <label>${t("sources.to")} <input name="to" type="date" required /></label>
     <input name="amount" inputmode="decimal" placeholder=${t("sources.amount")} required />
