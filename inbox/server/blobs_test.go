@@ -45,7 +45,7 @@ func TestRefusedRepliesLeaveNoFilesAndOrphansAreSwept(t *testing.T) {
 	if _, err := ta.Reply(context.Background(), m, conv.ID, inbox.ReplyRequest{Text: "here", Attachments: []inbox.ReplyAttachment{file}}); err != nil {
 		t.Fatal(err)
 	}
-	orphan, err := ta.opts.Blobs.Put([]byte("written, then its transaction failed"))
+	orphan, err := blobs.PutBytes(context.Background(), ta.opts.Blobs, []byte("written, then its transaction failed"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,13 +56,13 @@ func TestRefusedRepliesLeaveNoFilesAndOrphansAreSwept(t *testing.T) {
 		}
 		return nil
 	})
-	fresh, _ := ta.opts.Blobs.Put([]byte("just written, its touch is on its way"))
+	fresh, _ := blobs.PutBytes(context.Background(), ta.opts.Blobs, []byte("just written, its touch is on its way"))
 	n, err := ta.SweepBlobs(context.Background(), inbox.BlobGrace)
 	if err != nil || n != 1 {
 		t.Fatalf("swept %d (%v), want the one old orphan", n, err)
 	}
 	for key, want := range map[string]bool{orphan: false, fresh: true} {
-		_, err := ta.opts.Blobs.Open(key)
+		_, err := ta.opts.Blobs.Open(context.Background(), key)
 		if (err == nil) != want {
 			t.Errorf("blob %s…: open err %v, want kept=%v", key[:8], err, want)
 		}
@@ -71,7 +71,7 @@ func TestRefusedRepliesLeaveNoFilesAndOrphansAreSwept(t *testing.T) {
 	if err := ta.db.Where("name = ?", "price.pdf").Take(&att).Error; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ta.opts.Blobs.Open(att.SHA256); err != nil {
+	if _, err := ta.opts.Blobs.Open(context.Background(), att.SHA256); err != nil {
 		t.Errorf("the sent reply's file was swept: %v", err)
 	}
 }
