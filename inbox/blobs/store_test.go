@@ -59,6 +59,7 @@ func TestStoreContract(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			t.Run("a blob put is read back under its SHA-256", func(t *testing.T) { putAndOpen(t, b.store(t)) })
 			t.Run("the same content is stored once", func(t *testing.T) { sameContentOnce(t, b.store(t)) })
+			t.Run("concurrent puts of the same content store it once", func(t *testing.T) { concurrent(t, b.store(t)) })
 			t.Run("a missing or malformed key is not found", func(t *testing.T) { missing(t, b.store(t)) })
 			t.Run("a failed read stores nothing", func(t *testing.T) { failedRead(t, b.store(t)) })
 			t.Run("list and delete serve the sweep", func(t *testing.T) { listDeleteSweep(t, b.store(t)) })
@@ -128,6 +129,35 @@ func sameContentOnce(t *testing.T, s blobs.Store) {
 	}
 	if got := keys(t, s); len(got) != 1 || got[0] != a {
 		t.Fatalf("listed %v, want only %s", got, a)
+	}
+}
+
+// concurrent is two replicas receiving the same file at once.
+func concurrent(t *testing.T, s blobs.Store) {
+	data := bytes.Repeat([]byte("the same voicemail "), 20000)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			info, err := s.Put(context.Background(), bytes.NewReader(data))
+			if err == nil && info.Key != blobs.Key(data) {
+				err = errors.New("wrong key " + info.Key)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := keys(t, s); len(got) != 1 {
+		t.Fatalf("listed %v, want one blob", got)
+	}
+	if got := readAll(t, s, blobs.Key(data)); !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes, want %d", len(got), len(data))
 	}
 }
 
