@@ -146,7 +146,7 @@ func (s *S3) Put(ctx context.Context, r io.Reader) (Info, error) {
 	}
 	key := h.key()
 	if info, err := s.Stat(ctx, key); err == nil {
-		return info, nil
+		return s.refresh(ctx, info), nil
 	} else if !isNotFound(err) {
 		return Info{}, err
 	}
@@ -160,6 +160,27 @@ func (s *S3) Put(ctx context.Context, r io.Reader) (Info, error) {
 		return Info{}, fmt.Errorf("blobs: upload %s: %w", key, err)
 	}
 	return Info{Key: key, Size: h.size, Modified: time.Now()}, nil
+}
+
+// refreshAfter is the age past which a blob put again gets a new time.
+const refreshAfter = time.Hour
+
+// refresh gives an old object that is put again a new modification time
+// (a copy onto itself, on the server), so that a sweep running now does
+// not take it from the reference about to be written. Should the copy
+// fail, the blob is there all the same: Put still succeeds.
+func (s *S3) refresh(ctx context.Context, info Info) Info {
+	if time.Since(info.Modified) < refreshAfter {
+		return info
+	}
+	name := s.prefix + info.Key
+	_, err := s.client.CopyObject(ctx,
+		minio.CopyDestOptions{Bucket: s.bucket, Object: name, ReplaceMetadata: true, UserMetadata: map[string]string{"Put-Again": time.Now().UTC().Format(time.RFC3339)}},
+		minio.CopySrcOptions{Bucket: s.bucket, Object: name})
+	if err == nil {
+		info.Modified = time.Now()
+	}
+	return info
 }
 
 // Open streams the object.

@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -14,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/johannesboyne/gofakes3"
 
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/crm/crmtest"
@@ -24,21 +28,24 @@ import (
 // backends are the stores every contract test runs on. measure says
 // whether the test process's heap tells the store's memory use (not so
 // for S3: the in-process server keeps its objects in memory).
-func backends(t *testing.T) []struct {
+//
+// aging gives a store and a function that makes its blobs two days old:
+// the given ones (dir, database), or all written so far (s3).
+type backend struct {
 	name    string
 	store   func(t *testing.T) blobs.Store
 	measure bool
-} {
-	return []struct {
-		name    string
-		store   func(t *testing.T) blobs.Store
-		measure bool
-	}{
-		{"dir", func(t *testing.T) blobs.Store { return blobs.Dir{Dir: t.TempDir()} }, true},
+	aging   func(t *testing.T) (blobs.Store, func(keys ...string))
+}
+
+func backends(t *testing.T) []backend {
+	old := time.Now().Add(-48 * time.Hour)
+	list := []backend{
+		{"dir", func(t *testing.T) blobs.Store { return blobs.Dir{Dir: t.TempDir()} }, true, nil},
 		{"database", func(t *testing.T) blobs.Store {
 			// Small chunks, so that the tests cross chunk boundaries.
 			return blobs.Database{DB: crmtest.Open(t), ChunkSize: 64 << 10}
-		}, true},
+		}, true, nil},
 		{"s3", func(t *testing.T) blobs.Store {
 			s, err := blobs.NewS3(blobstest.S3(t))
 			if err != nil {
@@ -48,8 +55,33 @@ func backends(t *testing.T) []struct {
 				t.Fatal(err)
 			}
 			return s
-		}, false},
+		}, false, nil},
 	}
+	list[0].aging = func(t *testing.T) (blobs.Store, func(...string)) {
+		d := blobs.Dir{Dir: t.TempDir()}
+		return d, func(keys ...string) {
+			for _, k := range keys {
+				os.Chtimes(filepath.Join(d.Dir, k[:2], k[2:]), old, old)
+			}
+		}
+	}
+	list[1].aging = func(t *testing.T) (blobs.Store, func(...string)) {
+		db := crmtest.Open(t)
+		return blobs.Database{DB: db}, func(keys ...string) {
+			if err := db.Exec(`UPDATE blobs SET created_at = ? WHERE sha256 IN ?`, old, keys).Error; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	list[2].aging = func(t *testing.T) (blobs.Store, func(...string)) {
+		clock := gofakes3.FixedTimeSource(old)
+		s, err := blobs.NewS3(blobstest.S3Clock(t, clock))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, func(...string) { clock.Advance(time.Since(old)) }
+	}
+	return list
 }
 
 // TestStoreContract is what every backend promises, tried on each: on
@@ -63,6 +95,7 @@ func TestStoreContract(t *testing.T) {
 			t.Run("a missing or malformed key is not found", func(t *testing.T) { missing(t, b.store(t)) })
 			t.Run("a failed read stores nothing", func(t *testing.T) { failedRead(t, b.store(t)) })
 			t.Run("list and delete serve the sweep", func(t *testing.T) { listDeleteSweep(t, b.store(t)) })
+			t.Run("a blob put again is fresh for the sweep", func(t *testing.T) { s, age := b.aging(t); putAgain(t, s, age) })
 			t.Run("a 20 MB blob streams in and out", func(t *testing.T) { large(t, b.store(t), b.measure) })
 		})
 	}
@@ -226,6 +259,26 @@ func listDeleteSweep(t *testing.T, s blobs.Store) {
 	}
 	if got := keys(t, s); len(got) != 1 || got[0] != kept {
 		t.Fatalf("after the sweep: %v, want %s", got, kept)
+	}
+}
+
+// putAgain is a day-old orphan that a new reply sends again: the sweep
+// that runs before the reply commits must not take it.
+func putAgain(t *testing.T, s blobs.Store, age func(keys ...string)) {
+	ctx := context.Background()
+	again, _ := blobs.PutBytes(ctx, s, []byte("sent last week, and again today"))
+	orphan, _ := blobs.PutBytes(ctx, s, []byte("sent last week only"))
+	age(again, orphan)
+	if k, err := blobs.PutBytes(ctx, s, []byte("sent last week, and again today")); err != nil || k != again {
+		t.Fatalf("put again: %s, %v", k, err)
+	}
+	none := func([]string) (map[string]bool, error) { return nil, nil }
+	n, err := blobs.Sweep(ctx, s, time.Now().Add(-24*time.Hour), none)
+	if err != nil || n != 1 {
+		t.Fatalf("swept %d (%v), want the orphan only", n, err)
+	}
+	if _, err := s.Stat(ctx, again); err != nil {
+		t.Fatalf("the blob put again was swept: %v", err)
 	}
 }
 

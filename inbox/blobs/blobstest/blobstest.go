@@ -20,13 +20,22 @@ import (
 // that reach it, over TLS with the server's certificate in CAFile (as in
 // production; over plain HTTP minio-go signs each chunk of a multipart
 // upload, and gofakes3 v1.2.0 stores those signatures in the parts). The server stops when the test ends.
-func S3(t testing.TB) blobs.S3Options {
+func S3(t testing.TB) blobs.S3Options { return S3Clock(t, nil) }
+
+// S3Clock is S3 with the clock that dates the objects (nil: the real one).
+func S3Clock(t testing.TB, clock gofakes3.TimeSource) blobs.S3Options {
 	t.Helper()
-	backend := s3mem.New()
+	var opts []s3mem.Option
+	var fopts []gofakes3.Option
+	if clock != nil { // both date objects; no skew check against a moved clock
+		opts = append(opts, s3mem.WithTimeSource(clock))
+		fopts = append(fopts, gofakes3.WithTimeSource(clock), gofakes3.WithTimeSkewLimit(0))
+	}
+	backend := s3mem.New(opts...)
 	if err := backend.CreateBucket("switchboard"); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewTLSServer(gofakes3.New(backend).Server())
+	srv := httptest.NewTLSServer(gofakes3.New(backend, fopts...).Server())
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
