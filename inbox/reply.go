@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/blobs"
 	"github.com/switchboard/switchboard/inbox/realtime"
 )
 
@@ -56,7 +57,7 @@ func (a *App) Reply(ctx context.Context, u crm.User, convID int64, req ReplyRequ
 	}
 	keys := make([]string, len(req.Attachments))
 	for i, f := range req.Attachments {
-		k, err := a.opts.Blobs.Put(f.Data)
+		k, err := blobs.PutBytes(ctx, a.opts.Blobs, f.Data)
 		if err != nil {
 			return crm.Touch{}, err
 		}

@@ -174,14 +174,9 @@ const BlobGrace = 24 * time.Hour
 
 // SweepBlobs removes the stored files that no attachment references and
 // that were written more than grace ago (a refused reply's files, the
-// files of deleted touches). Stores that cannot list their blobs are left
-// alone.
+// files of deleted touches), on whichever backend keeps them.
 func (a *App) SweepBlobs(ctx context.Context, grace time.Duration) (int, error) {
-	sw, ok := a.opts.Blobs.(blobs.Sweeper)
-	if !ok {
-		return 0, nil
-	}
-	return sw.Sweep(ctx, time.Now().Add(-grace), func(keys []string) (map[string]bool, error) {
+	return blobs.Sweep(ctx, a.opts.Blobs, time.Now().Add(-grace), func(keys []string) (map[string]bool, error) {
 		return crm.ReferencedBlobs(a.db.WithContext(ctx), keys)
 	})
 }

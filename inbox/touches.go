@@ -91,7 +91,7 @@ func (a *App) OpenAttachment(ctx context.Context, u crm.User, id int64) (crm.Att
 	if at.SHA256 == "" {
 		return at, nil, fmt.Errorf("%w: attachment %d was too large to store", crm.ErrNotFound, id)
 	}
-	rc, err := a.opts.Blobs.Open(at.SHA256)
+	rc, err := a.opts.Blobs.Open(ctx, at.SHA256)
 	return at, rc, err
 }
 

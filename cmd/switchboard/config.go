@@ -6,11 +6,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/switchboard/switchboard/inbox/blobs"
 )
 
 // Config is everything Switchboard reads from its environment, once, here.
@@ -34,6 +31,7 @@ type Config struct {
 	// SWITCHBOARD_TRUSTED_PROXIES: comma-separated IPs or CIDRs of reverse
 	// proxies whose X-Forwarded-For names the client (default: none).
 	TrustedProxies string
+	BlobConfig     // where attachments and recordings are kept (blobs.go)
 
 	location                  *time.Location // parsed by validate
 	remindAfter, overdueAfter time.Duration  // parsed by validate
@@ -57,6 +55,7 @@ func (c *Config) bind(fs *flag.FlagSet, serve bool) {
 	fs.StringVar(&c.Currency, "currency", env("SWITCHBOARD_CURRENCY", "RUB"), "default currency, ISO 4217 [SWITCHBOARD_CURRENCY]")
 	fs.StringVar(&c.TimeZone, "time-zone", env("SWITCHBOARD_TIME_ZONE", "Europe/Moscow"), "the company's time zone, IANA name: the report counts days there [SWITCHBOARD_TIME_ZONE]")
 	c.SecretKey = env("SWITCHBOARD_SECRET_KEY", "")
+	c.BlobConfig.bind(fs)
 	if serve {
 		fs.StringVar(&c.Addr, "addr", env("SWITCHBOARD_ADDR", ":8080"), "listen address [SWITCHBOARD_ADDR]")
 		fs.StringVar(&c.OwnerEmail, "owner-email", env("SWITCHBOARD_OWNER_EMAIL", "owner@switchboard.local"), "first owner's email, on an empty database [SWITCHBOARD_OWNER_EMAIL]")
@@ -116,7 +115,7 @@ func (c *Config) validate() error {
 		}
 		c.trustedProxies = append(c.trustedProxies, p.Masked())
 	}
-	return nil
+	return c.checkBlobs(c.Blobs)
 }
 
 func (c *Config) logger() *slog.Logger {
@@ -130,6 +129,3 @@ func (c *Config) logger() *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
-
-// blobs is where attachments and recordings are kept: under the data directory.
-func (c *Config) blobs() blobs.Store { return blobs.Dir{Dir: filepath.Join(c.DataDir, "blobs")} }

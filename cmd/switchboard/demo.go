@@ -40,7 +40,11 @@ func demoCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	return withDB(ctx, &cfg, func(db *gorm.DB, box *crm.SecretBox) error {
-		set := demo.Setup{DB: db, Log: cfg.logger(), Box: box, Region: cfg.Region, Currency: cfg.Currency, Blobs: cfg.blobs()}
+		store, err := cfg.blobStore(ctx, cfg.Blobs, db)
+		if err != nil {
+			return err
+		}
+		set := demo.Setup{DB: db, Log: cfg.logger(), Box: box, Region: cfg.Region, Currency: cfg.Currency, Blobs: store}
 		sum, err := demo.Generate(ctx, set, demo.Options{Password: *password, Seed: *seed, Days: *days})
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)

@@ -1,5 +1,6 @@
 // Command switchboard is the omnichannel inbox server and its admin tools:
-// serve, migrate, user add, user passwd, audit verify, version. It reads the
+// serve, migrate, user add, user passwd, audit verify, blobs migrate,
+// demo, version. It reads the
 // configuration, wires the parts and holds no logic of its own.
 package main
 
@@ -41,6 +42,7 @@ Usage:
   switchboard user add       add a user (owner, lead or manager)
   switchboard user passwd    set a user's password
   switchboard audit verify   check the audit trail's hash chain
+  switchboard blobs migrate  copy attachments and recordings to another backend
   switchboard demo           fill an empty database with 90 days of demo data
   switchboard version        print the version
 
@@ -67,7 +69,7 @@ func run(ctx context.Context, args []string) error {
 		return errors.New("no command given")
 	}
 	cmd, rest := args[0], args[1:]
-	if (cmd == "user" || cmd == "audit") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+	if (cmd == "user" || cmd == "audit" || cmd == "blobs") && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		cmd, rest = cmd+" "+rest[0], rest[1:]
 	}
 	switch cmd {
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string) error {
 		return userPasswd(ctx, rest)
 	case "audit verify":
 		return auditVerify(ctx, rest)
+	case "blobs migrate":
+		return blobsMigrate(ctx, rest)
 	case "demo":
 		return demoCmd(ctx, rest)
 	case "version", "--version", "-version":
@@ -205,8 +209,12 @@ func newServer(cfg *Config, db *gorm.DB, log *slog.Logger) (*server.Server, erro
 	if err != nil {
 		return nil, err
 	}
+	store, err := cfg.blobStore(context.Background(), cfg.Blobs, db)
+	if err != nil {
+		return nil, err
+	}
 	return server.New(db, log, box, server.Options{
-		Region: cfg.Region, Currency: cfg.Currency, TimeZone: cfg.location, Channels: registry(sqlDB, crm.Dialect(db)), Blobs: cfg.blobs(),
+		Region: cfg.Region, Currency: cfg.Currency, TimeZone: cfg.location, Channels: registry(sqlDB, crm.Dialect(db)), Blobs: store,
 		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.trustedProxies,
 		RemindAfter: cfg.remindAfter, OverdueAfter: cfg.overdueAfter,
 	}), nil

@@ -2,29 +2,30 @@ package blobs
 
 import (
 	"context"
-	"encoding/hex"
-	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 )
-
-// Sweeper is a Store that can drop what nothing references any more: a
-// file written for a reply that was then refused, or whose touch is gone.
-type Sweeper interface {
-	// Sweep removes the blobs written before `before` for which
-	// referenced reports false, and returns how many it removed.
-	// referenced gets keys in batches and says which are still in use.
-	Sweep(ctx context.Context, before time.Time, referenced func(keys []string) (map[string]bool, error)) (int, error)
-}
 
 // sweepBatch is how many keys one referenced call gets.
 const sweepBatch = 500
 
-// Sweep implements Sweeper for a directory; leftover temporary files of
-// an interrupted Put go too.
-func (d Dir) Sweep(ctx context.Context, before time.Time, referenced func([]string) (map[string]bool, error)) (int, error) {
+// tempDropper is a Store that keeps the leftovers of interrupted Puts
+// somewhere List does not show (a temporary file, an upload row).
+type tempDropper interface {
+	dropTemp(ctx context.Context, before time.Time) error
+}
+
+// Sweep drops what nothing references any more: a file written for a
+// reply that was then refused, or whose touch is gone. It removes the
+// blobs written before `before` for which referenced reports false, and
+// the leftovers of Puts interrupted before then, and returns how many
+// blobs it removed. referenced gets keys in batches and says which are
+// still in use. It works on every backend, through List and Delete.
+func Sweep(ctx context.Context, s Store, before time.Time, referenced func(keys []string) (map[string]bool, error)) (int, error) {
+	if td, ok := s.(tempDropper); ok {
+		if err := td.dropTemp(ctx, before); err != nil {
+			return 0, err
+		}
+	}
 	removed := 0
 	var batch []string
 	flush := func() error {
@@ -36,43 +37,26 @@ func (d Dir) Sweep(ctx context.Context, before time.Time, referenced func([]stri
 			return err
 		}
 		for _, k := range batch {
-			if !keep[k] {
-				if err := os.Remove(d.path(k)); err != nil && !errors.Is(err, os.ErrNotExist) {
-					return err
-				}
-				removed++
+			if keep[k] {
+				continue
 			}
+			// Put again since it was listed: a reference is on its way.
+			if info, err := s.Stat(ctx, k); err != nil || !info.Modified.Before(before) {
+				continue
+			}
+			if err := s.Delete(ctx, k); err != nil {
+				return err
+			}
+			removed++
 		}
 		batch = batch[:0]
 		return nil
 	}
-	err := filepath.WalkDir(d.Dir, func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if e.IsDir() {
+	err := s.List(ctx, func(info Info) error {
+		if !info.Modified.Before(before) {
 			return nil
 		}
-		info, err := e.Info()
-		if err != nil || !info.ModTime().Before(before) {
-			return nil
-		}
-		rel, _ := filepath.Rel(d.Dir, path)
-		key := filepath.Dir(rel) + filepath.Base(rel)
-		if len(e.Name()) > 5 && e.Name()[:5] == ".put-" {
-			os.Remove(path) // an interrupted Put
-			return nil
-		}
-		if _, err := hex.DecodeString(key); err != nil || len(key) != 64 {
-			return nil // not ours
-		}
-		batch = append(batch, key)
+		batch = append(batch, info.Key)
 		if len(batch) == sweepBatch {
 			return flush()
 		}

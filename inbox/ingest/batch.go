@@ -38,7 +38,7 @@ func (s *Sink) ingest(ctx context.Context, batch []channels.Inbound) ([]channels
 			results[i] = s.lateRecording(ctx, in)
 			continue
 		}
-		it, err := s.prepare(in)
+		it, err := s.prepare(ctx, in)
 		if err != nil {
 			results[i].Err = err
 			s.log.Warn("ingest: rejected", "account", in.AccountID, "external_id", crm.Clip(in.ExternalID, 80), "err", err)

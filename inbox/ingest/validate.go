@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox/blobs"
 )
 
 // Limits on what one inbound may carry.
@@ -44,7 +45,7 @@ func cursorOnly(in *channels.Inbound) bool {
 }
 
 // prepare validates an inbound and normalizes its handles.
-func (s *Sink) prepare(in *channels.Inbound) (*item, error) {
+func (s *Sink) prepare(ctx context.Context, in *channels.Inbound) (*item, error) {
 	switch {
 	case in.AccountID <= 0:
 		return nil, crm.Invalid("no account")
@@ -77,7 +78,7 @@ func (s *Sink) prepare(in *channels.Inbound) (*item, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := s.clean(in)
+	files, err := s.clean(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +117,7 @@ func (s *Sink) handles(in *channels.Inbound) ([]crm.Key, error) {
 // clean sanitizes what an adapter hands over: HTML through the policy
 // (email HTML is shown only sanitized, in a sandboxed frame), meta and
 // HTML as valid UTF-8, and the attachments into the blob store.
-func (s *Sink) clean(in *channels.Inbound) ([]storedFile, error) {
+func (s *Sink) clean(ctx context.Context, in *channels.Inbound) ([]storedFile, error) {
 	if in.HTML != "" {
 		in.HTML = s.html.Sanitize(strings.ToValidUTF8(in.HTML, "\uFFFD"))
 	}
@@ -135,7 +136,7 @@ func (s *Sink) clean(in *channels.Inbound) ([]storedFile, error) {
 			sf.contentType = "application/octet-stream"
 		}
 		if len(f.Data) > 0 && sf.size <= s.opts.MaxAttachment {
-			key, err := s.blobs.Put(f.Data)
+			key, err := blobs.PutBytes(ctx, s.blobs, f.Data)
 			if err != nil {
 				return nil, fmt.Errorf("ingest: attachment %q: %w", sf.name, err)
 			}

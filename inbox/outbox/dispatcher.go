@@ -285,7 +285,7 @@ func (d *Dispatcher) loadFiles(ctx context.Context, touchID int64, ob *channels.
 	}
 	ob.Attachments = nil
 	for _, f := range files {
-		rc, err := d.blobs.Open(f.SHA256)
+		rc, err := d.blobs.Open(ctx, f.SHA256)
 		if err != nil {
 			return channels.Permanent(fmt.Errorf("attachment %s: %w", f.Name, err))
 		}

@@ -7,6 +7,7 @@
 package recordings
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -186,24 +187,53 @@ func (f *Fetcher) download(ctx context.Context, r crm.Recording) (crm.Attachment
 		return crm.Attachment{}, err
 	}
 	defer body.Close()
-	data, err := io.ReadAll(io.LimitReader(body, f.opts.MaxBytes+1))
-	if err != nil {
+	// Streamed into the store: a long call's recording is never held in
+	// memory; its first bytes name the type when the server does not.
+	br := bufio.NewReader(body)
+	head, err := br.Peek(512)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return crm.Attachment{}, fmt.Errorf("reading the recording: %w", err)
 	}
-	if int64(len(data)) > f.opts.MaxBytes {
-		return crm.Attachment{}, channels.Permanent(fmt.Errorf("the recording is larger than %d MB; it stays at its link", f.opts.MaxBytes>>20))
-	}
-	if len(data) == 0 {
+	if len(head) == 0 {
 		return crm.Attachment{}, errors.New("the recording is empty")
 	}
 	if ctype == "" || ctype == "application/octet-stream" {
-		ctype = http.DetectContentType(data)
+		ctype = http.DetectContentType(head)
 	}
-	sha, err := f.blobs.Put(data)
+	info, err := f.blobs.Put(ctx, &capped{r: br, left: f.opts.MaxBytes})
+	if errors.Is(err, errTooLarge) {
+		return crm.Attachment{}, channels.Permanent(fmt.Errorf("the recording is larger than %d MB; it stays at its link", f.opts.MaxBytes>>20))
+	}
 	if err != nil {
-		return crm.Attachment{}, err
+		return crm.Attachment{}, fmt.Errorf("storing the recording: %w", err)
 	}
-	return crm.Attachment{Name: fileName(r, ctype), ContentType: ctype, Size: int64(len(data)), SHA256: sha, CreatedAt: time.Now().UTC()}, nil
+	return crm.Attachment{Name: fileName(r, ctype), ContentType: ctype, Size: info.Size, SHA256: info.Key, CreatedAt: time.Now().UTC()}, nil
+}
+
+var errTooLarge = errors.New("recordings: over the size limit")
+
+// capped passes at most left bytes and fails with errTooLarge when there
+// are more, so that the store drops what it has written.
+type capped struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *capped) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		var one [1]byte
+		n, err := io.ReadFull(c.r, one[:])
+		if n > 0 {
+			return 0, errTooLarge
+		}
+		return 0, err // io.EOF at the end
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 // fileName names a recording by its link's last element, or by the call.

@@ -49,7 +49,7 @@ func TestIngestStoresAttachmentsSanitizesHTMLAndKeepsParseErrors(t *testing.T) {
 	if !files[2].Inline || files[2].ContentID != "logo@x" {
 		t.Errorf("inline image = %+v", files[2])
 	}
-	rc, err := ta.opts.Blobs.Open(files[0].SHA256)
+	rc, err := ta.opts.Blobs.Open(context.Background(), files[0].SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
