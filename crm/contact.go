@@ -3,6 +3,7 @@ package crm
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,7 +18,12 @@ type Contact struct {
 	Company       string     `json:"company"`
 	Note          string     `json:"note"`
 	ResponsibleID *int64     `json:"responsible_id"`
-	Search        string     `json:"-"`
+	// NotClient is why the contact is no client (NotClientReasons; ""
+	// : a client): their touches never count as unlinked.
+	NotClient string `json:"not_client"`
+	// Blocked: the sender's touches are kept but make no one wait.
+	Blocked bool       `json:"blocked"`
+	Search  string     `json:"-"`
 	MergedIntoID  *int64     `json:"merged_into_id,omitempty"`
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`
@@ -84,6 +90,10 @@ type ContactPatch struct {
 	Company       *string `json:"company"`
 	Note          *string `json:"note"`
 	ResponsibleID *int64  `json:"responsible_id"`
+	// NotClient and Blocked are applied by SetNotClient (the inbox audits
+	// them); UpdateContact leaves them.
+	NotClient *string `json:"not_client"`
+	Blocked   *bool   `json:"blocked"`
 }
 
 // UpdateContact applies p and refreshes the search text.
@@ -390,4 +400,41 @@ func summarize(tx *gorm.DB, cids []int64, rows []ContactRow) error {
 		rows[at[f.ContactID]].Source = f.Name
 	}
 	return nil
+}
+
+// NotClientReasons are why a contact is no client.
+var NotClientReasons = []string{"supplier", "spam", "partner", "personal", "other"}
+
+// NotClientMark prefixes the not_a_sale of touches quieted by their
+// contact (no client, or blocked): "contact:supplier". Clearing the mark
+// finds them by it.
+const NotClientMark = "contact:"
+
+// SetNotClient records why a contact is no client ("" : a client again)
+// and whether it is a blocked sender, and stamps or clears its touches
+// without a deal accordingly. It reports how many touches changed.
+func SetNotClient(tx *gorm.DB, id int64, reason string, blocked bool) (int64, error) {
+	if reason != "" && !slices.Contains(NotClientReasons, reason) {
+		return 0, Invalid("not_client must be one of %s, or empty", strings.Join(NotClientReasons, ", "))
+	}
+	if err := tx.Model(&Contact{}).Where("id = ?", id).Updates(map[string]any{"not_client": reason, "blocked": blocked, "updated_at": time.Now().UTC()}).Error; err != nil {
+		return 0, fmt.Errorf("crm: contact %d: %w", id, err)
+	}
+	// Back to plain first, then stamp with what stands now.
+	res := tx.Model(&Touch{}).Where("contact_id = ? AND deal_id IS NULL AND not_a_sale LIKE ?", id, NotClientMark+"%").Update("not_a_sale", "")
+	if res.Error != nil {
+		return 0, fmt.Errorf("crm: contact %d touches: %w", id, res.Error)
+	}
+	mark := reason
+	if blocked {
+		mark = "blocked"
+	}
+	if mark == "" {
+		return res.RowsAffected, nil
+	}
+	res = tx.Model(&Touch{}).Where("contact_id = ? AND deal_id IS NULL AND not_a_sale = ''", id).Update("not_a_sale", NotClientMark+mark)
+	if res.Error != nil {
+		return 0, fmt.Errorf("crm: contact %d touches: %w", id, res.Error)
+	}
+	return res.RowsAffected, nil
 }

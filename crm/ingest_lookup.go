@@ -26,6 +26,8 @@ type ContactHead struct {
 	ID            int64
 	Name          string
 	ResponsibleID *int64
+	NotClient     string
+	Blocked       bool
 }
 
 // DealHead is what ingest needs of a stored deal.
@@ -92,7 +94,7 @@ func ContactHeads(tx *gorm.DB, ids []int64) ([]ContactHead, error) {
 	err := query(tx, func(r *sql.Rows) error {
 		var h ContactHead
 		var resp sql.NullInt64
-		if err := r.Scan(&h.ID, &h.Name, &resp); err != nil {
+		if err := r.Scan(&h.ID, &h.Name, &resp, &h.NotClient, &h.Blocked); err != nil {
 			return err
 		}
 		if resp.Valid {
@@ -100,7 +102,7 @@ func ContactHeads(tx *gorm.DB, ids []int64) ([]ContactHead, error) {
 		}
 		out = append(out, h)
 		return nil
-	}, "SELECT id, name, responsible_id FROM contacts WHERE "+in, list)
+	}, "SELECT id, name, responsible_id, not_client, blocked FROM contacts WHERE "+in, list)
 	if err != nil {
 		return nil, fmt.Errorf("crm: contacts: %w", err)
 	}

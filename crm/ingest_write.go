@@ -125,18 +125,18 @@ func InsertTouches(tx *gorm.DB, ts []*Touch) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 22*len(ts))
+	args := make([]any, 0, 23*len(ts))
 	for _, t := range ts {
 		var ext any
 		if t.ExternalID != nil {
 			ext = *t.ExternalID
 		}
-		args = append(args, t.AccountID, t.Channel, t.Kind, string(t.Direction), t.DeliveryStatus, ext, t.ContactID, t.ConversationID, t.DealID, t.EntryPointID, t.AdSourceID, t.Handle,
+		args = append(args, t.AccountID, t.Channel, t.Kind, string(t.Direction), t.DeliveryStatus, ext, t.ContactID, t.ConversationID, t.DealID, t.NotASale, t.EntryPointID, t.AdSourceID, t.Handle,
 			t.Subject, t.Body, t.HTML, string(t.Meta), t.Automated, t.History, t.CallStatus, t.AuthorID, t.OccurredAt, t.CreatedAt)
 	}
 	var ids []int64
-	if err := bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, delivery_status, external_id, contact_id, conversation_id, deal_id, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, history, call_status, author_id, occurred_at, created_at) VALUES ",
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 22, args, &ids); err != nil {
+	if err := bulk(tx, "INSERT INTO touches (account_id, channel, kind, direction, delivery_status, external_id, contact_id, conversation_id, deal_id, not_a_sale, entry_point_id, ad_source_id, handle, subject, body, html, meta, automated, history, call_status, author_id, occurred_at, created_at) VALUES ",
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", " RETURNING id", 23, args, &ids); err != nil {
 		return fmt.Errorf("crm: touches: %w", err)
 	}
 	for i, t := range ts {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"strconv"
 
 	"gorm.io/gorm"
@@ -175,9 +176,37 @@ func (a *App) UpdateContact(ctx context.Context, u crm.User, id int64, p crm.Con
 				return err
 			}
 		}
+		if p.NotClient != nil || p.Blocked != nil {
+			if c, err = a.setNotClient(tx, u, before, p); err != nil {
+				return err
+			}
+		}
 		return ev.Add(crm.EventContactChanged, nil, nil, map[string]any{"contact_id": c.ID})
 	})
 	return c, err
+}
+
+// setNotClient marks a contact no client (or a client again) and a
+// blocked sender (or not): its touches without a deal stop (or start
+// again) counting as unlinked, now and for what comes later. Audited;
+// the unlinked counters follow.
+func (a *App) setNotClient(tx *gorm.DB, u crm.User, before crm.Contact, p crm.ContactPatch) (crm.Contact, error) {
+	reason, blocked := before.NotClient, before.Blocked
+	if p.NotClient != nil {
+		reason = strings.TrimSpace(*p.NotClient)
+	}
+	if p.Blocked != nil {
+		blocked = *p.Blocked
+	}
+	n, err := crm.SetNotClient(tx, before.ID, reason, blocked)
+	if err != nil {
+		return crm.Contact{}, err
+	}
+	if _, err := crm.Audit(tx, &u.ID, "contact.not_client", "contact", before.ID, map[string]any{
+		"from": before.NotClient, "to": reason, "blocked_from": before.Blocked, "blocked_to": blocked, "touches": n}); err != nil {
+		return crm.Contact{}, err
+	}
+	return crm.GetContact(tx, before.ID) // contact.changed, sent by the caller, refreshes the counters
 }
 
 // Identities lists a contact's handles for u.

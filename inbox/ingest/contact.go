@@ -92,7 +92,7 @@ func (b *batch) planContact(p *plan, it *item, w *contactWrites) {
 			w.refresh = append(w.refresh, p.contact)
 		}
 	}
-	p.name, p.responsible = cs.name, cs.responsible
+	p.name, p.responsible, p.notClient, p.blocked = cs.name, cs.responsible, cs.notClient, cs.blocked
 }
 
 // writeContacts creates the batch's contacts, then gives the plans and

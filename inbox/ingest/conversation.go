@@ -101,9 +101,10 @@ func (b *batch) findConversation(p *plan, it *item, w *convWrites) (*crm.Convers
 
 // waitingSince is from when an item leaves someone waiting for our
 // answer: an answered call is a conversation held, an outgoing message an
-// answer, so nobody waits; history is the past, which nobody waits on.
-func waitingSince(it *item) *time.Time {
-	if callStatus(it.in) == crm.CallAnswered || it.in.Outgoing || it.in.History {
+// answer, so nobody waits; history is the past, which nobody waits on,
+// and nobody waits on a blocked sender.
+func waitingSince(p *plan, it *item) *time.Time {
+	if callStatus(it.in) == crm.CallAnswered || it.in.Outgoing || it.in.History || p.blocked {
 		return nil
 	}
 	at := it.at
@@ -115,11 +116,11 @@ func waitingSince(it *item) *time.Time {
 func (b *batch) openConversation(p *plan, it *item) *crm.Conversation {
 	in := it.in
 	status := crm.ConvOpen
-	if in.History {
+	if in.History || p.blocked {
 		status = crm.ConvClosed
 	}
 	conv := &crm.Conversation{ContactID: p.contact, AccountID: in.AccountID, Channel: it.channel, ThreadKey: in.ThreadKey, AssigneeID: p.responsible,
-		Status: status, WaitingSince: waitingSince(it), DealID: p.dealID(), Subject: crm.Clip(in.Subject, 300),
+		Status: status, WaitingSince: waitingSince(p, it), DealID: p.dealID(), Subject: crm.Clip(in.Subject, 300),
 		LastText: crm.Preview(in.Text, in.Subject, string(in.Kind)), LastTouchAt: it.at, CreatedAt: p.since(it), UpdatedAt: p.now}
 	b.st.convs[crm.ThreadKey{ContactID: p.contact, AccountID: in.AccountID, Thread: in.ThreadKey}] = conv
 	return conv
@@ -128,10 +129,10 @@ func (b *batch) openConversation(p *plan, it *item) *crm.Conversation {
 // touchConversation updates a conversation with an item's touch.
 func (b *batch) touchConversation(conv *crm.Conversation, p *plan, it *item) {
 	in := it.in
-	waiting := waitingSince(it)
+	waiting := waitingSince(p, it)
 	switch {
-	case in.History:
-		// The past neither starts nor ends a wait.
+	case in.History, p.blocked:
+		// The past, or a blocked sender, neither starts nor ends a wait.
 	case in.Outgoing && in.Automated:
 		// Our automatic reply (a vacation notice) answers nothing: the
 		// wait stays as it was.
@@ -153,7 +154,7 @@ func (b *batch) touchConversation(conv *crm.Conversation, p *plan, it *item) {
 	if conv.Subject == "" {
 		conv.Subject = crm.Clip(in.Subject, 300)
 	}
-	if !in.Outgoing && !in.History { // the client wrote: the conversation is open again
+	if !in.Outgoing && !in.History && !p.blocked { // the client wrote: the conversation is open again
 		conv.Status, conv.SnoozedUntil = crm.ConvOpen, nil
 	}
 	conv.UpdatedAt = p.now

@@ -10,8 +10,8 @@ import (
 // deals applies entry point → ad source (the binding valid at the touch's
 // time) and the deal-link rules: a contact's one open deal takes the
 // touch; a contact with no deal at all gets one opened by its first
-// touch, unless the entry point says not to or the touch is automated,
-// history or ours.
+// touch, unless the entry point says not to, the touch is automated,
+// history or ours, or its contact is no client or blocked.
 func (b *batch) deals() error {
 	var opened []crm.Deal
 	for i, it := range b.items {
@@ -27,7 +27,7 @@ func (b *batch) deals() error {
 		switch {
 		case len(ds.open) == 1:
 			p.deal = ds.open[0]
-		case ds.total == 0 && autoDeal && !it.in.Automated && !it.in.Outgoing && !it.in.History:
+		case ds.total == 0 && autoDeal && !it.in.Automated && !it.in.Outgoing && !it.in.History && p.notClient == "" && !p.blocked:
 			opened = append(opened, crm.Deal{ContactID: p.contact, Title: dealTitle(p.name, it), StageID: b.st.firstStage,
 				Currency: b.s.opts.Currency, AdSourceID: p.srcID, ResponsibleID: p.responsible, CreatedAt: p.since(it)})
 			p.deal, p.newDeal = -int64(len(opened)), true

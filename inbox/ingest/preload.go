@@ -22,6 +22,8 @@ type dealState struct {
 type contactState struct {
 	name        string
 	responsible *int64
+	notClient   string
+	blocked     bool
 }
 
 // batchState is what the batch's lookups found, kept up to date as the
@@ -113,7 +115,7 @@ func (st *batchState) loadContacts(tx *gorm.DB, items []*item) error {
 		return err
 	}
 	for _, h := range heads {
-		st.contacts[h.ID] = &contactState{name: h.Name, responsible: h.ResponsibleID}
+		st.contacts[h.ID] = &contactState{name: h.Name, responsible: h.ResponsibleID, notClient: h.NotClient, blocked: h.Blocked}
 	}
 	return nil
 }

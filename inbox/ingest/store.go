@@ -21,6 +21,8 @@ type plan struct {
 	newContact  bool
 	name        string // the contact's name as of this touch
 	responsible *int64
+	notClient   string // the contact is no client: why
+	blocked     bool   // the contact is a blocked sender
 	epID, srcID *int64
 	deal        int64 // 0: unlinked
 	newDeal     bool

@@ -66,8 +66,17 @@ func (b *batch) touchRow(p *plan, it *item) *crm.Touch {
 	}
 	author := b.callAuthor(in)
 	ext := in.ExternalID
+	var quiet string // a no-client's or blocked sender's touch needs no deal
+	if p.dealID() == nil {
+		switch {
+		case p.blocked:
+			quiet = crm.NotClientMark + "blocked"
+		case p.notClient != "":
+			quiet = crm.NotClientMark + p.notClient
+		}
+	}
 	return &crm.Touch{AccountID: in.AccountID, Channel: it.channel, Kind: string(in.Kind), Direction: dir, DeliveryStatus: delivery, ExternalID: &ext,
-		ContactID: p.contact, ConversationID: p.conv.ID, DealID: p.dealID(), EntryPointID: p.epID, AdSourceID: p.srcID, Handle: it.handle,
+		ContactID: p.contact, ConversationID: p.conv.ID, DealID: p.dealID(), NotASale: quiet, EntryPointID: p.epID, AdSourceID: p.srcID, Handle: it.handle,
 		Subject: crm.Clip(in.Subject, 1000), Body: in.Text, HTML: in.HTML, Meta: touchMeta(in), Automated: in.Automated, History: in.History, CallStatus: callStatus(in),
 		AuthorID: author, ParseError: in.ParseError, EditOf: in.EditOf, OccurredAt: it.at, CreatedAt: p.now}
 }

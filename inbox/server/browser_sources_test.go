@@ -75,3 +75,33 @@ func TestBrowserSpendByMonthCorrectedAndDeleted(t *testing.T) {
 	}
 	o.noScriptErrors()
 }
+
+// From the contact panel a manager marks a contact a supplier: the No
+// deal flag leaves its touches, the card says so, and "a client after
+// all" brings the flag back (issue 16, item 7).
+func TestBrowserAContactIsMarkedNoClient(t *testing.T) {
+	ta := newTestApp(t)
+	ta.user("lena@x.ru", crm.Lead)
+	tg := ta.account("telegram", "bot")
+	first, conv := ta.touchConv(in(tg.ID, "s1", "telegram", "6001", "ООО Фасады", "Прайс на фасады"))
+	tc, _ := crm.GetTouch(ta.db, first)
+	if _, err := crm.LoseDeal(ta.db, *tc.DealID, "поставщик"); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := ta.touchConv(in(tg.ID, "s2", "telegram", "6001", "ООО Фасады", "Обновили прайс"))
+	b := newBrowser(t, ta)
+	p := b.tab("lena", "ru-RU")
+	p.login("lena@x.ru")
+	p.open(fmt.Sprintf("/inbox/all/%d", conv))
+	p.wait("the No deal flag", fmt.Sprintf(`document.querySelector('[data-resolve="%d"]')`, second))
+	p.click("#contact-edit")
+	p.choose("#contact-not-client-select", "supplier")
+	p.click("#contact-save")
+	p.waitText("#contact-not-client", "Не клиент: поставщик")
+	p.wait("the flag gone", fmt.Sprintf(`!document.querySelector('[data-resolve="%d"]')`, second))
+	p.waitText(fmt.Sprintf(`[data-touch="%d"]`, second), "Не клиент: поставщик")
+	p.screenshot("not-a-client-ru")
+	p.click("#contact-is-client")
+	p.wait("the flag back", fmt.Sprintf(`document.querySelector('[data-resolve="%d"]')`, second))
+	p.noScriptErrors()
+}

@@ -12,6 +12,7 @@ import { ChannelIcon } from "../components/Icons.js";
 import { DialButton } from "./Dial.js";
 
 const KINDS = ["phone", "email", "telegram", "whatsapp"];
+const NOT_CLIENT = ["supplier", "spam", "partner", "personal", "other"];
 
 export function ContactCard({ contact }) {
   const [editing, setEditing] = useState(false);
@@ -24,6 +25,12 @@ export function ContactCard({ contact }) {
       <button type="button" class="link small" id="contact-edit" onClick=${() => setEditing(true)}>${t("contact.edit")}</button>
     </div>
     ${contact.company && html`<p class="muted" id="contact-company">${contact.company}</p>`}
+    ${(contact.not_client || contact.blocked) &&
+    html`<p class="small not-client" id="contact-not-client">
+      ${contact.not_client && html`<span class="tag">${t("notClient.is", { why: t("notClient." + contact.not_client) })}</span> `}
+      ${contact.blocked && html`<span class="tag blocked">${t("notClient.blocked")}</span> `}
+      <button type="button" class="link small" id="contact-is-client" onClick=${() => saveContact(contact.id, { not_client: "", blocked: false })}>${t("notClient.undo")}</button>
+    </p>`}
     <ul class="identities">
       ${ids.map(
         (i) => html`<li title=${i.kind}>
@@ -38,7 +45,7 @@ export function ContactCard({ contact }) {
 function EditForm({ contact, done }) {
   const me = useStore((s) => s.me.user);
   const users = useStore((s) => s.users);
-  const [f, setF] = useState({ name: contact.name || "", company: contact.company || "", note: contact.note || "", responsible: contact.responsible_id ?? "" });
+  const [f, setF] = useState({ name: contact.name || "", company: contact.company || "", note: contact.note || "", responsible: contact.responsible_id ?? "", notClient: contact.not_client || "", blocked: !!contact.blocked });
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
@@ -46,6 +53,7 @@ function EditForm({ contact, done }) {
     e.preventDefault();
     const edit = { name: f.name, company: f.company, note: f.note };
     if (me.role !== "manager" && String(f.responsible) !== String(contact.responsible_id ?? "")) edit.responsible_id = f.responsible === "" ? 0 : Number(f.responsible);
+    if (f.notClient !== (contact.not_client || "") || f.blocked !== !!contact.blocked) Object.assign(edit, { not_client: f.notClient, blocked: f.blocked });
     setBusy(true);
     try {
       await saveContact(contact.id, edit);
@@ -66,6 +74,13 @@ function EditForm({ contact, done }) {
         <option value="">${t("panel.nobody")}</option>
         ${users.filter((u) => u.active).map((u) => html`<option value=${u.id}>${userName(u.id)}</option>`)}
       </select></label>`}
+    <label>${t("notClient.label")}
+      <select name="not_client" id="contact-not-client-select" value=${f.notClient} onChange=${set("notClient")}>
+        <option value="">${t("notClient.client")}</option>
+        ${NOT_CLIENT.map((r) => html`<option value=${r}>${t("notClient." + r)}</option>`)}
+      </select></label>
+    <label class="check"><input type="checkbox" name="blocked" id="contact-blocked" checked=${f.blocked} onChange=${(e) => setF({ ...f, blocked: e.target.checked })} /> ${t("notClient.block")}</label>
+    <p class="muted small">${t("notClient.hint")}</p>
     ${error && html`<p class="error" role="alert">${error}</p>`}
     <div class="row">
       <button type="submit" class="primary" id="contact-save" disabled=${busy}>${t("contact.save")}</button>

@@ -77,7 +77,10 @@ function Touch({ x, ctx, sameDeal }) {
       <${Origin} x=${x} m=${m} ctx=${ctx} />
       ${out && x.delivery_status && x.kind !== "call" && html`<${Delivery} x=${x} />`}
       ${deal && !sameDeal && html`<span class="tag deal-tag">${t("touch.deal")}: ${deal.title || "#" + deal.id}</span>`}
-      ${x.not_a_sale && html`<span class="tag">${t("touch.notASale")}: ${t("reason." + x.not_a_sale, {}, x.not_a_sale)}</span>`}
+      ${x.not_a_sale &&
+      html`<span class="tag">${x.not_a_sale.startsWith("contact:")
+        ? x.not_a_sale === "contact:blocked" ? t("notClient.blocked") : t("notClient.is", { why: t("notClient." + x.not_a_sale.slice(8)) })
+        : html`${t("touch.notASale")}: ${t("reason." + x.not_a_sale, {}, x.not_a_sale)}`}</span>`}
     </footer>
     ${failed && html`<${Failed} x=${x} />`}
     ${unlinked && html`<${Resolve} x=${x} ctx=${ctx} />`}

@@ -15,7 +15,7 @@ import { go } from "../inbox/inbox.js";
 
 const ACTIONS = [
   "deal.open", "deal.stage", "deal.won", "deal.lost", "deal.edit", "touch.link", "touch.not_a_sale", "touch.retry", "conversation.assign",
-  "contact.responsible", "contact.identity", "contact.merge", "contact.unmerge", "contact.not_duplicate", "contact.export",
+  "contact.responsible", "contact.identity", "contact.merge", "contact.unmerge", "contact.not_duplicate", "contact.not_client", "contact.export",
   "report.export", "user.create", "user.edit", "user.password", "account.create", "account.edit", "account.unlink",
   "ad_source.create", "ad_source.update", "spend.add", "spend.import", "entry_point.create", "entry_point.bind", "entry_point.edit", "pipeline.set",
 ];

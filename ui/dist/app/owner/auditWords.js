@@ -39,6 +39,7 @@ function vars(e, d, names) {
   if (e.action === "spend.add") Object.assign(v, { source: name(names, "ad_source", e.object_id), period: `${day(d.period_start)} — ${day(d.period_end)}` });
   if (e.action === "entry_point.bind") Object.assign(v, { source: d.ad_source_id ? name(names, "ad_source", d.ad_source_id) : t("sources.unbound"), at: stamp(d.valid_from) });
   if (e.action === "contact.identity") v.handles = (d.added || d.removed || []).join(", ");
+  if (e.action === "contact.not_client") v.why = d.to ? t("notClient." + d.to) : "";
   return v;
 }
 
@@ -53,6 +54,8 @@ function variant(e, d) {
       return d.responsible_to !== undefined ? ".handover" : d.title_to !== undefined ? ".title" : "";
     case "entry_point.edit":
       return d.auto_deal_to ? ".on" : ".off";
+    case "contact.not_client":
+      return d.blocked_to && !d.blocked_from ? ".block" : d.to ? ".set" : ".client";
   }
   return "";
 }
