@@ -1,5 +1,5 @@
 // Shell: the top bar (pages, live state, language, user) and the page.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { html } from "../core/html.js";
 import { useStore, setState } from "../core/store.js";
 import { t } from "../core/i18n.js";
@@ -27,6 +27,9 @@ export function Shell() {
   useStore((s) => s.lang);
   const owner = me.user.role === "owner";
   const [pw, setPw] = useState(false);
+  // On a phone the pages are a strip wider than the screen: keep the
+  // current one in view.
+  useEffect(() => document.querySelector(".pages a.on")?.scrollIntoView({ block: "nearest", inline: "nearest" }), [route.page, route.tab]);
   return html`<div class="shell">
     <header class="topbar">
       <a class="brand" href="/inbox" onClick=${(e) => nav(e, { page: "inbox", queue: "", convId: null })}>
