@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 // dealTitleMax is how long a title made from a touch may be, in runes.
@@ -33,7 +35,7 @@ func DealTitle(channel, subject, text, pageURL, fallback string) string {
 		title, _, _ = strings.Cut(strings.TrimSpace(text), "\n")
 	}
 	if title = strings.Join(strings.Fields(title), " "); title == "" {
-		title = strings.TrimSpace(fallback)
+		title = readablePhone(strings.TrimSpace(fallback))
 	}
 	return clipWords(title, dealTitleMax)
 }
@@ -50,4 +52,16 @@ func clipWords(s string, n int) string {
 		cut = cut[:i]
 	}
 	return strings.TrimRight(cut, " ,.;:—-") + "…"
+}
+
+// readablePhone writes a phone number as people read it ("+7 961 832-40-11");
+// anything else comes back as it is.
+func readablePhone(s string) string {
+	if s == "" || strings.Trim(s, "+0123456789 ()-") != "" {
+		return s
+	}
+	if n, err := phonenumbers.Parse("+"+strings.TrimLeft(s, "+"), ""); err == nil && phonenumbers.IsValidNumber(n) {
+		return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
+	}
+	return s
 }

@@ -12,7 +12,8 @@ func TestDealTitle(t *testing.T) {
 		{"a web form without a page: the message", "web", "", "Перезвоните", "not a url", "", "Перезвоните"},
 		{"a message: its first line", "telegram", "", "  Хочу   шкаф-купе\nразмеры ниже", "", "Дина", "Хочу шкаф-купе"},
 		{"a /start code is no title", "telegram", "", "/start ya1", "", "Дина", "Дина"},
-		{"a call: the contact", "phone", "", "", "", "+7 913 123-45-67", "+7 913 123-45-67"},
+		{"a call: the contact", "phone", "", "", "", "Анна", "Анна"},
+		{"a call from an unknown number: the number as people read it", "phone", "", "", "", "79618324011", "+7 961 832-40-11"},
 		{"a long text ends at a word", "whatsapp", "", "Здравствуйте, интересует угловая кухня из массива дуба с островом и барной стойкой, примерно четыре метра", "", "", "Здравствуйте, интересует угловая кухня из массива дуба с островом и барной…"},
 	} {
 		if got := DealTitle(c.channel, c.subject, c.text, c.page, c.fallback); got != c.want {

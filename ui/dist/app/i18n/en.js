@@ -309,6 +309,7 @@ export default {
   "team.won": "Won",
   "team.unassigned": "Unassigned queue",
   "team.hm": "{h} h {m} min",
+  "team.dh": "{d} d {h} h",
   "team.answers": { one: "{n} answer: median / 90th percentile", other: "{n} answers: median / 90th percentile" },
   "team.timesHint": "Times are median / 90th percentile: from the client's message to the manager's answer, in the period. A call answered ends the wait without a time.",
   "team.waitingSince": "waiting since {at}",

@@ -15,10 +15,11 @@ import { go } from "../inbox/inbox.js";
 
 const LOAD = ["open", "waiting", "overdue", "unlinked"];
 
-// dur is a duration in seconds as "12 мин" or "1 ч 05 мин".
+// dur is a duration in seconds as "12 мин", "1 ч 05 мин" or "5 д 21 ч".
 function dur(s) {
   if (s == null) return "—";
   if (s < 3600) return t("time.min", { n: Math.max(1, Math.round(s / 60)) });
+  if (s >= 86400) return t("team.dh", { d: Math.floor(s / 86400), h: Math.round((s % 86400) / 3600) });
   const h = Math.floor(s / 3600);
   return t("team.hm", { h, m: String(Math.round((s % 3600) / 60)).padStart(2, "0") });
 }
