@@ -79,12 +79,15 @@ const WarnPhoneOffline = "phone_offline"
 // State is an account's condition as the UI shows it: "syncing 120 of 900",
 // "failing: authentication failed, retrying at 12:03".
 type State struct {
-	Phase   Phase     `json:"phase"`
-	Done    int       `json:"done,omitempty"`
-	Total   int       `json:"total,omitempty"`
-	Error   string    `json:"error,omitempty"`
-	RetryAt time.Time `json:"retry_at,omitzero"`
-	Since   time.Time `json:"since"`
+	Phase Phase  `json:"phase"`
+	Done  int    `json:"done,omitempty"`
+	Total int    `json:"total,omitempty"`
+	Error string `json:"error,omitempty"`
+	// ErrorKind names what Error means for the screens, which word it in
+	// the reader's language (set by the supervisor: crm.AccountErrorKind).
+	ErrorKind string    `json:"error_kind,omitempty"`
+	RetryAt   time.Time `json:"retry_at,omitzero"`
+	Since     time.Time `json:"since"`
 	// LastReceived is when the account last received something (for a
 	// Hook account: its last touch).
 	LastReceived time.Time `json:"last_received,omitzero"`

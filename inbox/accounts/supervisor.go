@@ -225,6 +225,7 @@ func (s *Supervisor) runningAdapter(id int64) channels.Adapter {
 func (s *Supervisor) setState(id int64, st channels.State) {
 	s.report.Lock()
 	defer s.report.Unlock()
+	st.ErrorKind = crm.AccountErrorKind(st.Error)
 	s.mu.Lock()
 	prev, had := s.states[id]
 	if st.Since.IsZero() {

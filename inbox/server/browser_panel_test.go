@@ -325,7 +325,8 @@ func TestBrowserOwnerContactsAuditExportAndAccounts(t *testing.T) {
 
 	// Accounts: a new Telegram bot, live; its token never comes back.
 	p.click(`.pages a[href="/owner/accounts"]`)
-	p.waitText(fmt.Sprintf(`[data-account="%d"]`, wa.ID), "no adapter for this channel")
+	p.waitText(fmt.Sprintf(`[data-account="%d"] .account-error`, wa.ID), "This build has no adapter for the channel.")
+	p.waitText(fmt.Sprintf(`[data-account="%d"] .raw-error`, wa.ID), "no adapter for this channel")
 	// The site's forms arrive through its hook: not "stopped", and when the last one came.
 	p.waitText(fmt.Sprintf(`[data-account="%d"]`, site.ID), "receives via webhook")
 	p.waitText(fmt.Sprintf(`[data-account="%d"]`, site.ID), "last received")
@@ -437,6 +438,7 @@ func TestBrowserOwnerContactsAuditExportAndAccounts(t *testing.T) {
 	p.screenshot("owner-contacts-ru")
 	p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	p.click(`.pages a[href="/owner/accounts"]`)
+	p.waitText(fmt.Sprintf(`[data-account="%d"] .account-error`, wa.ID), "В этой сборке нет адаптера для этого канала.")
 	p.click("#account-new")
 	p.wait("the form", "document.querySelector('#account-form')")
 	p.screenshot("phone-owner-account-form")

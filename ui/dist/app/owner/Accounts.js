@@ -129,7 +129,9 @@ export function Accounts() {
                 ${st ? html`<span class=${"phase phase-" + st.phase}>${t("phase." + st.phase, {}, st.phase)}</span>` : html`<span class="muted">${a.enabled && !CONNECTED.includes(a.channel) ? t("accounts.noAdapter") : "—"}</span>`}
                 ${st?.total ? html` <small class="muted">${st.done}/${st.total}</small>` : ""}
                 ${st?.phase === "hook" && html`<div class="small muted last-received">${st.last_received ? t("accounts.lastReceived", { at: stamp(st.last_received) }) : t("accounts.nothingYet")}</div>`}
-                ${st?.error && html`<div class=${"small " + (st.phase === "failing" ? "error-text" : "muted")}>${st.error}</div>`}
+                ${st?.error &&
+                html`<div class=${"small account-error " + (st.phase === "failing" ? "error-text" : "muted")}>${t("accountError." + (st.error_kind || "other"), {}, st.error)}
+                  <div class="muted small raw-error">${st.error}</div></div>`}
                 ${st?.warning && html`<div class="small warn-text account-warning">${t("accounts.warn." + st.warning, { n: daysSince(st.warning_since), at: stamp(st.warning_since) }, st.warning)}</div>`}
               </td>
               <td class="nowrap muted">${st ? stamp(st.since) : ""}</td>
