@@ -13,21 +13,21 @@ import (
 // Contact is a person or organization. It belongs to the company; the
 // responsible manager owns nothing.
 type Contact struct {
-	ID            int64      `json:"id"`
-	Name          string     `json:"name"`
-	Company       string     `json:"company"`
-	Note          string     `json:"note"`
-	ResponsibleID *int64     `json:"responsible_id"`
+	ID            int64  `json:"id"`
+	Name          string `json:"name"`
+	Company       string `json:"company"`
+	Note          string `json:"note"`
+	ResponsibleID *int64 `json:"responsible_id"`
 	// NotClient is why the contact is no client (NotClientReasons; ""
 	// : a client): their touches never count as unlinked.
 	NotClient string `json:"not_client"`
 	// Blocked: the sender's touches are kept but make no one wait.
-	Blocked bool       `json:"blocked"`
-	Search  string     `json:"-"`
-	MergedIntoID  *int64     `json:"merged_into_id,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
-	Identities    []Identity `json:"identities,omitempty" gorm:"-"`
+	Blocked      bool       `json:"blocked"`
+	Search       string     `json:"-"`
+	MergedIntoID *int64     `json:"merged_into_id,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	Identities   []Identity `json:"identities,omitempty" gorm:"-"`
 }
 
 // CreateContact inserts a contact with its identities. An identity that

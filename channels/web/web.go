@@ -56,14 +56,14 @@ const DirectEntryPoint = "direct"
 // Field limits, in characters. A form never comes close; anything longer is
 // garbage or abuse.
 const (
-	maxIDLen       = 200
-	maxNameLen     = 300
-	maxPhoneLen    = 64
-	maxEmailLen    = 320
-	maxURLLen      = 4096
-	maxUTMLen      = 500
-	futureLeeway   = time.Minute
-	pastLeeway     = 7 * 24 * time.Hour // a site that held its leads while we were down
+	maxIDLen     = 200
+	maxNameLen   = 300
+	maxPhoneLen  = 64
+	maxEmailLen  = 320
+	maxURLLen    = 4096
+	maxUTMLen    = 500
+	futureLeeway = time.Minute
+	pastLeeway   = 7 * 24 * time.Hour // a site that held its leads while we were down
 )
 
 // Error codes, stable for senders to match on.
