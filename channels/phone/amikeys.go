@@ -14,38 +14,41 @@ import (
 // other key asked for later parses the whole message then (parseAll), so
 // a Message answers every question as if fully indexed.
 //
-// The set is kept by first letter: a line is indexed when the first byte
-// of its key, in lower case, is one of the set's, or is no ASCII letter
-// at all. The first occurrence of a wanted key (case-insensitively, as
-// Get compares) is therefore always indexed.
+// The set is kept by first letter and length: a line is indexed unless
+// its key starts with an ASCII letter and no key of the set has that
+// first letter (in either case) and that length in bytes. The first
+// occurrence of a wanted key (case-insensitively, as Get compares; a key
+// of other bytes than ASCII letters has fewer runes than bytes, so it
+// never folds to one of the same length) is therefore always indexed.
 
-// keySet is a set of keys' first letters: bit c-'a' for the letter c.
-type keySet uint32
+// keySet is a set of keys by first letter and length; nil is every key.
+type keySet struct {
+	byLen [32]uint32 // byLen[n] has bit c-'a' for a key n bytes long starting with c
+}
 
-const allKeys = ^keySet(0)
-
-// keysOf is the set of the keys' first letters.
-func keysOf(keys ...string) keySet {
-	var s keySet
+// keysOf is the set of keys.
+func keysOf(keys ...string) *keySet {
+	s := &keySet{}
 	for _, k := range keys {
-		if c := k[0] | 0x20; c >= 'a' && c <= 'z' {
-			s |= 1 << (c - 'a')
-		} else {
-			return allKeys
+		c := k[0] | 0x20
+		if c < 'a' || c > 'z' || len(k) >= len(s.byLen) {
+			return nil
 		}
+		s.byLen[len(k)] |= 1 << (c - 'a')
 	}
 	return s
 }
 
-// has tells whether a key starting with the byte c may be in s.
-func (s keySet) has(c byte) bool {
+// skips tells whether a key n bytes long starting with c is left out of
+// s (a key that is not, or a nil s, is indexed).
+func (s *keySet) skips(c byte, n int) bool {
 	c |= 0x20
-	return c < 'a' || c > 'z' || s&(1<<(c-'a')) != 0
+	return s != nil && c >= 'a' && c <= 'z' && n < len(s.byLen) && s.byLen[n]&(1<<(c-'a')) == 0
 }
 
-// need makes sure the keys starting with c are indexed.
-func (m *Message) need(c byte) {
-	if !m.want.has(c) {
+// need makes sure key is indexed.
+func (m *Message) need(key string) {
+	if m.want != nil && key != "" && m.want.skips(key[0], len(key)) {
 		m.parseAll()
 	}
 }
@@ -53,7 +56,7 @@ func (m *Message) need(c byte) {
 // parseAll indexes every field of a sparsely indexed message, by the
 // rules the reader follows (its garbage lines were reported when read).
 func (m *Message) parseAll() {
-	if m.want == allKeys {
+	if m.want == nil {
 		return
 	}
 	text := m.text

@@ -30,10 +30,10 @@ type Message struct {
 	// and the Uniqueid and Linkedid of the event's channel, which the
 	// assembler looks up in every event.
 	ev, resp, aid, ts, uid, lid int16
-	// want is the first letters of the keys indexed in fields (all but
-	// for an event read with a sparse index, see keySet); the rest is
-	// parsed from text when first asked for (parseAll).
-	want keySet
+	// want is the keys indexed in fields (nil: all; an event read with a
+	// sparse index, see keySet); the rest is parsed from text when first
+	// asked for (parseAll).
+	want *keySet
 }
 
 type span struct{ k0, k1, v0, v1 int32 }
@@ -80,9 +80,7 @@ func (m *Message) key(s span) string {
 // Get returns the value of the first field named key (case-insensitive),
 // "" when there is none.
 func (m *Message) Get(key string) string {
-	if key != "" {
-		m.need(key[0])
-	}
+	m.need(key)
 	for _, s := range m.fields {
 		if int(s.k1-s.k0) == len(key) && s.k0 >= 0 {
 			k := m.text[s.k0:s.k1]
@@ -96,8 +94,8 @@ func (m *Message) Get(key string) string {
 
 // get2 is Get of two keys in one pass (exact case: our own lookups).
 func (m *Message) get2(k1, k2 string) (v1, v2 string) {
-	m.need(k1[0])
-	m.need(k2[0])
+	m.need(k1)
+	m.need(k2)
 	found := 0
 	for _, s := range m.fields {
 		if s.k0 < 0 {
@@ -140,34 +138,34 @@ func (m *Message) at(i int16) string {
 
 // Event is the event's name ("" for a response).
 func (m *Message) Event() string {
-	m.need('E')
+	m.need("Event")
 	return m.at(m.ev)
 }
 
 // Response is a response's status (Success, Error, Follows, Goodbye; ""
 // for an event).
 func (m *Message) Response() string {
-	m.need('R')
+	m.need("Response")
 	return m.at(m.resp)
 }
 
 // ActionID is the ActionID header.
 func (m *Message) ActionID() string {
-	m.need('A')
+	m.need("ActionID")
 	return m.at(m.aid)
 }
 
 // stamp is the Timestamp header's value; ok is false without one.
 func (m *Message) stamp() (v string, ok bool) {
-	m.need('T')
+	m.need("Timestamp")
 	return m.at(m.ts), m.ts >= 0
 }
 
 // channelIDs are the event channel's Uniqueid and Linkedid (exact case,
 // first of each: get2("Uniqueid", "Linkedid")).
 func (m *Message) channelIDs() (uid, linked string) {
-	m.need('U')
-	m.need('L')
+	m.need("Uniqueid")
+	m.need("Linkedid")
 	return m.at(m.uid), m.at(m.lid)
 }
 
@@ -235,7 +233,7 @@ func (m *Message) reset() {
 	m.text = ""
 	m.fields = m.fields[:0]
 	m.ev, m.resp, m.aid, m.ts, m.uid, m.lid = -1, -1, -1, -1, -1, -1
-	m.want = allKeys
+	m.want = nil
 }
 
 // addAt adds a field whose key k lies at [k0,k1) and value at [v0,v1) of
@@ -301,7 +299,7 @@ type wireReader struct {
 	reuse bool
 	// want, when set, gives the keys of an event (named on its first
 	// line) to index; the rest is indexed when asked for (see keySet).
-	want func(event []byte) keySet
+	want func(event []byte) *keySet
 }
 
 const (
@@ -413,8 +411,17 @@ func (w *wireReader) next(m *Message) error {
 	w.start = w.r
 	m.reset()
 	for {
-		l0, l1, c, ok := w.scan()
-		if !ok { // no whole line buffered: read more
+		var l0, l1, c int
+		if i := bytes.IndexByte(w.buf[w.r:w.w], '\n'); i >= 0 {
+			l0, l1 = w.r, w.r+i
+			w.r = l1 + 1
+			if m.want != nil && w.unwanted(m.want, l0, l1) {
+				continue // sparse: a key not wanted (see keySet)
+			}
+			for l1 > l0 && (w.buf[l1-1] == ' ' || w.buf[l1-1] == '\t' || w.buf[l1-1] == '\r') {
+				l1--
+			}
+		} else { // no whole line buffered: read more
 			var err error
 			if l0, l1, err = w.line(); err != nil {
 				if len(m.fields) > 0 && err == io.EOF {
@@ -422,12 +429,12 @@ func (w *wireReader) next(m *Message) error {
 				}
 				return err
 			}
-			if c = bytes.IndexByte(w.buf[l0:l1], ':'); c >= 0 {
-				c += l0
+			if m.want != nil && w.unwanted(m.want, l0, l1) {
+				continue
 			}
 		}
-		if m.want != allKeys && c > l0 && !m.want.has(w.buf[l0]) {
-			continue // sparse: a key not wanted (see keySet)
+		if c = bytes.IndexByte(w.buf[l0:l1], ':'); c >= 0 {
+			c += l0
 		}
 		if l0 == l1 {
 			if len(m.fields) == 0 {
@@ -448,6 +455,17 @@ func (w *wireReader) next(m *Message) error {
 			m.want = w.want(w.buf[w.start+int(s.v0) : w.start+int(s.v1)])
 		}
 	}
+}
+
+// unwanted tells whether the line buf[l0:l1] is "Key: Value" with a key
+// that want leaves out.
+func (w *wireReader) unwanted(want *keySet, l0, l1 int) bool {
+	l := w.buf[l0:l1]
+	if len(l) == 0 || l[0] == ' ' || l[0] == '\t' {
+		return false
+	}
+	n := bytes.IndexByte(l, ':')
+	return n > 0 && l[n-1] != ' ' && l[n-1] != '\t' && want.skips(l[0], n)
 }
 
 // field adds the line buf[l0:l1], whose first colon is at c (-1: none),
@@ -488,24 +506,4 @@ func (w *wireReader) field(m *Message, l0, l1, c int) {
 	if len(m.fields) == 1 && m.resp == 0 && string(l[v0:]) == "Follows" {
 		w.follows = true
 	}
-}
-
-// scan finds the next line in the buffer and the first colon in it: the
-// line's bounds without its line ending and trailing blanks, and the
-// colon's index in buf (-1: none). ok is false when no whole line is
-// buffered (nothing is consumed then).
-func (w *wireReader) scan() (l0, l1, colon int, ok bool) {
-	i := bytes.IndexByte(w.buf[w.r:w.w], '\n')
-	if i < 0 {
-		return 0, 0, 0, false
-	}
-	l0, l1 = w.r, w.r+i
-	w.r = l1 + 1
-	for l1 > l0 && (w.buf[l1-1] == ' ' || w.buf[l1-1] == '\t' || w.buf[l1-1] == '\r') {
-		l1--
-	}
-	if colon = bytes.IndexByte(w.buf[l0:l1], ':'); colon >= 0 {
-		colon += l0
-	}
-	return l0, l1, colon, true
 }

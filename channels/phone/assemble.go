@@ -234,17 +234,17 @@ func (a *Assembler) Event(m *Message, t time.Time, out []channels.Inbound) []cha
 // eventKeys is what the adapter reads of each event (Event below and
 // AMI.onEvent): the keys the AMI client's reader indexes while reading
 // (see keySet). A key missing here is still found, only slower.
-func eventKeys(event []byte) keySet {
+func eventKeys(event []byte) *keySet {
 	if k, ok := readKeys[string(event)]; ok {
 		return k
 	}
 	return readKeys[""]
 }
 
-var readKeys = func() map[string]keySet {
+var readKeys = func() map[string]*keySet {
 	base := []string{"Event", "Timestamp", "Uniqueid", "Linkedid"}
 	dest := []string{"DestUniqueid", "DestLinkedid"}
-	m := map[string]keySet{"": keysOf(base...)}
+	m := map[string]*keySet{"": keysOf(base...)}
 	for ev, keys := range map[string][]string{
 		"Newchannel":           {"Channel", "CallerIDNum", "CallerIDName", "Exten"},
 		"CoreShowChannel":      {"Channel", "CallerIDNum", "CallerIDName", "Exten", "Duration", "BridgeId"},
