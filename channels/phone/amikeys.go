@@ -53,6 +53,66 @@ func (m *Message) need(key string) {
 	}
 }
 
+// eventKeys is what the adapter reads of each event (Event below and
+// AMI.onEvent): the keys the AMI client's reader indexes while reading
+// (see keySet). A key missing here is still found, only slower.
+func eventKeys(event []byte) *keySet {
+	if len(event) == 0 {
+		return readKeys[0].keys
+	}
+	// An open-addressed table: quicker than a map, which hashes the name.
+	for h := eventSlot(event); ; h = (h + 1) % eventSlots {
+		switch e := &readKeys[h]; {
+		case e.name == string(event):
+			return e.keys
+		case e.name == "":
+			return readKeys[0].keys // the keys read of any event
+		}
+	}
+}
+
+func eventSlot(name []byte) int {
+	return (len(name)*31 + int(name[0])*7 + int(name[len(name)-1])) % eventSlots
+}
+
+// readKeys: slot 0 holds the keys read of any event (base), never a name.
+const eventSlots = 64
+
+var readKeys = func() (t [eventSlots]struct {
+	name string
+	keys *keySet
+}) {
+	base := []string{"Event", "Timestamp", "Uniqueid", "Linkedid"}
+	dest := []string{"DestUniqueid", "DestLinkedid"}
+	t[0].keys = keysOf(base...)
+	for ev, keys := range map[string][]string{
+		"Newchannel":           {"Channel", "CallerIDNum", "CallerIDName", "Exten"},
+		"CoreShowChannel":      {"Channel", "CallerIDNum", "CallerIDName", "Exten", "Duration", "BridgeId"},
+		"Rename":               {"Newname"},
+		"VarSet":               {"Variable", "Value"},
+		"DialBegin":            append(dest, "DestExten", "DialString"),
+		"DialEnd":              append(dest, "DialStatus"),
+		"BridgeEnter":          {"BridgeUniqueid"},
+		"BridgeLeave":          {"BridgeUniqueid"},
+		"QueueCallerJoin":      {"Queue"},
+		"QueueCallerAbandon":   {"Queue"},
+		"AgentConnect":         append(dest, "Interface", "Queue"),
+		"LocalOptimizationEnd": {"LocalOneUniqueid", "LocalOneLinkedid", "LocalTwoUniqueid", "LocalTwoLinkedid"},
+		"BlindTransfer":        {"TransfererUniqueid", "TransfererLinkedid", "TransfereeUniqueid", "TransfereeLinkedid"},
+		"AttendedTransfer": {"OrigTransfererUniqueid", "OrigTransfererLinkedid", "SecondTransfererUniqueid",
+			"SecondTransfererLinkedid", "TransferTargetUniqueid", "TransferTargetLinkedid", "TransfereeUniqueid", "TransfereeLinkedid"},
+		"Pickup":            {"TargetUniqueid", "TargetLinkedid"},
+		"OriginateResponse": {"ActionID", "Response", "Reason"},
+	} {
+		h := eventSlot([]byte(ev))
+		for t[h].name != "" || h == 0 {
+			h = (h + 1) % eventSlots
+		}
+		t[h].name, t[h].keys = ev, keysOf(append(keys, base...)...)
+	}
+	return t
+}()
+
 // parseAll indexes every field of a sparsely indexed message, by the
 // rules the reader follows (its garbage lines were reported when read).
 func (m *Message) parseAll() {

@@ -412,12 +412,16 @@ func (w *wireReader) next(m *Message) error {
 	m.reset()
 	for {
 		var l0, l1, c int
-		if i := bytes.IndexByte(w.buf[w.r:w.w], '\n'); i >= 0 {
+		i := -1
+		if m.want != nil {
+			i = w.skip(m.want) // sparse: the keys not wanted (see keySet)
+		}
+		if i < 0 {
+			i = bytes.IndexByte(w.buf[w.r:w.w], '\n')
+		}
+		if i >= 0 {
 			l0, l1 = w.r, w.r+i
 			w.r = l1 + 1
-			if m.want != nil && w.unwanted(m.want, l0, l1) {
-				continue // sparse: a key not wanted (see keySet)
-			}
 			for l1 > l0 && (w.buf[l1-1] == ' ' || w.buf[l1-1] == '\t' || w.buf[l1-1] == '\r') {
 				l1--
 			}
@@ -454,6 +458,28 @@ func (w *wireReader) next(m *Message) error {
 			s := m.fields[0]
 			m.want = w.want(w.buf[w.start+int(s.v0) : w.start+int(s.v1)])
 		}
+	}
+}
+
+// skip passes over the buffered lines that are "Key: Value" with a key
+// that want leaves out, and returns where the next line's line ending is
+// (-1: not buffered, or not looked for).
+func (w *wireReader) skip(want *keySet) int {
+	buf, r := w.buf[:w.w], w.r
+	for {
+		i := bytes.IndexByte(buf[r:], '\n')
+		if i <= 0 {
+			w.r = r
+			return i
+		}
+		l := buf[r : r+i]
+		c := l[0] | 0x20
+		n := bytes.IndexByte(l, ':')
+		if c < 'a' || c > 'z' || n <= 0 || l[n-1] == ' ' || l[n-1] == '\t' || n >= len(want.byLen) || want.byLen[n]&(1<<(c-'a')) != 0 {
+			w.r = r
+			return i
+		}
+		r += i + 1
 	}
 }
 

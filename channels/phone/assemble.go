@@ -231,44 +231,6 @@ func (a *Assembler) Event(m *Message, t time.Time, out []channels.Inbound) []cha
 	return a.flush(out)
 }
 
-// eventKeys is what the adapter reads of each event (Event below and
-// AMI.onEvent): the keys the AMI client's reader indexes while reading
-// (see keySet). A key missing here is still found, only slower.
-func eventKeys(event []byte) *keySet {
-	if k, ok := readKeys[string(event)]; ok {
-		return k
-	}
-	return readKeys[""]
-}
-
-var readKeys = func() map[string]*keySet {
-	base := []string{"Event", "Timestamp", "Uniqueid", "Linkedid"}
-	dest := []string{"DestUniqueid", "DestLinkedid"}
-	m := map[string]*keySet{"": keysOf(base...)}
-	for ev, keys := range map[string][]string{
-		"Newchannel":           {"Channel", "CallerIDNum", "CallerIDName", "Exten"},
-		"CoreShowChannel":      {"Channel", "CallerIDNum", "CallerIDName", "Exten", "Duration", "BridgeId"},
-		"Rename":               {"Newname"},
-		"VarSet":               {"Variable", "Value"},
-		"DialBegin":            append(dest, "DestExten", "DialString"),
-		"DialEnd":              append(dest, "DialStatus"),
-		"BridgeEnter":          {"BridgeUniqueid"},
-		"BridgeLeave":          {"BridgeUniqueid"},
-		"QueueCallerJoin":      {"Queue"},
-		"QueueCallerAbandon":   {"Queue"},
-		"AgentConnect":         append(dest, "Interface", "Queue"),
-		"LocalOptimizationEnd": {"LocalOneUniqueid", "LocalOneLinkedid", "LocalTwoUniqueid", "LocalTwoLinkedid"},
-		"BlindTransfer":        {"TransfererUniqueid", "TransfererLinkedid", "TransfereeUniqueid", "TransfereeLinkedid"},
-		"AttendedTransfer": {"OrigTransfererUniqueid", "OrigTransfererLinkedid", "SecondTransfererUniqueid",
-			"SecondTransfererLinkedid", "TransferTargetUniqueid", "TransferTargetLinkedid", "TransfereeUniqueid", "TransfereeLinkedid"},
-		"Pickup":            {"TargetUniqueid", "TargetLinkedid"},
-		"OriginateResponse": {"ActionID", "Response", "Reason"},
-	} {
-		m[ev] = keysOf(append(keys, base...)...)
-	}
-	return m
-}()
-
 // party names the Uniqueid and Linkedid headers of one channel of an
 // event: the event's own, or a second one's (Dest…, LocalOne…).
 type party struct{ uid, linked string }
