@@ -2,8 +2,10 @@ package phone
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
+	"math/bits"
 	"strings"
 	"time"
 	"unsafe"
@@ -138,35 +140,50 @@ func (m *Message) at(i int16) string {
 
 // Event is the event's name ("" for a response).
 func (m *Message) Event() string {
-	m.need("Event")
+	if m.ev < 0 { // when indexed, it is the first (see keySet)
+		m.need("Event")
+	}
 	return m.at(m.ev)
 }
 
 // Response is a response's status (Success, Error, Follows, Goodbye; ""
 // for an event).
 func (m *Message) Response() string {
-	m.need("Response")
+	if m.resp < 0 { // when indexed, it is the first (see keySet)
+		m.need("Response")
+	}
 	return m.at(m.resp)
 }
 
 // ActionID is the ActionID header.
 func (m *Message) ActionID() string {
-	m.need("ActionID")
+	if m.aid < 0 { // when indexed, it is the first (see keySet)
+		m.need("ActionID")
+	}
 	return m.at(m.aid)
 }
 
 // stamp is the Timestamp header's value; ok is false without one.
 func (m *Message) stamp() (v string, ok bool) {
-	m.need("Timestamp")
+	if m.ts < 0 { // when indexed, it is the first (see keySet)
+		m.need("Timestamp")
+	}
 	return m.at(m.ts), m.ts >= 0
 }
 
-// channelIDs are the event channel's Uniqueid and Linkedid (exact case,
-// first of each: get2("Uniqueid", "Linkedid")).
+// channelIDs are the event channel's Uniqueid and Linkedid: what
+// get2("Uniqueid", "Linkedid") gives (exact case, the first non-empty
+// value of each), from the index.
 func (m *Message) channelIDs() (uid, linked string) {
-	m.need("Uniqueid")
-	m.need("Linkedid")
-	return m.at(m.uid), m.at(m.lid)
+	if m.uid < 0 || m.lid < 0 {
+		m.need("Uniqueid")
+		m.need("Linkedid")
+	}
+	uid, linked = m.at(m.uid), m.at(m.lid)
+	if (uid == "" && m.uid >= 0) || (linked == "" && m.lid >= 0) {
+		return m.get2("Uniqueid", "Linkedid") // an empty one first: rare
+	}
+	return uid, linked
 }
 
 // String renders the message in wire form (CRLF lines, empty line last).
@@ -474,7 +491,10 @@ func (w *wireReader) skip(want *keySet) int {
 		}
 		l := buf[r : r+i]
 		c := l[0] | 0x20
-		n := bytes.IndexByte(l, ':')
+		n := colon(buf[r:])
+		if n < 0 || n >= i {
+			n = bytes.IndexByte(l, ':')
+		}
 		if c < 'a' || c > 'z' || n <= 0 || l[n-1] == ' ' || l[n-1] == '\t' || n >= len(want.byLen) || want.byLen[n]&(1<<(c-'a')) != 0 {
 			w.r = r
 			return i
@@ -482,6 +502,27 @@ func (w *wireReader) skip(want *keySet) int {
 		r += i + 1
 	}
 }
+
+// colon is the index of the first colon in the first 32 bytes of b, or
+// -1 (none there, or b is shorter): a key is short, and this is quicker
+// than a call of bytes.IndexByte. Eight bytes at a time: ones*':' has a
+// colon in every byte; zeroByte(x) has the high bit set in the lowest
+// zero byte of x (maybe in later ones too, never in earlier).
+func colon(b []byte) int {
+	for p := 0; p < 32 && p+8 <= len(b); p += 8 {
+		if z := zeroByte(binary.LittleEndian.Uint64(b[p:]) ^ (ones * ':')); z != 0 {
+			return p + bits.TrailingZeros64(z)>>3
+		}
+	}
+	return -1
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+func zeroByte(x uint64) uint64 { return (x - ones) &^ x & highs }
 
 // unwanted tells whether the line buf[l0:l1] is "Key: Value" with a key
 // that want leaves out.
