@@ -429,18 +429,27 @@ func (w *wireReader) next(m *Message) error {
 	m.reset()
 	for {
 		var l0, l1, c int
-		i := -1
+		i, n := -1, -1
 		if m.want != nil {
-			i = w.skip(m.want) // sparse: the keys not wanted (see keySet)
+			i, n = w.skip(m.want) // sparse: the keys not wanted (see keySet)
 		}
 		if i < 0 {
 			i = bytes.IndexByte(w.buf[w.r:w.w], '\n')
+			if n = colon(w.buf[w.r:w.w]); n >= i {
+				n = -1
+			}
 		}
 		if i >= 0 {
 			l0, l1 = w.r, w.r+i
 			w.r = l1 + 1
 			for l1 > l0 && (w.buf[l1-1] == ' ' || w.buf[l1-1] == '\t' || w.buf[l1-1] == '\r') {
 				l1--
+			}
+			if n < 0 {
+				n = bytes.IndexByte(w.buf[l0:l1], ':')
+			}
+			if c = n; c >= 0 {
+				c += l0
 			}
 		} else { // no whole line buffered: read more
 			var err error
@@ -453,9 +462,9 @@ func (w *wireReader) next(m *Message) error {
 			if m.want != nil && w.unwanted(m.want, l0, l1) {
 				continue
 			}
-		}
-		if c = bytes.IndexByte(w.buf[l0:l1], ':'); c >= 0 {
-			c += l0
+			if c = bytes.IndexByte(w.buf[l0:l1], ':'); c >= 0 {
+				c += l0
+			}
 		}
 		if l0 == l1 {
 			if len(m.fields) == 0 {
@@ -480,14 +489,14 @@ func (w *wireReader) next(m *Message) error {
 
 // skip passes over the buffered lines that are "Key: Value" with a key
 // that want leaves out, and returns where the next line's line ending is
-// (-1: not buffered, or not looked for).
-func (w *wireReader) skip(want *keySet) int {
+// (-1: not buffered) and its first colon (-1: none, or not looked for).
+func (w *wireReader) skip(want *keySet) (i, n int) {
 	buf, r := w.buf[:w.w], w.r
 	for {
 		i := bytes.IndexByte(buf[r:], '\n')
 		if i <= 0 {
 			w.r = r
-			return i
+			return i, -1
 		}
 		l := buf[r : r+i]
 		c := l[0] | 0x20
@@ -497,7 +506,7 @@ func (w *wireReader) skip(want *keySet) int {
 		}
 		if c < 'a' || c > 'z' || n <= 0 || l[n-1] == ' ' || l[n-1] == '\t' || n >= len(want.byLen) || want.byLen[n]&(1<<(c-'a')) != 0 {
 			w.r = r
-			return i
+			return i, n
 		}
 		r += i + 1
 	}
