@@ -223,7 +223,8 @@ func (a *AMI) onEvent(m *Message, recv time.Time) {
 	// time estimated from the last stamped one, never our own clock: a
 	// PBX whose clock is behind ours would otherwise see its calls jump
 	// ahead (a call ended while we were away would last until now).
-	t, stamped := parseTimestamp(m.at(m.ts))
+	v, _ := m.stamp()
+	t, stamped := parseTimestamp(v)
 	switch {
 	case stamped && !a.stamped:
 		// The first stamped event: the PBX clock is known now. What the

@@ -53,7 +53,8 @@ func (e *amiError) Error() string {
 
 // dialAMI connects to addr, reads the banner and logs in. onEvent runs on
 // the reader goroutine for every event, in order; it must not block for
-// long nor keep m (the strings it reads from m are its own).
+// long nor keep m, nor any string read from m without cloning it: m is a
+// view of the reader's buffer, which the next messages overwrite.
 func dialAMI(ctx context.Context, addr, user, secret string, log *slog.Logger, onEvent func(*Message, time.Time)) (*amiClient, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", addr)
@@ -104,6 +105,8 @@ func newAMIClient(conn io.ReadWriteCloser, log *slog.Logger, onEvent func(*Messa
 			log.Warn("phone: AMI line skipped: not Key: Value", "line", line, "skipped", garbage)
 		}
 	})
+	c.wire.reuse = true // dispatch clones the responses; onEvent keeps nothing
+	c.wire.want = eventKeys
 	return c
 }
 
@@ -118,7 +121,7 @@ func (c *amiClient) readLoop() {
 			return
 		}
 		var recv time.Time // only looked up for an event without Timestamp
-		if m.ts < 0 {
+		if _, ok := m.stamp(); !ok {
 			recv = time.Now()
 		}
 		c.dispatch(m, recv)
@@ -128,7 +131,7 @@ func (c *amiClient) readLoop() {
 // dispatch routes one message: a response to its waiting action, an event
 // to onEvent. A response nobody waits for is dropped.
 func (c *amiClient) dispatch(m *Message, recv time.Time) {
-	if m.Response() != "" && m.Event() == "" {
+	if m.Event() == "" && m.Response() != "" {
 		id := m.ActionID()
 		c.mu.Lock()
 		ch := c.pending[id]

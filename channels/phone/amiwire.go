@@ -2,8 +2,10 @@ package phone
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
+	"math/bits"
 	"strings"
 	"time"
 	"unsafe"
@@ -26,8 +28,14 @@ type Message struct {
 	text   string // the block's keys and values, back to back
 	fields []span
 	// Where the fields every message is asked for are (-1: absent), so
-	// the hot path does not scan: Event, Response, ActionID, Timestamp.
-	ev, resp, aid, ts int16
+	// the hot path does not scan: Event, Response, ActionID, Timestamp,
+	// and the Uniqueid and Linkedid of the event's channel, which the
+	// assembler looks up in every event.
+	ev, resp, aid, ts, uid, lid int16
+	// want is the keys indexed in fields (nil: all; an event read with a
+	// sparse index, see keySet); the rest is parsed from text when first
+	// asked for (parseAll).
+	want *keySet
 }
 
 type span struct{ k0, k1, v0, v1 int32 }
@@ -37,21 +45,29 @@ type Field struct{ Key, Value string }
 
 // NewMessage builds a message from fields, in order (tests, actions).
 func NewMessage(fields ...Field) *Message {
-	var b msgBuilder
-	b.reset()
-	for _, f := range fields {
-		b.add([]byte(f.Key), []byte(f.Value))
-	}
 	m := &Message{}
-	b.finish(m, b.buf) // b.buf is not used again
+	m.reset()
+	var buf []byte
+	for _, f := range fields {
+		k0 := len(buf)
+		buf = append(buf, f.Key...)
+		v0 := len(buf)
+		buf = append(buf, f.Value...)
+		m.addAt(buf[k0:v0], k0, v0, v0, len(buf))
+	}
+	m.text = string(buf)
 	return m
 }
 
 // Len is the number of fields.
-func (m *Message) Len() int { return len(m.fields) }
+func (m *Message) Len() int {
+	m.parseAll()
+	return len(m.fields)
+}
 
 // Field returns the i-th field.
 func (m *Message) Field(i int) Field {
+	m.parseAll()
 	s := m.fields[i]
 	return Field{m.key(s), m.text[s.v0:s.v1]}
 }
@@ -66,6 +82,7 @@ func (m *Message) key(s span) string {
 // Get returns the value of the first field named key (case-insensitive),
 // "" when there is none.
 func (m *Message) Get(key string) string {
+	m.need(key)
 	for _, s := range m.fields {
 		if int(s.k1-s.k0) == len(key) && s.k0 >= 0 {
 			k := m.text[s.k0:s.k1]
@@ -79,6 +96,8 @@ func (m *Message) Get(key string) string {
 
 // get2 is Get of two keys in one pass (exact case: our own lookups).
 func (m *Message) get2(k1, k2 string) (v1, v2 string) {
+	m.need(k1)
+	m.need(k2)
 	found := 0
 	for _, s := range m.fields {
 		if s.k0 < 0 {
@@ -101,6 +120,7 @@ func (m *Message) get2(k1, k2 string) (v1, v2 string) {
 
 // All returns the values of every field named key, in order.
 func (m *Message) All(key string) []string {
+	m.parseAll()
 	var out []string
 	for _, s := range m.fields {
 		if strings.EqualFold(m.key(s), key) {
@@ -119,17 +139,56 @@ func (m *Message) at(i int16) string {
 }
 
 // Event is the event's name ("" for a response).
-func (m *Message) Event() string { return m.at(m.ev) }
+func (m *Message) Event() string {
+	if m.ev < 0 { // when indexed, it is the first (see keySet)
+		m.need("Event")
+	}
+	return m.at(m.ev)
+}
 
 // Response is a response's status (Success, Error, Follows, Goodbye; ""
 // for an event).
-func (m *Message) Response() string { return m.at(m.resp) }
+func (m *Message) Response() string {
+	if m.resp < 0 { // when indexed, it is the first (see keySet)
+		m.need("Response")
+	}
+	return m.at(m.resp)
+}
 
 // ActionID is the ActionID header.
-func (m *Message) ActionID() string { return m.at(m.aid) }
+func (m *Message) ActionID() string {
+	if m.aid < 0 { // when indexed, it is the first (see keySet)
+		m.need("ActionID")
+	}
+	return m.at(m.aid)
+}
+
+// stamp is the Timestamp header's value; ok is false without one.
+func (m *Message) stamp() (v string, ok bool) {
+	if m.ts < 0 { // when indexed, it is the first (see keySet)
+		m.need("Timestamp")
+	}
+	return m.at(m.ts), m.ts >= 0
+}
+
+// channelIDs are the event channel's Uniqueid and Linkedid: what
+// get2("Uniqueid", "Linkedid") gives (exact case, the first non-empty
+// value of each), from the index.
+func (m *Message) channelIDs() (uid, linked string) {
+	if m.uid < 0 || m.lid < 0 {
+		m.need("Uniqueid")
+		m.need("Linkedid")
+	}
+	uid, linked = m.at(m.uid), m.at(m.lid)
+	if (uid == "" && m.uid >= 0) || (linked == "" && m.lid >= 0) {
+		return m.get2("Uniqueid", "Linkedid") // an empty one first: rare
+	}
+	return uid, linked
+}
 
 // String renders the message in wire form (CRLF lines, empty line last).
 func (m *Message) String() string {
+	m.parseAll()
 	var b strings.Builder
 	for i := range m.fields {
 		f := m.Field(i)
@@ -146,7 +205,8 @@ func (m *Message) String() string {
 // timestampevents=yes; seconds since the epoch with microseconds), else
 // recv.
 func (m *Message) Time(recv time.Time) time.Time {
-	if t, ok := parseTimestamp(m.at(m.ts)); ok {
+	v, _ := m.stamp()
+	if t, ok := parseTimestamp(v); ok {
 		return t
 	}
 	return recv
@@ -186,62 +246,45 @@ func parseTimestamp(s string) (time.Time, bool) {
 	return time.Unix(sec, frac).UTC(), true
 }
 
-// msgBuilder accumulates a message's fields before they become a
-// Message. For a message read off the wire the text is the block itself
-// (addAt, finish); NewMessage builds one (add, done).
-type msgBuilder struct {
-	buf               []byte
-	fields            []span
-	ev, resp, aid, ts int16
-}
-
-func (b *msgBuilder) reset() {
-	b.buf = b.buf[:0]
-	b.fields = b.fields[:0]
-	b.ev, b.resp, b.aid, b.ts = -1, -1, -1, -1
+func (m *Message) reset() {
+	m.text = ""
+	m.fields = m.fields[:0]
+	m.ev, m.resp, m.aid, m.ts, m.uid, m.lid = -1, -1, -1, -1, -1, -1
+	m.want = nil
 }
 
 // addAt adds a field whose key k lies at [k0,k1) and value at [v0,v1) of
 // the text.
-func (b *msgBuilder) addAt(k []byte, k0, k1, v0, v1 int) {
-	if len(b.fields) < 1<<15 {
-		b.mark(k)
+func (m *Message) addAt(k []byte, k0, k1, v0, v1 int) {
+	if len(m.fields) < 1<<15 {
+		m.mark(k)
 	}
-	b.fields = append(b.fields, span{int32(k0), int32(k1), int32(v0), int32(v1)})
-}
-
-// add appends a field to the builder's own text.
-func (b *msgBuilder) add(k, v []byte) {
-	k0 := len(b.buf)
-	b.buf = append(b.buf, k...)
-	v0 := len(b.buf)
-	b.buf = append(b.buf, v...)
-	b.addAt(k, k0, v0, v0, len(b.buf))
-}
-
-// finish moves the fields into m (reusing m's slice) with text as the
-// message's text. text is not copied: it must never be written again
-// (the reader's buffers never are). A string read from m keeps the whole
-// buffer alive: whoever keeps one long (the assembler's live calls)
-// clones it.
-func (b *msgBuilder) finish(m *Message, text []byte) {
-	m.text = unsafe.String(unsafe.SliceData(text), len(text))
-	m.fields = append(m.fields[:0], b.fields...)
-	m.ev, m.resp, m.aid, m.ts = b.ev, b.resp, b.aid, b.ts
+	m.fields = append(m.fields, span{int32(k0), int32(k1), int32(v0), int32(v1)})
 }
 
 // mark notes where the fields every message is asked for are.
-func (b *msgBuilder) mark(k []byte) {
-	i := int16(len(b.fields))
-	switch string(k) {
-	case "Event":
-		b.ev = first16(b.ev, i)
-	case "Response":
-		b.resp = first16(b.resp, i)
-	case "ActionID":
-		b.aid = first16(b.aid, i)
-	case "Timestamp":
-		b.ts = first16(b.ts, i)
+func (m *Message) mark(k []byte) {
+	i := int16(len(m.fields))
+	switch len(k) {
+	case 5:
+		if string(k) == "Event" {
+			m.ev = first16(m.ev, i)
+		}
+	case 8:
+		switch string(k) {
+		case "Uniqueid":
+			m.uid = first16(m.uid, i)
+		case "Linkedid":
+			m.lid = first16(m.lid, i)
+		case "Response":
+			m.resp = first16(m.resp, i)
+		case "ActionID":
+			m.aid = first16(m.aid, i)
+		}
+	case 9:
+		if string(k) == "Timestamp" {
+			m.ts = first16(m.ts, i)
+		}
 	}
 }
 
@@ -262,11 +305,18 @@ type wireReader struct {
 	// start is where the message being read begins; the bytes from there
 	// are kept when the buffer is refilled.
 	start int
-	b     msgBuilder
 	// garbage is called with each line that is not "Key: Value" (at most
 	// 200 bytes); it is skipped.
 	garbage func(line string)
 	follows bool // inside a legacy "Response: Follows" command output
+	// reuse: the caller keeps nothing of a message (nor any string read
+	// from it) once it asks for the next one, so a full buffer is reused
+	// (the current message moved to its start) instead of replaced. It
+	// stays in the CPU cache, and no garbage is made per 64 KiB read.
+	reuse bool
+	// want, when set, gives the keys of an event (named on its first
+	// line) to index; the rest is indexed when asked for (see keySet).
+	want func(event []byte) *keySet
 }
 
 const (
@@ -286,7 +336,8 @@ func newWireReader(r io.Reader, garbage func(string)) *wireReader {
 // fill reads more. When the buffer is full, the current message moves to
 // a new buffer (twice as large if it fills a buffer alone): a buffer is
 // never written again once a message was read from it, since messages'
-// texts are views of it (see finish).
+// texts are views of it (see next); unless reuse is set, when the message
+// moves to the start of the same buffer (if it fits).
 func (w *wireReader) fill() error {
 	if w.w == len(w.buf) {
 		size := readSize
@@ -296,7 +347,10 @@ func (w *wireReader) fill() error {
 		if size > maxBlock {
 			return errTooLarge
 		}
-		nb := make([]byte, size)
+		nb := w.buf
+		if !w.reuse || size != len(w.buf) {
+			nb = make([]byte, size)
+		}
 		n := copy(nb, w.buf[w.start:w.w])
 		w.buf = nb
 		w.r -= w.start
@@ -324,11 +378,15 @@ func (w *wireReader) line() (l0, l1 int, err error) {
 	for {
 		if i := bytes.IndexByte(w.buf[w.r:w.w], '\n'); i >= 0 {
 			l0, l1 = w.r, w.r+i
-			w.r = l1 + 1
 			if skipping {
+				// Cut the line's end out too (only bytes after the
+				// message's start move), so the message's text holds
+				// none of it.
+				w.w = w.r + copy(w.buf[w.r:], w.buf[l1+1:w.w])
 				skipping = false
 				continue
 			}
+			w.r = l1 + 1
 			for l1 > l0 && (w.buf[l1-1] == ' ' || w.buf[l1-1] == '\t' || w.buf[l1-1] == '\r') {
 				l1--
 			}
@@ -368,55 +426,160 @@ var endCommand = []byte("--END COMMAND--")
 // replaces). Empty lines between messages are skipped.
 func (w *wireReader) next(m *Message) error {
 	w.start = w.r
-	w.b.reset()
+	m.reset()
 	for {
-		l0, l1, err := w.line()
-		if err != nil {
-			if len(w.b.fields) > 0 && err == io.EOF {
-				err = io.ErrUnexpectedEOF
+		var l0, l1, c int
+		i, n := -1, -1
+		if m.want != nil {
+			i, n = w.skip(m.want) // sparse: the keys not wanted (see keySet)
+		}
+		if i < 0 {
+			i = bytes.IndexByte(w.buf[w.r:w.w], '\n')
+			if n = colon(w.buf[w.r:w.w]); n >= i {
+				n = -1
 			}
-			return err
+		}
+		if i >= 0 {
+			l0, l1 = w.r, w.r+i
+			w.r = l1 + 1
+			for l1 > l0 && (w.buf[l1-1] == ' ' || w.buf[l1-1] == '\t' || w.buf[l1-1] == '\r') {
+				l1--
+			}
+			if n < 0 {
+				n = bytes.IndexByte(w.buf[l0:l1], ':')
+			}
+			if c = n; c >= 0 {
+				c += l0
+			}
+		} else { // no whole line buffered: read more
+			var err error
+			if l0, l1, err = w.line(); err != nil {
+				if len(m.fields) > 0 && err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+			if m.want != nil && w.unwanted(m.want, l0, l1) {
+				continue
+			}
+			if c = bytes.IndexByte(w.buf[l0:l1], ':'); c >= 0 {
+				c += l0
+			}
 		}
 		if l0 == l1 {
-			if len(w.b.fields) == 0 {
+			if len(m.fields) == 0 {
 				w.start = w.r
 				continue
 			}
 			w.follows = false
-			w.b.finish(m, w.buf[w.start:l0])
+			text := w.buf[w.start:l0]
+			// text is never written again (see fill). A string read from
+			// m keeps the whole buffer alive: whoever keeps one long (the
+			// assembler's live calls) clones it.
+			m.text = unsafe.String(unsafe.SliceData(text), len(text))
 			return nil
 		}
-		l := w.buf[l0:l1]
-		o := l0 - w.start // offsets in the message's text
-		i := bytes.IndexByte(l, ':')
-		if w.follows && (i < 0 || bytes.Equal(l, endCommand)) {
-			// Legacy command output (Asterisk < 14): raw lines up to
-			// --END COMMAND--, kept as Output fields.
-			if !bytes.Equal(l, endCommand) {
-				w.b.fields = append(w.b.fields, span{-1, -1, int32(o), int32(o + len(l))})
-			}
-			continue
+		w.field(m, l0, l1, c)
+		if len(m.fields) == 1 && m.ev == 0 && w.want != nil {
+			s := m.fields[0]
+			m.want = w.want(w.buf[w.start+int(s.v0) : w.start+int(s.v1)])
 		}
+	}
+}
+
+// skip passes over the buffered lines that are "Key: Value" with a key
+// that want leaves out, and returns where the next line's line ending is
+// (-1: not buffered) and its first colon (-1: none, or not looked for).
+func (w *wireReader) skip(want *keySet) (i, n int) {
+	buf, r := w.buf[:w.w], w.r
+	for {
+		i := bytes.IndexByte(buf[r:], '\n')
 		if i <= 0 {
-			if len(l) > 200 {
-				l = l[:200]
-			}
-			w.garbage(string(l))
-			continue
+			w.r = r
+			return i, -1
 		}
-		k0, k1, v0 := 0, i, i+1
-		for k0 < k1 && (l[k0] == ' ' || l[k0] == '\t') {
-			k0++
+		l := buf[r : r+i]
+		c := l[0] | 0x20
+		n := colon(buf[r:])
+		if n < 0 || n >= i {
+			n = bytes.IndexByte(l, ':')
 		}
-		for k1 > k0 && (l[k1-1] == ' ' || l[k1-1] == '\t') {
-			k1--
+		if c < 'a' || c > 'z' || n <= 0 || l[n-1] == ' ' || l[n-1] == '\t' || n >= len(want.byLen) || want.byLen[n]&(1<<(c-'a')) != 0 {
+			w.r = r
+			return i, n
 		}
-		for v0 < len(l) && (l[v0] == ' ' || l[v0] == '\t') {
-			v0++
+		r += i + 1
+	}
+}
+
+// colon is the index of the first colon in the first 32 bytes of b, or
+// -1 (none there, or b is shorter): a key is short, and this is quicker
+// than a call of bytes.IndexByte. Eight bytes at a time: ones*':' has a
+// colon in every byte; zeroByte(x) has the high bit set in the lowest
+// zero byte of x (maybe in later ones too, never in earlier).
+func colon(b []byte) int {
+	for p := 0; p < 32 && p+8 <= len(b); p += 8 {
+		if z := zeroByte(binary.LittleEndian.Uint64(b[p:]) ^ (ones * ':')); z != 0 {
+			return p + bits.TrailingZeros64(z)>>3
 		}
-		w.b.addAt(l[k0:k1], o+k0, o+k1, o+v0, o+len(l))
-		if len(w.b.fields) == 1 && string(l[k0:k1]) == "Response" && string(l[v0:]) == "Follows" {
-			w.follows = true
+	}
+	return -1
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+func zeroByte(x uint64) uint64 { return (x - ones) &^ x & highs }
+
+// unwanted tells whether the line buf[l0:l1] is "Key: Value" with a key
+// that want leaves out.
+func (w *wireReader) unwanted(want *keySet, l0, l1 int) bool {
+	l := w.buf[l0:l1]
+	if len(l) == 0 || l[0] == ' ' || l[0] == '\t' {
+		return false
+	}
+	n := bytes.IndexByte(l, ':')
+	return n > 0 && l[n-1] != ' ' && l[n-1] != '\t' && want.skips(l[0], n)
+}
+
+// field adds the line buf[l0:l1], whose first colon is at c (-1: none),
+// to m.
+func (w *wireReader) field(m *Message, l0, l1, c int) {
+	l := w.buf[l0:l1]
+	o := l0 - w.start // offsets in the message's text
+	i := c - l0
+	if c < 0 {
+		i = -1
+	}
+	if w.follows && (i < 0 || bytes.Equal(l, endCommand)) {
+		// Legacy command output (Asterisk < 14): raw lines up to
+		// --END COMMAND--, kept as Output fields.
+		if !bytes.Equal(l, endCommand) {
+			m.fields = append(m.fields, span{-1, -1, int32(o), int32(o + len(l))})
 		}
+		return
+	}
+	if i <= 0 {
+		if len(l) > 200 {
+			l = l[:200]
+		}
+		w.garbage(string(l))
+		return
+	}
+	k0, k1, v0 := 0, i, i+1
+	for k0 < k1 && (l[k0] == ' ' || l[k0] == '\t') {
+		k0++
+	}
+	for k1 > k0 && (l[k1-1] == ' ' || l[k1-1] == '\t') {
+		k1--
+	}
+	for v0 < len(l) && (l[v0] == ' ' || l[v0] == '\t') {
+		v0++
+	}
+	m.addAt(l[k0:k1], o+k0, o+k1, o+v0, o+len(l))
+	if len(m.fields) == 1 && m.resp == 0 && string(l[v0:]) == "Follows" {
+		w.follows = true
 	}
 }

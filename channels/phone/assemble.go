@@ -255,7 +255,12 @@ var (
 // event's prefix+"Linkedid" when they differ. Unknown channels (other
 // traffic on the PBX) give nil.
 func (a *Assembler) channel(m *Message, p party) *amiChan {
-	uid, l := m.get2(p.uid, p.linked)
+	var uid, l string
+	if p == self {
+		uid, l = m.channelIDs()
+	} else {
+		uid, l = m.get2(p.uid, p.linked)
+	}
 	if uid == "" {
 		return nil
 	}

@@ -1,0 +1,152 @@
+package phone
+
+import (
+	"bytes"
+	"unsafe"
+)
+
+// A sparse index. Most of an event's lines are never asked for: the
+// assembler reads three to six headers of a twenty-line channel snapshot.
+// So an event whose first line names it (Asterisk's always does) is
+// indexed only for the keys its reader declared (wireReader.want): every
+// line is still read and checked ("Key: Value", or reported as garbage),
+// but a line whose key cannot be one of those keys is not indexed. Any
+// other key asked for later parses the whole message then (parseAll), so
+// a Message answers every question as if fully indexed.
+//
+// The set is kept by first letter and length: a line is indexed unless
+// its key starts with an ASCII letter and no key of the set has that
+// first letter (in either case) and that length in bytes. The first
+// occurrence of a wanted key (case-insensitively, as Get compares; a key
+// of other bytes than ASCII letters has fewer runes than bytes, so it
+// never folds to one of the same length) is therefore always indexed.
+
+// keySet is a set of keys by first letter and length; nil is every key.
+type keySet struct {
+	byLen [32]uint32 // byLen[n] has bit c-'a' for a key n bytes long starting with c
+}
+
+// keysOf is the set of keys.
+func keysOf(keys ...string) *keySet {
+	s := &keySet{}
+	for _, k := range keys {
+		c := k[0] | 0x20
+		if c < 'a' || c > 'z' || len(k) >= len(s.byLen) {
+			return nil
+		}
+		s.byLen[len(k)] |= 1 << (c - 'a')
+	}
+	return s
+}
+
+// skips tells whether a key n bytes long starting with c is left out of
+// s (a key that is not, or a nil s, is indexed).
+func (s *keySet) skips(c byte, n int) bool {
+	c |= 0x20
+	return s != nil && c >= 'a' && c <= 'z' && n < len(s.byLen) && s.byLen[n]&(1<<(c-'a')) == 0
+}
+
+// need makes sure key is indexed.
+func (m *Message) need(key string) {
+	if m.want != nil && key != "" && m.want.skips(key[0], len(key)) {
+		m.parseAll()
+	}
+}
+
+// eventKeys is what the adapter reads of each event (Event below and
+// AMI.onEvent): the keys the AMI client's reader indexes while reading
+// (see keySet). A key missing here is still found, only slower.
+func eventKeys(event []byte) *keySet {
+	if len(event) == 0 {
+		return readKeys[0].keys
+	}
+	// An open-addressed table: quicker than a map, which hashes the name.
+	for h := eventSlot(event); ; h = (h + 1) % eventSlots {
+		switch e := &readKeys[h]; {
+		case e.name == string(event):
+			return e.keys
+		case e.name == "":
+			return readKeys[0].keys // the keys read of any event
+		}
+	}
+}
+
+func eventSlot(name []byte) int {
+	return (len(name)*31 + int(name[0])*7 + int(name[len(name)-1])) % eventSlots
+}
+
+// readKeys: slot 0 holds the keys read of any event (base), never a name.
+const eventSlots = 64
+
+var readKeys = func() (t [eventSlots]struct {
+	name string
+	keys *keySet
+}) {
+	base := []string{"Event", "Timestamp", "Uniqueid", "Linkedid"}
+	dest := []string{"DestUniqueid", "DestLinkedid"}
+	t[0].keys = keysOf(base...)
+	for ev, keys := range map[string][]string{
+		"Newchannel":           {"Channel", "CallerIDNum", "CallerIDName", "Exten"},
+		"CoreShowChannel":      {"Channel", "CallerIDNum", "CallerIDName", "Exten", "Duration", "BridgeId"},
+		"Rename":               {"Newname"},
+		"VarSet":               {"Variable", "Value"},
+		"DialBegin":            append(dest, "DestExten", "DialString"),
+		"DialEnd":              append(dest, "DialStatus"),
+		"BridgeEnter":          {"BridgeUniqueid"},
+		"BridgeLeave":          {"BridgeUniqueid"},
+		"QueueCallerJoin":      {"Queue"},
+		"QueueCallerAbandon":   {"Queue"},
+		"AgentConnect":         append(dest, "Interface", "Queue"),
+		"LocalOptimizationEnd": {"LocalOneUniqueid", "LocalOneLinkedid", "LocalTwoUniqueid", "LocalTwoLinkedid"},
+		"BlindTransfer":        {"TransfererUniqueid", "TransfererLinkedid", "TransfereeUniqueid", "TransfereeLinkedid"},
+		"AttendedTransfer": {"OrigTransfererUniqueid", "OrigTransfererLinkedid", "SecondTransfererUniqueid",
+			"SecondTransfererLinkedid", "TransferTargetUniqueid", "TransferTargetLinkedid", "TransfereeUniqueid", "TransfereeLinkedid"},
+		"Pickup":            {"TargetUniqueid", "TargetLinkedid"},
+		"OriginateResponse": {"ActionID", "Response", "Reason"},
+	} {
+		h := eventSlot([]byte(ev))
+		for t[h].name != "" || h == 0 {
+			h = (h + 1) % eventSlots
+		}
+		t[h].name, t[h].keys = ev, keysOf(append(keys, base...)...)
+	}
+	return t
+}()
+
+// parseAll indexes every field of a sparsely indexed message, by the
+// rules the reader follows (its garbage lines were reported when read).
+func (m *Message) parseAll() {
+	if m.want == nil {
+		return
+	}
+	text := m.text
+	m.reset()
+	m.text = text
+	t := unsafe.Slice(unsafe.StringData(text), len(text)) // only read
+	for p := 0; p < len(t); {
+		l0, l1 := p, len(t)
+		if e := bytes.IndexByte(t[p:], '\n'); e >= 0 {
+			l1 = p + e
+		}
+		p = l1 + 1
+		for l1 > l0 && (t[l1-1] == ' ' || t[l1-1] == '\t' || t[l1-1] == '\r') {
+			l1--
+		}
+		l := t[l0:l1]
+		i := bytes.IndexByte(l, ':')
+		if i <= 0 {
+			continue
+		}
+		k0, k1, v0 := 0, i, i+1
+		for k0 < k1 && (l[k0] == ' ' || l[k0] == '\t') {
+			k0++
+		}
+		for k1 > k0 && (l[k1-1] == ' ' || l[k1-1] == '\t') {
+			k1--
+		}
+		for v0 < len(l) && (l[v0] == ' ' || l[v0] == '\t') {
+			v0++
+		}
+		m.addAt(l[k0:k1], l0+k0, l0+k1, l0+v0, l1)
+	}
+}
