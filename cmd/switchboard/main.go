@@ -280,8 +280,9 @@ func serve(ctx context.Context, args []string) error {
 	log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	err = hs.Shutdown(shutCtx)
-	stopApp() // then the channel accounts and the dispatcher
+	err = hs.Shutdown(shutCtx) // no more requests; those under way finish
+	srv.StopSending(shutCtx)   // the replies being sent go out; no new ones start
+	stopApp()                  // then the channel accounts stop, their locks released at once
 	srv.Wait()
 	if err != nil {
 		return err

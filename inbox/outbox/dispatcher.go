@@ -151,6 +151,9 @@ func (d *Dispatcher) drain(ctx context.Context, acc int64) {
 			return
 		}
 		for _, j := range jobs {
+			if ctx.Err() != nil {
+				return // stopping: claim nothing more
+			}
 			ok, err := crm.ClaimOutboxJob(d.db.WithContext(ctx), j.ID, now, sendLease)
 			if err != nil {
 				d.log.Error("outbox: claim", "job", j.ID, "account", acc, "err", err)
@@ -169,8 +172,11 @@ func (d *Dispatcher) drain(ctx context.Context, acc int64) {
 	}
 }
 
-// send delivers one claimed job and records the outcome.
+// send delivers one claimed job and records the outcome. A send under way
+// when the dispatcher is told to stop (ctx) is finished and recorded, not
+// cut off: cut off, it could have reached the client and be sent again.
 func (d *Dispatcher) send(ctx context.Context, j crm.OutboxJob) {
+	ctx = context.WithoutCancel(ctx)
 	log := d.log.With("job", j.ID, "touch_id", j.TouchID, "account", j.AccountID)
 	var ob channels.Outbound
 	err := json.Unmarshal(j.Payload, &ob)
@@ -186,9 +192,6 @@ func (d *Dispatcher) send(ctx context.Context, j crm.OutboxJob) {
 			nativeID, err = ad.Send(sctx, ob)
 			cancel()
 		}
-	}
-	if ctx.Err() != nil && err != nil {
-		return // shutting down: the lease expires and the job is resent
 	}
 	now := time.Now().UTC()
 	if r, ok := d.adapters.(SendReporter); ok {

@@ -66,8 +66,10 @@ type Server struct {
 	Recordings *recordings.Fetcher
 	App        *inbox.App
 
-	opts Options
-	wg   sync.WaitGroup
+	opts        Options
+	wg          sync.WaitGroup
+	stopSending context.CancelFunc // StopSending's: the dispatcher's own stop
+	sendingDone chan struct{}      // closed when the dispatcher has stopped
 }
 
 // New builds the services over a migrated database.
@@ -104,10 +106,13 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.Accounts.Start(ctx); err != nil {
 		return err
 	}
+	octx, stopSending := context.WithCancel(ctx)
+	s.stopSending, s.sendingDone = stopSending, make(chan struct{})
 	s.wg.Add(3)
 	go func() {
 		defer s.wg.Done()
-		s.Outbox.Run(ctx)
+		defer close(s.sendingDone)
+		s.Outbox.Run(octx)
 	}()
 	go func() {
 		defer s.wg.Done()
@@ -118,6 +123,22 @@ func (s *Server) Start(ctx context.Context) error {
 		s.App.Timers(ctx)
 	}()
 	return nil
+}
+
+// StopSending is the first step of a graceful stop, before the accounts
+// stop: the dispatcher claims no more replies and the sends under way
+// finish (their channel accounts still run), or ctx ends. Nothing is
+// cut off half sent to be sent again by another replica.
+func (s *Server) StopSending(ctx context.Context) {
+	if s.stopSending == nil {
+		return
+	}
+	s.stopSending()
+	select {
+	case <-s.sendingDone:
+	case <-ctx.Done():
+		s.Log.Warn("stopping: sends still under way were left to their leases")
+	}
 }
 
 // Wait blocks until everything Start started has stopped.
