@@ -1,0 +1,190 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/switchboard/switchboard/crm/crmtest"
+	"github.com/switchboard/switchboard/inbox/backup"
+	"github.com/switchboard/switchboard/inbox/blobs"
+	"github.com/switchboard/switchboard/migrations"
+)
+
+// rewrite copies the archive src to a new file, passing every entry
+// through edit (nil drops it), and returns the new file's path.
+func rewrite(t *testing.T, src string, edit func(name string, data []byte) []byte) string {
+	t.Helper()
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	tw := tar.NewWriter(zw)
+	tr := tar.NewReader(gz)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(tr)
+		if data = edit(hdr.Name, data); data == nil {
+			continue
+		}
+		hdr.Size = int64(len(data))
+		tw.WriteHeader(hdr)
+		tw.Write(data)
+	}
+	tw.Close()
+	zw.Close()
+	path := filepath.Join(t.TempDir(), "edited.tar.gz")
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// editManifest returns an edit that changes the manifest with fn.
+func editManifest(t *testing.T, fn func(m *backup.Manifest)) func(string, []byte) []byte {
+	return func(name string, data []byte) []byte {
+		if name != "manifest.json" {
+			return data
+		}
+		var m backup.Manifest
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		fn(&m)
+		b, _ := json.Marshal(m)
+		return b
+	}
+}
+
+func TestRestoreRefusesWhatItCannotRestoreFaithfully(t *testing.T) {
+	data := dataEnv(t)
+	t.Setenv("SWITCHBOARD_LOG_LEVEL", "error")
+	ctx := context.Background()
+	dirBlobs(t, data)
+	archive := filepath.Join(t.TempDir(), "good.tar.gz")
+	if err := run(ctx, []string{"backup", "--out", archive}); err != nil {
+		t.Fatal(err)
+	}
+	srcURL := os.Getenv("DATABASE_URL")
+	flip := func(name string, data []byte) []byte {
+		if strings.HasPrefix(name, "database.") {
+			data = bytes.Clone(data)
+			data[len(data)/2] ^= 0xff
+		}
+		return data
+	}
+	var blobKey string
+	swapBlob := func(name string, data []byte) []byte {
+		if k, ok := strings.CutPrefix(name, "blobs/"); ok && blobKey == "" {
+			blobKey = k
+			return []byte("not the content the key names")
+		}
+		return data
+	}
+	swapped := rewrite(t, archive, swapBlob)
+	// The manifest agrees with the swapped blob: only its key gives it away.
+	swapped = rewrite(t, swapped, editManifest(t, func(m *backup.Manifest) {
+		for i, f := range m.Files {
+			if f.Name == "blobs/"+blobKey {
+				fake := []byte("not the content the key names")
+				m.Files[i].Size, m.Files[i].SHA256 = int64(len(fake)), blobs.Key(fake)
+			}
+		}
+	}))
+	cases := []struct {
+		name    string
+		archive string
+		target  func(t *testing.T) string
+		want    error
+		says    string
+	}{
+		{"a target that holds data", archive, func(t *testing.T) string {
+			dir := restoreTarget(t)
+			if crmtest.Postgres() {
+				t.Setenv("DATABASE_URL", srcURL) // the source itself
+			} else {
+				os.MkdirAll(dir, 0o750)
+				os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("keep me"), 0o600)
+			}
+			return dir
+		}, backup.ErrNotEmpty, "not empty"},
+		{"a damaged database copy", rewrite(t, archive, flip), restoreTarget, backup.ErrCorrupt, "does not match its checksum"},
+		{"a blob whose content is not its key", swapped, restoreTarget, backup.ErrCorrupt, "holds content"},
+		{"an archive without its manifest", rewrite(t, archive, func(name string, data []byte) []byte {
+			if name == "manifest.json" {
+				return nil
+			}
+			return data
+		}), restoreTarget, backup.ErrCorrupt, "no manifest"},
+		{"an archive from a newer schema", rewrite(t, archive, editManifest(t, func(m *backup.Manifest) {
+			m.SchemaVersion = migrations.Latest(m.Dialect) + 1
+		})), restoreTarget, backup.ErrTooNew, "schema version"},
+		{"a truncated archive", truncated(t, archive), restoreTarget, backup.ErrCorrupt, "damaged"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := c.target(t)
+			err := run(ctx, []string{"restore", c.archive})
+			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.says) {
+				t.Fatalf("err = %v, want %v saying %q", err, c.want, c.says)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "switchboard.db")); err == nil {
+				t.Fatal("a refused restore left a database behind")
+			}
+		})
+	}
+	// And the good archive restores.
+	restoreTarget(t)
+	if err := run(ctx, []string{"restore", archive}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func truncated(t *testing.T, archive string) string {
+	t.Helper()
+	b, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "truncated.tar.gz")
+	os.WriteFile(path, b[:len(b)/2], 0o600)
+	return path
+}
+
+func TestBackupWithoutPgDumpSaysWhatToInstall(t *testing.T) {
+	if !crmtest.Postgres() {
+		t.Skip("pg_dump is for PostgreSQL; set " + crmtest.EnvURL)
+	}
+	dataEnv(t)
+	t.Setenv("SWITCHBOARD_LOG_LEVEL", "error")
+	t.Setenv("PATH", t.TempDir()) // no pg_dump there
+	out := filepath.Join(t.TempDir(), "b.tar.gz")
+	err := run(context.Background(), []string{"backup", "--out", out})
+	if !errors.Is(err, backup.ErrNoTool) || !strings.Contains(err.Error(), "postgresql-client") || !strings.Contains(err.Error(), "pg_dump -Fc") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("an archive was written without the database")
+	}
+}
