@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/switchboard/switchboard/crm"
@@ -36,7 +37,11 @@ func backupCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	log := cfg.logger()
-	db, err := open(ctx, &cfg, log)
+	// Opened, not migrated: the backup copies the schema as it is.
+	if file := filepath.Join(cfg.DataDir, "switchboard.db"); cfg.DatabaseURL == "" && !isFile(file) {
+		return fmt.Errorf("backup: no database at %s: set SWITCHBOARD_DATA (or DATABASE_URL) as for serve", file)
+	}
+	db, err := crm.Open(cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -49,7 +54,9 @@ func backupCmd(ctx context.Context, args []string) error {
 		DB: db, DSN: cfg.DatabaseURL, DataDir: cfg.DataDir, Blobs: store, BlobsKind: blobKind(cfg.Blobs),
 		PgDump: *pgDump, SecretInEnv: cfg.SecretKey != "", Version: buildVersion(), Log: log,
 	})
-	if err != nil {
+	if errors.Is(err, backup.ErrNotRecorded) {
+		fmt.Fprintf(os.Stderr, "warning: %v (run switchboard migrate)\n", err)
+	} else if err != nil {
 		return err
 	}
 	var rows int64
@@ -107,6 +114,11 @@ func restoreCmd(ctx context.Context, args []string) error {
 		fmt.Println("note: the blobs were in S3 and are not in the archive; point SWITCHBOARD_S3_* at the bucket")
 	}
 	return nil
+}
+
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // blobKind names the backend as the manifest does.

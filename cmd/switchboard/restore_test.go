@@ -83,6 +83,17 @@ func TestRestoreRefusesWhatItCannotRestoreFaithfully(t *testing.T) {
 	ctx := context.Background()
 	dirBlobs(t, data)
 	archive := filepath.Join(t.TempDir(), "good.tar.gz")
+	err := run(ctx, []string{"backup", "--out", archive})
+	if crmtest.Postgres() {
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else if err == nil || !strings.Contains(err.Error(), "no database at") {
+		t.Fatalf("a backup of a data directory without a database: %v", err) // and none is created
+	}
+	if _, err := stdoutOf(t, func() error { return run(ctx, []string{"migrate"}) }); err != nil {
+		t.Fatal(err)
+	}
 	if err := run(ctx, []string{"backup", "--out", archive}); err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,9 @@ var (
 	ErrTooNew   = errors.New("restore: the archive is from a newer Switchboard")
 	ErrNotEmpty = errors.New("restore: the target is not empty")
 	ErrNoTool   = errors.New("backup: PostgreSQL client tool not found")
+	// ErrNotRecorded: the archive is complete, but the backups table did
+	// not take its row (a database older than migration 13).
+	ErrNotRecorded = errors.New("backup: the archive is complete but not recorded in the backups table")
 )
 
 // Options say what to back up: the running installation's database and
@@ -50,7 +53,8 @@ type Options struct {
 
 // Backup writes the archive to out (through out.partial, renamed when
 // complete), records it in the backups table and returns its manifest and
-// size. The server may keep running and writing meanwhile.
+// size. The server may keep running and writing meanwhile. The database is
+// only read (and the row added): a backup never migrates what it copies.
 func Backup(ctx context.Context, out string, o Options) (Manifest, int64, error) {
 	m := Manifest{Note: manifestNote, Format: Format, Version: o.Version, CreatedAt: time.Now().UTC(), Dialect: crm.Dialect(o.DB)}
 	tmp, err := os.MkdirTemp(filepath.Dir(out), ".switchboard-backup-*")
@@ -87,7 +91,7 @@ func Backup(ctx context.Context, out string, o Options) (Manifest, int64, error)
 		return m, 0, fmt.Errorf("backup: %w", err)
 	}
 	if _, err := crm.RecordBackup(o.DB.WithContext(ctx), out, st.Size(), time.Now()); err != nil {
-		return m, st.Size(), fmt.Errorf("backup: the archive is complete, but recording it failed: %w", err)
+		return m, st.Size(), fmt.Errorf("%w: %v", ErrNotRecorded, err)
 	}
 	return m, st.Size(), nil
 }
