@@ -29,6 +29,13 @@ import (
 	"github.com/switchboard/switchboard/migrations"
 )
 
+// quiet runs a command and keeps what it prints out of the test output.
+func quiet(t *testing.T, args []string) error {
+	t.Helper()
+	_, err := stdoutOf(t, func() error { return run(context.Background(), args) })
+	return err
+}
+
 // serveInBackground runs "switchboard serve" as configured by the
 // environment until the returned stop is called.
 func serveInBackground(t *testing.T) (stop func()) {
@@ -160,7 +167,6 @@ func TestBackupOfARunningServerUnderWritesRestoresAConsistentCopy(t *testing.T) 
 	data := dataEnv(t)
 	t.Setenv("SWITCHBOARD_SECRET_KEY", "") // serve writes data/secret.key: the archive takes it
 	t.Setenv("SWITCHBOARD_LOG_LEVEL", "error")
-	ctx := context.Background()
 	stop := serveInBackground(t)
 	srcURL := os.Getenv("DATABASE_URL")
 	src := openTarget(t, data)
@@ -168,7 +174,7 @@ func TestBackupOfARunningServerUnderWritesRestoresAConsistentCopy(t *testing.T) 
 	w.wait(t, 30)
 	archive := filepath.Join(t.TempDir(), "switchboard.tar.gz")
 	before := w.n.Load()
-	if err := run(ctx, []string{"backup", "--out", archive}); err != nil {
+	if err := quiet(t, []string{"backup", "--out", archive}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d touches were written while the backup ran", w.n.Load()-before)
@@ -185,7 +191,7 @@ func TestBackupOfARunningServerUnderWritesRestoresAConsistentCopy(t *testing.T) 
 		t.Fatalf("manifest: secret key %s, blobs %+v", m.SecretKey, m.Blobs)
 	}
 	target := restoreTarget(t)
-	if err := run(ctx, []string{"restore", archive}); err != nil {
+	if err := quiet(t, []string{"restore", archive}); err != nil {
 		t.Fatal(err)
 	}
 	dst := openTarget(t, target)
@@ -200,11 +206,11 @@ func TestBackupOfARunningServerUnderWritesRestoresAConsistentCopy(t *testing.T) 
 	t.Setenv("SWITCHBOARD_DATA", data)
 	t.Setenv("DATABASE_URL", srcURL)
 	second := filepath.Join(t.TempDir(), "second.tar.gz")
-	if err := run(ctx, []string{"backup", "--out", second}); err != nil {
+	if err := quiet(t, []string{"backup", "--out", second}); err != nil {
 		t.Fatal(err)
 	}
 	target2 := restoreTarget(t)
-	if err := run(ctx, []string{"restore", second}); err != nil {
+	if err := quiet(t, []string{"restore", second}); err != nil {
 		t.Fatal(err)
 	}
 	sameTables(t, src, openTarget(t, target2))

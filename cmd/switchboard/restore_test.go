@@ -80,10 +80,9 @@ func editManifest(t *testing.T, fn func(m *backup.Manifest)) func(string, []byte
 func TestRestoreRefusesWhatItCannotRestoreFaithfully(t *testing.T) {
 	data := dataEnv(t)
 	t.Setenv("SWITCHBOARD_LOG_LEVEL", "error")
-	ctx := context.Background()
 	dirBlobs(t, data)
 	archive := filepath.Join(t.TempDir(), "good.tar.gz")
-	err := run(ctx, []string{"backup", "--out", archive})
+	err := quiet(t, []string{"backup", "--out", archive})
 	if crmtest.Postgres() {
 		if err != nil {
 			t.Fatal(err)
@@ -91,10 +90,10 @@ func TestRestoreRefusesWhatItCannotRestoreFaithfully(t *testing.T) {
 	} else if err == nil || !strings.Contains(err.Error(), "no database at") {
 		t.Fatalf("a backup of a data directory without a database: %v", err) // and none is created
 	}
-	if _, err := stdoutOf(t, func() error { return run(ctx, []string{"migrate"}) }); err != nil {
+	if err := quiet(t, []string{"migrate"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(ctx, []string{"backup", "--out", archive}); err != nil {
+	if err := quiet(t, []string{"backup", "--out", archive}); err != nil {
 		t.Fatal(err)
 	}
 	srcURL := os.Getenv("DATABASE_URL")
@@ -156,7 +155,7 @@ func TestRestoreRefusesWhatItCannotRestoreFaithfully(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := c.target(t)
-			err := run(ctx, []string{"restore", c.archive})
+			err := quiet(t, []string{"restore", c.archive})
 			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.says) {
 				t.Fatalf("err = %v, want %v saying %q", err, c.want, c.says)
 			}
@@ -167,7 +166,7 @@ func TestRestoreRefusesWhatItCannotRestoreFaithfully(t *testing.T) {
 	}
 	// And the good archive restores.
 	restoreTarget(t)
-	if err := run(ctx, []string{"restore", archive}); err != nil {
+	if err := quiet(t, []string{"restore", archive}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -191,11 +190,70 @@ func TestBackupWithoutPgDumpSaysWhatToInstall(t *testing.T) {
 	t.Setenv("SWITCHBOARD_LOG_LEVEL", "error")
 	t.Setenv("PATH", t.TempDir()) // no pg_dump there
 	out := filepath.Join(t.TempDir(), "b.tar.gz")
-	err := run(context.Background(), []string{"backup", "--out", out})
+	err := quiet(t, []string{"backup", "--out", out})
 	if !errors.Is(err, backup.ErrNoTool) || !strings.Contains(err.Error(), "postgresql-client") || !strings.Contains(err.Error(), "pg_dump -Fc") {
 		t.Fatalf("err = %v", err)
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Fatal("an archive was written without the database")
 	}
+}
+
+// Blobs in the database travel in its copy; blobs in S3 stay in the bucket,
+// and the manifest and the command say so.
+func TestBackupLeavesBlobsWhereTheyLive(t *testing.T) {
+	t.Run("database", func(t *testing.T) {
+		data := dataEnv(t)
+		t.Setenv("SWITCHBOARD_LOG_LEVEL", "error")
+		t.Setenv("SWITCHBOARD_BLOBS", "database")
+		if err := quiet(t, []string{"migrate"}); err != nil {
+			t.Fatal(err)
+		}
+		src := openTarget(t, data)
+		want := map[string][]byte{}
+		for _, b := range []string{"%PDF-1.4 invoice", strings.Repeat("RIFF recording ", 100000)} {
+			key, err := blobs.PutBytes(context.Background(), blobs.Database{DB: src}, []byte(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[key] = []byte(b)
+		}
+		archive := filepath.Join(t.TempDir(), "db-blobs.tar.gz")
+		if err := quiet(t, []string{"backup", "--out", archive}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := backup.Verify(archive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Blobs.Backend != backup.BlobsDatabase || m.Blobs.InArchive || len(m.Files) != 1 || m.Tables["blobs"] != 2 {
+			t.Fatalf("manifest: blobs %+v, files %v, blobs rows %d", m.Blobs, m.Files, m.Tables["blobs"])
+		}
+		target := restoreTarget(t)
+		if err := quiet(t, []string{"restore", archive}); err != nil {
+			t.Fatal(err)
+		}
+		checkHas(t, blobs.Database{DB: openTarget(t, target)}, want)
+	})
+	t.Run("s3", func(t *testing.T) {
+		dataEnv(t)
+		t.Setenv("SWITCHBOARD_LOG_LEVEL", "error")
+		s3Env(t)
+		t.Setenv("SWITCHBOARD_BLOBS", "s3")
+		if err := quiet(t, []string{"migrate"}); err != nil {
+			t.Fatal(err)
+		}
+		archive := filepath.Join(t.TempDir(), "s3.tar.gz")
+		out, err := stdoutOf(t, func() error { return run(context.Background(), []string{"backup", "--out", archive}) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := backup.Verify(archive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Blobs.Backend != backup.BlobsS3 || m.Blobs.InArchive || !strings.Contains(m.Blobs.Note, "NOT in this archive") || !strings.Contains(out, "NOT in this archive") {
+			t.Fatalf("manifest blobs %+v; printed %q", m.Blobs, out)
+		}
+	})
 }
