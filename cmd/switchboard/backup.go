@@ -71,7 +71,9 @@ func backupCmd(ctx context.Context, args []string) error {
 	return nil
 }
 
-const restoreSummary = `Restores an archive written by switchboard backup into an EMPTY data
+const restoreSummary = `switchboard restore [flags] FILE (flags before the file).
+
+Restores an archive written by switchboard backup into an EMPTY data
 directory (SQLite) or an EMPTY PostgreSQL database (DATABASE_URL), refusing
 one that holds anything. Every checksum is checked first, and an archive from
 a newer schema than this binary knows is refused. Afterwards the restored
