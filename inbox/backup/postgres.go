@@ -5,7 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
+	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 )
 
@@ -54,7 +57,9 @@ func dumpPostgres(ctx context.Context, o Options, dst string) (map[string]int64,
 	if err != nil {
 		return nil, 0, err
 	}
-	cmd := exec.CommandContext(ctx, pgDump, "--format=custom", "--snapshot="+snapshot, "--file="+dst, "--dbname="+o.DSN)
+	dsn, env := hidePassword(o.DSN)
+	cmd := exec.CommandContext(ctx, pgDump, "--format=custom", "--snapshot="+snapshot, "--file="+dst, "--dbname="+dsn)
+	cmd.Env = env
 	if err := runTool(cmd); err != nil {
 		return nil, 0, fmt.Errorf("backup: pg_dump: %w", err)
 	}
@@ -67,11 +72,37 @@ func restorePostgres(ctx context.Context, o RestoreOptions, file string) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, pgRestore, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--dbname="+o.DSN, file)
+	dsn, env := hidePassword(o.DSN)
+	cmd := exec.CommandContext(ctx, pgRestore, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--dbname="+dsn, file)
+	cmd.Env = env
 	if err := runTool(cmd); err != nil {
 		return fmt.Errorf("restore: pg_restore: %w", err)
 	}
 	return nil
+}
+
+var passwordRE = regexp.MustCompile(`(^|\s)password=('(?:\\.|[^'\\])*'|\S*)\s*`)
+
+// hidePassword takes the password out of a DSN (URL or key=value) and
+// into PGPASSWORD, so that it is not on a command line for ps to show.
+func hidePassword(dsn string) (string, []string) {
+	env := os.Environ()
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		if pw, ok := u.User.Password(); ok {
+			u.User = url.User(u.User.Username())
+			return u.String(), append(env, "PGPASSWORD="+pw)
+		}
+		return dsn, env
+	}
+	m := passwordRE.FindStringSubmatch(dsn)
+	if m == nil {
+		return dsn, env
+	}
+	pw := m[2]
+	if strings.HasPrefix(pw, "'") {
+		pw = strings.NewReplacer(`\'`, "'", `\\`, `\`).Replace(pw[1 : len(pw)-1])
+	}
+	return strings.TrimSpace(passwordRE.ReplaceAllString(dsn, "$1")), append(env, "PGPASSWORD="+pw)
 }
 
 // runTool runs a client program and returns its complaint as the error.
