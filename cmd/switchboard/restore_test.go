@@ -151,6 +151,9 @@ func TestRestoreRefusesWhatItCannotRestoreFaithfully(t *testing.T) {
 			m.SchemaVersion = migrations.Latest(m.Dialect) + 1
 		})), restoreTarget, backup.ErrTooNew, "schema version"},
 		{"a truncated archive", truncated(t, archive), restoreTarget, backup.ErrCorrupt, "damaged"},
+		{"an archive of the other database", rewrite(t, archive, editManifest(t, func(m *backup.Manifest) {
+			m.Dialect = map[string]string{migrations.SQLite: migrations.Postgres, migrations.Postgres: migrations.SQLite}[m.Dialect]
+		})), restoreTarget, backup.ErrWrongDialect, "restore into the same kind"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -26,10 +26,11 @@ import (
 
 // Errors restore tells apart.
 var (
-	ErrCorrupt  = errors.New("restore: the archive is damaged")
-	ErrTooNew   = errors.New("restore: the archive is from a newer Switchboard")
-	ErrNotEmpty = errors.New("restore: the target is not empty")
-	ErrNoTool   = errors.New("backup: PostgreSQL client tool not found")
+	ErrCorrupt      = errors.New("restore: the archive is damaged")
+	ErrTooNew       = errors.New("restore: the archive is from a newer Switchboard")
+	ErrNotEmpty     = errors.New("restore: the target is not empty")
+	ErrNoTool       = errors.New("backup: PostgreSQL client tool not found")
+	ErrWrongDialect = errors.New("restore: the archive is of the other database")
 	// ErrNotRecorded: the archive is complete, but the backups table did
 	// not take its row (a database older than migration 13).
 	ErrNotRecorded = errors.New("backup: the archive is complete but not recorded in the backups table")

@@ -1,6 +1,10 @@
 package backup
 
-import "testing"
+import (
+	"errors"
+	"strings"
+	"testing"
+)
 
 func TestHidePassword(t *testing.T) {
 	for _, c := range []struct{ in, dsn, pw string }{
@@ -16,6 +20,17 @@ func TestHidePassword(t *testing.T) {
 		}
 		if dsn != c.dsn || pw != c.pw {
 			t.Errorf("hidePassword(%q) = %q, PGPASSWORD %q; want %q, %q", c.in, dsn, pw, c.dsn, c.pw)
+		}
+	}
+}
+
+func TestAMissingClientToolSaysWhatToInstall(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	for _, c := range []struct{ named, def string }{{"", "pg_dump"}, {"", "pg_restore"}, {"/opt/pg/bin/pg_dump", "pg_dump"}} {
+		_, err := tool(c.named, c.def)
+		if !errors.Is(err, ErrNoTool) || !strings.Contains(err.Error(), "apt-get install postgresql-client") ||
+			!strings.Contains(err.Error(), "pg_dump -Fc -f switchboard.pgdump") || !strings.Contains(err.Error(), "--"+strings.ReplaceAll(c.def, "_", "-")) {
+			t.Errorf("tool(%q, %q): %v", c.named, c.def, err)
 		}
 	}
 }

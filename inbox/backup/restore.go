@@ -44,7 +44,7 @@ func Restore(ctx context.Context, archive string, o RestoreOptions) (Manifest, e
 		return m, err
 	}
 	if m.Dialect != o.dialect() {
-		return m, fmt.Errorf("restore: the archive holds a %s database and the target is %s: restore into the same kind, then move the data over", m.Dialect, o.dialect())
+		return m, fmt.Errorf("%w: it holds a %s database and the target is %s; restore into the same kind", ErrWrongDialect, m.Dialect, o.dialect())
 	}
 	if latest := migrations.Latest(m.Dialect); m.SchemaVersion > latest {
 		return m, fmt.Errorf("%w: it is at schema version %d and this Switchboard knows up to %d; restore with the version that wrote it (%s) or a newer one", ErrTooNew, m.SchemaVersion, latest, m.Version)
