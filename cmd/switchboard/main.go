@@ -1,6 +1,6 @@
 // Command switchboard is the omnichannel inbox server and its admin tools:
 // serve, migrate, user add, user passwd, audit verify, blobs migrate,
-// demo, version. It reads the
+// backup, restore, demo, version. It reads the
 // configuration, wires the parts and holds no logic of its own.
 package main
 
@@ -43,6 +43,8 @@ Usage:
   switchboard user passwd    set a user's password
   switchboard audit verify   check the audit trail's hash chain
   switchboard blobs migrate  copy attachments and recordings to another backend
+  switchboard backup         write a backup archive, while serving
+  switchboard restore        restore a backup archive into an empty data dir or database
   switchboard demo           fill an empty database with 90 days of demo data
   switchboard version        print the version
 
@@ -85,6 +87,10 @@ func run(ctx context.Context, args []string) error {
 		return auditVerify(ctx, rest)
 	case "blobs migrate":
 		return blobsMigrate(ctx, rest)
+	case "backup":
+		return backupCmd(ctx, rest)
+	case "restore":
+		return restoreCmd(ctx, rest)
 	case "demo":
 		return demoCmd(ctx, rest)
 	case "version", "--version", "-version":

@@ -50,6 +50,29 @@ func OpenDSN(t testing.TB) (*gorm.DB, string) {
 		})
 		return db, ""
 	}
+	dsn := EmptyPostgres(t)
+	db, err := crm.Open(dsn, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrate(t, db)
+	t.Cleanup(func() { // before EmptyPostgres drops the database
+		if s, err := db.DB(); err == nil {
+			s.Close()
+		}
+	})
+	return db, dsn
+}
+
+// EmptyPostgres creates a new, empty (not migrated) database on the
+// server SWITCHBOARD_TEST_DATABASE_URL names, drops it when t ends and
+// returns its DSN. The test is skipped when no server is named.
+func EmptyPostgres(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvURL)
+	if base == "" {
+		t.Skipf("%s names no PostgreSQL server", EnvURL)
+	}
 	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{})
 	if err != nil {
 		t.Fatalf("crmtest: %s=%s: %v", EnvURL, base, err)
@@ -62,16 +85,7 @@ func OpenDSN(t testing.TB) (*gorm.DB, string) {
 	if err := admin.Exec("CREATE DATABASE " + name).Error; err != nil {
 		t.Fatalf("crmtest: create database: %v", err)
 	}
-	dsn := withDB(base, name)
-	db, err := crm.Open(dsn, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	migrate(t, db)
 	t.Cleanup(func() {
-		if s, err := db.DB(); err == nil {
-			s.Close()
-		}
 		a, err := gorm.Open(postgres.Open(base), &gorm.Config{})
 		if err != nil {
 			return
@@ -81,7 +95,7 @@ func OpenDSN(t testing.TB) (*gorm.DB, string) {
 			s.Close()
 		}
 	})
-	return db, dsn
+	return withDB(base, name)
 }
 
 func migrate(t testing.TB, db *gorm.DB) {
