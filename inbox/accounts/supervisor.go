@@ -52,6 +52,7 @@ type runningAccount struct {
 	cancel  context.CancelFunc
 	done    chan struct{}
 	adapter channels.Adapter
+	wake    chan struct{} // another replica let the account go: try the lock now
 }
 
 // Backoff of a failing account: 1 s doubling to 5 min.
@@ -97,7 +98,55 @@ func (s *Supervisor) Start(ctx context.Context) error {
 	for _, acc := range accs {
 		s.start(acc.ID)
 	}
+	if s.rt != nil {
+		go s.watchReleases(ctx)
+	}
 	return nil
+}
+
+// watchReleases wakes this replica's standby loop of an account as soon
+// as the replica that ran it says it stopped (its lock is released before
+// it says so), so a replica stopping for an upgrade hands its accounts
+// over at once instead of at the next try. The states come through the
+// hub, which carries other replicas' events on PostgreSQL.
+func (s *Supervisor) watchReleases(ctx context.Context) {
+	for ctx.Err() == nil {
+		sub := s.rt.Hub().Subscribe(256)
+		s.wakeOnRelease(ctx, sub)
+		sub.Close()
+	}
+}
+
+func (s *Supervisor) wakeOnRelease(ctx context.Context, sub *realtime.Subscription) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m, ok := <-sub.C:
+			if !ok {
+				return // dropped as slow: subscribe again
+			}
+			if m.Type != crm.EventAccountState {
+				continue
+			}
+			var d struct {
+				AccountID int64          `json:"account_id"`
+				State     channels.State `json:"state"`
+			}
+			if json.Unmarshal(m.Data, &d) != nil || (d.State.Phase != channels.Stopped && d.State.Phase != channels.Failing) {
+				continue
+			}
+			s.mu.Lock()
+			r := s.running[d.AccountID]
+			s.mu.Unlock()
+			if r != nil {
+				select {
+				case r.wake <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
 }
 
 // Wait blocks until every account has stopped.
@@ -273,7 +322,7 @@ func (s *Supervisor) start(id int64) {
 		return
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	r := &runningAccount{cancel: cancel, done: make(chan struct{})}
+	r := &runningAccount{cancel: cancel, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	s.running[id] = r
 	s.wg.Add(1)
 	go func() {
@@ -335,7 +384,11 @@ func (s *Supervisor) loop(ctx context.Context, id int64, r *runningAccount) {
 		}
 		if !held {
 			s.setState(id, channels.State{Phase: channels.Standby})
-			sleep(ctx, s.StandbyEvery)
+			select { // until the next try, or the holder lets go
+			case <-ctx.Done():
+			case <-r.wake:
+			case <-time.After(s.StandbyEvery):
+			}
 			continue
 		}
 		err = s.runOnce(ctx, acc, ch.New, r, &backoff)

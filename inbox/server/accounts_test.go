@@ -107,24 +107,7 @@ func TestOnPostgresOneReplicaConsumesAnAccountAndAnotherTakesOver(t *testing.T) 
 		t.Fatal(err)
 	}
 	replica := func() (*testApp, context.CancelFunc) {
-		rdb, err := crm.Open(dsn, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		app := wrap(t, New(rdb, testLogger(t), box, Options{Channels: testChannels(factories)}), box)
-		app.Supervisor().StandbyEvery = 100 * time.Millisecond
-		ctx, cancel := context.WithCancel(context.Background())
-		if err := app.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			cancel()
-			app.Wait()
-			if s, err := rdb.DB(); err == nil {
-				s.Close()
-			}
-		})
-		return app, cancel
+		return startReplica(t, dsn, box, factories, 100*time.Millisecond)
 	}
 	first, stopFirst := replica()
 	waitState(t, first, acc.ID, channels.Live)
@@ -149,6 +132,57 @@ func TestOnPostgresOneReplicaConsumesAnAccountAndAnotherTakesOver(t *testing.T) 
 	if states, err := second.Supervisor().States(context.Background(), []int64{acc.ID}); err != nil || states[acc.ID].Phase != channels.Live {
 		t.Errorf("after the takeover: %+v, %v; want live", states, err)
 	}
+}
+
+// startReplica runs one more replica of the application on the database
+// at dsn, its standby accounts trying their locks every standbyEvery.
+func startReplica(t *testing.T, dsn string, box *crm.SecretBox, factories map[channels.Kind]channels.Factory, standbyEvery time.Duration) (*testApp, context.CancelFunc) {
+	t.Helper()
+	rdb, err := crm.Open(dsn, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := wrap(t, New(rdb, testLogger(t), box, Options{Channels: testChannels(factories)}), box)
+	app.Supervisor().StandbyEvery = standbyEvery
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := app.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		app.Wait()
+		if s, err := rdb.DB(); err == nil {
+			s.Close()
+		}
+	})
+	return app, cancel
+}
+
+// A replica stopping (SIGTERM, an upgrade) releases its accounts' locks
+// and says so: the replica on standby takes over at once, not at its next
+// try, an hour away here (issue 17, item 2).
+func TestOnPostgresAStoppingReplicaHandsItsAccountOverAtOnce(t *testing.T) {
+	if !crmtest.Postgres() {
+		t.Skip("advisory locks are PostgreSQL's; SQLite runs one process (set " + crmtest.EnvURL + ")")
+	}
+	db, dsn := crmtest.OpenDSN(t)
+	box, _ := crm.NewSecretBox(testKey)
+	wa := &scripted{}
+	factories := map[channels.Kind]channels.Factory{
+		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return wa, nil },
+	}
+	name := "wa"
+	acc, err := crm.SaveAccount(db, box, 0, crm.AccountInput{Channel: "whatsapp", Name: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, stopFirst := startReplica(t, dsn, box, factories, time.Hour)
+	waitState(t, first, acc.ID, channels.Live)
+	second, _ := startReplica(t, dsn, box, factories, time.Hour)
+	waitState(t, second, acc.ID, channels.Standby)
+	stopFirst()
+	first.Wait()
+	waitState(t, second, acc.ID, channels.Live)
 }
 
 // linking stands in for WhatsApp's servers during a multi-device login:
