@@ -89,10 +89,21 @@ func Current(ctx context.Context, db *sql.DB) (int, error) {
 // the newest recorded: lines of work in parallel reserve numbers (8 for the
 // report while 9 landed first), and a database migrated to 9 before 8
 // merged must still get 8.
+//
+// On PostgreSQL the replicas starting together take turns under an
+// advisory lock: the first migrates, the others wait, then find nothing
+// left to do.
 func Apply(ctx context.Context, db *sql.DB, dialect string) ([]Step, error) {
 	steps, err := Steps(dialect)
 	if err != nil {
 		return nil, err
+	}
+	if dialect == Postgres {
+		unlock, err := lock(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 	}
 	cur, err := Current(ctx, db)
 	if err != nil {
@@ -116,6 +127,26 @@ func Apply(ctx context.Context, db *sql.DB, dialect string) ([]Step, error) {
 		done = append(done, s)
 	}
 	return done, nil
+}
+
+// lockKey is the advisory lock the migrating replica holds.
+const lockKey = 0x5b0a_0002
+
+// lock takes the migration lock on a connection of its own, waiting for
+// a replica migrating now; unlock releases it.
+func lock(ctx context.Context, db *sql.DB) (unlock func(), err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: lock: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", lockKey); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("migrations: lock: %w", err)
+	}
+	return func() {
+		conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", lockKey)
+		conn.Close()
+	}, nil
 }
 
 // appliedVersions are the versions recorded in schema_migrations.

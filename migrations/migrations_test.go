@@ -2,8 +2,12 @@ package migrations_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"sync"
 	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the driver behind crm.Open on PostgreSQL
 
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/crm/crmtest"
@@ -49,4 +53,53 @@ func TestApplyIsIdempotentAndRefusesANewerDatabase(t *testing.T) {
 	if !errors.Is(err, migrations.ErrTooNew) {
 		t.Fatalf("Apply on a newer database: %v, want ErrTooNew", err)
 	}
+}
+
+// Replicas starting together on an empty PostgreSQL database: one
+// migrates, the others wait for it and find nothing left to do.
+func TestReplicasStartingTogetherMigrateOnce(t *testing.T) {
+	dsn := crmtest.EmptyPostgres(t) // skips on SQLite: one process migrates there
+	ctx := context.Background()
+	const n = 4
+	results := make(chan int, n)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db, err := sql.Open("pgx", dsn)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer db.Close()
+			steps, err := migrations.Apply(ctx, db, migrations.Postgres)
+			if err != nil {
+				errs <- err
+				return
+			}
+			results <- len(steps)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(results)
+	for err := range errs {
+		t.Errorf("a replica's migration failed: %v", err)
+	}
+	applied := 0
+	for r := range results {
+		applied += r
+	}
+	if want := len(must(migrations.Steps(migrations.Postgres))); applied != want {
+		t.Errorf("%d steps applied across the replicas, want each of the %d once", applied, want)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
