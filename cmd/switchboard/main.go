@@ -46,6 +46,7 @@ Usage:
   switchboard backup         write a backup archive, while serving
   switchboard restore        restore a backup archive into an empty data dir or database
   switchboard demo           fill an empty database with 90 days of demo data
+  switchboard healthcheck    exit 0 when the server on SWITCHBOARD_ADDR is ready (containers)
   switchboard version        print the version
 
 Run "switchboard <command> --help" for a command's flags.
@@ -93,6 +94,8 @@ func run(ctx context.Context, args []string) error {
 		return restoreCmd(ctx, rest)
 	case "demo":
 		return demoCmd(ctx, rest)
+	case "healthcheck":
+		return healthcheck(ctx, rest)
 	case "version", "--version", "-version":
 		fmt.Println("switchboard", buildVersion())
 		return nil

@@ -83,6 +83,9 @@ func TestServeStartsCreatesTheOwnerAndStopsOnSignal(t *testing.T) {
 	if r, err := http.Get(base + "/"); err != nil || r.StatusCode != 200 || !strings.Contains(r.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("UI at /: %v %v", r, err)
 	}
+	if err := run(context.Background(), []string{"healthcheck"}); err != nil {
+		t.Errorf("healthcheck of a ready server: %v", err)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -91,6 +94,9 @@ func TestServeStartsCreatesTheOwnerAndStopsOnSignal(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+	if err := run(context.Background(), []string{"healthcheck"}); err == nil {
+		t.Error("healthcheck passed with the server stopped")
 	}
 }
 
