@@ -584,6 +584,12 @@ func TestBrowserALeadAssignsAndTheConversationLeavesAnotherManagersQueue(t *test
 	lena.choose("#assign", fmt.Sprint(oleg.ID))
 	lena.wait("the assignment saved", "document.querySelector('#assign').value === "+js(fmt.Sprint(oleg.ID)))
 	lena.waitText(".toast", "Assigned to oleg") // says to whom
+	// … and covers neither the conversation it reports on nor its controls.
+	if covers := lena.eval(`(() => { const t = document.querySelector('.toast').getBoundingClientRect();
+		return [...document.querySelectorAll('#assign, .conv-head, #timeline, #composer')].some(e => { const r = e.getBoundingClientRect();
+			return r.width && t.left < r.right && t.right > r.left && t.top < r.bottom && t.bottom > r.top; }); })()`); covers != false {
+		t.Errorf("the toast covers the conversation it reports on (%v)", covers)
+	}
 	lena.wait("the conversation gone from the lead's queue", "!document.querySelector("+js(convItem(conv))+")")
 	lena.click("#queue-all")
 	lena.waitText(convItem(conv)+" .assignee", "oleg")

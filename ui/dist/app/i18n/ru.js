@@ -13,7 +13,7 @@ export default {
 
   "login.title": "Вход",
   "login.lead": "Звонки, письма и сообщения всей команды — в одном окне.",
-  "login.email": "Email",
+  "login.email": "Электронная почта",
   "login.password": "Пароль",
   "login.submit": "Войти",
   "login.busy": "Входим…",
