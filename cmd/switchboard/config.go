@@ -31,7 +31,11 @@ type Config struct {
 	// SWITCHBOARD_TRUSTED_PROXIES: comma-separated IPs or CIDRs of reverse
 	// proxies whose X-Forwarded-For names the client (default: none).
 	TrustedProxies string
-	BlobConfig     // where attachments and recordings are kept (blobs.go)
+	// SWITCHBOARD_METRICS_TOKEN: bearer token Prometheus sends to GET
+	// /metrics; empty (the default) turns metrics off. Secret: read from
+	// the environment only, never a flag (a flag shows in ps).
+	MetricsToken string
+	BlobConfig   // where attachments and recordings are kept (blobs.go)
 
 	location                  *time.Location // parsed by validate
 	remindAfter, overdueAfter time.Duration  // parsed by validate
@@ -60,6 +64,7 @@ func (c *Config) bind(fs *flag.FlagSet, serve bool) {
 		fs.StringVar(&c.Addr, "addr", env("SWITCHBOARD_ADDR", ":8080"), "listen address [SWITCHBOARD_ADDR]")
 		fs.StringVar(&c.OwnerEmail, "owner-email", env("SWITCHBOARD_OWNER_EMAIL", "owner@switchboard.local"), "first owner's email, on an empty database [SWITCHBOARD_OWNER_EMAIL]")
 		c.OwnerPassword = env("SWITCHBOARD_OWNER_PASSWORD", "")
+		c.MetricsToken = strings.TrimSpace(env("SWITCHBOARD_METRICS_TOKEN", ""))
 		fs.StringVar(&c.RemindAfter, "remind-after", env("SWITCHBOARD_REMIND_AFTER", "30m"), "remind the responsible manager of a touch still without a deal after this long [SWITCHBOARD_REMIND_AFTER]")
 		fs.StringVar(&c.OverdueAfter, "overdue-after", env("SWITCHBOARD_OVERDUE_AFTER", "30m"), "a conversation waiting for our reply longer is overdue [SWITCHBOARD_OVERDUE_AFTER]")
 		fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("SWITCHBOARD_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client; empty trusts none [SWITCHBOARD_TRUSTED_PROXIES]")

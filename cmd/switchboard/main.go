@@ -225,7 +225,7 @@ func newServer(cfg *Config, db *gorm.DB, log *slog.Logger) (*server.Server, erro
 	return server.New(db, log, box, server.Options{
 		Region: cfg.Region, Currency: cfg.Currency, TimeZone: cfg.location, Channels: registry(sqlDB, crm.Dialect(db)), Blobs: store,
 		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.trustedProxies,
-		RemindAfter: cfg.remindAfter, OverdueAfter: cfg.overdueAfter,
+		RemindAfter: cfg.remindAfter, OverdueAfter: cfg.overdueAfter, MetricsToken: cfg.MetricsToken,
 	}), nil
 }
 
@@ -278,7 +278,7 @@ func serve(ctx context.Context, args []string) error {
 	if strings.HasPrefix(where, ":") {
 		where = "localhost" + where
 	}
-	log.Info("switchboard is up", "version", buildVersion(), "ui", "http://"+where, "database", crm.Dialect(db))
+	log.Info("switchboard is up", "version", buildVersion(), "ui", "http://"+where, "database", crm.Dialect(db), "metrics", cfg.MetricsToken != "")
 	select {
 	case err := <-errc:
 		stopApp()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -50,6 +51,7 @@ func TestServeStartsCreatesTheOwnerAndStopsOnSignal(t *testing.T) {
 	t.Setenv("SWITCHBOARD_OWNER_EMAIL", "boss@example.ru")
 	t.Setenv("SWITCHBOARD_OWNER_PASSWORD", "correct-horse")
 	t.Setenv("SWITCHBOARD_LOG_LEVEL", "error")
+	t.Setenv("SWITCHBOARD_METRICS_TOKEN", "prom-token")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}) }()
@@ -85,6 +87,21 @@ func TestServeStartsCreatesTheOwnerAndStopsOnSignal(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"healthcheck"}); err != nil {
 		t.Errorf("healthcheck of a ready server: %v", err)
+	}
+	// SWITCHBOARD_METRICS_TOKEN turns /metrics on, for that token only.
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer prom-token")
+	if r, err := http.DefaultClient.Do(req); err != nil || r.StatusCode != 200 {
+		t.Fatalf("/metrics with the token: %v %v", r, err)
+	} else {
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if !strings.Contains(string(b), `switchboard_http_requests_total{code="200",route="GET /readyz"}`) {
+			t.Errorf("/metrics lacks the readiness probes: %.500s", b)
+		}
+	}
+	if r, err := http.Get(base + "/metrics"); err != nil || r.StatusCode != 401 {
+		t.Fatalf("/metrics without the token: %v %v", r, err)
 	}
 	cancel()
 	select {

@@ -605,3 +605,24 @@ func (s *Supervisor) SendResult(id int64, err error) {
 		s.setState(id, channels.State{Phase: channels.Failing, Error: prefix + crm.Clip(err.Error(), 300), LastReceived: st.LastReceived})
 	}
 }
+
+// Phases counts the accounts by channel and phase as this replica sees
+// them (keyed by [channel, phase], for the metrics): an account another
+// replica runs is standby here, one not started yet is stopped.
+func (s *Supervisor) Phases(ctx context.Context) (map[[2]string]int, error) {
+	var accs []crm.Account
+	if err := s.db.WithContext(ctx).Select("id", "channel").Find(&accs).Error; err != nil {
+		return nil, fmt.Errorf("accounts: phases: %w", err)
+	}
+	out := map[[2]string]int{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range accs {
+		phase := channels.Stopped
+		if st, ok := s.states[a.ID]; ok {
+			phase = st.Phase
+		}
+		out[[2]string{a.Channel, string(phase)}]++
+	}
+	return out, nil
+}

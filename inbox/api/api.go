@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
@@ -41,6 +42,15 @@ type Options struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client (for the login limit and the logs); default none.
 	TrustedProxies []netip.Prefix
+	// Meter is told of each request by its route pattern (package
+	// metrics); nil: nobody.
+	Meter Meter
+}
+
+// Meter records requests by route pattern ("GET /api/v1/deals/{id}",
+// never the raw path), status and time: the metrics.
+type Meter interface {
+	Request(route string, status int, d time.Duration)
 }
 
 // api holds what the handlers need.

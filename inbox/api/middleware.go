@@ -156,6 +156,10 @@ func (h *api) logRequests(next http.Handler) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		cleanQuery(r.URL) // text from outside is cleaned at the edge (text.go)
 		next.ServeHTTP(sw, r)
+		if h.opts.Meter != nil {
+			// The mux set r.Pattern: the matched route, not the path.
+			h.opts.Meter.Request(r.Pattern, sw.status, time.Since(start))
+		}
 		h.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds(), "remote", clientIP(r, h.opts.TrustedProxies))
 	})
 }

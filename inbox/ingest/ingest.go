@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/microcosm-cc/bluemonday"
 	"gorm.io/gorm"
@@ -25,6 +27,14 @@ type Options struct {
 	Currency string // currency of the deals ingest opens, "RUB"
 	// MaxAttachment is the largest attachment stored, in bytes; default 25 MiB.
 	MaxAttachment int64
+	// Meter is told what each batch did (package metrics); nil: nobody.
+	Meter Meter
+}
+
+// Meter counts what ingest does, by channel: the metrics.
+type Meter interface {
+	Ingested(channel, result string, n int)
+	IngestBatch(d time.Duration)
 }
 
 // Sink stores what adapters read (channels.Sink).
@@ -35,6 +45,7 @@ type Sink struct {
 	blobs blobs.Store
 	opts  Options
 	html  *bluemonday.Policy
+	chans sync.Map // account id → channel, for the meter
 }
 
 // New returns the sink writing through rt's transactions.
@@ -68,7 +79,9 @@ func emailPolicy() *bluemonday.Policy {
 // (crm.ErrInvalid) is marked channels.ErrInvalid in its Result, so the
 // adapter tells its sender rather than asking for a retry.
 func (s *Sink) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.Result, error) {
+	start := time.Now()
 	res, err := s.ingest(ctx, batch)
+	s.measure(ctx, batch, res, start)
 	for i := range res {
 		if res[i].Err != nil && errors.Is(res[i].Err, crm.ErrInvalid) {
 			res[i].Err = channels.Invalid(res[i].Err)

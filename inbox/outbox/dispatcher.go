@@ -39,6 +39,13 @@ type SendReporter interface {
 type Options struct {
 	// MaxAttempts is how often a reply is tried; default 8.
 	MaxAttempts int
+	// Meter is told of each send attempt (package metrics); nil: nobody.
+	Meter Meter
+}
+
+// Meter counts send attempts and failures by channel: the metrics.
+type Meter interface {
+	SendAttempt(channel string, err error, final bool)
 }
 
 // sendLease is how long a claimed job is ours; a job still "sending" after
@@ -63,6 +70,8 @@ type Dispatcher struct {
 	busy map[int64]bool
 	wg   sync.WaitGroup
 	sent atomic.Int64 // jobs handled, for DispatchDue
+	// chans is each account's channel for the meter (it never changes).
+	chans sync.Map
 }
 
 // New returns a dispatcher of the jobs in db.
@@ -199,7 +208,24 @@ func (d *Dispatcher) send(ctx context.Context, j crm.OutboxJob) {
 	}
 	o := d.outcome(j, &ob, err, now, log.With("native_id", nativeID))
 	o.NativeID = nativeID
+	if d.opts.Meter != nil {
+		d.opts.Meter.SendAttempt(d.channelOf(ctx, j.AccountID), err, o.Status == crm.Failed)
+	}
 	d.record(ctx, j, o, now, log)
+}
+
+// channelOf is the account's channel, read once ("unknown" when it
+// cannot be read).
+func (d *Dispatcher) channelOf(ctx context.Context, account int64) string {
+	if c, ok := d.chans.Load(account); ok {
+		return c.(string)
+	}
+	acc, err := crm.GetAccount(d.db.WithContext(context.WithoutCancel(ctx)), account)
+	if err != nil {
+		return "unknown"
+	}
+	d.chans.Store(account, acc.Channel)
+	return acc.Channel
 }
 
 // record stores an attempt's outcome. Once the channel has accepted a

@@ -7,6 +7,7 @@ package realtime
 import (
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gorilla/websocket"
 
@@ -19,8 +20,9 @@ import (
 // saw. Each event is marshalled, framed and decoded for the visibility
 // rule once, whatever the number of subscribers.
 type Hub struct {
-	mu   sync.Mutex
-	subs map[*Subscription]struct{}
+	mu      sync.Mutex
+	subs    map[*Subscription]struct{}
+	dropped atomic.Int64 // slow subscribers dropped since start
 }
 
 // Message is an event as the hub hands it out.
@@ -67,6 +69,9 @@ func (h *Hub) Subscribers() int {
 	return len(h.subs)
 }
 
+// Dropped is how many slow subscribers were dropped since the hub began.
+func (h *Hub) Dropped() int64 { return h.dropped.Load() }
+
 // newMessage prepares an event for every subscriber.
 func newMessage(e crm.Event) (*Message, error) {
 	raw, err := json.Marshal(e)
@@ -103,6 +108,7 @@ func (h *Hub) Publish(evs ...crm.Event) {
 			default:
 			}
 			s.Dropped = true
+			h.dropped.Add(1)
 			delete(h.subs, s)
 			s.once.Do(func() { close(s.C) })
 			break

@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard/switchboard/inbox/api"
 	"github.com/switchboard/switchboard/inbox/blobs"
 	ingestion "github.com/switchboard/switchboard/inbox/ingest"
+	"github.com/switchboard/switchboard/inbox/metrics"
 	"github.com/switchboard/switchboard/inbox/outbox"
 	"github.com/switchboard/switchboard/inbox/realtime"
 	"github.com/switchboard/switchboard/inbox/recordings"
@@ -52,6 +53,10 @@ type Options struct {
 	RemindAfter  time.Duration // unlinked touches remind after this; default 30 minutes
 	OverdueAfter time.Duration // a wait longer than this is overdue; default 30 minutes
 	TimerEvery   time.Duration // how often the timers run; default 15 seconds
+
+	// MetricsToken turns GET /metrics on: Prometheus scrapes it with
+	// "Authorization: Bearer <token>". Empty (the default): off, 404.
+	MetricsToken string
 }
 
 // Server is the wired application.
@@ -65,6 +70,8 @@ type Server struct {
 	// Recordings fetches call recordings into the blob store.
 	Recordings *recordings.Fetcher
 	App        *inbox.App
+	// Metrics is this application's registry and counters.
+	Metrics *metrics.Metrics
 
 	opts        Options
 	wg          sync.WaitGroup
@@ -78,10 +85,13 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *Serve
 		opts.Blobs = inbox.DefaultBlobs()
 	}
 	s := &Server{DB: db, Log: log, opts: opts}
-	s.Realtime = realtime.New(db, log, realtime.NewHub())
-	s.Sink = ingestion.New(db, log, s.Realtime, opts.Blobs, ingestion.Options{Region: opts.Region, Currency: opts.Currency, MaxAttachment: opts.MaxAttachment})
+	hub := realtime.NewHub()
+	s.Metrics = metrics.New(db, hub)
+	s.Realtime = realtime.New(db, log, hub)
+	s.Sink = ingestion.New(db, log, s.Realtime, opts.Blobs, ingestion.Options{Region: opts.Region, Currency: opts.Currency, MaxAttachment: opts.MaxAttachment, Meter: s.Metrics})
 	s.Accounts = accounts.New(db, log, s.Realtime, box, opts.Channels, s.Sink)
-	s.Outbox = outbox.New(db, log, s.Realtime, opts.Blobs, s.Accounts, outbox.Options{MaxAttempts: opts.MaxAttempts})
+	s.Metrics.WatchAccounts(s.Accounts)
+	s.Outbox = outbox.New(db, log, s.Realtime, opts.Blobs, s.Accounts, outbox.Options{MaxAttempts: opts.MaxAttempts, Meter: s.Metrics})
 	s.Recordings = recordings.New(db, log, s.Realtime, opts.Blobs, s.Accounts, recordings.Options{})
 	s.App = inbox.New(db, log, s.Realtime, box, s.Accounts, s.Outbox, inbox.Options{
 		Region: opts.Region, Currency: opts.Currency, TimeZone: opts.TimeZone, SessionTTL: opts.SessionTTL, LoginLimit: opts.LoginLimit, LoginWindow: opts.LoginWindow,
@@ -90,9 +100,14 @@ func New(db *gorm.DB, log *slog.Logger, box *crm.SecretBox, opts Options) *Serve
 	return s
 }
 
-// Handler is the HTTP API, the channels' hooks and the UI (ui may be nil).
+// Handler is the HTTP API, the channels' hooks and the UI (ui may be nil),
+// with GET /metrics beside them: outside the API's routes, it is guarded
+// by its own token, not by a session (404 when metrics are off).
 func (s *Server) Handler(ui fs.FS) http.Handler {
-	return api.New(s.App, s.Accounts, s.Realtime, s.Log, api.Options{SecureCookies: s.opts.SecureCookies, TrustedProxies: s.opts.TrustedProxies}, ui)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", s.Metrics.Handler(s.opts.MetricsToken))
+	mux.Handle("/", api.New(s.App, s.Accounts, s.Realtime, s.Log, api.Options{SecureCookies: s.opts.SecureCookies, TrustedProxies: s.opts.TrustedProxies, Meter: s.Metrics}, ui))
+	return mux
 }
 
 // Start runs, until ctx ends: on PostgreSQL the relay that brings every
