@@ -111,7 +111,7 @@ func (s *Supervisor) Start(ctx context.Context) error {
 // hub, which carries other replicas' events on PostgreSQL.
 func (s *Supervisor) watchReleases(ctx context.Context) {
 	for ctx.Err() == nil {
-		sub := s.rt.Hub().Subscribe(256)
+		sub := s.rt.Hub().SubscribeInternal(256)
 		s.wakeOnRelease(ctx, sub)
 		sub.Close()
 	}

@@ -27,8 +27,8 @@ import (
 
 // Hub is what the metrics read of the realtime hub.
 type Hub interface {
-	Subscribers() int // WebSocket clients now
-	Dropped() int64   // slow clients dropped since start
+	Clients() int   // WebSocket clients now
+	Dropped() int64 // slow clients dropped since start
 }
 
 // Metrics holds an application's registry and the series it writes.
@@ -80,7 +80,7 @@ func New(db *gorm.DB, hub Hub) *Metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "switchboard_websocket_clients",
 			Help: "WebSocket clients connected to this replica.",
-		}, func() float64 { return float64(hub.Subscribers()) }),
+		}, func() float64 { return float64(hub.Clients()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "switchboard_websocket_dropped_clients_total",
 			Help: "WebSocket clients dropped because they read events too slowly.",

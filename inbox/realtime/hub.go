@@ -20,9 +20,10 @@ import (
 // saw. Each event is marshalled, framed and decoded for the visibility
 // rule once, whatever the number of subscribers.
 type Hub struct {
-	mu      sync.Mutex
-	subs    map[*Subscription]struct{}
-	dropped atomic.Int64 // slow subscribers dropped since start
+	mu       sync.Mutex
+	subs     map[*Subscription]struct{}
+	dropped  atomic.Int64 // slow clients dropped since start
+	internal atomic.Int64 // subscriptions that are not clients (SubscribeInternal)
 }
 
 // Message is an event as the hub hands it out.
@@ -36,10 +37,11 @@ type Message struct {
 
 // Subscription receives messages on C until it is closed or dropped.
 type Subscription struct {
-	C       chan *Message
-	hub     *Hub
-	once    sync.Once
-	Dropped bool
+	C        chan *Message
+	hub      *Hub
+	once     sync.Once
+	Dropped  bool
+	internal bool
 }
 
 // NewHub returns an empty hub.
@@ -57,10 +59,28 @@ func (h *Hub) Subscribe(n int) *Subscription {
 // Close unsubscribes.
 func (s *Subscription) Close() {
 	s.hub.mu.Lock()
+	_, in := s.hub.subs[s]
 	delete(s.hub.subs, s)
 	s.hub.mu.Unlock()
+	if in && s.internal {
+		s.hub.internal.Add(-1)
+	}
 	s.once.Do(func() { close(s.C) })
 }
+
+// SubscribeInternal is Subscribe for the application's own listeners (the
+// supervisor watching accounts change hands): not a client, not counted
+// by Clients.
+func (h *Hub) SubscribeInternal(n int) *Subscription {
+	s := h.Subscribe(n)
+	s.internal = true
+	h.internal.Add(1)
+	return s
+}
+
+// Clients is the number of WebSocket clients: the subscriptions but the
+// internal ones.
+func (h *Hub) Clients() int { return h.Subscribers() - int(h.internal.Load()) }
 
 // Subscribers is the number of subscriptions.
 func (h *Hub) Subscribers() int {
@@ -108,7 +128,11 @@ func (h *Hub) Publish(evs ...crm.Event) {
 			default:
 			}
 			s.Dropped = true
-			h.dropped.Add(1)
+			if s.internal {
+				h.internal.Add(-1)
+			} else {
+				h.dropped.Add(1)
+			}
 			delete(h.subs, s)
 			s.once.Do(func() { close(s.C) })
 			break
