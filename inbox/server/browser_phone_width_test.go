@@ -15,7 +15,10 @@ import (
 // inside the screen.
 func TestBrowserEveryPageAtPhoneWidth(t *testing.T) {
 	ta := newTestApp(t)
-	ta.user("owner@x.ru", crm.Owner)
+	owner := ta.user("owner@x.ru", crm.Owner)
+	if err := ta.db.Model(&owner).Update("name", "Сергей Кузнецов").Error; err != nil { // a real name's width
+		t.Fatal(err)
+	}
 	tg := ta.account("telegram", "Бот салона «Кухни Сибири»")
 	ta.touchConv(in(tg.ID, "w1", "telegram", "7001", "Анна Петрова-Водкина", "Здравствуйте! Интересует угловая кухня, длина 3,2 м"))
 	b := newBrowser(t, ta)
