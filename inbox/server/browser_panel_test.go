@@ -436,6 +436,8 @@ func TestBrowserOwnerContactsAuditExportAndAccounts(t *testing.T) {
 	p.waitText(".page h1", "Контакты")
 	p.waitText("#export-csv", "Выгрузить CSV")
 	p.screenshot("owner-contacts-ru")
+	p.click(`.pages a[href="/owner/audit"]`)
+	p.waitText(`#audit-table tr[data-action="contact.export"] td.what`, "Выгружены контакты (строк: 2)")
 	p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	p.click(`.pages a[href="/owner/accounts"]`)
 	p.waitText(fmt.Sprintf(`[data-account="%d"] .account-error`, wa.ID), "В этой сборке нет адаптера для этого канала.")

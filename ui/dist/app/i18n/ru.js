@@ -411,7 +411,7 @@ export default {
   "aw.contact.not_client.client": "{contact} снова клиент",
   "aa.contact.not_client": "Не клиент / блокировка",
   "aw.contact.not_duplicate": "{contact}: отмечен как не дубль",
-  "aw.contact.export": "Выгружены контакты: {rows} строк",
+  "aw.contact.export": "Выгружены контакты (строк: {rows})",
   "aw.report.export": "Выгружен отчёт",
   "aw.user.create": "Создан пользователь {email}",
   "aw.user.edit": "Изменён пользователь {user}",
