@@ -208,6 +208,8 @@ export default {
   "touch.sharedPhone": "Shared their phone number",
   "touch.contactCard": "Contact card",
   "touch.sticker": "Sticker",
+  "touch.forwardedFrom": "Forwarded from",
+  "touch.forwardedAt": "written {at}",
   "touch.quote": "In reply to",
   "touch.revoked": "The client deleted a message for everyone",
   "touch.reaction": "Reaction",

@@ -213,6 +213,8 @@ export default {
   "touch.sharedPhone": "Поделился своим номером",
   "touch.contactCard": "Контакт",
   "touch.sticker": "Стикер",
+  "touch.forwardedFrom": "Переслано от",
+  "touch.forwardedAt": "написано {at}",
   "touch.quote": "В ответ на",
   "touch.revoked": "Клиент удалил сообщение у всех",
   "touch.reaction": "Реакция",
