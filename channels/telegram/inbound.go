@@ -45,7 +45,7 @@ func (a *Adapter) Inbound(ctx context.Context, u models.Update) (in channels.Inb
 	if m == nil && u.EditedMessage != nil {
 		m, edited = u.EditedMessage, true
 	}
-	if m == nil || m.Chat.Type != models.ChatTypePrivate || m.From == nil || m.From.ID <= 0 || m.From.IsBot {
+	if m == nil || m.From == nil || m.From.ID <= 0 || m.From.IsBot || !private(m.Chat.Type, m.Chat.ID, m.From.ID) {
 		return in, false, nil
 	}
 	files := media(m)
@@ -130,6 +130,17 @@ func (a *Adapter) Inbound(ctx context.Context, u models.Update) (in channels.Inb
 		in.Meta = nil
 	}
 	return in, true, nil
+}
+
+// private reports a one-to-one chat with the sender. A chat without a
+// type (older clients send some; the Bot API docs' own webhook example
+// has none) is private when its id is the sender's: only a private chat
+// has the user's id, groups and channels have negative ids.
+func private(typ models.ChatType, chatID, fromID int64) bool {
+	if typ == "" {
+		return chatID == fromID && chatID > 0
+	}
+	return typ == models.ChatTypePrivate
 }
 
 // forwarded records where a forwarded message comes from: its text is

@@ -98,6 +98,9 @@ func TestInboundSamples(t *testing.T) {
 			Text:        "Скидка 20% на шкафы-купе до конца месяца",
 			Meta:        with("forwarded_from", "Мебель Сибири (@mebel_sibiri)", "forwarded_at", "2024-11-23T09:10:00Z", "forwarded_link", "https://t.me/mebel_sibiri/4411"),
 			Attachments: []channels.Attachment{{Name: "photo_AQADq9wxG_small.jpg", ContentType: "image/jpeg", Data: sampleFiles["AgACAgIAAxkBAAPUZ0MSmall"].data}}}},
+		{file: "private_no_type.json", want: channels.Inbound{ExternalID: "1111111:1365", At: at(1441645532), Name: "Test Test Lastname",
+			From: []channels.Handle{{Kind: "telegram", Value: "1111111"}}, Text: "/start", Meta: map[string]string{"username": "Test"}}},
+		{file: "group_no_type.json", ignored: true},
 		{file: "group.json", ignored: true},
 		{file: "channel_post.json", ignored: true},
 	}
@@ -141,6 +144,11 @@ func TestInboundUndecodable(t *testing.T) {
 	}
 	if len(in.Attachments) != 1 || string(in.Attachments[0].Data) != string(raw) || in.Attachments[0].ContentType != "application/json" {
 		t.Errorf("attachments = %+v", in.Attachments)
+	}
+	// An older client's private chat without a type is still private.
+	noType := strings.Replace(string(raw), `,"type":"private"`, "", 1)
+	if in, ok, _ := a.decode(context.Background(), []byte(noType), a.log); !ok || in.ExternalID != annaID+":221" {
+		t.Errorf("undecodable private message without a chat type: ok=%v %+v", ok, in)
 	}
 	if _, ok, _ := a.decode(context.Background(), []byte(`{"update_id":5,"message":"garbage"}`), a.log); ok {
 		t.Error("an update that names no sender must be skipped")

@@ -246,7 +246,8 @@ type envelope struct {
 
 func (a *Adapter) undecodable(raw []byte, derr error, log *slog.Logger) (channels.Inbound, bool, error) {
 	var e envelope
-	if err := json.Unmarshal(raw, &e); err != nil || e.Message == nil || e.Message.From == nil || e.Message.From.ID <= 0 || e.Message.Chat.Type != string(models.ChatTypePrivate) {
+	if err := json.Unmarshal(raw, &e); err != nil || e.Message == nil || e.Message.From == nil || e.Message.From.ID <= 0 ||
+		!private(models.ChatType(e.Message.Chat.Type), e.Message.Chat.ID, e.Message.From.ID) {
 		log.Error("telegram: update not decodable; skipped", "update_id", e.UpdateID, "err", derr)
 		return channels.Inbound{}, false, nil
 	}
