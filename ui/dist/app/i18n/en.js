@@ -210,6 +210,7 @@ export default {
   "touch.sticker": "Sticker",
   "touch.forwardedFrom": "Forwarded from",
   "touch.forwardedAt": "written {at}",
+  "touch.phoneExt": "ext. {ext}",
   "touch.quote": "In reply to",
   "touch.revoked": "The client deleted a message for everyone",
   "touch.reaction": "Reaction",

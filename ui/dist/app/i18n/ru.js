@@ -215,6 +215,7 @@ export default {
   "touch.sticker": "Стикер",
   "touch.forwardedFrom": "Переслано от",
   "touch.forwardedAt": "написано {at}",
+  "touch.phoneExt": "доб. {ext}",
   "touch.quote": "В ответ на",
   "touch.revoked": "Клиент удалил сообщение у всех",
   "touch.reaction": "Реакция",
