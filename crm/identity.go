@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nyaruka/phonenumbers"
 	"gorm.io/gorm"
 )
 
@@ -98,30 +97,6 @@ func normalizeLID(raw, user string) (Key, error) {
 		return Key{}, Invalid("whatsapp LID %q is not <digits>@lid", raw)
 	}
 	return Key{WhatsAppID, user + "@lid"}, nil
-}
-
-// NormalizePhone parses a phone number in any common format and returns
-// E.164, or ErrInvalid for anything that is not a valid number.
-func NormalizePhone(raw, region string) (string, error) {
-	s := strings.TrimSpace(raw)
-	digits := 0
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			digits++
-		}
-	}
-	// "73832349096" is how many systems write a Russian number: country
-	// code without the plus. Try it as international first.
-	if digits >= 11 && !strings.HasPrefix(s, "+") && !strings.HasPrefix(s, "8") {
-		if n, err := phonenumbers.Parse("+"+s, region); err == nil && phonenumbers.IsValidNumber(n) {
-			return phonenumbers.Format(n, phonenumbers.E164), nil
-		}
-	}
-	n, err := phonenumbers.Parse(s, region)
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return "", Invalid("phone %q is not a valid number", raw)
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
 // Related returns the identities implied by k: a WhatsApp JID is also the

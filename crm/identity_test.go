@@ -233,6 +233,8 @@ func FuzzNormalize(f *testing.F) {
 		"2349096", "12", "abc", "+7 000", "a@b.ru", "not an email", "42", "-1",
 		"79131234567@s.whatsapp.net", "79131234567:12@s.whatsapp.net", "1203630@g.us",
 		"+", "@", ":@", "++7", "８９１３１２３４５６７", "+7\x00913",
+		"+7 913 123-45-67 (Иван)", "\u200e+7 913 123-45-67\u200f", "＋７ ９１３ １２３-４５-６７", "+7 383 234-90-96 доб. 123 (Сергей)",
+		"8 383 234 90 96 вн.12", "+73832349096;ext=123", "79131234567:12@s.whatsapp.net", "Иван: 8 913 123 45 67, менеджер",
 	} {
 		f.Add(s)
 	}
@@ -291,6 +293,14 @@ func FuzzNormalize(f *testing.F) {
 		if p, err := crm.NormalizePhone(raw, "RU"); err == nil {
 			if !strings.HasPrefix(p, "+") || !isDigits(p[1:]) {
 				t.Fatalf("NormalizePhone(%q) = %q, not E.164", raw, p)
+			}
+		}
+		if p, ext, err := crm.ParsePhone(raw, "RU"); err == nil {
+			if n, _ := crm.NormalizePhone(raw, "RU"); n != p {
+				t.Fatalf("ParsePhone(%q) = %q but NormalizePhone = %q", raw, p, n)
+			}
+			if ext != "" && !isDigits(ext) {
+				t.Fatalf("ParsePhone(%q) extension %q is not digits", raw, ext)
 			}
 		}
 		_ = crm.SearchTerm(raw, "RU")

@@ -26,6 +26,9 @@ const (
 	MetaSticker            = "sticker"             // a sticker's emoji
 	MetaLocation           = "location"            // "lat,lon" of a shared location
 	MetaAttachmentsSkipped = "attachments_skipped" // files recorded by name only, and why
+	MetaForwardedFrom      = "forwarded_from"      // a forward: who wrote the original (name, @username, chat title)
+	MetaForwardedAt        = "forwarded_at"        // … when, RFC 3339 UTC
+	MetaForwardedLink      = "forwarded_link"      // … a t.me link to the original post of a public channel
 )
 
 // Inbound maps one update to what the sink stores. ok is false for an
@@ -42,7 +45,7 @@ func (a *Adapter) Inbound(ctx context.Context, u models.Update) (in channels.Inb
 	if m == nil && u.EditedMessage != nil {
 		m, edited = u.EditedMessage, true
 	}
-	if m == nil || m.Chat.Type != models.ChatTypePrivate || m.From == nil || m.From.ID <= 0 || m.From.IsBot {
+	if m == nil || m.From == nil || m.From.ID <= 0 || m.From.IsBot || !private(m.Chat.Type, m.Chat.ID, m.From.ID) {
 		return in, false, nil
 	}
 	files := media(m)
@@ -97,6 +100,7 @@ func (a *Adapter) Inbound(ctx context.Context, u models.Update) (in channels.Inb
 			in.Meta[MetaContactName] = strings.TrimSpace(c.FirstName + " " + c.LastName)
 		}
 	}
+	forwarded(m.ForwardOrigin, in.Meta)
 	if m.Sticker != nil {
 		in.Meta[MetaSticker] = m.Sticker.Emoji
 	}
@@ -126,6 +130,80 @@ func (a *Adapter) Inbound(ctx context.Context, u models.Update) (in channels.Inb
 		in.Meta = nil
 	}
 	return in, true, nil
+}
+
+// private reports a one-to-one chat with the sender. A chat without a
+// type (older clients send some; the Bot API docs' own webhook example
+// has none) is private when its id is the sender's: only a private chat
+// has the user's id, groups and channels have negative ids.
+func private(typ models.ChatType, chatID, fromID int64) bool {
+	if typ == "" {
+		return chatID == fromID && chatID > 0
+	}
+	return typ == models.ChatTypePrivate
+}
+
+// forwarded records where a forwarded message comes from: its text is
+// someone else's words, not the sender's. The origin is a user, a user who
+// hides their account (a name only), a group or a channel.
+//
+// https://core.telegram.org/bots/api#messageorigin
+func forwarded(o *models.MessageOrigin, meta map[string]string) {
+	if o == nil {
+		return
+	}
+	var from, link string
+	date := 0
+	switch {
+	case o.MessageOriginUser != nil:
+		u := o.MessageOriginUser
+		from, date = withHandle(strings.TrimSpace(u.SenderUser.FirstName+" "+u.SenderUser.LastName), u.SenderUser.Username), u.Date
+	case o.MessageOriginHiddenUser != nil:
+		from, date = strings.TrimSpace(o.MessageOriginHiddenUser.SenderUserName), o.MessageOriginHiddenUser.Date
+	case o.MessageOriginChat != nil:
+		c := o.MessageOriginChat
+		from, date = withSignature(withHandle(c.SenderChat.Title, c.SenderChat.Username), c.AuthorSignature), c.Date
+	case o.MessageOriginChannel != nil:
+		c := o.MessageOriginChannel
+		from, date = withSignature(withHandle(c.Chat.Title, c.Chat.Username), c.AuthorSignature), c.Date
+		if c.Chat.Username != "" && c.MessageID > 0 {
+			link = fmt.Sprintf("https://t.me/%s/%d", c.Chat.Username, c.MessageID)
+		}
+	default:
+		return
+	}
+	if from == "" {
+		from = "?" // an origin without a name is still a forward
+	}
+	meta[MetaForwardedFrom] = from
+	if date > 0 {
+		meta[MetaForwardedAt] = time.Unix(int64(date), 0).UTC().Format(time.RFC3339)
+	}
+	if link != "" {
+		meta[MetaForwardedLink] = link
+	}
+}
+
+// withHandle is "name (@username)", or whichever of the two there is.
+func withHandle(name, username string) string {
+	switch {
+	case username == "":
+		return name
+	case name == "":
+		return "@" + username
+	}
+	return name + " (@" + username + ")"
+}
+
+// withSignature adds the author signature of a post: "Chat, Author".
+func withSignature(s string, sig *string) string {
+	if sig == nil || strings.TrimSpace(*sig) == "" {
+		return s
+	}
+	if s == "" {
+		return strings.TrimSpace(*sig)
+	}
+	return s + ", " + strings.TrimSpace(*sig)
 }
 
 // startCode returns the payload of a "/start" command (deep link

@@ -87,6 +87,20 @@ func TestInboundSamples(t *testing.T) {
 		{file: "big_document.json", want: channels.Inbound{ExternalID: annaID + ":220", At: at(1732432440), From: anna(), Name: annaName, Text: "Все чертежи",
 			Meta:        with("attachments_skipped", "чертежи.zip: 52428800 bytes, over the download limit of 20971520"),
 			Attachments: []channels.Attachment{{Name: "чертежи.zip", ContentType: "application/zip"}}}},
+		{file: "forward_user.json", want: channels.Inbound{ExternalID: annaID + ":230", At: at(1732433000), From: anna(), Name: annaName,
+			Text: "Шкаф-купе 2 м, зеркало, доставка в пятницу — сколько?",
+			Meta: with("forwarded_from", "Олег Петров (@oleg_petrov)", "forwarded_at", "2024-11-23T08:20:00Z")}},
+		{file: "forward_hidden.json", want: channels.Inbound{ExternalID: annaID + ":231", At: at(1732433060), From: anna(), Name: annaName,
+			Text: "Размеры ниши: 182 × 240 × 60", Meta: with("forwarded_from", "Марина Дизайнер", "forwarded_at", "2024-11-23T08:36:40Z")}},
+		{file: "forward_chat.json", want: channels.Inbound{ExternalID: annaID + ":232", At: at(1732433120), From: anna(), Name: annaName,
+			Text: "Кто делал шкафы в Бердске? Посоветуйте", Meta: with("forwarded_from", "ЖК Северный — чат соседей, Админ", "forwarded_at", "2024-11-23T08:53:20Z")}},
+		{file: "forward_channel.json", want: channels.Inbound{ExternalID: annaID + ":233", At: at(1732433180), From: anna(), Name: annaName,
+			Text:        "Скидка 20% на шкафы-купе до конца месяца",
+			Meta:        with("forwarded_from", "Мебель Сибири (@mebel_sibiri)", "forwarded_at", "2024-11-23T09:10:00Z", "forwarded_link", "https://t.me/mebel_sibiri/4411"),
+			Attachments: []channels.Attachment{{Name: "photo_AQADq9wxG_small.jpg", ContentType: "image/jpeg", Data: sampleFiles["AgACAgIAAxkBAAPUZ0MSmall"].data}}}},
+		{file: "private_no_type.json", want: channels.Inbound{ExternalID: "1111111:1365", At: at(1441645532), Name: "Test Test Lastname",
+			From: []channels.Handle{{Kind: "telegram", Value: "1111111"}}, Text: "/start", Meta: map[string]string{"username": "Test"}}},
+		{file: "group_no_type.json", ignored: true},
 		{file: "group.json", ignored: true},
 		{file: "channel_post.json", ignored: true},
 	}
@@ -130,6 +144,11 @@ func TestInboundUndecodable(t *testing.T) {
 	}
 	if len(in.Attachments) != 1 || string(in.Attachments[0].Data) != string(raw) || in.Attachments[0].ContentType != "application/json" {
 		t.Errorf("attachments = %+v", in.Attachments)
+	}
+	// An older client's private chat without a type is still private.
+	noType := strings.Replace(string(raw), `,"type":"private"`, "", 1)
+	if in, ok, _ := a.decode(context.Background(), []byte(noType), a.log); !ok || in.ExternalID != annaID+":221" {
+		t.Errorf("undecodable private message without a chat type: ok=%v %+v", ok, in)
 	}
 	if _, ok, _ := a.decode(context.Background(), []byte(`{"update_id":5,"message":"garbage"}`), a.log); ok {
 		t.Error("an update that names no sender must be skipped")
@@ -212,7 +231,7 @@ func TestStartCode(t *testing.T) {
 // FuzzDecode: no update crashes the mapping, and whatever is recorded is
 // attributable.
 func FuzzDecode(f *testing.F) {
-	for _, name := range []string{"text.json", "start_yandex.json", "contact.json", "edited.json", "group.json", "undecodable.json", "photo_caption.json"} {
+	for _, name := range []string{"text.json", "start_yandex.json", "contact.json", "edited.json", "group.json", "undecodable.json", "photo_caption.json", "forward_channel.json", "forward_hidden.json"} {
 		f.Add(sample(f, name))
 	}
 	fake := fakeWithFiles(f)

@@ -229,25 +229,43 @@ func (a *Adapter) decode(ctx context.Context, raw []byte, log *slog.Logger) (cha
 
 // envelope is the least of an update needed to attribute it.
 type envelope struct {
-	UpdateID int64 `json:"update_id"`
-	Message  *struct {
-		MessageID int `json:"message_id"`
-		From      *struct {
-			ID        int64  `json:"id"`
-			FirstName string `json:"first_name"`
-			LastName  string `json:"last_name"`
-		} `json:"from"`
-		Chat struct {
-			ID   int64  `json:"id"`
-			Type string `json:"type"`
-		} `json:"chat"`
-	} `json:"message"`
+	UpdateID      int64            `json:"update_id"`
+	Message       *envelopeMessage `json:"message"`
+	EditedMessage *envelopeMessage `json:"edited_message"`
 }
 
+type envelopeMessage struct {
+	MessageID int `json:"message_id"`
+	From      *struct {
+		ID        int64  `json:"id"`
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+	} `json:"from"`
+	Chat struct {
+		ID   int64  `json:"id"`
+		Type string `json:"type"`
+	} `json:"chat"`
+}
+
+// ours reports a message a client wrote to the bot in private.
+func (m *envelopeMessage) ours() bool {
+	return m != nil && m.From != nil && m.From.ID > 0 && private(models.ChatType(m.Chat.Type), m.Chat.ID, m.From.ID)
+}
+
+// undecodable handles an update the library's models cannot decode. A
+// private message is recorded raw; an edit of one is lost and says so.
+// Anything else — a group message, an update kind the bot never asked for
+// (inline and callback queries, reactions, member changes: Telegram sends
+// them when another program set allowed_updates) — would be skipped even
+// if it decoded, so it is worth a debug line only.
 func (a *Adapter) undecodable(raw []byte, derr error, log *slog.Logger) (channels.Inbound, bool, error) {
 	var e envelope
-	if err := json.Unmarshal(raw, &e); err != nil || e.Message == nil || e.Message.From == nil || e.Message.From.ID <= 0 || e.Message.Chat.Type != string(models.ChatTypePrivate) {
-		log.Error("telegram: update not decodable; skipped", "update_id", e.UpdateID, "err", derr)
+	if err := json.Unmarshal(raw, &e); err != nil || !e.Message.ours() {
+		if e.EditedMessage.ours() {
+			log.Warn("telegram: edit not decodable; skipped", "update_id", e.UpdateID, "err", derr)
+		} else {
+			log.Debug("telegram: update not decodable and not a private message; skipped", "update_id", e.UpdateID, "kind", updateKind(raw), "err", derr)
+		}
 		return channels.Inbound{}, false, nil
 	}
 	m := e.Message
@@ -261,6 +279,20 @@ func (a *Adapter) undecodable(raw []byte, derr error, log *slog.Logger) (channel
 		ParseError:  "telegram: " + derr.Error(),
 		Attachments: []channels.Attachment{{Name: fmt.Sprintf("update_%d.json", e.UpdateID), ContentType: "application/json", Data: raw}},
 	}, true, nil
+}
+
+// updateKind names the field an update carries ("inline_query"), for logs.
+func updateKind(raw []byte) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return "?"
+	}
+	for k := range fields {
+		if k != "update_id" {
+			return k
+		}
+	}
+	return "?"
 }
 
 // apiError is a Bot API refusal of getUpdates.

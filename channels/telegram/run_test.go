@@ -1,11 +1,14 @@
 package telegram
 
 import (
+	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/switchboard/switchboard/channels"
@@ -269,4 +272,51 @@ func TestRedact(t *testing.T) {
 	if strings.Contains(err.Error(), testToken) || !strings.Contains(err.Error(), "/bot<token>/getUpdates") || !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("redact = %q", err)
 	}
+}
+
+// TestRunUnaskedUpdatesLogNoError: updates the bot never asked for (an
+// inline query, a button press, a reaction of a type the library does not
+// know yet) are skipped without an error in the log: nothing is wrong.
+func TestRunUnaskedUpdatesLogNoError(t *testing.T) {
+	fake := fakeWithFiles(t)
+	push(t, fake, "inline_query.json", "callback_query.json", "reaction_new_type.json", "text.json")
+	a := newAdapter(t, fake, "", "")
+	logs := &records{}
+	a.log = slog.New(logs)
+	sink := newSink()
+	r := start(a, sink)
+	fake.WaitOffset(t, 815400133, 0)
+	if err := r.stop(t); err != nil {
+		t.Fatalf("Run after cancel = %v, want nil", err)
+	}
+	if n := sink.count(); n != 1 {
+		t.Errorf("stored %d touches, want 1 (the text message)", n)
+	}
+	for _, rec := range logs.all() {
+		if rec.Level >= slog.LevelWarn {
+			t.Errorf("logged at %s: %q", rec.Level, rec.Message)
+		}
+	}
+}
+
+// records is a slog handler that keeps every record.
+type records struct {
+	mu   sync.Mutex
+	recs []slog.Record
+}
+
+func (h *records) Enabled(context.Context, slog.Level) bool { return true }
+func (h *records) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *records) WithGroup(string) slog.Handler            { return h }
+func (h *records) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recs = append(h.recs, r.Clone())
+	return nil
+}
+
+func (h *records) all() []slog.Record {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.recs)
 }

@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/switchboard/switchboard/channels"
@@ -328,7 +329,9 @@ func (s Submission) validate() error {
 			return invalid("submission_id must not contain control characters")
 		}
 	}
-	if p := strings.TrimSpace(s.Phone); p != "" && !strings.ContainsAny(p, "0123456789") {
+	// Any script's digits count: "＋７ ９１３ …" typed on a full-width
+	// keyboard is a number (ingest reads it as one).
+	if p := strings.TrimSpace(s.Phone); p != "" && strings.IndexFunc(p, unicode.IsDigit) < 0 {
 		return invalid("phone has no digits")
 	}
 	if e := strings.TrimSpace(s.Email); e != "" && !strings.Contains(e, "@") {

@@ -97,6 +97,12 @@ func TestReadRefuses(t *testing.T) {
 		wantCode   string // "" means accepted
 	}{
 		{"exactly MaxBody is accepted", func() *http.Request { return request(exact, testSecret, now) }, 0, ""},
+		{"a phone in full-width digits is accepted", func() *http.Request {
+			return request([]byte(`{"submission_id":"f-1","phone":"＋７ ９１３ ５５５-０１-０２"}`), testSecret, now)
+		}, 0, ""},
+		{"a phone without digits", func() *http.Request {
+			return request([]byte(`{"submission_id":"f-1","phone":"позвоните мне"}`), testSecret, now)
+		}, 422, CodeInvalid},
 		{"5 minutes old is accepted", func() *http.Request { return request(valid, testSecret, now.Add(-MaxSkew)) }, 0, ""},
 		{"wrong secret", func() *http.Request { return request(valid, []byte("another-secret"), now) }, 401, CodeBadSignature},
 		{"body changed after signing", func() *http.Request {

@@ -104,6 +104,7 @@ func (s *Sink) handles(in *channels.Inbound) ([]crm.Key, error) {
 			s.log.Warn("ingest: secondary handle dropped", "account", in.AccountID, "external_id", crm.Clip(in.ExternalID, 80), "kind", h.Kind, "err", err)
 			continue
 		}
+		s.keepExtension(in, h)
 		for _, k := range ks {
 			if !seen[k] {
 				seen[k] = true
@@ -112,6 +113,21 @@ func (s *Sink) handles(in *channels.Inbound) ([]crm.Key, error) {
 		}
 	}
 	return keys, nil
+}
+
+// keepExtension records on the touch the extension written after the
+// sender's phone ("доб. 123"): the identity is the number alone. The first
+// phone with one wins; an adapter's own value is kept.
+func (s *Sink) keepExtension(in *channels.Inbound, h channels.Handle) {
+	if h.Kind != string(crm.PhoneID) || in.Meta[crm.MetaPhoneExt] != "" {
+		return
+	}
+	if _, ext, err := crm.ParsePhone(h.Value, s.opts.Region); err == nil && ext != "" {
+		if in.Meta == nil {
+			in.Meta = map[string]string{}
+		}
+		in.Meta[crm.MetaPhoneExt] = ext
+	}
 }
 
 // clean sanitizes what an adapter hands over: HTML through the policy

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"strings"
 	"testing"
@@ -100,5 +101,38 @@ func TestIngestStoresAnEditAndACursorOnlyPosition(t *testing.T) {
 	}
 	if got, _ := crm.GetAccount(ta.db, acc.ID); got.Cursor != "15" {
 		t.Errorf("cursor = %q, want the skipped update's 15", got.Cursor)
+	}
+}
+
+// TestIngestKeepsThePhoneExtension: a number written with an extension
+// ("доб. 123") is the contact's number, and the extension is on the
+// touch, so the manager knows what to dial after it.
+func TestIngestKeepsThePhoneExtension(t *testing.T) {
+	ta := newTestApp(t)
+	acc := ta.account("web", "site")
+	res := ta.ingest(
+		channels.Inbound{AccountID: acc.ID, ExternalID: "form-1", From: []channels.Handle{{Kind: "phone", Value: "+7 383 234-90-96 доб. 123"}}, Text: "перезвоните"},
+		channels.Inbound{AccountID: acc.ID, ExternalID: "form-2", From: []channels.Handle{{Kind: "phone", Value: "8 (383) 234-90-96 вн. 12"}}, Text: "ещё раз"},
+		channels.Inbound{AccountID: acc.ID, ExternalID: "form-3", From: []channels.Handle{{Kind: "phone", Value: "+7 383 234-90-96"}}, Text: "без добавочного"},
+	)
+	for i, want := range []string{"123", "12", ""} {
+		if res[i].Err != nil {
+			t.Fatalf("form-%d: %v", i+1, res[i].Err)
+		}
+		tch, err := crm.GetTouch(ta.db, res[i].TouchID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta map[string]string
+		_ = json.Unmarshal(tch.Meta, &meta)
+		if meta[crm.MetaPhoneExt] != want {
+			t.Errorf("form-%d: phone_ext = %q, want %q (meta %s)", i+1, meta[crm.MetaPhoneExt], want, tch.Meta)
+		}
+	}
+	if n := ta.count("identities", "kind = 'phone' AND value = '+73832349096'"); n != 1 {
+		t.Errorf("identities of +73832349096 = %d, want 1: the extension is not part of the number", n)
+	}
+	if n := ta.count("contacts", ""); n != 1 {
+		t.Errorf("contacts = %d, want 1", n)
 	}
 }

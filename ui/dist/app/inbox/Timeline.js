@@ -61,7 +61,7 @@ function Touch({ x, ctx, sameDeal }) {
       <${ChannelIcon} channel=${x.channel} />
       <span class="kind">${kindLabel(x, m)}</span>
       ${out && html`<span class="author">${x.author_id ? userName(x.author_id) : x.automated ? t("touch.automated") : t("touch.outside")}</span>`}
-      ${!out && x.handle && html`<span class="handle">${handle(x.handle)}</span>`}
+      ${!out && x.handle && html`<span class="handle">${handle(x.handle)}${m.phone_ext && x.handle.startsWith("phone:") && html` <span class="phone-ext" data-phone-ext>${t("touch.phoneExt", { ext: m.phone_ext })}</span>`}</span>`}
       ${x.history && html`<span class="flag history" title=${t("touch.historyHint")}>${t("touch.history")}</span>`}
       ${elsewhere &&
       html`<a class="elsewhere" href=${"/inbox/" + ctx.queue + "/" + x.conversation_id} onClick=${(e) => {
@@ -100,6 +100,7 @@ function Body({ x, m }) {
   const [plain, setPlain] = useState(false);
   return html`
     ${x.kind === "call" && html`<${Call} x=${x} m=${m} />`}
+    <${Forwarded} m=${m} />
     ${x.html && !plain
       ? html`<${EmailFrame} source=${x.html} />`
       : x.body && html`<div class="text">${x.body}</div>`}
@@ -135,6 +136,16 @@ function Call({ x, m }) {
       ${rec && html` <a href=${rec} target="_blank" rel="noopener noreferrer"><${Icon} name="play" /> ${t("touch.recordingLink")}</a>`}</span>`}
     ${!status && rec && html`<a href=${rec} target="_blank" rel="noopener noreferrer"><${Icon} name="play" /> ${t("touch.recording")}</a>`}
   </div>`;
+}
+
+// Forwarded says whose words a forwarded message carries (a Telegram
+// forward: a user, a hidden user, a group or a channel), above the text,
+// which is not the client's own.
+function Forwarded({ m }) {
+  if (!m.forwarded_from) return null;
+  const link = safeURL(m.forwarded_link || "");
+  const from = link ? html`<a href=${link} target="_blank" rel="noopener noreferrer">${m.forwarded_from}</a>` : m.forwarded_from;
+  return html`<div class="extra forwarded" data-extra="forwarded">${t("touch.forwardedFrom")} <b>${from}</b>${m.forwarded_at ? html` <span class="muted">(${t("touch.forwardedAt", { at: stamp(m.forwarded_at) })})</span>` : ""}</div>`;
 }
 
 // Extras shows what a chat message carries besides text (the meta keys
