@@ -186,7 +186,10 @@ func (p *parser) leaf(e *message.Entity, mt string, params map[string]string) er
 	if name == "" {
 		name = defaultName(mt, len(p.atts)+1)
 	}
-	if mt == "message/delivery-status" || mt == "message/disposition-notification" {
+	switch mt {
+	case "message/delivery-status", "message/global-delivery-status", "message/disposition-notification", "message/feedback-report":
+		// RFC 3464 and 6533 delivery reports, RFC 8098 read receipts,
+		// RFC 5965 abuse reports, even outside a multipart/report.
 		p.automated = true
 	}
 	p.atts = append(p.atts, channels.Attachment{
