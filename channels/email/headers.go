@@ -33,8 +33,11 @@ func (p *parser) headers(in *channels.Inbound, h mail.Header) {
 		}
 	}
 	in.Subject = p.text1(h, "Subject")
-	if t, err := h.Date(); err == nil && !t.IsZero() && t.Year() > 1970 {
-		in.At = t
+	if raw := strings.TrimSpace(h.Get("Date")); raw != "" {
+		in.Meta[MetaDateHeader] = clipBytes(toUTF8([]byte(raw), p.charset), 200)
+		if t, err := h.Date(); err == nil && !t.IsZero() && t.Year() > 1970 {
+			in.At = t
+		}
 	}
 
 	msgID := msgIDs(h.Get("Message-Id"))

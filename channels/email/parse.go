@@ -49,8 +49,10 @@ const (
 //
 // ExternalID is the Message-ID without angle brackets (a digest of it when
 // it is absurdly long), empty when there is none: the caller supplies a
-// fallback. At is zero when there is no readable Date. Kind, AccountID and
-// Cursor are left to the caller.
+// fallback. At is zero when there is no readable Date; Meta date_header
+// (MetaDateHeader) is the raw Date header, for the caller to check At
+// against the arrival time. Kind, AccountID and Cursor are left to the
+// caller.
 func Parse(raw []byte, own []string) (channels.Inbound, error) {
 	p := &parser{own: lowerAll(own)}
 	in, err := p.parse(raw)
