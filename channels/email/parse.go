@@ -3,6 +3,8 @@ package email
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -65,7 +67,35 @@ func Parse(raw []byte, own []string) (channels.Inbound, error) {
 	if len(in.From) == 0 {
 		in.From = []channels.Handle{{Kind: "email", Value: UnknownSender}}
 	}
+	if in.Meta == nil {
+		in.Meta = map[string]string{}
+	}
+	in.Meta[channels.MetaContentHash] = contentHash(in)
 	return in, err
+}
+
+// contentHash is a digest of what a message says: its sender, Date
+// header, subject, text and files. Mail programs reuse Message-IDs, so the
+// same id with another digest is another message (channels.Inbound
+// ExternalID); the same message read again (another folder, a new
+// UIDVALIDITY) has the same digest, whatever its Received lines.
+func contentHash(in channels.Inbound) string {
+	h := sha256.New()
+	field := func(s string) { fmt.Fprintf(h, "%d:%s\n", len(s), s) }
+	field(in.From[0].Value)
+	field(in.Meta[MetaDateHeader])
+	field(in.Subject)
+	field(in.Text)
+	field(in.HTML)
+	for _, a := range in.Attachments {
+		if a.Name == RawName && in.ParseError != "" {
+			continue // the whole message, Received lines and all
+		}
+		field(a.Name)
+		field(a.ContentType)
+		field(string(a.Data))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 type parser struct {
