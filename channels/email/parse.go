@@ -44,8 +44,9 @@ const (
 //
 // Parse always returns an Inbound that can be ingested. When the message
 // cannot be read completely (a broken header, a multipart without its
-// boundary, a corrupt transfer encoding), the error says why, the Inbound
-// has ParseError set to its text, keeps whatever could be read (a sender
+// boundary, a corrupt transfer encoding), the error says why for the log,
+// the Inbound has ParseError set to what that means for a user, in plain
+// English, and Meta parse_problem (MetaParseProblem) to its code, keeps whatever could be read (a sender
 // if any header parsed, else UnknownSender) and carries the raw message as
 // the attachment RawName (message/rfc822).
 //
@@ -59,7 +60,11 @@ func Parse(raw []byte, own []string) (channels.Inbound, error) {
 	p := &parser{own: lowerAll(own)}
 	in, err := p.parse(raw)
 	if err != nil {
-		in.ParseError = err.Error()
+		// The user reads what is wrong in plain words; the caller logs err.
+		if in.Meta == nil {
+			in.Meta = map[string]string{}
+		}
+		in.Meta[MetaParseProblem], in.ParseError = explain(err)
 		in.Attachments = append(in.Attachments, channels.Attachment{
 			Name: RawName, ContentType: "message/rfc822", Data: raw,
 		})
@@ -120,7 +125,7 @@ func (p *parser) parse(raw []byte) (channels.Inbound, error) {
 		if _, body, ok := cutHeader(raw); ok {
 			in.Text = strings.TrimSpace(clipBytes(toUTF8(body, ""), maxText))
 		}
-		return in, fmt.Errorf("email: message header: %w", err)
+		return in, problemf(ProblemHeader, "email: message header: %w", err)
 	}
 	if _, params, cerr := e.Header.ContentType(); cerr == nil {
 		p.charset = strings.ToLower(params["charset"])
@@ -128,7 +133,7 @@ func (p *parser) parse(raw []byte) (channels.Inbound, error) {
 	werr := p.walk(e, 0)
 	p.headers(&in, mail.Header{Header: e.Header})
 	if len(in.From) == 0 && werr == nil {
-		werr = errors.New("email: no sender address (From, Sender, Reply-To and Return-Path are missing or unreadable)")
+		werr = problemf(ProblemNoSender, "email: no sender address (From, Sender, Reply-To and Return-Path are missing or unreadable)")
 	}
 
 	in.Text = strings.TrimSpace(strings.Join(p.text, "\n\n"))
@@ -152,7 +157,7 @@ func (p *parser) parse(raw []byte) (channels.Inbound, error) {
 func (p *parser) walk(e *message.Entity, depth int) error {
 	p.parts++
 	if p.parts > maxParts {
-		return fmt.Errorf("email: more than %d MIME parts", maxParts)
+		return problemf(ProblemTooMany, "email: more than %d MIME parts", maxParts)
 	}
 	mt, params, err := e.Header.ContentType()
 	if err != nil || mt == "" {
@@ -163,13 +168,13 @@ func (p *parser) walk(e *message.Entity, depth int) error {
 			p.automated = true // RFC 3462: delivery and disposition notifications
 		}
 		if depth >= maxDepth {
-			return fmt.Errorf("email: MIME parts nested deeper than %d", maxDepth)
+			return problemf(ProblemTooDeep, "email: MIME parts nested deeper than %d", maxDepth)
 		}
 		if params["boundary"] == "" {
 			// Show the body as it is; the raw message goes along.
 			b, _ := io.ReadAll(io.LimitReader(e.Body, maxText))
 			p.addText(b, params)
-			return fmt.Errorf("email: %s without a boundary", mt)
+			return problemf(ProblemBoundary, "email: %s without a boundary", mt)
 		}
 		mr := e.MultipartReader()
 		for {
@@ -178,7 +183,7 @@ func (p *parser) walk(e *message.Entity, depth int) error {
 				return nil
 			}
 			if err != nil && part == nil {
-				return fmt.Errorf("email: %s part %d: %w", mt, p.parts, err)
+				return problemf(ProblemParts, "email: %s part %d: %w", mt, p.parts, err)
 			}
 			// An unknown charset or transfer encoding still gives a part
 			// that reads raw; leaf handling repairs its text.
@@ -198,7 +203,11 @@ func (p *parser) leaf(e *message.Entity, mt string, params map[string]string) er
 
 	body, rerr := io.ReadAll(e.Body)
 	if rerr != nil {
-		rerr = fmt.Errorf("email: %s part: %w", mt, rerr)
+		code := ProblemEncoding
+		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) || strings.HasSuffix(rerr.Error(), "EOF") {
+			code = ProblemParts // the message ends inside this part
+		}
+		rerr = problemf(code, "email: %s part: %w", mt, rerr)
 	}
 
 	isText := (mt == "text/plain" || mt == "text/html") && disp != "attachment" && name == ""
