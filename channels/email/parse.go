@@ -116,6 +116,7 @@ type parser struct {
 
 func (p *parser) parse(raw []byte) (channels.Inbound, error) {
 	var in channels.Inbound
+	raw = trimLead(raw)
 	e, err := message.Read(bytes.NewReader(raw))
 	if err != nil && e == nil {
 		// The header itself is broken: salvage what lines we can for the
@@ -160,6 +161,9 @@ func (p *parser) walk(e *message.Entity, depth int) error {
 		return problemf(ProblemTooMany, "email: more than %d MIME parts", maxParts)
 	}
 	mt, params, err := e.Header.ContentType()
+	if err != nil {
+		e, mt, params, err = repaired(e)
+	}
 	if err != nil || mt == "" {
 		mt, params = "text/plain", map[string]string{} // RFC 2045 section 5.2
 	}
@@ -360,4 +364,21 @@ func cutHeader(raw []byte) (header, body []byte, ok bool) {
 		return raw[:i], raw[i+2:], true
 	}
 	return raw, nil, false
+}
+
+// repaired reads an entity again after repairing its Content-Type (see
+// repairContentType); it returns e as it was when that does not help.
+func repaired(e *message.Entity) (*message.Entity, string, map[string]string, error) {
+	fixed, ok := repairContentType(e.Header.Get("Content-Type"))
+	if ok {
+		h := e.Header.Copy()
+		h.Set("Content-Type", fixed)
+		h.Del("Content-Transfer-Encoding") // the body is decoded already
+		if ne, err := message.New(h, e.Body); err == nil {
+			mt, params, err := ne.Header.ContentType()
+			return ne, mt, params, err
+		}
+	}
+	mt, params, err := e.Header.ContentType()
+	return e, mt, params, err
 }

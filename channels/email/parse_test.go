@@ -338,6 +338,10 @@ func TestParseEdgeCases(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.eml")
+	for _, dir := range []string{"lead", "outlook", "robots"} {
+		more, _ := filepath.Glob(filepath.Join("testdata", dir, "*.eml"))
+		files = append(files, more...)
+	}
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
