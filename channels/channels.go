@@ -146,7 +146,11 @@ type Inbound struct {
 	// AccountID is the configured account the event arrived on.
 	AccountID int64
 	// ExternalID is the channel-native id (Message-ID, update id, call id,
-	// submission id). Ingest is idempotent on (AccountID, ExternalID).
+	// submission id). Ingest is idempotent on (AccountID, ExternalID); but
+	// when Meta[MetaContentHash] is set and differs from the stored
+	// touch's, the event is a different message reusing the id (mail
+	// programs do reuse Message-IDs) and is stored as its own touch under
+	// ExternalID + "#" + the hash's first 12 characters.
 	ExternalID string
 	Kind       TouchKind
 	// At is when the event happened (zero means now).
@@ -181,7 +185,8 @@ type Inbound struct {
 	Subject string
 	Text    string
 	HTML    string
-	// Meta is channel detail worth keeping (page URL, utm_* fields).
+	// Meta is channel detail worth keeping (page URL, utm_* fields,
+	// MetaContentHash).
 	Meta map[string]string
 	Call *CallInfo
 	// Automated marks auto-replies, bounces and mailing lists: recorded,
@@ -278,3 +283,8 @@ type Receipt struct {
 type ReceiptSink interface {
 	Receipts(ctx context.Context, rs []Receipt) error
 }
+
+// MetaContentHash is the Meta key of a digest of what an event says (its
+// sender, date, subject, text and files), for channels whose ids are not
+// always unique (see Inbound.ExternalID).
+const MetaContentHash = "content_hash"

@@ -82,8 +82,17 @@ type ConversationFilter struct {
 	Limit      int
 }
 
-// UnlinkedTouch is the SQL condition of a touch that still needs a deal.
-const UnlinkedTouch = "deal_id IS NULL AND not_a_sale = '' AND history = FALSE"
+// UnlinkedTouch is the SQL condition of a touch that still needs a deal:
+// none yet, not marked "not a sale", and written by a person now. History
+// and automated touches (bounces, auto-replies, list mail) never need one.
+// Every unlinked queue, counter and reminder uses this condition (through
+// UnlinkedTouchOf), so they agree.
+const UnlinkedTouch = "deal_id IS NULL AND not_a_sale = '' AND history = FALSE AND automated = FALSE"
+
+// UnlinkedTouchOf is UnlinkedTouch on the touches table named alias.
+func UnlinkedTouchOf(alias string) string {
+	return alias + ".deal_id IS NULL AND " + alias + ".not_a_sale = '' AND " + alias + ".history = FALSE AND " + alias + ".automated = FALSE"
+}
 
 // ListConversations returns a page, latest activity first (the waiting
 // queue: the longest wait first), and the cursor of the next page ("" at

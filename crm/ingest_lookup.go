@@ -233,3 +233,23 @@ func FirstOpenStage(tx *gorm.DB) (int64, error) {
 	}
 	return stages[0], nil
 }
+
+// TouchMetas returns the meta (JSON text) of an account's touches with
+// these external ids, by external id.
+func TouchMetas(tx *gorm.DB, account int64, exts []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(exts) == 0 {
+		return out, nil
+	}
+	in, list := inList(tx, "external_id", exts)
+	err := query(tx, func(r *sql.Rows) error {
+		var ext, meta string
+		err := r.Scan(&ext, &meta)
+		out[ext] = meta
+		return err
+	}, "SELECT external_id, meta FROM touches WHERE account_id = ? AND "+in, account, list)
+	if err != nil {
+		return nil, fmt.Errorf("crm: touch meta by external id: %w", err)
+	}
+	return out, nil
+}

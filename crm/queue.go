@@ -25,10 +25,10 @@ const MissedCallPending = `m.direction = 'in' AND m.call_status = 'missed' AND N
 const (
 	// queueWaiting: open, and the contact's touch is the last word.
 	queueWaiting = "conversations.status = 'open' AND conversations.waiting_since IS NOT NULL"
-	// queueUnlinked: a touch still needs a deal (any status).
+	// queueUnlinked: a touch still needs a deal (any status): UnlinkedTouch.
 	// (The set of such conversations comes from the index on deal_id: an
 	// EXISTS per conversation would probe every one the list scans past.)
-	queueUnlinked = "conversations.id IN (SELECT t.conversation_id FROM touches t WHERE t.deal_id IS NULL AND t.not_a_sale = '' AND t.history = FALSE)"
+	queueUnlinked = "conversations.id IN (SELECT t.conversation_id FROM touches t WHERE t.deal_id IS NULL AND t.not_a_sale = '' AND t.history = FALSE AND t.automated = FALSE)"
 	// queueCallBack: open, with a missed call not called back.
 	queueCallBack = "conversations.status = 'open' AND EXISTS (SELECT 1 FROM touches m WHERE m.conversation_id = conversations.id AND " + MissedCallPending + ")"
 )
@@ -76,7 +76,7 @@ func CountQueues(tx *gorm.DB, u User, overdueBefore time.Time) (QueueCounts, err
 	// Unlinked from the other side: the touches without a deal (an index
 	// on deal_id finds them), not an EXISTS for every conversation ever.
 	unlinked := tx.Table("touches t").Joins("JOIN conversations ON conversations.id = t.conversation_id").
-		Where("t.deal_id IS NULL AND t.not_a_sale = '' AND t.history = FALSE")
+		Where(UnlinkedTouchOf("t"))
 	err = unlinked.Scopes(VisibleConversations(u)).Select("COUNT(DISTINCT t.conversation_id)").Scan(&row.Unlinked).Error
 	if err != nil {
 		return QueueCounts{}, fmt.Errorf("crm: count queues: unlinked: %w", err)

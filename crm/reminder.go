@@ -38,7 +38,7 @@ func Reminders(tx *gorm.DB, u User, limit int) (ReminderList, error) {
 	q := tx.Table("touches").
 		Joins("JOIN conversations cv ON cv.id = touches.conversation_id").
 		Joins("JOIN contacts ct ON ct.id = touches.contact_id").
-		Where("touches.reminded_at IS NOT NULL AND touches.deal_id IS NULL AND touches.not_a_sale = '' AND touches.history = FALSE").
+		Where("touches.reminded_at IS NOT NULL AND "+UnlinkedTouchOf("touches")).
 		Where(recipient, map[string]any{"me": u.ID}).
 		Session(&gorm.Session{}) // counted, then listed
 	out := ReminderList{Reminders: []Reminder{}}

@@ -51,7 +51,7 @@ func TeamLoads(tx *gorm.DB, overdueBefore time.Time) (map[int64]*TeamLoad, error
 		N          int64
 	}
 	if err := tx.Table("touches t").Joins("JOIN conversations c ON c.id = t.conversation_id").
-		Where("t.deal_id IS NULL AND t.not_a_sale = '' AND t.history = FALSE").
+		Where(UnlinkedTouchOf("t")).
 		Select("c.assignee_id, COUNT(*) AS n").Group("c.assignee_id").Scan(&unlinked).Error; err != nil {
 		return nil, err
 	}

@@ -64,8 +64,11 @@ const (
 	CallMissed   = "missed"
 )
 
-// Unlinked reports whether the touch still needs a deal or a "not a sale".
-func (t Touch) Unlinked() bool { return t.DealID == nil && t.NotASale == "" }
+// Unlinked reports whether the touch still needs a deal or a "not a sale"
+// (UnlinkedTouch): history and automated touches never do.
+func (t Touch) Unlinked() bool {
+	return t.DealID == nil && t.NotASale == "" && !t.History && !t.Automated
+}
 
 // GetTouch loads a touch.
 func GetTouch(tx *gorm.DB, id int64) (Touch, error) {

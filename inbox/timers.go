@@ -124,7 +124,7 @@ type dueReminder struct {
 func (a *App) reminders(tx *gorm.DB, now time.Time) *gorm.DB {
 	due := now.Add(-a.opts.RemindAfter)
 	return tx.Table("touches").
-		Where("touches.reminded_at IS NULL AND touches.deal_id IS NULL AND touches.not_a_sale = '' AND touches.history = FALSE AND touches.automated = ? AND touches.direction = ?", false, crm.Inbound).
+		Where("touches.reminded_at IS NULL AND "+crm.UnlinkedTouchOf("touches")+" AND touches.direction = ?", crm.Inbound).
 		Where("touches.occurred_at <= ? AND touches.occurred_at > ?", due.UTC(), due.Add(-RemindHorizon).UTC())
 }
 

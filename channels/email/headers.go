@@ -33,8 +33,11 @@ func (p *parser) headers(in *channels.Inbound, h mail.Header) {
 		}
 	}
 	in.Subject = p.text1(h, "Subject")
-	if t, err := h.Date(); err == nil && !t.IsZero() && t.Year() > 1970 {
-		in.At = t
+	if raw := strings.TrimSpace(h.Get("Date")); raw != "" {
+		in.Meta[MetaDateHeader] = clipBytes(toUTF8([]byte(raw), p.charset), 200)
+		if t, err := h.Date(); err == nil && !t.IsZero() && t.Year() > 1970 {
+			in.At = t
+		}
 	}
 
 	msgID := msgIDs(h.Get("Message-Id"))
@@ -86,7 +89,7 @@ func (p *parser) headers(in *channels.Inbound, h mail.Header) {
 	}
 	in.EntryPoint = entryPoint(rcpts, p.own)
 
-	in.Automated = automated(h, in.From)
+	in.Automated = automated(h, in.From, in.Subject)
 
 	// Sent by the mailbox itself (a reply written in a mail program, in
 	// the Sent folder or a copy to self): an outgoing message to its first
@@ -279,10 +282,13 @@ func entryPoint(rcpts []string, own []string) string {
 }
 
 // automated reports mail no person wrote: auto-replies (RFC 3834
-// Auto-Submitted, X-Autoreply, X-Autorespond), bulk and list mail
-// (Precedence, List-Id), bounces (a null Return-Path, a mailer-daemon
-// sender). multipart/report is detected while walking the body.
-func automated(h mail.Header, from []channels.Handle) bool {
+// Auto-Submitted, X-Autoreply, X-Autorespond, Apple's X-Apple-Action:
+// VACATION, an "Auto reply:", "Out of Office" or «Автоответ» subject),
+// bulk and list mail (Precedence, List-Id), bounces (a null Return-Path,
+// X-Failed-Recipients, a mailer-daemon or postmaster sender) and mail from
+// addresses nobody reads (noreply, do-not-reply). Reports (RFC 6522
+// multipart/report: DSN, MDN, ARF) are detected while walking the body.
+func automated(h mail.Header, from []channels.Handle, subject string) bool {
 	if v := strings.ToLower(strings.TrimSpace(h.Get("Auto-Submitted"))); v != "" && !strings.HasPrefix(v, "no") {
 		return true
 	}
@@ -290,7 +296,12 @@ func automated(h mail.Header, from []channels.Handle) bool {
 	case "bulk", "junk", "list", "auto_reply":
 		return true
 	}
-	if h.Has("List-Id") || h.Has("X-Autoreply") || h.Has("X-Autorespond") || h.Has("X-Autoresponse") {
+	for _, k := range []string{"List-Id", "X-Autoreply", "X-Autorespond", "X-Autoresponse", "X-Failed-Recipients"} {
+		if h.Has(k) {
+			return true
+		}
+	}
+	if strings.EqualFold(strings.TrimSpace(h.Get("X-Apple-Action")), "vacation") {
 		return true
 	}
 	for _, rp := range h.Values("Return-Path") {
@@ -298,9 +309,35 @@ func automated(h mail.Header, from []channels.Handle) bool {
 			return true
 		}
 	}
-	if len(from) > 0 {
-		local, _, _ := strings.Cut(strings.ToLower(from[0].Value), "@")
-		if local == "mailer-daemon" || local == "postmaster" {
+	return len(from) > 0 && robotSender(from[0].Value) || robotSubject(subject)
+}
+
+// robotSender reports an address no person reads: the mail system's own
+// (RFC 5321 postmaster, mailer-daemon) and the noreply kind.
+func robotSender(addr string) bool {
+	local, _, _ := strings.Cut(strings.ToLower(addr), "@")
+	local, _, _ = strings.Cut(local, "+")
+	if local == "mailer-daemon" || local == "postmaster" {
+		return true
+	}
+	squeezed := strings.NewReplacer("-", "", "_", "", ".", "").Replace(local)
+	return strings.HasPrefix(squeezed, "noreply") || strings.HasPrefix(squeezed, "donotreply")
+}
+
+// robotSubjects start the subjects of auto-replies and bounces whose
+// headers say nothing (Outlook, Exchange and Russian mail services).
+var robotSubjects = []string{
+	"auto reply", "auto-reply", "autoreply", "automatic reply", "auto response", "autoresponse",
+	"out of office", "out of the office", "ooo:",
+	"автоответ", "автоматический ответ", "нет на месте",
+	"undeliverable:", "undelivered mail", "delivery status notification", "mail delivery failed",
+	"returned mail:", "delivery failure", "недоставленное сообщение", "не удается доставить",
+}
+
+func robotSubject(subject string) bool {
+	s := strings.ToLower(strings.TrimSpace(subject))
+	for _, p := range robotSubjects {
+		if strings.HasPrefix(s, p) {
 			return true
 		}
 	}

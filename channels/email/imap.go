@@ -452,8 +452,8 @@ func (s *session) fetchBatch(c *imapclient.Client, base cursor, folder string, v
 		if in.ThreadKey == "" {
 			in.ThreadKey = in.ExternalID
 		}
-		if in.At.IsZero() {
-			in.At = m.date
+		if settleDate(&in, m.date, time.Now()); in.Meta[MetaDateHeader] != "" {
+			log.Info("email: Date header not believed, using the server's arrival time", "uid", m.uid, "date", in.Meta[MetaDateHeader], "arrival", in.At)
 		}
 		in.Meta["folder"] = folder
 		in.Cursor = base.with(folder, folderCursor{UIDValidity: validity, LastUID: uint32(m.uid)}).String()

@@ -3,6 +3,8 @@ package email
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -42,20 +44,27 @@ const (
 //
 // Parse always returns an Inbound that can be ingested. When the message
 // cannot be read completely (a broken header, a multipart without its
-// boundary, a corrupt transfer encoding), the error says why, the Inbound
-// has ParseError set to its text, keeps whatever could be read (a sender
+// boundary, a corrupt transfer encoding), the error says why for the log,
+// the Inbound has ParseError set to what that means for a user, in plain
+// English, and Meta parse_problem (MetaParseProblem) to its code, keeps whatever could be read (a sender
 // if any header parsed, else UnknownSender) and carries the raw message as
 // the attachment RawName (message/rfc822).
 //
 // ExternalID is the Message-ID without angle brackets (a digest of it when
 // it is absurdly long), empty when there is none: the caller supplies a
-// fallback. At is zero when there is no readable Date. Kind, AccountID and
-// Cursor are left to the caller.
+// fallback. At is zero when there is no readable Date; Meta date_header
+// (MetaDateHeader) is the raw Date header, for the caller to check At
+// against the arrival time. Kind, AccountID and Cursor are left to the
+// caller.
 func Parse(raw []byte, own []string) (channels.Inbound, error) {
 	p := &parser{own: lowerAll(own)}
 	in, err := p.parse(raw)
 	if err != nil {
-		in.ParseError = err.Error()
+		// The user reads what is wrong in plain words; the caller logs err.
+		if in.Meta == nil {
+			in.Meta = map[string]string{}
+		}
+		in.Meta[MetaParseProblem], in.ParseError = explain(err)
 		in.Attachments = append(in.Attachments, channels.Attachment{
 			Name: RawName, ContentType: "message/rfc822", Data: raw,
 		})
@@ -63,7 +72,35 @@ func Parse(raw []byte, own []string) (channels.Inbound, error) {
 	if len(in.From) == 0 {
 		in.From = []channels.Handle{{Kind: "email", Value: UnknownSender}}
 	}
+	if in.Meta == nil {
+		in.Meta = map[string]string{}
+	}
+	in.Meta[channels.MetaContentHash] = contentHash(in)
 	return in, err
+}
+
+// contentHash is a digest of what a message says: its sender, Date
+// header, subject, text and files. Mail programs reuse Message-IDs, so the
+// same id with another digest is another message (channels.Inbound
+// ExternalID); the same message read again (another folder, a new
+// UIDVALIDITY) has the same digest, whatever its Received lines.
+func contentHash(in channels.Inbound) string {
+	h := sha256.New()
+	field := func(s string) { fmt.Fprintf(h, "%d:%s\n", len(s), s) }
+	field(in.From[0].Value)
+	field(in.Meta[MetaDateHeader])
+	field(in.Subject)
+	field(in.Text)
+	field(in.HTML)
+	for _, a := range in.Attachments {
+		if a.Name == RawName && in.ParseError != "" {
+			continue // the whole message, Received lines and all
+		}
+		field(a.Name)
+		field(a.ContentType)
+		field(string(a.Data))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 type parser struct {
@@ -79,6 +116,7 @@ type parser struct {
 
 func (p *parser) parse(raw []byte) (channels.Inbound, error) {
 	var in channels.Inbound
+	raw = trimLead(raw)
 	e, err := message.Read(bytes.NewReader(raw))
 	if err != nil && e == nil {
 		// The header itself is broken: salvage what lines we can for the
@@ -88,7 +126,7 @@ func (p *parser) parse(raw []byte) (channels.Inbound, error) {
 		if _, body, ok := cutHeader(raw); ok {
 			in.Text = strings.TrimSpace(clipBytes(toUTF8(body, ""), maxText))
 		}
-		return in, fmt.Errorf("email: message header: %w", err)
+		return in, problemf(ProblemHeader, "email: message header: %w", err)
 	}
 	if _, params, cerr := e.Header.ContentType(); cerr == nil {
 		p.charset = strings.ToLower(params["charset"])
@@ -96,7 +134,7 @@ func (p *parser) parse(raw []byte) (channels.Inbound, error) {
 	werr := p.walk(e, 0)
 	p.headers(&in, mail.Header{Header: e.Header})
 	if len(in.From) == 0 && werr == nil {
-		werr = errors.New("email: no sender address (From, Sender, Reply-To and Return-Path are missing or unreadable)")
+		werr = problemf(ProblemNoSender, "email: no sender address (From, Sender, Reply-To and Return-Path are missing or unreadable)")
 	}
 
 	in.Text = strings.TrimSpace(strings.Join(p.text, "\n\n"))
@@ -120,9 +158,12 @@ func (p *parser) parse(raw []byte) (channels.Inbound, error) {
 func (p *parser) walk(e *message.Entity, depth int) error {
 	p.parts++
 	if p.parts > maxParts {
-		return fmt.Errorf("email: more than %d MIME parts", maxParts)
+		return problemf(ProblemTooMany, "email: more than %d MIME parts", maxParts)
 	}
 	mt, params, err := e.Header.ContentType()
+	if err != nil {
+		e, mt, params, err = repaired(e)
+	}
 	if err != nil || mt == "" {
 		mt, params = "text/plain", map[string]string{} // RFC 2045 section 5.2
 	}
@@ -131,13 +172,13 @@ func (p *parser) walk(e *message.Entity, depth int) error {
 			p.automated = true // RFC 3462: delivery and disposition notifications
 		}
 		if depth >= maxDepth {
-			return fmt.Errorf("email: MIME parts nested deeper than %d", maxDepth)
+			return problemf(ProblemTooDeep, "email: MIME parts nested deeper than %d", maxDepth)
 		}
 		if params["boundary"] == "" {
 			// Show the body as it is; the raw message goes along.
 			b, _ := io.ReadAll(io.LimitReader(e.Body, maxText))
 			p.addText(b, params)
-			return fmt.Errorf("email: %s without a boundary", mt)
+			return problemf(ProblemBoundary, "email: %s without a boundary", mt)
 		}
 		mr := e.MultipartReader()
 		for {
@@ -146,7 +187,7 @@ func (p *parser) walk(e *message.Entity, depth int) error {
 				return nil
 			}
 			if err != nil && part == nil {
-				return fmt.Errorf("email: %s part %d: %w", mt, p.parts, err)
+				return problemf(ProblemParts, "email: %s part %d: %w", mt, p.parts, err)
 			}
 			// An unknown charset or transfer encoding still gives a part
 			// that reads raw; leaf handling repairs its text.
@@ -166,7 +207,11 @@ func (p *parser) leaf(e *message.Entity, mt string, params map[string]string) er
 
 	body, rerr := io.ReadAll(e.Body)
 	if rerr != nil {
-		rerr = fmt.Errorf("email: %s part: %w", mt, rerr)
+		code := ProblemEncoding
+		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) || strings.HasSuffix(rerr.Error(), "EOF") {
+			code = ProblemParts // the message ends inside this part
+		}
+		rerr = problemf(code, "email: %s part: %w", mt, rerr)
 	}
 
 	isText := (mt == "text/plain" || mt == "text/html") && disp != "attachment" && name == ""
@@ -186,7 +231,10 @@ func (p *parser) leaf(e *message.Entity, mt string, params map[string]string) er
 	if name == "" {
 		name = defaultName(mt, len(p.atts)+1)
 	}
-	if mt == "message/delivery-status" || mt == "message/disposition-notification" {
+	switch mt {
+	case "message/delivery-status", "message/global-delivery-status", "message/disposition-notification", "message/feedback-report":
+		// RFC 3464 and 6533 delivery reports, RFC 8098 read receipts,
+		// RFC 5965 abuse reports, even outside a multipart/report.
 		p.automated = true
 	}
 	p.atts = append(p.atts, channels.Attachment{
@@ -316,4 +364,21 @@ func cutHeader(raw []byte) (header, body []byte, ok bool) {
 		return raw[:i], raw[i+2:], true
 	}
 	return raw, nil, false
+}
+
+// repaired reads an entity again after repairing its Content-Type (see
+// repairContentType); it returns e as it was when that does not help.
+func repaired(e *message.Entity) (*message.Entity, string, map[string]string, error) {
+	fixed, ok := repairContentType(e.Header.Get("Content-Type"))
+	if ok {
+		h := e.Header.Copy()
+		h.Set("Content-Type", fixed)
+		h.Del("Content-Transfer-Encoding") // the body is decoded already
+		if ne, err := message.New(h, e.Body); err == nil {
+			mt, params, err := ne.Header.ContentType()
+			return ne, mt, params, err
+		}
+	}
+	mt, params, err := e.Header.ContentType()
+	return e, mt, params, err
 }

@@ -102,9 +102,10 @@ func (b *batch) findConversation(p *plan, it *item, w *convWrites) (*crm.Convers
 // waitingSince is from when an item leaves someone waiting for our
 // answer: an answered call is a conversation held, an outgoing message an
 // answer, so nobody waits; history is the past, which nobody waits on,
-// and nobody waits on a blocked sender.
+// nobody waits on a blocked sender, and a robot (a bounce, an auto-reply,
+// list mail) expects no answer.
 func waitingSince(p *plan, it *item) *time.Time {
-	if callStatus(it.in) == crm.CallAnswered || it.in.Outgoing || it.in.History || p.blocked {
+	if callStatus(it.in) == crm.CallAnswered || it.in.Outgoing || it.in.History || it.in.Automated || p.blocked {
 		return nil
 	}
 	at := it.at
@@ -133,9 +134,9 @@ func (b *batch) touchConversation(conv *crm.Conversation, p *plan, it *item) {
 	switch {
 	case in.History, p.blocked:
 		// The past, or a blocked sender, neither starts nor ends a wait.
-	case in.Outgoing && in.Automated:
-		// Our automatic reply (a vacation notice) answers nothing: the
-		// wait stays as it was.
+	case in.Automated:
+		// A robot's message (a bounce, an auto-reply, list mail, our own
+		// vacation notice) neither starts nor ends a wait.
 	case it.at.Before(conv.LastTouchAt):
 		// Older than what the conversation last held (read late: another
 		// folder first, a delayed delivery): the later touches already
@@ -154,7 +155,7 @@ func (b *batch) touchConversation(conv *crm.Conversation, p *plan, it *item) {
 	if conv.Subject == "" {
 		conv.Subject = crm.Clip(in.Subject, 300)
 	}
-	if !in.Outgoing && !in.History && !p.blocked { // the client wrote: the conversation is open again
+	if !in.Outgoing && !in.History && !in.Automated && !p.blocked { // the client wrote: the conversation is open again
 		conv.Status, conv.SnoozedUntil = crm.ConvOpen, nil
 	}
 	conv.UpdatedAt = p.now

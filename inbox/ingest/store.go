@@ -72,6 +72,9 @@ type batch struct {
 // touch (touch.go). It returns the touches' events unwritten: the caller
 // writes them last.
 func (s *Sink) store(tx *gorm.DB, items []*item) ([]channels.Result, []crm.Event, error) {
+	if err := s.rekeyReused(tx, items); err != nil {
+		return nil, nil, err
+	}
 	st, err := preload(tx, items)
 	if err != nil {
 		return nil, nil, err

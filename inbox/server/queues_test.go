@@ -74,9 +74,8 @@ func TestQueueCountsAreExactAndAgreeWithTheLists(t *testing.T) {
 	ta.assignTo(closed, lead, &maria)
 	_, snoozed := ta.touchConv(msg("5", "1005", time.Hour))
 	ta.assignTo(snoozed, lead, &maria)
-	auto := msg("6", "1006", time.Minute)
-	auto.Automated = true // no deal: unlinked
-	_, unlinked := ta.touchConv(auto)
+	unlinked := ta.twoOpenDeals(tg.ID, "1006") // its next touch cannot pick a deal: unlinked
+	ta.touchConv(msg("6", "1006", time.Minute))
 	mc, lc, oc := ta.login("maria@example.ru"), ta.login("lena@example.ru"), ta.login("oleg@example.ru")
 	if st := mc.do("POST", fmt.Sprintf("/api/v1/conversations/%d/status", closed), map[string]any{"status": "closed"}, nil); st != 200 {
 		t.Fatalf("close: %d", st)

@@ -51,7 +51,7 @@ function meta(x) {
 function Touch({ x, ctx, sameDeal }) {
   const m = meta(x);
   const out = x.direction === "out";
-  const unlinked = x.deal_id == null && !x.not_a_sale && !x.history;
+  const unlinked = x.deal_id == null && !x.not_a_sale && !x.history && !x.automated;
   const files = ctx.files.filter((f) => f.touch_id === x.id);
   const deal = x.deal_id != null ? ctx.deals.find((d) => d.id === x.deal_id) : null;
   const elsewhere = x.conversation_id !== ctx.convId;
@@ -71,6 +71,7 @@ function Touch({ x, ctx, sameDeal }) {
       <time datetime=${x.occurred_at}>${stamp(x.occurred_at)}</time>
     </header>
     ${x.subject && x.channel === "email" && html`<div class="subject">${x.subject}</div>`}
+    ${x.parse_error && html`<${ParseProblem} x=${x} m=${m} />`}
     <${Body} x=${x} m=${m} />
     <${Files} files=${files} call=${x.kind === "call"} />
     <footer class="touch-foot">
@@ -146,6 +147,16 @@ function Forwarded({ m }) {
   const link = safeURL(m.forwarded_link || "");
   const from = link ? html`<a href=${link} target="_blank" rel="noopener noreferrer">${m.forwarded_from}</a>` : m.forwarded_from;
   return html`<div class="extra forwarded" data-extra="forwarded">${t("touch.forwardedFrom")} <b>${from}</b>${m.forwarded_at ? html` <span class="muted">(${t("touch.forwardedAt", { at: stamp(m.forwarded_at) })})</span>` : ""}</div>`;
+}
+
+// ParseProblem says what is wrong with a message that could not be read
+// completely, in the user's language (channels/email/problem.go codes);
+// another channel's parse_error is shown as it is.
+function ParseProblem({ x, m }) {
+  const said = m.parse_problem ? t("parse." + m.parse_problem, {}, "") : "";
+  return html`<div class="warn-text" data-parse-problem=${m.parse_problem || ""}>
+    ${t("touch.parseProblem")} ${said ? said + " " + t("parse.attached") : x.parse_error}
+  </div>`;
 }
 
 // Extras shows what a chat message carries besides text (the meta keys
