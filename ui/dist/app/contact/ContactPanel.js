@@ -18,7 +18,7 @@ export function ContactPanel({ detail, deals }) {
   const { contact, touches } = detail;
   const sources = Object.fromEntries((detail.ad_sources || []).map((x) => [x.id, x.name]));
   const first = touches.find((x) => x.direction === "in" && x.ad_source_id != null);
-  const unlinked = touches.filter((x) => x.deal_id == null && !x.not_a_sale && !x.history);
+  const unlinked = touches.filter((x) => x.deal_id == null && !x.not_a_sale && !x.history && !x.automated);
   const sorted = [...deals].sort((a, b) => (b.status === "open") - (a.status === "open") || b.id - a.id);
   return html`<aside class="panel" id="contact-panel" aria-label=${t("panel.label")}>
     <button type="button" class="ghost panel-close" onClick=${() => setState({ panelOpen: false })} aria-label=${t("common.close")}>✕</button>
