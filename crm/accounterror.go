@@ -1,7 +1,5 @@
 package crm
 
-import "strings"
-
 // Kinds of an account's error (channels.State.Error): what the Accounts
 // page explains in the owner's language, the adapter's own words beside
 // it.
@@ -22,10 +20,7 @@ const (
 
 // accountHints maps words of the adapters' state errors to a kind; the
 // first match wins.
-var accountHints = []struct {
-	kind  string
-	words []string
-}{
+var accountHints = []errorHint{
 	{AccountUnlinked, []string{"unlinked on the phone"}},
 	{AccountReplaced, []string{"another client took the session"}},
 	{AccountBanned, []string{"temporarily banned"}},
@@ -40,17 +35,4 @@ var accountHints = []struct {
 }
 
 // AccountErrorKind names what an account's error means ("" for none).
-func AccountErrorKind(err string) string {
-	if err == "" {
-		return ""
-	}
-	e := strings.ToLower(err)
-	for _, h := range accountHints {
-		for _, w := range h.words {
-			if strings.Contains(e, w) {
-				return h.kind
-			}
-		}
-	}
-	return AccountOther
-}
+func AccountErrorKind(err string) string { return kindOf(err, accountHints, AccountOther) }

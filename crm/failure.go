@@ -24,12 +24,32 @@ const (
 	FailOther        = "other"
 )
 
-// failureHints maps words of the adapters' errors (channels/…/send.go,
-// smtp.go, outbox) to a kind; the first match wins.
-var failureHints = []struct {
+// errorHint is a kind of error and words of the errors that mean it.
+type errorHint struct {
 	kind  string
 	words []string
-}{
+}
+
+// kindOf names what err means by the first hint one of whose words it
+// holds (case-insensitively); other when none does, "" for no error.
+func kindOf(err string, hints []errorHint, other string) string {
+	if err == "" {
+		return ""
+	}
+	e := strings.ToLower(err)
+	for _, h := range hints {
+		for _, w := range h.words {
+			if strings.Contains(e, w) {
+				return h.kind
+			}
+		}
+	}
+	return other
+}
+
+// failureHints maps words of the adapters' errors (channels/…/send.go,
+// smtp.go, outbox) to a kind; the first match wins.
+var failureHints = []errorHint{
 	{FailInterrupted, []string{"interrupted"}},
 	{FailCannotSend, []string{"cannot be answered", "cannot carry a text reply"}},
 	{FailFirstMessage, []string{"never wrote to the account"}},
@@ -43,20 +63,7 @@ var failureHints = []struct {
 
 // FailureKind names what a send's last error means (FailOther when
 // nothing is recognised; "" for no error).
-func FailureKind(lastError string) string {
-	if lastError == "" {
-		return ""
-	}
-	e := strings.ToLower(lastError)
-	for _, h := range failureHints {
-		for _, w := range h.words {
-			if strings.Contains(e, w) {
-				return h.kind
-			}
-		}
-	}
-	return FailOther
-}
+func FailureKind(lastError string) string { return kindOf(lastError, failureHints, FailOther) }
 
 // FailedReply is a conversation's reply that was not sent and that no
 // later message to the contact has made up for.

@@ -5,10 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"go.mau.fi/whatsmeow/proto/waCommon"
-	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/proto/waHistorySync"
-	"go.mau.fi/whatsmeow/proto/waWeb"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
 	"google.golang.org/protobuf/proto"
@@ -19,16 +16,6 @@ import (
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/crm/crmtest"
 )
-
-// webMsg is a history message as the phone sends it.
-func webMsg(chat, id string, fromMe bool, at time.Time, text string) *waHistorySync.HistorySyncMsg {
-	return &waHistorySync.HistorySyncMsg{Message: &waWeb.WebMessageInfo{
-		Key:              &waCommon.MessageKey{RemoteJID: proto.String(chat), FromMe: proto.Bool(fromMe), ID: proto.String(id)},
-		Message:          &waE2E.Message{Conversation: proto.String(text)},
-		MessageTimestamp: proto.Uint64(uint64(at.Unix())),
-		PushName:         proto.String("Олег"),
-	}}
-}
 
 // HistorySync imports the last history_days of private chats, marked
 // History, through whatsmeow's own reading of the phone's messages, with
@@ -46,12 +33,12 @@ func TestHistorySyncImportsTheRecentPast(t *testing.T) {
 		SyncType: waHistorySync.HistorySync_INITIAL_BOOTSTRAP.Enum(),
 		Conversations: []*waHistorySync.Conversation{
 			{ID: proto.String(oleg), Messages: []*waHistorySync.HistorySyncMsg{
-				webMsg(oleg, "OLD", false, now.AddDate(0, 0, -9), "прошлогодний вопрос"),
-				webMsg(oleg, "H1", false, now.AddDate(0, 0, -3), "Сколько стоит доставка?"),
-				webMsg(oleg, "H2", true, now.AddDate(0, 0, -3).Add(time.Hour), "500 ₽ по городу"),
+				whatsapptest.HistoryMsg(oleg, "OLD", false, now.AddDate(0, 0, -9), "прошлогодний вопрос"),
+				whatsapptest.HistoryMsg(oleg, "H1", false, now.AddDate(0, 0, -3), "Сколько стоит доставка?"),
+				whatsapptest.HistoryMsg(oleg, "H2", true, now.AddDate(0, 0, -3).Add(time.Hour), "500 ₽ по городу"),
 			}},
 			{ID: proto.String("120363000000000001@g.us"), Messages: []*waHistorySync.HistorySyncMsg{
-				webMsg("120363000000000001@g.us", "G1", false, now.AddDate(0, 0, -1), "group chatter"),
+				whatsapptest.HistoryMsg("120363000000000001@g.us", "G1", false, now.AddDate(0, 0, -1), "group chatter"),
 			}},
 		},
 	}})
@@ -87,7 +74,7 @@ func TestHistoryDaysSetting(t *testing.T) {
 	r.waitState("live", phase(channels.Live))
 	const chat = "79135550002@s.whatsapp.net"
 	cli.Emit(&events.HistorySync{Data: &waHistorySync.HistorySync{Conversations: []*waHistorySync.Conversation{
-		{ID: proto.String(chat), Messages: []*waHistorySync.HistorySyncMsg{webMsg(chat, "X", false, time.Now().Add(-time.Hour), "привет")}}}}})
+		{ID: proto.String(chat), Messages: []*waHistorySync.HistorySyncMsg{whatsapptest.HistoryMsg(chat, "X", false, time.Now().Add(-time.Hour), "привет")}}}}})
 	if n := len(s.all()); n != 0 {
 		t.Errorf("history_days 0 imported %d messages", n)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
 	"rsc.io/qr"
 
 	"github.com/switchboard/switchboard/channels"
@@ -92,20 +93,7 @@ func TestAFailingAccountRetriesWithBackoffAndNeverStopsTheOthers(t *testing.T) {
 }
 
 func TestOnPostgresOneReplicaConsumesAnAccountAndAnotherTakesOver(t *testing.T) {
-	if !crmtest.Postgres() {
-		t.Skip("advisory locks are PostgreSQL's; SQLite runs one process (set " + crmtest.EnvURL + ")")
-	}
-	db, dsn := crmtest.OpenDSN(t)
-	box, _ := crm.NewSecretBox(testKey)
-	wa := &scripted{}
-	factories := map[channels.Kind]channels.Factory{
-		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return wa, nil },
-	}
-	name := "wa"
-	acc, err := crm.SaveAccount(db, box, 0, crm.AccountInput{Channel: "whatsapp", Name: &name})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, dsn, box, factories, acc := replicatedAccount(t)
 	replica := func() (*testApp, context.CancelFunc) {
 		return startReplica(t, dsn, box, factories, 100*time.Millisecond)
 	}
@@ -132,6 +120,27 @@ func TestOnPostgresOneReplicaConsumesAnAccountAndAnotherTakesOver(t *testing.T) 
 	if states, err := second.Supervisor().States(context.Background(), []int64{acc.ID}); err != nil || states[acc.ID].Phase != channels.Live {
 		t.Errorf("after the takeover: %+v, %v; want live", states, err)
 	}
+}
+
+// replicatedAccount is a WhatsApp account on a fresh PostgreSQL database
+// for replicas to share (the test skips on SQLite: one process there).
+func replicatedAccount(t *testing.T) (*gorm.DB, string, *crm.SecretBox, map[channels.Kind]channels.Factory, crm.Account) {
+	t.Helper()
+	if !crmtest.Postgres() {
+		t.Skip("advisory locks are PostgreSQL's; SQLite runs one process (set " + crmtest.EnvURL + ")")
+	}
+	db, dsn := crmtest.OpenDSN(t)
+	box, _ := crm.NewSecretBox(testKey)
+	wa := &scripted{}
+	factories := map[channels.Kind]channels.Factory{
+		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return wa, nil },
+	}
+	name := "wa"
+	acc, err := crm.SaveAccount(db, box, 0, crm.AccountInput{Channel: "whatsapp", Name: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, dsn, box, factories, acc
 }
 
 // startReplica runs one more replica of the application on the database
@@ -162,20 +171,7 @@ func startReplica(t *testing.T, dsn string, box *crm.SecretBox, factories map[ch
 // and says so: the replica on standby takes over at once, not at its next
 // try, an hour away here (issue 17, item 2).
 func TestOnPostgresAStoppingReplicaHandsItsAccountOverAtOnce(t *testing.T) {
-	if !crmtest.Postgres() {
-		t.Skip("advisory locks are PostgreSQL's; SQLite runs one process (set " + crmtest.EnvURL + ")")
-	}
-	db, dsn := crmtest.OpenDSN(t)
-	box, _ := crm.NewSecretBox(testKey)
-	wa := &scripted{}
-	factories := map[channels.Kind]channels.Factory{
-		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return wa, nil },
-	}
-	name := "wa"
-	acc, err := crm.SaveAccount(db, box, 0, crm.AccountInput{Channel: "whatsapp", Name: &name})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, dsn, box, factories, acc := replicatedAccount(t)
 	first, stopFirst := startReplica(t, dsn, box, factories, time.Hour)
 	waitState(t, first, acc.ID, channels.Live)
 	second, _ := startReplica(t, dsn, box, factories, time.Hour)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -22,10 +21,7 @@ import (
 // (issue 16, item 4).
 func TestBrowserAFailedReplyIsMarkedExplainedAndRetried(t *testing.T) {
 	ta := newTestApp(t)
-	wa := &gated{next: make(chan error)}
-	ta.useAdapters(map[channels.Kind]channels.Factory{
-		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return wa, nil },
-	})
+	wa := ta.useGated()
 	owner := ta.user("owner@example.ru", crm.Owner)
 	m := ta.user("maria@example.ru", crm.Manager)
 	acc := ta.account("whatsapp", "WhatsApp sales")

@@ -390,6 +390,15 @@ func (ta *testApp) assignTo(convID int64, by crm.User, to *crm.User) {
 // test says how each one ends.
 type gated struct{ next chan error }
 
+// useGated runs the WhatsApp accounts on one gated adapter.
+func (ta *testApp) useGated() *gated {
+	wa := &gated{next: make(chan error)}
+	ta.useAdapters(map[channels.Kind]channels.Factory{
+		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return wa, nil },
+	})
+	return wa
+}
+
 func (g *gated) Run(ctx context.Context, sink channels.Sink, report func(channels.State)) error {
 	report(channels.State{Phase: channels.Live})
 	<-ctx.Done()
@@ -501,10 +510,7 @@ func TestBrowserADroppedConnectionResumesAndLosesNoTouch(t *testing.T) {
 
 func TestBrowserReplyStatusMovesFromQueuedToSentOrFailed(t *testing.T) {
 	ta := newTestApp(t)
-	wa := &gated{next: make(chan error)}
-	ta.useAdapters(map[channels.Kind]channels.Factory{
-		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return wa, nil },
-	})
+	wa := ta.useGated()
 	m := ta.user("maria@example.ru", crm.Manager)
 	acc := ta.account("whatsapp", "WhatsApp sales")
 	_, conv := ta.touchConv(in(acc.ID, "wa-1", "whatsapp", "79131234567@s.whatsapp.net", "Иван Смирнов", "Сколько стоит доставка в Томск?"))

@@ -124,8 +124,8 @@ func TestBrowserWhatsAppHistoryAndAnOfflinePhone(t *testing.T) {
 	const oleg = "79132222222@s.whatsapp.net"
 	cli.Emit(&events.HistorySync{Data: &waHistorySync.HistorySync{Conversations: []*waHistorySync.Conversation{{ID: proto.String(oleg),
 		Messages: []*waHistorySync.HistorySyncMsg{
-			historyMsg(oleg, "H1", false, time.Now().Add(-50*time.Hour), "Сколько стоит доставка?"),
-			historyMsg(oleg, "H2", true, time.Now().Add(-49*time.Hour), "500 ₽ по городу"),
+			whatsapptest.HistoryMsg(oleg, "H1", false, time.Now().Add(-50*time.Hour), "Сколько стоит доставка?"),
+			whatsapptest.HistoryMsg(oleg, "H2", true, time.Now().Add(-49*time.Hour), "500 ₽ по городу"),
 		}}}}})
 	var in crm.Touch
 	eventually(t, "the history", func() bool {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -17,10 +16,7 @@ import (
 // (issue 17, item 2).
 func TestStoppingFinishesTheSendUnderWay(t *testing.T) {
 	ta := newTestApp(t)
-	wa := &gated{next: make(chan error)}
-	ta.useAdapters(map[channels.Kind]channels.Factory{
-		channels.WhatsApp: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return wa, nil },
-	})
+	wa := ta.useGated()
 	m := ta.user("maria@example.ru", crm.Manager)
 	acc := ta.account("whatsapp", "WhatsApp sales")
 	_, conv := ta.touchConv(in(acc.ID, "wa-1", "whatsapp", "79131234567@s.whatsapp.net", "Иван", "Доставка в Томск?"))

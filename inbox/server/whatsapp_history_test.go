@@ -6,10 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"go.mau.fi/whatsmeow/proto/waCommon"
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/proto/waHistorySync"
-	"go.mau.fi/whatsmeow/proto/waWeb"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
 	"google.golang.org/protobuf/proto"
@@ -20,14 +18,6 @@ import (
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/crm/report"
 )
-
-// historyMsg is one message of a history sync, as the phone sends it.
-func historyMsg(chat, id string, fromMe bool, at time.Time, text string) *waHistorySync.HistorySyncMsg {
-	return &waHistorySync.HistorySyncMsg{Message: &waWeb.WebMessageInfo{
-		Key:     &waCommon.MessageKey{RemoteJID: proto.String(chat), FromMe: proto.Bool(fromMe), ID: proto.String(id)},
-		Message: &waE2E.Message{Conversation: proto.String(text)}, MessageTimestamp: proto.Uint64(uint64(at.Unix())),
-	}}
-}
 
 // TestWhatsAppHistoryIsThePast: the chats' past that the phone sends on
 // pairing is stored on its contacts and conversations, marked history,
@@ -57,10 +47,10 @@ func TestWhatsAppHistoryIsThePast(t *testing.T) {
 	cli.Emit(waMessage(anna, "", "LIVE1", &waE2E.Message{Conversation: proto.String("Добрый день, кухня на заказ?")}))
 	sync := &events.HistorySync{Data: &waHistorySync.HistorySync{SyncType: waHistorySync.HistorySync_INITIAL_BOOTSTRAP.Enum(), Conversations: []*waHistorySync.Conversation{
 		{ID: proto.String(oleg), Messages: []*waHistorySync.HistorySyncMsg{
-			historyMsg(oleg, "H1", false, now.Add(-72*time.Hour), "Сколько стоит доставка?"),
-			historyMsg(oleg, "H2", true, now.Add(-71*time.Hour), "500 ₽ по городу"),
+			whatsapptest.HistoryMsg(oleg, "H1", false, now.Add(-72*time.Hour), "Сколько стоит доставка?"),
+			whatsapptest.HistoryMsg(oleg, "H2", true, now.Add(-71*time.Hour), "500 ₽ по городу"),
 		}},
-		{ID: proto.String(anna), Messages: []*waHistorySync.HistorySyncMsg{historyMsg(anna, "LIVE1", false, now, "Добрый день, кухня на заказ?")}},
+		{ID: proto.String(anna), Messages: []*waHistorySync.HistorySyncMsg{whatsapptest.HistoryMsg(anna, "LIVE1", false, now, "Добрый день, кухня на заказ?")}},
 	}}}
 	cli.Emit(sync)
 	cli.Emit(sync) // a part sent again after a reconnect

@@ -12,13 +12,17 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/proto/waCommon"
 	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/proto/waHistorySync"
 	"go.mau.fi/whatsmeow/proto/waWeb"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard/switchboard/channels/whatsapp"
 )
@@ -225,6 +229,16 @@ func (c *Client) PhoneOf(_ context.Context, lid types.JID) (types.JID, error) {
 func (c *Client) ParseWebMessage(chat types.JID, msg *waWeb.WebMessageInfo) (*events.Message, error) {
 	own := c.OwnJID()
 	return whatsmeow.NewClient(&store.Device{ID: &own}, nil).ParseWebMessage(chat, msg)
+}
+
+// HistoryMsg is one message of a history sync as the phone sends it: text
+// in chat, from the account itself when fromMe.
+func HistoryMsg(chat, id string, fromMe bool, at time.Time, text string) *waHistorySync.HistorySyncMsg {
+	return &waHistorySync.HistorySyncMsg{Message: &waWeb.WebMessageInfo{
+		Key:              &waCommon.MessageKey{RemoteJID: proto.String(chat), FromMe: proto.Bool(fromMe), ID: proto.String(id)},
+		Message:          &waE2E.Message{Conversation: proto.String(text)},
+		MessageTimestamp: proto.Uint64(uint64(at.Unix())),
+	}}
 }
 
 var eventsConnected = events.Connected{}
