@@ -115,11 +115,15 @@ func metaCharset(b []byte) string {
 }
 
 // htmlText is the visible text of an HTML body, for an HTML-only mail's
-// Text (previews and search): tags dropped, blocks on their own lines.
+// Text (previews and search): tags dropped with the spaces between words
+// kept (`<b>This</b> is` stays two words), blocks on their own lines,
+// list items as "- item", a link's address after its text when the text
+// is not the address.
 func htmlText(s string) string {
 	z := html.NewTokenizer(strings.NewReader(s))
 	var sb strings.Builder
 	skip := 0
+	var href, linkText string
 	for {
 		tt := z.Next()
 		switch tt {
@@ -127,13 +131,12 @@ func htmlText(s string) string {
 			return tidyLines(sb.String())
 		case html.TextToken:
 			if skip == 0 {
-				sb.WriteString(strings.Join(strings.Fields(string(z.Text())), " "))
-				if t := z.Text(); len(t) > 0 && (t[len(t)-1] == ' ' || t[len(t)-1] == '\n') {
-					sb.WriteByte(' ')
-				}
+				t := string(z.Text())
+				writeWords(&sb, t)
+				linkText += t
 			}
 		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
-			tn, _ := z.TagName()
+			tn, hasAttr := z.TagName()
 			a := atom.Lookup(tn)
 			switch a {
 			case atom.Script, atom.Style, atom.Head, atom.Title:
@@ -142,7 +145,26 @@ func htmlText(s string) string {
 				} else if tt == html.EndTagToken && skip > 0 {
 					skip--
 				}
-			case atom.Br, atom.P, atom.Div, atom.Tr, atom.Li, atom.H1, atom.H2, atom.H3, atom.H4, atom.Blockquote, atom.Table:
+			case atom.A:
+				if tt == html.StartTagToken {
+					href, linkText = linkHref(z, hasAttr), ""
+				} else if tt == html.EndTagToken && href != "" {
+					if strings.TrimSpace(linkText) != href && strings.TrimPrefix(href, "mailto:") != strings.TrimSpace(linkText) {
+						sb.WriteString(" <" + href + ">")
+					}
+					href = ""
+				}
+			case atom.Li:
+				if tt == html.StartTagToken {
+					lineBreak(&sb)
+					sb.WriteString("- ")
+				}
+			case atom.Br:
+				sb.WriteByte('\n')
+			case atom.Div, atom.Tr:
+				lineBreak(&sb) // a line (Gmail writes each line as a div)
+			case atom.P, atom.Ul, atom.Ol, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Blockquote, atom.Table, atom.Hr:
+				lineBreak(&sb) // a paragraph: a blank line around it
 				sb.WriteByte('\n')
 			case atom.Td, atom.Th:
 				sb.WriteByte(' ')
@@ -151,12 +173,51 @@ func htmlText(s string) string {
 	}
 }
 
+// writeWords adds a text token's words, keeping a space where the token
+// began or ended with one, so words on either side of a tag stay apart.
+func writeWords(sb *strings.Builder, t string) {
+	if t == "" {
+		return
+	}
+	if isSpace(t[0]) {
+		sb.WriteByte(' ')
+	}
+	sb.WriteString(strings.Join(strings.Fields(t), " "))
+	if len(strings.TrimSpace(t)) > 0 && isSpace(t[len(t)-1]) {
+		sb.WriteByte(' ')
+	}
+}
+
+// lineBreak ends the line being written, once.
+func lineBreak(sb *strings.Builder) {
+	if t := sb.String(); t != "" && !strings.HasSuffix(strings.TrimRight(t, " "), "\n") {
+		sb.WriteByte('\n')
+	}
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' || b == '\r' }
+
+// linkHref is the http(s) or mailto address of the link tag being read.
+func linkHref(z *html.Tokenizer, hasAttr bool) string {
+	for hasAttr {
+		var k, v []byte
+		k, v, hasAttr = z.TagAttr()
+		if string(k) == "href" {
+			h := strings.TrimSpace(string(v))
+			if strings.HasPrefix(h, "http://") || strings.HasPrefix(h, "https://") || strings.HasPrefix(h, "mailto:") {
+				return h
+			}
+		}
+	}
+	return ""
+}
+
 func tidyLines(s string) string {
 	lines := strings.Split(s, "\n")
 	out := lines[:0]
 	blank := true
 	for _, l := range lines {
-		l = strings.TrimSpace(l)
+		l = strings.Join(strings.Fields(l), " ")
 		if l == "" {
 			if !blank {
 				out = append(out, "")
