@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/switchboard/switchboard/crm"
@@ -14,6 +15,22 @@ func respond[T any](h *api, w http.ResponseWriter, r *http.Request, v T, err err
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// byIDWithBody answers a route that names its object by {id} and carries a
+// JSON body: it reads both, calls fn as the caller, and writes what fn
+// returns, or the error.
+func byIDWithBody[Req, Out any](h *api, w http.ResponseWriter, r *http.Request, fn func(context.Context, crm.User, int64, Req) (Out, error)) {
+	id, err := pathID(r, "id")
+	var req Req
+	if err == nil {
+		err = decode(r, &req)
+	}
+	var out Out
+	if err == nil {
+		out, err = fn(r.Context(), userOf(r).User, id, req)
+	}
+	respond(h, w, r, out, err)
 }
 
 // Pipeline is the ordered list of stages.

@@ -101,30 +101,12 @@ func (h *api) listSpend(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *api) addSpend(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	var req inbox.NewSpend
-	if err == nil {
-		err = decode(r, &req)
-	}
-	var sp crm.Spend
-	if err == nil {
-		sp, err = h.app.AddSpend(r.Context(), userOf(r).User, id, req)
-	}
-	respond(h, w, r, sp, err)
+	byIDWithBody(h, w, r, h.app.AddSpend)
 }
 
 // replaceSpend corrects a spend entry (its source stays).
 func (h *api) replaceSpend(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	var req inbox.NewSpend
-	if err == nil {
-		err = decode(r, &req)
-	}
-	var sp crm.Spend
-	if err == nil {
-		sp, err = h.app.ReplaceSpend(r.Context(), userOf(r).User, id, req)
-	}
-	respond(h, w, r, sp, err)
+	byIDWithBody(h, w, r, h.app.ReplaceSpend)
 }
 
 // deleteSpend removes a spend entry; the reply is what it was.
@@ -139,14 +121,5 @@ func (h *api) deleteSpend(w http.ResponseWriter, r *http.Request) {
 
 // updateEntryPoint edits an entry point (whether it opens deals).
 func (h *api) updateEntryPoint(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
-	var req inbox.EntryPointPatch
-	if err == nil {
-		err = decode(r, &req)
-	}
-	var e crm.EntryPoint
-	if err == nil {
-		e, err = h.app.UpdateEntryPoint(r.Context(), userOf(r).User, id, req)
-	}
-	respond(h, w, r, e, err)
+	byIDWithBody(h, w, r, h.app.UpdateEntryPoint)
 }
