@@ -137,16 +137,7 @@ func (m *Message) parseAll() {
 		if i <= 0 {
 			continue
 		}
-		k0, k1, v0 := 0, i, i+1
-		for k0 < k1 && (l[k0] == ' ' || l[k0] == '\t') {
-			k0++
-		}
-		for k1 > k0 && (l[k1-1] == ' ' || l[k1-1] == '\t') {
-			k1--
-		}
-		for v0 < len(l) && (l[v0] == ' ' || l[v0] == '\t') {
-			v0++
-		}
+		k0, k1, v0 := keyBounds(l, i)
 		m.addAt(l[k0:k1], l0+k0, l0+k1, l0+v0, l1)
 	}
 }

@@ -568,7 +568,18 @@ func (w *wireReader) field(m *Message, l0, l1, c int) {
 		w.garbage(string(l))
 		return
 	}
-	k0, k1, v0 := 0, i, i+1
+	k0, k1, v0 := keyBounds(l, i)
+	m.addAt(l[k0:k1], o+k0, o+k1, o+v0, o+len(l))
+	if len(m.fields) == 1 && m.resp == 0 && string(l[v0:]) == "Follows" {
+		w.follows = true
+	}
+}
+
+// keyBounds are where the key of header line l (its colon at i) starts
+// and ends, and where its value starts, spaces and tabs around them left
+// out.
+func keyBounds(l []byte, i int) (k0, k1, v0 int) {
+	k0, k1, v0 = 0, i, i+1
 	for k0 < k1 && (l[k0] == ' ' || l[k0] == '\t') {
 		k0++
 	}
@@ -578,8 +589,5 @@ func (w *wireReader) field(m *Message, l0, l1, c int) {
 	for v0 < len(l) && (l[v0] == ' ' || l[v0] == '\t') {
 		v0++
 	}
-	m.addAt(l[k0:k1], o+k0, o+k1, o+v0, o+len(l))
-	if len(m.fields) == 1 && m.resp == 0 && string(l[v0:]) == "Follows" {
-		w.follows = true
-	}
+	return k0, k1, v0
 }
