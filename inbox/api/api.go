@@ -175,6 +175,7 @@ func (h *api) routes() []route {
 		{"POST /api/v1/touches/{id}/not-a-sale", user, h.notASale},
 		{"POST /api/v1/touches/{id}/retry", user, h.retryReply},
 		{"GET /api/v1/touches/{id}/attachments", user, h.listAttachments},
+		{"GET /api/v1/touches/{id}/email", user, h.emailPage},
 		{"GET /api/v1/attachments/{id}", user, h.downloadAttachment},
 
 		{"GET /api/v1/accounts", user, h.listAccounts},

@@ -56,13 +56,12 @@ var importMap = regexp.MustCompile(`(?s)<script type="importmap">(.*?)</script>`
 
 // uiCSP is the page's Content-Security-Policy. Scripts come only from our
 // origin, plus the inline import map allowed by its hash. Email HTML is
-// shown in <iframe sandbox srcdoc>: a srcdoc frame inherits this policy, so
-// it runs no script and loads no remote image (no tracking pixels) even
-// before the sandbox takes effect. Styles may be inline (emails use them).
-// Pictures and sounds come from our origin only (attachment previews,
-// recordings kept as attachments); img-src also allows data: for the
-// inline images of sanitized email. A recording on a PBX's own server is a
-// link, never loaded into the page.
+// shown in <iframe sandbox> loading a page of ours with its own, stricter
+// policy (email.go), the only place a remote image may load, and only when
+// the user asks. Styles may be inline. Pictures and sounds come from our
+// origin only (attachment previews, recordings kept as attachments), or
+// are data: URLs. A recording on a PBX's own server is a link, never
+// loaded into the page.
 func uiCSP(ui fs.FS) string {
 	script := "script-src 'self'"
 	if b, err := fs.ReadFile(ui, "index.html"); err == nil {

@@ -751,7 +751,7 @@ func TestBrowserEmailHTMLRunsNoScript(t *testing.T) {
 <svg onload="top.pwned='svg'"></svg>
 <iframe src="javascript:top.pwned='frame'"></iframe>
 <form action="javascript:top.pwned='form'"><button>send</button></form>`
-	_, conv := ta.touchConv(channels.Inbound{
+	touch, conv := ta.touchConv(channels.Inbound{
 		AccountID: mail.ID, ExternalID: "<m1@example.ru>", Kind: channels.Mail,
 		From:        []channels.Handle{{Kind: "email", Value: "buyer@example.ru"}},
 		Name:        "Сергей Покупатель",
@@ -778,7 +778,8 @@ func TestBrowserEmailHTMLRunsNoScript(t *testing.T) {
 	if v := p.eval("document.querySelector('iframe.email-frame').getAttribute('sandbox')"); v != "" {
 		t.Fatalf("the email frame's sandbox is %q, want empty (no permissions)", v)
 	}
-	if v, _ := p.eval("document.querySelector('iframe.email-frame').srcdoc").(string); !strings.Contains(v, "Добрый день!") {
+	p.wait("the email page", "document.querySelector('iframe.email-frame[data-loaded]')")
+	if v, _ := p.frameProp(touch, "body", "textContent").(string); !strings.Contains(v, "Добрый день!") {
 		t.Fatalf("the email frame does not hold the email: %q", v)
 	}
 	p.waitText(".touch.in .subject", "Счёт на стулья")

@@ -188,6 +188,8 @@ export default {
   "touch.recording": "Recording",
   "touch.showText": "Show as plain text",
   "touch.showHTML": "Show formatted",
+  "email.remoteHidden": "Remote images are hidden.",
+  "email.showRemote": "Show",
   "touch.notKept": "too large, not kept",
   "touch.entry": "via",
   "touch.elsewhere": "another conversation",

@@ -193,6 +193,8 @@ export default {
   "touch.recording": "Запись",
   "touch.showText": "Показать как текст",
   "touch.showHTML": "Показать с оформлением",
+  "email.remoteHidden": "Внешние изображения скрыты.",
+  "email.showRemote": "Показать",
   "touch.notKept": "слишком большой, не сохранён",
   "touch.entry": "через",
   "touch.elsewhere": "другой разговор",

@@ -9,7 +9,7 @@ import { userName } from "../core/session.js";
 import { deliveryOf, failureText, linkTouch, newDeal, notASale, retry, sendAnotherWay } from "./conversation.js";
 import { selectConversation } from "./inbox.js";
 import { ChannelIcon, Icon } from "../components/Icons.js";
-import { EmailFrame } from "./EmailFrame.js";
+import { EmailFrame, shownInline } from "./EmailFrame.js";
 import { Files } from "./Files.js";
 
 export const NOT_A_SALE_REASONS = ["spam", "support", "supplier", "personal"];
@@ -52,7 +52,7 @@ function Touch({ x, ctx, sameDeal }) {
   const m = meta(x);
   const out = x.direction === "out";
   const unlinked = x.deal_id == null && !x.not_a_sale && !x.history && !x.automated;
-  const files = ctx.files.filter((f) => f.touch_id === x.id);
+  const files = ctx.files.filter((f) => f.touch_id === x.id && !shownInline(f, x.html));
   const deal = x.deal_id != null ? ctx.deals.find((d) => d.id === x.deal_id) : null;
   const elsewhere = x.conversation_id !== ctx.convId;
   const failed = out && x.kind !== "call" && deliveryOf(x).status === "failed";
@@ -103,7 +103,7 @@ function Body({ x, m }) {
     ${x.kind === "call" && html`<${Call} x=${x} m=${m} />`}
     <${Forwarded} m=${m} />
     ${x.html && !plain
-      ? html`<${EmailFrame} source=${x.html} />`
+      ? html`<${EmailFrame} touch=${x} />`
       : x.body && html`<div class="text">${x.body}</div>`}
     ${x.html && x.body && html`<button type="button" class="link small" onClick=${() => setPlain(!plain)}>${plain ? t("touch.showHTML") : t("touch.showText")}</button>`}
     <${Extras} m=${m} />
