@@ -1,0 +1,122 @@
+package email
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"io"
+	"mime/quotedprintable"
+	"strings"
+)
+
+// decodeTransfer undoes a part's Content-Transfer-Encoding (RFC 2045
+// section 6) the way mail programs do, keeping whatever can be read:
+//
+//   - base64 over text that is not base64 at all (a mailer labeled plain
+//     text base64) is the text itself, not junk decoded from it;
+//   - base64 with stray characters loses only them (the error says so);
+//   - quoted-printable with a bad escape keeps the escape as written;
+//   - an unknown encoding is read as it is.
+func decodeTransfer(cte string, b []byte, text bool) ([]byte, error) {
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "base64":
+		if text && !looksBase64(b) {
+			return b, nil
+		}
+		return decodeBase64(b)
+	case "quoted-printable":
+		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(b)))
+		if err != nil {
+			return looseQP(b), nil
+		}
+		return out, nil
+	}
+	return b, nil
+}
+
+func isBase64Byte(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
+}
+
+// looksBase64 reports whether a body is base64 with at most a few stray
+// characters; prose has a space or punctuation every few words.
+func looksBase64(b []byte) bool {
+	total, bad := 0, 0
+	for _, c := range bytes.TrimSpace(b) {
+		switch {
+		case c == '\r' || c == '\n':
+		case isBase64Byte(c):
+			total++
+		default:
+			total++
+			bad++
+		}
+	}
+	return bad*50 <= total
+}
+
+// errBase64 says a base64 body had characters that are not base64.
+var errBase64 = errors.New("illegal base64 data: characters that are not base64 were skipped")
+
+// decodeBase64 decodes base64 skipping line breaks and stray characters,
+// with or without padding.
+func decodeBase64(b []byte) ([]byte, error) {
+	clean := make([]byte, 0, len(b))
+	stray := false
+	for _, c := range b {
+		switch {
+		case c == '=' || c == '\r' || c == '\n' || c == ' ' || c == '\t':
+		case isBase64Byte(c):
+			clean = append(clean, c)
+		default:
+			stray = true
+		}
+	}
+	if len(clean)%4 == 1 {
+		clean, stray = clean[:len(clean)-1], true
+	}
+	out, err := base64.RawStdEncoding.DecodeString(string(clean))
+	if err != nil {
+		return out, err
+	}
+	if stray {
+		return out, errBase64
+	}
+	return out, nil
+}
+
+// looseQP decodes quoted-printable keeping a malformed escape as written.
+func looseQP(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '=' {
+			out = append(out, c)
+			continue
+		}
+		switch {
+		case i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n':
+			i += 2 // soft line break
+		case i+1 < len(b) && b[i+1] == '\n':
+			i++
+		case i+2 < len(b) && unhex(b[i+1]) >= 0 && unhex(b[i+2]) >= 0:
+			out = append(out, byte(unhex(b[i+1])<<4|unhex(b[i+2])))
+			i += 2
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'A' && c <= 'F':
+		return int(c - 'A' + 10)
+	case c >= 'a' && c <= 'f':
+		return int(c - 'a' + 10)
+	}
+	return -1
+}
