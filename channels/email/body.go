@@ -38,21 +38,27 @@ func isBase64Byte(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
 }
 
-// looksBase64 reports whether a body is base64 with at most a few stray
-// characters; prose has a space or punctuation every few words.
+// looksBase64 reports whether a body is base64, perhaps with a few stray
+// characters; prose has spaces between words or 8-bit letters, which
+// base64 never has.
 func looksBase64(b []byte) bool {
 	total, bad := 0, 0
-	for _, c := range bytes.TrimSpace(b) {
-		switch {
-		case c == '\r' || c == '\n':
-		case isBase64Byte(c):
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		if bytes.ContainsAny(line, " \t") {
+			return false
+		}
+		for _, c := range line {
+			if c >= 0x80 {
+				return false
+			}
+			if !isBase64Byte(c) {
+				bad++
+			}
 			total++
-		default:
-			total++
-			bad++
 		}
 	}
-	return bad*50 <= total
+	return bad*10 <= total
 }
 
 // errBase64 says a base64 body had characters that are not base64.

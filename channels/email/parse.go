@@ -199,22 +199,64 @@ func (p *parser) walk(h message.Header, body io.Reader, depth int, bounds []stri
 		return nil
 	}
 	mr := textproto.NewMultipartReader(body, boundary)
+	alt := alternatives{on: mt == "multipart/alternative", texts: len(p.text), html: p.html}
 	var first error
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			return first
+			return cmp.Or(first, alt.end(p))
 		}
 		if err != nil {
-			return cmp.Or(first, problemf(ProblemParts, "email: %s part %d: %w", mt, p.parts, err))
+			return cmp.Or(first, alt.end(p), problemf(ProblemParts, "email: %s part %d: %w", mt, p.parts, err))
 		}
-		werr := p.walk(message.Header{Header: part.Header}, part, depth+1, append(bounds, boundary))
+		ph := message.Header{Header: part.Header}
+		werr := p.walk(ph, part, depth+1, append(bounds, boundary))
 		var pp *parseProblem
 		if errors.As(werr, &pp) && (pp.code == ProblemTooMany || pp.code == ProblemTooDeep) {
 			return werr
 		}
-		first = cmp.Or(first, werr)
+		first = cmp.Or(first, alt.read(p, ph, werr))
 	}
+}
+
+// alternatives keeps the best of a multipart/alternative (RFC 2046
+// section 5.1.4): a damaged plain text gives way to a good HTML
+// alternative, as a mail program shows the one it can read.
+type alternatives struct {
+	on      bool
+	texts   int    // p.text's length before the alternatives
+	html    string // p.html before them
+	textErr error  // the plain text's damage, held back
+	htmlOK  bool   // an HTML alternative was read whole
+}
+
+// read notes one alternative and returns the error to report now.
+func (a *alternatives) read(p *parser, h message.Header, err error) error {
+	if !a.on {
+		return err
+	}
+	mt, _, _ := h.ContentType()
+	switch {
+	case mt == "text/plain" && err != nil:
+		a.textErr = cmp.Or(a.textErr, err)
+		return nil
+	case mt == "text/html" && err == nil && a.html == "" && p.html != "":
+		a.htmlOK = true
+	}
+	return err
+}
+
+// end drops a damaged plain text when a good HTML stands for it, and
+// returns the damage otherwise.
+func (a *alternatives) end(p *parser) error {
+	if a.textErr == nil {
+		return nil
+	}
+	if a.htmlOK {
+		p.text = p.text[:a.texts]
+		return nil
+	}
+	return a.textErr
 }
 
 func (p *parser) leaf(h message.Header, body io.Reader, mt string, params map[string]string) error {

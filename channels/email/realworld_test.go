@@ -56,6 +56,8 @@ var realWorldSamples = []realWorld{
 		text: []string{"Can we meet on Friday at 10 am?"}, html: true},
 	{file: "thebat-nested-broken-text.eml", from: "alex@nsk-trade.ru", name: "Алексей Иванов", subject: "Заявка на поставку",
 		text: []string{"Здравствуйте! Нужны 10 сплит-систем до конца месяца."}, html: true, atts: []string{"Спецификация.xls"}},
+	{file: "alternative-corrupt-text.eml", from: "roman@client.ru", name: "Roman", subject: "Order 305",
+		text: []string{"Добрый день! Подтверждаем заказ №305, доставка в четверг."}, html: true},
 	{file: "corrupt-base64-attachment.eml", from: "pavel@client.ru", name: "Pavel", subject: "Scan",
 		text: []string{"Скан паспорта во вложении."}, atts: []string{"scan.jpg"}, problem: ProblemEncoding},
 

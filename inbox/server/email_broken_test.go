@@ -40,6 +40,7 @@ func TestEmailBrokenMailEndToEnd(t *testing.T) {
 		{"base64-plain-alternative.eml", "b64-plain-1@client.ru", "irina@client.ru", "Irina", "Invoice", "счёт на 3 кондиционера", nil, ""},
 		{"base64-plain-ascii.eml", "b64-plain-2@client.com", "john@client.com", "John Smith", "Meeting", "Can we meet on Friday at 10 am?", nil, ""},
 		{"thebat-nested-broken-text.eml", "1717171717.20240411090000@nsk-trade.ru", "alex@nsk-trade.ru", "Алексей Иванов", "Заявка на поставку", "Нужны 10 сплит-систем", []string{"Спецификация.xls"}, ""},
+		{"alternative-corrupt-text.eml", "alt-corrupt-1@client.ru", "roman@client.ru", "Roman", "Order 305", "Подтверждаем заказ №305, доставка в четверг.", nil, ""},
 		{"corrupt-base64-attachment.eml", "corrupt-b64-1@client.ru", "pavel@client.ru", "", "Scan", "Скан паспорта во вложении.", []string{"scan.jpg", email.RawName}, email.ProblemEncoding},
 		{"utf8-bad-byte-koi8-body.eml", "utf8-bad-1@client.ru", "ivan@client.ru", "Иван Пет\uFFFDров", "Вопрос", "Есть ли скидка", nil, ""},
 		{"utf8-bad-byte-body.eml", "utf8-bad-2@client.ru", "maria@client.ru", "Мария Козлова", "Срок", "1500 руб., срок 3 дня.", nil, ""},
