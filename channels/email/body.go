@@ -9,6 +9,59 @@ import (
 	"strings"
 )
 
+// readBody reads a part's body and undoes its transfer encoding
+// (decodeTransfer); readErr is the message's fault (cut off), decodeErr
+// the encoding's. A file in base64 is decoded as it is read, so a large
+// attachment is not held twice.
+func readBody(cte string, body io.Reader, text bool) (data []byte, readErr, decodeErr error) {
+	if !text && strings.EqualFold(strings.TrimSpace(cte), "base64") {
+		f := &base64Filter{r: body}
+		data, decodeErr = io.ReadAll(base64.NewDecoder(base64.RawStdEncoding, f))
+		if f.err != nil {
+			return data, f.err, nil
+		}
+		if decodeErr == nil && f.stray {
+			decodeErr = errBase64
+		}
+		return data, nil, decodeErr
+	}
+	raw, readErr := io.ReadAll(body)
+	data, decodeErr = decodeTransfer(cte, raw, text)
+	return data, readErr, decodeErr
+}
+
+// base64Filter passes on only base64 characters, without padding (so
+// that chunks padded in the middle still decode); it notes stray
+// characters and keeps the reader's own error apart from decoding's.
+type base64Filter struct {
+	r     io.Reader
+	stray bool
+	err   error
+}
+
+func (f *base64Filter) Read(p []byte) (int, error) {
+	for {
+		n, err := f.r.Read(p)
+		k := 0
+		for _, c := range p[:n] {
+			switch {
+			case c == '=' || c == '\r' || c == '\n' || c == ' ' || c == '\t':
+			case isBase64Byte(c):
+				p[k] = c
+				k++
+			default:
+				f.stray = true
+			}
+		}
+		if err != nil && err != io.EOF {
+			f.err = err
+		}
+		if k > 0 || err != nil {
+			return k, err
+		}
+	}
+}
+
 // decodeTransfer undoes a part's Content-Transfer-Encoding (RFC 2045
 // section 6) the way mail programs do, keeping whatever can be read:
 //
@@ -81,7 +134,9 @@ func decodeBase64(b []byte) ([]byte, error) {
 	if len(clean)%4 == 1 {
 		clean, stray = clean[:len(clean)-1], true
 	}
-	out, err := base64.RawStdEncoding.DecodeString(string(clean))
+	out := make([]byte, base64.RawStdEncoding.DecodedLen(len(clean)))
+	n, err := base64.RawStdEncoding.Decode(out, clean)
+	out = out[:n]
 	if err != nil {
 		return out, err
 	}

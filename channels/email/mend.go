@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"mime"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -23,55 +24,68 @@ import (
 //     last one are dropped (the inner multipart is then empty, and walk
 //     skips it).
 func mendMIME(raw []byte) []byte {
-	lines := bytes.SplitAfter(raw, []byte("\n"))
-	out := make([][]byte, 0, len(lines)+4)
-	changed := false
+	type edit struct {
+		from, to int    // the bytes of raw replaced
+		with     []byte // by these
+	}
+	var edits []edit
 	declared := map[string]int{}
-	closes := map[string][]int{} // boundary → indexes in out of its closing lines
-	i := 0
-	inHeader := true
-	for i < len(lines) {
+	closes := map[string][]edit{} // boundary → its closing lines
+	line := func(at int) []byte {
+		if i := bytes.IndexByte(raw[at:], '\n'); i >= 0 {
+			return raw[at : at+i+1]
+		}
+		return raw[at:]
+	}
+	pos, inHeader := 0, true
+	for pos < len(raw) {
 		if inHeader {
-			end := i
-			for end < len(lines) && !blankLine(lines[end]) && (end == i || delimiterOf(lines[end], declared) == "") {
-				end++
+			var block [][]byte
+			end := pos
+			for end < len(raw) {
+				l := line(end)
+				if blankLine(l) || (len(block) > 0 && delimiterOf(l, declared) != "") {
+					break
+				}
+				block = append(block, l)
+				end += len(l)
 			}
-			block, fixed := mendHeader(lines[i:end])
-			changed = changed || fixed
-			out = append(out, block...)
+			if fixed, ok := mendHeader(block); ok {
+				edits = append(edits, edit{pos, end, bytes.Join(fixed, nil)})
+				block = fixed
+			}
 			if b := boundaryOf(block); b != "" {
 				declared[b]++
 			}
-			i, inHeader = end, false
+			pos, inHeader = end, false
 			continue
 		}
-		line := lines[i]
-		if b := delimiterOf(line, declared); b != "" {
+		l := line(pos)
+		if delimiterOf(l, declared) != "" {
 			inHeader = true
-		} else if b := closeOf(line, declared); b != "" {
-			closes[b] = append(closes[b], len(out))
+		} else if b := closeOf(l, declared); b != "" {
+			closes[b] = append(closes[b], edit{from: pos, to: pos + len(l)})
 		}
-		out = append(out, line)
-		i++
+		pos += len(l)
 	}
-	drop := map[int]bool{}
 	for b, n := range declared {
 		if n > 1 && len(closes[b]) > 1 {
-			for _, at := range closes[b][:len(closes[b])-1] {
-				drop[at], changed = true, true
-			}
+			edits = append(edits, closes[b][:len(closes[b])-1]...)
 		}
 	}
-	if !changed {
+	if len(edits) == 0 {
 		return raw
 	}
+	slices.SortFunc(edits, func(a, b edit) int { return a.from - b.from })
 	var buf bytes.Buffer
 	buf.Grow(len(raw) + 16)
-	for k, l := range out {
-		if !drop[k] {
-			buf.Write(l)
-		}
+	at := 0
+	for _, e := range edits {
+		buf.Write(raw[at:e.from])
+		buf.Write(e.with)
+		at = e.to
 	}
+	buf.Write(raw[at:])
 	return buf.Bytes()
 }
 

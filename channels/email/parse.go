@@ -268,19 +268,17 @@ func (p *parser) leaf(h message.Header, body io.Reader, mt string, params map[st
 	name := fileName(dparams, params, label)
 	cid := strings.Trim(strings.TrimSpace(h.Get("Content-Id")), "<>")
 
-	raw, rerr := io.ReadAll(body)
+	data, rerr, derr := readBody(h.Get("Content-Transfer-Encoding"), body, strings.HasPrefix(mt, "text/"))
 	if rerr != nil {
 		code := ProblemEncoding
 		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) || strings.HasSuffix(rerr.Error(), "EOF") {
 			code = ProblemParts // the message ends inside this part
 		}
 		rerr = problemf(code, "email: %s part: %w", mt, rerr)
-	}
-	isText := (mt == "text/plain" || mt == "text/html") && disp != "attachment" && name == ""
-	data, derr := decodeTransfer(h.Get("Content-Transfer-Encoding"), raw, strings.HasPrefix(mt, "text/"))
-	if derr != nil && rerr == nil {
+	} else if derr != nil {
 		rerr = problemf(ProblemEncoding, "email: %s part: %w", mt, derr)
 	}
+	isText := (mt == "text/plain" || mt == "text/html") && disp != "attachment" && name == ""
 	if isText {
 		if ch := strings.ToLower(params["charset"]); ch != "" && p.charset == "" {
 			p.charset = ch
