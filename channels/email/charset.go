@@ -19,9 +19,9 @@ import (
 // keeps its good characters and shows only the bad bytes as U+FFFD; else
 // a label we know decodes it, and only with no usable label is the
 // charset guessed from the bytes. Labels are read as browsers read them
-// (WHATWG Encoding): iso-8859-1 and us-ascii are windows-1252, so its € is
-// not the control character U+0080; common misspellings (utf8, cp-1251,
-// win-1251) are understood.
+// (WHATWG Encoding): iso-8859-1 is windows-1252, so its € is not the
+// control character U+0080; common misspellings (utf8, cp-1251, win-1251)
+// are understood. us-ascii over 8-bit bytes is no usable label.
 func toUTF8(b []byte, label string) string {
 	cs := charsetOf(label)
 	if cs.decode != nil && !cs.asciiSafe {

@@ -177,3 +177,26 @@ func TestMendLeavesGoodMailAlone(t *testing.T) {
 		}
 	}
 }
+
+// Charsets: decode the valid parts, replace only the bad bytes, guess
+// only without a usable label (issue 15, item 4).
+func TestToUTF8(t *testing.T) {
+	for _, tc := range []struct{ name, in, label, want string }{
+		{"windows-1251 as labeled", "\xcf\xf0\xe8\xe2\xe5\xf2", "windows-1251", "Привет"},
+		{"KOI8-R as labeled", "\xf0\xd2\xc9\xd7\xc5\xd4", "koi8-r", "Привет"},
+		{"cp-1251, a misspelled label", "\xcf\xf0\xe8\xe2\xe5\xf2", "cp-1251", "Привет"},
+		{"win-1251, a misspelled label", "\xcf\xf0\xe8\xe2\xe5\xf2", "WIN-1251", "Привет"},
+		{"KOI8-R under an unknown label is guessed", "\xf0\xd2\xc9\xd7\xc5\xd4", "x-unknown", "Привет"},
+		{"windows-1251 with no label is guessed", "\xcf\xf0\xe8\xe2\xe5\xf2", "", "Привет"},
+		{"UTF-8 under a windows-1251 label stays UTF-8", "Привет", "windows-1251", "Привет"},
+		{"UTF-8 with a bad byte under a KOI8-R label keeps its letters", "Пр\xffивет", "koi8-r", "Пр\uFFFDивет"},
+		{"ISO-8859-1 is windows-1252: the euro sign", "120 \x80", "iso-8859-1", "120 €"},
+		{"ISO-2022-JP, which looks like ASCII", "\x1b\x24\x42\x24\x33\x24\x73\x24\x4b\x24\x41\x24\x4f\x1b\x28\x42", "iso-2022-jp", "こんにちは"},
+		{"Shift_JIS", "\x82\xb1\x82\xf1\x82\xc9\x82\xbf\x82\xcd", "shift_jis", "こんにちは"},
+		{"ASCII under an unknown label", "Order 42", "x-unknown", "Order 42"},
+	} {
+		if got := toUTF8([]byte(tc.in), tc.label); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
