@@ -13,7 +13,10 @@
 // into a channels.Inbound: UTF-8 text in any common charset, the HTML, the
 // attachments and inline images, the thread key, the entry point (the own
 // address or plus-alias the mail was sent to) and whether it is automated
-// mail (RFC 3834 auto-replies, RFC 3464 bounces, mailing lists).
+// mail (RFC 3834 auto-replies, RFC 3464 bounces, mailing lists). Broken
+// mail is read as a mail program shows it: the structure is mended first
+// (mend.go), transfer encodings are undone forgivingly (body.go) and
+// charsets decoded without mojibake (charset.go).
 //
 // Send writes a reply with go-message and submits it over SMTP (RFC 5321,
 // with implicit TLS, STARTTLS or, on loopback only, plain text; AUTH

@@ -3,15 +3,12 @@ package email
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"mime"
 	netmail "net/mail"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/emersion/go-message/mail"
-
-	"github.com/emersion/go-message/charset"
 
 	"github.com/switchboard/switchboard/channels"
 )
@@ -123,14 +120,11 @@ func (p *parser) isOwn(addr string) bool {
 	return slices.Contains(p.own, addr)
 }
 
-// text1 decodes an unstructured header field (RFC 2047 encoded words) to
-// UTF-8, repairing raw 8-bit bytes with the message's charset.
+// text1 decodes an unstructured header field to UTF-8: raw 8-bit bytes
+// with the message's charset, then RFC 2047 encoded words with theirs.
 func (p *parser) text1(h mail.Header, key string) string {
-	v, err := h.Text(key)
-	if err != nil {
-		v = h.Get(key)
-	}
-	return strings.TrimSpace(collapseSpace(toUTF8([]byte(v), p.charset)))
+	v := decodeWords(toUTF8([]byte(h.Get(key)), p.charset))
+	return strings.TrimSpace(collapseSpace(v))
 }
 
 // addresses parses an address list, falling back to a lenient reading of
@@ -147,7 +141,7 @@ func (p *parser) addresses(h mail.Header, key string) []*mail.Address {
 			if a.Address == "" || !validAddress(a.Address) {
 				continue
 			}
-			a.Name = strings.TrimSpace(toUTF8([]byte(a.Name), p.charset))
+			a.Name = strings.TrimSpace(decodeWords(toUTF8([]byte(a.Name), p.charset)))
 			out = append(out, a)
 		}
 		if len(out) > 0 {
@@ -157,11 +151,8 @@ func (p *parser) addresses(h mail.Header, key string) []*mail.Address {
 	var out []*mail.Address
 	for _, item := range strings.Split(v, ",") {
 		if a := looseAddress(item); a != nil {
-			a.Name = toUTF8([]byte(a.Name), p.charset)
-			if dec, err := (&mime.WordDecoder{CharsetReader: charset.Reader}).DecodeHeader(a.Name); err == nil {
-				a.Name = dec
-			}
 			a.Name = strings.Trim(strings.TrimSpace(a.Name), `"'`)
+			a.Name = strings.TrimSpace(decodeWords(toUTF8([]byte(a.Name), p.charset)))
 			out = append(out, a)
 		}
 	}

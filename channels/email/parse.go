@@ -3,6 +3,7 @@ package email
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,11 +11,12 @@ import (
 	"io"
 	"mime"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/emersion/go-message"
-	"github.com/emersion/go-message/charset"
+	_ "github.com/emersion/go-message/charset" // charsets of encoded words in addresses
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-message/textproto"
 
@@ -116,9 +118,10 @@ type parser struct {
 
 func (p *parser) parse(raw []byte) (channels.Inbound, error) {
 	var in channels.Inbound
-	raw = trimLead(raw)
-	e, err := message.Read(bytes.NewReader(raw))
-	if err != nil && e == nil {
+	raw = mendMIME(trimLead(raw))
+	br := bufio.NewReader(bytes.NewReader(raw))
+	th, err := textproto.ReadHeader(br)
+	if err != nil {
 		// The header itself is broken: salvage what lines we can for the
 		// sender, subject and Message-ID.
 		h := salvageHeader(raw)
@@ -128,11 +131,12 @@ func (p *parser) parse(raw []byte) (channels.Inbound, error) {
 		}
 		return in, problemf(ProblemHeader, "email: message header: %w", err)
 	}
-	if _, params, cerr := e.Header.ContentType(); cerr == nil {
+	h := message.Header{Header: th}
+	if _, params, cerr := h.ContentType(); cerr == nil {
 		p.charset = strings.ToLower(params["charset"])
 	}
-	werr := p.walk(e, 0)
-	p.headers(&in, mail.Header{Header: e.Header})
+	werr := p.walk(h, br, 0, nil)
+	p.headers(&in, mail.Header{Header: h})
 	if len(in.From) == 0 && werr == nil {
 		werr = problemf(ProblemNoSender, "email: no sender address (From, Sender, Reply-To and Return-Path are missing or unreadable)")
 	}
@@ -153,67 +157,127 @@ func (p *parser) parse(raw []byte) (channels.Inbound, error) {
 	return in, werr
 }
 
-// walk reads an entity: multiparts part by part, leaves into text, HTML or
-// attachments.
-func (p *parser) walk(e *message.Entity, depth int) error {
+// walk reads an entity from its header and its body as sent (transfer
+// encoding and charset are undone here, forgivingly): multiparts part by
+// part, leaves into text, HTML or attachments. bounds are the boundaries
+// of the multiparts it is inside. A damaged part costs only itself: the
+// parts after it are still read, and the first problem is returned.
+func (p *parser) walk(h message.Header, body io.Reader, depth int, bounds []string) error {
 	p.parts++
 	if p.parts > maxParts {
 		return problemf(ProblemTooMany, "email: more than %d MIME parts", maxParts)
 	}
-	mt, params, err := e.Header.ContentType()
+	mt, params, err := h.ContentType()
 	if err != nil {
-		e, mt, params, err = repaired(e)
+		if fixed, ok := repairContentType(h.Get("Content-Type")); ok {
+			h.Set("Content-Type", fixed)
+			mt, params, err = h.ContentType()
+		}
 	}
 	if err != nil || mt == "" {
 		mt, params = "text/plain", map[string]string{} // RFC 2045 section 5.2
 	}
-	if strings.HasPrefix(mt, "multipart/") {
-		if mt == "multipart/report" {
-			p.automated = true // RFC 3462: delivery and disposition notifications
-		}
-		if depth >= maxDepth {
-			return problemf(ProblemTooDeep, "email: MIME parts nested deeper than %d", maxDepth)
-		}
-		if params["boundary"] == "" {
-			// Show the body as it is; the raw message goes along.
-			b, _ := io.ReadAll(io.LimitReader(e.Body, maxText))
-			p.addText(b, params)
-			return problemf(ProblemBoundary, "email: %s without a boundary", mt)
-		}
-		mr := e.MultipartReader()
-		for {
-			part, err := mr.NextPart()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil && part == nil {
-				return problemf(ProblemParts, "email: %s part %d: %w", mt, p.parts, err)
-			}
-			// An unknown charset or transfer encoding still gives a part
-			// that reads raw; leaf handling repairs its text.
-			if werr := p.walk(part, depth+1); werr != nil {
-				return werr
-			}
-		}
+	if !strings.HasPrefix(mt, "multipart/") {
+		return p.leaf(h, body, mt, params)
 	}
-	return p.leaf(e, mt, params)
+	if mt == "multipart/report" {
+		p.automated = true // RFC 3462: delivery and disposition notifications
+	}
+	if depth >= maxDepth {
+		return problemf(ProblemTooDeep, "email: MIME parts nested deeper than %d", maxDepth)
+	}
+	boundary := params["boundary"]
+	if boundary == "" {
+		// Show the body as it is; the raw message goes along.
+		b, _ := io.ReadAll(io.LimitReader(body, maxText))
+		p.addText(b, params)
+		return problemf(ProblemBoundary, "email: %s without a boundary", mt)
+	}
+	if slices.Contains(bounds, boundary) {
+		// The sender reused an outer boundary: this multipart's parts are
+		// read as the outer one's (mendMIME), and it holds nothing.
+		return nil
+	}
+	mr := textproto.NewMultipartReader(body, boundary)
+	alt := alternatives{on: mt == "multipart/alternative", texts: len(p.text), html: p.html}
+	var first error
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return cmp.Or(first, alt.end(p))
+		}
+		if err != nil {
+			return cmp.Or(first, alt.end(p), problemf(ProblemParts, "email: %s part %d: %w", mt, p.parts, err))
+		}
+		ph := message.Header{Header: part.Header}
+		werr := p.walk(ph, part, depth+1, append(bounds, boundary))
+		var pp *parseProblem
+		if errors.As(werr, &pp) && (pp.code == ProblemTooMany || pp.code == ProblemTooDeep) {
+			return werr
+		}
+		first = cmp.Or(first, alt.read(p, ph, werr))
+	}
 }
 
-func (p *parser) leaf(e *message.Entity, mt string, params map[string]string) error {
-	disp, dparams, _ := e.Header.ContentDisposition()
-	disp = strings.ToLower(disp)
-	name := fileName(e.Header, dparams, params)
-	cid := strings.Trim(strings.TrimSpace(e.Header.Get("Content-Id")), "<>")
+// alternatives keeps the best of a multipart/alternative (RFC 2046
+// section 5.1.4): a damaged plain text gives way to a good HTML
+// alternative, as a mail program shows the one it can read.
+type alternatives struct {
+	on      bool
+	texts   int    // p.text's length before the alternatives
+	html    string // p.html before them
+	textErr error  // the plain text's damage, held back
+	htmlOK  bool   // an HTML alternative was read whole
+}
 
-	body, rerr := io.ReadAll(e.Body)
+// read notes one alternative and returns the error to report now.
+func (a *alternatives) read(p *parser, h message.Header, err error) error {
+	if !a.on {
+		return err
+	}
+	mt, _, _ := h.ContentType()
+	switch {
+	case mt == "text/plain" && err != nil:
+		a.textErr = cmp.Or(a.textErr, err)
+		return nil
+	case mt == "text/html" && err == nil && a.html == "" && p.html != "":
+		a.htmlOK = true
+	}
+	return err
+}
+
+// end drops a damaged plain text when a good HTML stands for it, and
+// returns the damage otherwise.
+func (a *alternatives) end(p *parser) error {
+	if a.textErr == nil {
+		return nil
+	}
+	if a.htmlOK {
+		p.text = p.text[:a.texts]
+		return nil
+	}
+	return a.textErr
+}
+
+func (p *parser) leaf(h message.Header, body io.Reader, mt string, params map[string]string) error {
+	disp, dparams := disposition(h)
+	label := strings.ToLower(params["charset"])
+	if label == "" {
+		label = p.charset
+	}
+	name := fileName(dparams, params, label)
+	cid := strings.Trim(strings.TrimSpace(h.Get("Content-Id")), "<>")
+
+	data, rerr, derr := readBody(h.Get("Content-Transfer-Encoding"), body, strings.HasPrefix(mt, "text/"))
 	if rerr != nil {
 		code := ProblemEncoding
 		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) || strings.HasSuffix(rerr.Error(), "EOF") {
 			code = ProblemParts // the message ends inside this part
 		}
 		rerr = problemf(code, "email: %s part: %w", mt, rerr)
+	} else if derr != nil {
+		rerr = problemf(ProblemEncoding, "email: %s part: %w", mt, derr)
 	}
-
 	isText := (mt == "text/plain" || mt == "text/html") && disp != "attachment" && name == ""
 	if isText {
 		if ch := strings.ToLower(params["charset"]); ch != "" && p.charset == "" {
@@ -221,10 +285,10 @@ func (p *parser) leaf(e *message.Entity, mt string, params map[string]string) er
 		}
 		if mt == "text/html" {
 			if p.html == "" {
-				p.html = htmlUTF8(body, params["charset"])
+				p.html = htmlUTF8(data, params["charset"])
 			}
 		} else {
-			p.addText(body, params)
+			p.addText(data, params)
 		}
 		return rerr
 	}
@@ -242,7 +306,7 @@ func (p *parser) leaf(e *message.Entity, mt string, params map[string]string) er
 		ContentType: mt,
 		ContentID:   cid,
 		Inline:      disp == "inline" || (disp == "" && cid != ""),
-		Data:        body,
+		Data:        data,
 	})
 	return rerr
 }
@@ -269,10 +333,11 @@ func (p *parser) addText(b []byte, params map[string]string) {
 const maxParents = 20
 
 // fileName is an attachment's name: Content-Disposition filename (RFC 2231
-// continuations and charsets decoded by mime), else Content-Type name; RFC
-// 2047 encoded words are decoded too since mail clients use them there.
+// continuations and charsets decoded by mime), else Content-Type name;
+// raw 8-bit names are read in the part's or the message's charset, and
+// RFC 2047 encoded words are decoded since mail clients use them there.
 // Directory parts are dropped.
-func fileName(h message.Header, dparams, params map[string]string) string {
+func fileName(dparams, params map[string]string, label string) string {
 	name := dparams["filename"]
 	if name == "" {
 		name = params["name"]
@@ -280,16 +345,48 @@ func fileName(h message.Header, dparams, params map[string]string) string {
 	if name == "" {
 		return ""
 	}
-	if dec, err := (&mime.WordDecoder{CharsetReader: charset.Reader}).DecodeHeader(name); err == nil {
-		name = dec
-	}
-	name = toUTF8([]byte(name), "")
+	name = decodeWords(toUTF8([]byte(name), label))
 	name = strings.ReplaceAll(name, "\\", "/")
 	name = strings.TrimSpace(path.Base(name))
 	if name == "." || name == "/" {
 		return ""
 	}
 	return name
+}
+
+// disposition reads Content-Disposition forgivingly: unquoted values with
+// spaces or raw 8-bit bytes are quoted first (a file named
+// filename=ciële prijzen.txt stays a file instead of joining the text),
+// and when a part has the header twice, a file name in either makes it an
+// attachment, else it is inline.
+func disposition(h message.Header) (string, map[string]string) {
+	values := h.Values("Content-Disposition")
+	disp, params := "", map[string]string{}
+	for _, v := range values {
+		d, ps, err := mime.ParseMediaType(v)
+		if err != nil {
+			if fixed, ok := repairContentType(v); ok {
+				d, ps, _ = mime.ParseMediaType(fixed)
+			} else {
+				d, _, _ = strings.Cut(v, ";")
+			}
+		}
+		if disp == "" {
+			disp = strings.ToLower(strings.TrimSpace(d))
+		}
+		for k, pv := range ps {
+			if params[k] == "" {
+				params[k] = pv
+			}
+		}
+	}
+	if len(values) > 1 {
+		disp = "inline"
+		if params["filename"] != "" {
+			disp = "attachment"
+		}
+	}
+	return disp, params
 }
 
 // defaultName names an unnamed part by its type.
@@ -364,21 +461,4 @@ func cutHeader(raw []byte) (header, body []byte, ok bool) {
 		return raw[:i], raw[i+2:], true
 	}
 	return raw, nil, false
-}
-
-// repaired reads an entity again after repairing its Content-Type (see
-// repairContentType); it returns e as it was when that does not help.
-func repaired(e *message.Entity) (*message.Entity, string, map[string]string, error) {
-	fixed, ok := repairContentType(e.Header.Get("Content-Type"))
-	if ok {
-		h := e.Header.Copy()
-		h.Set("Content-Type", fixed)
-		h.Del("Content-Transfer-Encoding") // the body is decoded already
-		if ne, err := message.New(h, e.Body); err == nil {
-			mt, params, err := ne.Header.ContentType()
-			return ne, mt, params, err
-		}
-	}
-	mt, params, err := e.Header.ContentType()
-	return e, mt, params, err
 }

@@ -338,7 +338,7 @@ func TestParseEdgeCases(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.eml")
-	for _, dir := range []string{"lead", "outlook", "robots"} {
+	for _, dir := range []string{"lead", "outlook", "robots", "broken"} {
 		more, _ := filepath.Glob(filepath.Join("testdata", dir, "*.eml"))
 		files = append(files, more...)
 	}

@@ -2,82 +2,21 @@ package email
 
 import (
 	"bytes"
-	"io"
 	"mime"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/emersion/go-message/charset"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
-	"golang.org/x/text/encoding/charmap"
 )
-
-// toUTF8 returns b as valid UTF-8. go-message has already decoded a
-// declared charset it knows; what is left invalid here is undeclared or
-// mislabeled 8-bit text, decoded with the fallback charset when it is a
-// known one, else guessed: mostly high bytes is Cyrillic (lower-case
-// letters sit at 0xE0–0xFF in windows-1251 and at 0xC0–0xDF in KOI8-R),
-// a few is Western European (windows-1252).
-func toUTF8(b []byte, fallback string) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	if fallback != "" && fallback != "utf-8" && fallback != "us-ascii" {
-		if r, err := charset.Reader(fallback, bytes.NewReader(b)); err == nil {
-			if out, err := io.ReadAll(r); err == nil && utf8.Valid(out) {
-				return string(out)
-			}
-		}
-	}
-	var high, lo, hi int
-	for _, c := range b {
-		switch {
-		case c >= 0xE0:
-			hi++
-			high++
-		case c >= 0xC0:
-			lo++
-			high++
-		case c >= 0x80:
-			high++
-		}
-	}
-	cm := charmap.Windows1252
-	if letters := countLetters(b); letters > 0 && high*3 >= letters {
-		cm = charmap.Windows1251
-		if lo > hi {
-			cm = charmap.KOI8R
-		}
-	}
-	out, err := cm.NewDecoder().Bytes(b)
-	if err != nil {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
-	}
-	return string(out)
-}
-
-func countLetters(b []byte) int {
-	n := 0
-	for _, c := range b {
-		if c >= 0x80 || (c|0x20 >= 'a' && c|0x20 <= 'z') {
-			n++
-		}
-	}
-	return n
-}
 
 // htmlUTF8 returns an HTML body as UTF-8, honoring a <meta charset> when
 // the MIME header named none.
 func htmlUTF8(b []byte, declared string) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	fallback := ""
 	if declared == "" {
-		fallback = metaCharset(b)
+		declared = metaCharset(b)
 	}
-	return toUTF8(b, fallback)
+	return toUTF8(b, declared)
 }
 
 // metaCharset finds <meta charset="…"> or <meta http-equiv content="…;
