@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"path"
@@ -88,7 +87,11 @@ func Parse(raw []byte, own []string) (channels.Inbound, error) {
 // UIDVALIDITY) has the same digest, whatever its Received lines.
 func contentHash(in channels.Inbound) string {
 	h := sha256.New()
-	field := func(s string) { fmt.Fprintf(h, "%d:%s\n", len(s), s) }
+	// Each field as its length, a colon, its bytes and a newline; a file's
+	// bytes are written as they are, never copied into a string.
+	head := func(n int) { h.Write(append(strconv.AppendInt(nil, int64(n), 10), ':')) }
+	field := func(s string) { head(len(s)); io.WriteString(h, s); h.Write([]byte{'\n'}) }
+	data := func(b []byte) { head(len(b)); h.Write(b); h.Write([]byte{'\n'}) }
 	field(in.From[0].Value)
 	field(in.Meta[MetaDateHeader])
 	field(in.Subject)
@@ -100,7 +103,7 @@ func contentHash(in channels.Inbound) string {
 		}
 		field(a.Name)
 		field(a.ContentType)
-		field(string(a.Data))
+		data(a.Data)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
