@@ -21,12 +21,6 @@ import (
 	"github.com/switchboard/switchboard/channels"
 )
 
-// UnknownSender is the sender handle of a message whose sender could not
-// be read at all (no usable From, Sender, Reply-To or Return-Path). The
-// .invalid top-level domain is reserved (RFC 2606), so it is never a real
-// person; all such messages land on one contact the owner can clean up.
-const UnknownSender = "unknown-sender@invalid"
-
 // RawName is the name of the attachment that carries the original message
 // of an Inbound with ParseError set.
 const RawName = "message.eml"
@@ -46,9 +40,13 @@ const (
 // cannot be read completely (a broken header, a multipart without its
 // boundary, a corrupt transfer encoding), the error says why for the log,
 // the Inbound has ParseError set to what that means for a user, in plain
-// English, and Meta parse_problem (MetaParseProblem) to its code, keeps whatever could be read (a sender
-// if any header parsed, else UnknownSender) and carries the raw message as
-// the attachment RawName (message/rfc822).
+// English, and Meta parse_problem (MetaParseProblem) to its code, keeps whatever could be read and
+// carries the raw message as the attachment RawName (message/rfc822).
+//
+// A message whose sender cannot be read at all (no usable From, Sender,
+// Reply-To or Return-Path) has no From: it belongs to no contact, and
+// ingest keeps it as unreadable mail for the owner. Its problem is
+// ProblemNoSender unless the header itself is damaged (ProblemHeader).
 //
 // ExternalID is the Message-ID without angle brackets (a digest of it when
 // it is absurdly long), empty when there is none: the caller supplies a
@@ -64,13 +62,14 @@ func Parse(raw []byte, own []string) (channels.Inbound, error) {
 		if in.Meta == nil {
 			in.Meta = map[string]string{}
 		}
+		if len(in.From) == 0 && problemOf(err) != ProblemHeader {
+			// What decides this message's fate is its missing sender.
+			err = &parseProblem{code: ProblemNoSender, err: fmt.Errorf("email: no sender address: %w", err)}
+		}
 		in.Meta[MetaParseProblem], in.ParseError = explain(err)
 		in.Attachments = append(in.Attachments, channels.Attachment{
 			Name: RawName, ContentType: "message/rfc822", Data: raw,
 		})
-	}
-	if len(in.From) == 0 {
-		in.From = []channels.Handle{{Kind: "email", Value: UnknownSender}}
 	}
 	if in.Meta == nil {
 		in.Meta = map[string]string{}
@@ -87,7 +86,9 @@ func Parse(raw []byte, own []string) (channels.Inbound, error) {
 func contentHash(in channels.Inbound) string {
 	h := sha256.New()
 	field := func(s string) { fmt.Fprintf(h, "%d:%s\n", len(s), s) }
-	field(in.From[0].Value)
+	if len(in.From) > 0 {
+		field(in.From[0].Value)
+	}
 	field(in.Meta[MetaDateHeader])
 	field(in.Subject)
 	field(in.Text)
