@@ -9,7 +9,9 @@ import (
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/channels/email/emailtest"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/crm/report"
 	"github.com/switchboard/switchboard/inbox"
+	"github.com/switchboard/switchboard/inbox/api"
 )
 
 // A colleague of the client answering in the client's thread (issue 15,
@@ -34,6 +36,10 @@ func TestEmailColleagueReplyJoinsTheClientsThread(t *testing.T) {
 	srv.Append("INBOX", mail("Иван Петров <ivan@client.ru>", "q1@client.ru", "", "Запрос цены", "Сколько стоит?"), at)
 	srv.Append("INBOX", mail("Анна Смирнова <anna@client.ru>", "a1@client.ru", "<q1@client.ru>", "Re: Запрос цены", "И доставка в Томск?"), at.Add(time.Minute))
 	acc := ta.mailAccount("Почта продаж", srv)
+	owner := ta.login("owner@example.ru")
+	var src crm.AdSource
+	must(t, owner, 200, "POST", "/api/v1/ad-sources", api.AdSourceRequest{Name: "Яндекс.Директ"}, &src)
+	must(t, owner, 200, "POST", "/api/v1/entry-points", inbox.NewEntryPoint{AccountID: acc.ID, Address: "sales@company.ru", AdSourceID: &src.ID}, nil)
 	run := ta.runMail(acc.ID)
 	defer func() { run.stop(t) }()
 	eventually(t, "the import", func() bool { return run.live() && ta.count("touches", "account_id = ?", acc.ID) == 2 })
@@ -50,7 +56,6 @@ func TestEmailColleagueReplyJoinsTheClientsThread(t *testing.T) {
 	}
 
 	// The manager answers: to the client.
-	owner := ta.login("owner@example.ru")
 	var reply crm.Touch
 	if st := owner.do("POST", p("/api/v1/conversations/%d/reply", q1.ConversationID), inbox.ReplyRequest{Text: "Доставим, цена в письме."}, &reply); st != 200 {
 		t.Fatalf("reply: %d", st)
@@ -79,6 +84,17 @@ func TestEmailColleagueReplyJoinsTheClientsThread(t *testing.T) {
 	}
 	if n := ta.count("deals", ""); n != 1 {
 		t.Errorf("%d deals, want the client's one", n)
+	}
+	// The colleagues are no new leads in the owner's report.
+	var rep report.Report
+	day := func(d int) string { return time.Now().AddDate(0, 0, d).Format(time.DateOnly) }
+	owner.do("GET", "/api/v1/reports/sources?from="+day(-1)+"&to="+day(1), nil, &rep)
+	var leads int64
+	for _, r := range rep.Rows {
+		leads += r.Leads
+	}
+	if leads != 1 {
+		t.Errorf("the report counts %d leads, want the client alone: %+v", leads, rep.Rows)
 	}
 
 	// The conversation names its participants; never our own address.
