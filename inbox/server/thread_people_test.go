@@ -126,3 +126,49 @@ func TestEmailColleagueReplyJoinsTheClientsThread(t *testing.T) {
 		t.Errorf("the other mailbox's mail took the first mailbox's deal")
 	}
 }
+
+// A participant's touch with no deal (the client's deal was lost, or the
+// client has several) is resolved like the client's own: linked to one of
+// the client's deals, or with a new deal, which is the client's.
+func TestAParticipantsUnlinkedTouchTakesTheClientsDeals(t *testing.T) {
+	ta := newTestApp(t)
+	ta.user("owner@example.ru", crm.Owner)
+	owner := ta.login("owner@example.ru")
+	acc := ta.account("email", "sales")
+	msg := func(ext, from string, parents ...string) channels.Inbound {
+		return channels.Inbound{AccountID: acc.ID, ExternalID: ext, Kind: channels.Mail, ThreadKey: "q1@client.ru", Parents: parents, At: time.Now(),
+			From: []channels.Handle{{Kind: "email", Value: from}}, Subject: "Запрос цены", Text: ext}
+	}
+	q1 := touchOf(t, owner, ta.ingest(msg("q1@client.ru", "ivan@client.ru"))[0].TouchID)
+	must(t, owner, 200, "POST", p("/api/v1/deals/%d/lost", *q1.DealID), api.LostRequest{Reason: "price"}, nil)
+
+	a1 := touchOf(t, owner, ta.ingest(msg("a1@client.ru", "anna@client.ru", "q1@client.ru"))[0].TouchID)
+	if a1.ConversationID != q1.ConversationID || a1.DealID != nil {
+		t.Fatalf("the colleague's reply after the deal was lost: conversation %d deal %v", a1.ConversationID, a1.DealID)
+	}
+	var nd struct {
+		Deal crm.Deal `json:"deal"`
+	}
+	must(t, owner, 200, "POST", p("/api/v1/touches/%d/new-deal", a1.ID), api.NewDealRequest{Title: "Второй заказ"}, &nd)
+	if nd.Deal.ContactID != q1.ContactID {
+		t.Errorf("the new deal is contact %d's, want the client %d's", nd.Deal.ContactID, q1.ContactID)
+	}
+
+	var other crm.Deal
+	must(t, owner, 200, "POST", "/api/v1/deals", inbox.NewDeal{ContactID: q1.ContactID, Title: "Третий"}, &other)
+	o1 := touchOf(t, owner, ta.ingest(msg("o1@client.ru", "oleg@client.ru", "a1@client.ru"))[0].TouchID)
+	if o1.ConversationID != q1.ConversationID || o1.DealID != nil {
+		t.Fatalf("a reply while the client has two open deals: conversation %d deal %v, want unlinked", o1.ConversationID, o1.DealID)
+	}
+	var linked crm.Touch
+	must(t, owner, 200, "POST", p("/api/v1/touches/%d/deal", o1.ID), api.LinkRequest{DealID: other.ID}, &linked)
+	if linked.DealID == nil || *linked.DealID != other.ID {
+		t.Errorf("linked to %v, want the client's deal %d", linked.DealID, other.ID)
+	}
+	// Someone else's deal stays out of reach.
+	z := touchOf(t, owner, ta.ingest(msg("z1@other.ru", "zoya@other.ru"))[0].TouchID)
+	ta.db.Model(&crm.Touch{}).Where("id = ?", o1.ID).Update("deal_id", nil)
+	if st, _ := owner.raw("POST", p("/api/v1/touches/%d/deal", o1.ID), api.LinkRequest{DealID: *z.DealID}); st != 404 {
+		t.Errorf("linking a participant's touch to an unrelated contact's deal: %d, want 404", st)
+	}
+}
