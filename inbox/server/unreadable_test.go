@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/channels/email/emailtest"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox"
 	"github.com/switchboard/switchboard/inbox/api"
 	"github.com/switchboard/switchboard/migrations"
 )
@@ -160,7 +161,7 @@ func TestEmailWithNoReadableSenderIsTheOwnersUnreadableMail(t *testing.T) {
 // no client and blocked, out of every queue, and no new mail goes there.
 func TestMigrationQuietsTheOldUnknownSenderContact(t *testing.T) {
 	ta := newTestApp(t)
-	ta.user("lena@example.ru", crm.Lead)
+	lead := ta.user("lena@example.ru", crm.Lead)
 	mail := ta.account("email", "sales")
 	old := func(ext string) channels.Inbound {
 		return channels.Inbound{AccountID: mail.ID, ExternalID: ext, Kind: channels.Mail, ThreadKey: ext, At: time.Now().Add(-time.Hour),
@@ -169,10 +170,14 @@ func TestMigrationQuietsTheOldUnknownSenderContact(t *testing.T) {
 	res := ta.ingest(old("old-1"), old("old-2"))
 	t1, _ := crm.GetTouch(ta.db, res[0].TouchID)
 	t2, _ := crm.GetTouch(ta.db, res[1].TouchID)
-	// Two open conversations, one touch without a deal.
+	// Two open conversations, one touch without a deal, a reply queued.
 	ta.db.Exec("UPDATE touches SET deal_id = NULL WHERE id = ?", t2.ID)
+	reply, err := ta.Reply(context.Background(), lead, t1.ConversationID, inbox.ReplyRequest{Text: "Кто вы?"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	lc := ta.login("lena@example.ru")
-	if c := lc.counts(); c.Waiting != 2 || c.Unlinked != 1 {
+	if c := lc.counts(); c.Waiting != 1 || c.Unlinked != 1 {
 		t.Fatalf("fixture: waiting %d, unlinked %d", c.Waiting, c.Unlinked)
 	}
 
@@ -193,8 +198,13 @@ func TestMigrationQuietsTheOldUnknownSenderContact(t *testing.T) {
 	if n := ta.count("conversations", "contact_id = ? AND status <> 'closed'", t1.ContactID); n != 0 {
 		t.Errorf("%d conversations of the old contact still open", n)
 	}
-	if n := ta.count("touches", "contact_id = ?", t1.ContactID); n != 2 {
-		t.Errorf("the old touches: %d, want both kept", n)
+	if n := ta.count("touches", "contact_id = ?", t1.ContactID); n != 3 {
+		t.Errorf("the old touches: %d, want all kept", n)
+	}
+	var job crm.OutboxJob
+	ta.db.Where("touch_id = ?", reply.ID).Take(&job)
+	if rt, _ := crm.GetTouch(ta.db, reply.ID); job.Status != crm.Failed || crm.FailureKind(job.LastError) != crm.FailCannotSend || rt.DeliveryStatus != string(crm.Failed) {
+		t.Errorf("the queued reply: job %s %q, touch %s; want failed, cannot be answered", job.Status, job.LastError, rt.DeliveryStatus)
 	}
 
 	// New mail with no sender goes to the list, not to that contact.
@@ -205,7 +215,7 @@ func TestMigrationQuietsTheOldUnknownSenderContact(t *testing.T) {
 	if res[0].Err != nil || res[0].TouchID != 0 {
 		t.Fatalf("new unreadable mail: %+v", res[0])
 	}
-	if n := ta.count("touches", "contact_id = ?", t1.ContactID); n != 2 {
+	if n := ta.count("touches", "contact_id = ?", t1.ContactID); n != 3 {
 		t.Errorf("new mail went to the old contact: %d touches", n)
 	}
 	if n := ta.count("unreadable_mail", "external_id = ?", "new-1"); n != 1 {

@@ -26,8 +26,9 @@ CREATE INDEX unreadable_mail_received ON unreadable_mail (received_at);
 -- like a client: it is marked no client (reason "other") and blocked (as
 -- crm.SetNotClient does: its unlinked touches are stamped contact:blocked,
 -- so no reminders and no unlinked flags), and
--- its conversations are closed, out of every queue. Its deals are left to
--- the owner to close.
+-- its conversations are closed, out of every queue; replies still queued
+-- to it fail as "cannot be answered" (there is nobody to send them to).
+-- Its deals are left to the owner to close.
 UPDATE contacts SET not_client = 'other', blocked = TRUE
 WHERE id IN (SELECT contact_id FROM identities WHERE kind = 'email' AND value = 'unknown-sender@invalid');
 UPDATE touches SET not_a_sale = 'contact:blocked'
@@ -35,3 +36,11 @@ WHERE deal_id IS NULL AND not_a_sale = ''
   AND contact_id IN (SELECT contact_id FROM identities WHERE kind = 'email' AND value = 'unknown-sender@invalid');
 UPDATE conversations SET status = 'closed', snoozed_until = NULL, waiting_since = NULL
 WHERE contact_id IN (SELECT contact_id FROM identities WHERE kind = 'email' AND value = 'unknown-sender@invalid');
+UPDATE outbox SET status = 'failed', last_error = 'the sender of the message could not be read: it cannot be answered'
+WHERE status = 'queued'
+  AND touch_id IN (SELECT t.id FROM touches t JOIN identities i ON i.contact_id = t.contact_id
+                   WHERE i.kind = 'email' AND i.value = 'unknown-sender@invalid');
+UPDATE touches SET delivery_status = 'failed'
+WHERE delivery_status = 'queued'
+  AND id IN (SELECT touch_id FROM outbox WHERE status = 'failed'
+             AND last_error = 'the sender of the message could not be read: it cannot be answered');
