@@ -19,7 +19,8 @@ type convWrites struct {
 }
 
 // conversations finds or opens each item's conversation: by its thread,
-// else by the messages it answers (another contact's too: thread.go). An inbound reopens it and waits for us.
+// else by the messages it answers (another contact's too: thread.go). An
+// inbound reopens it and waits for us.
 func (b *batch) conversations() error {
 	w := &convWrites{isChanged: map[*crm.Conversation]bool{}, noDeal: map[*crm.Conversation]bool{}, byMessage: map[touchKey]*crm.Conversation{}}
 	for i, it := range b.items {

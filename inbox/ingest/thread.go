@@ -3,6 +3,7 @@ package ingest
 import (
 	"slices"
 
+	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
 )
 
@@ -32,11 +33,12 @@ func (b *batch) threads() error {
 }
 
 // joinThread sets p.convContact (and p.joined, for a stored conversation)
-// when the item answers a message of another contact's conversation on its
-// account, and its sender has no conversation of this thread of their own.
+// when the item is an email answering a message of another contact's
+// conversation on its account, and its sender has no conversation of this
+// thread of their own. (A chat's quote stays in its own chat.)
 func (b *batch) joinThread(p *plan, it *item, byMessage map[touchKey]int) {
 	acc := it.in.AccountID
-	if len(it.in.Parents) == 0 || b.st.convs[crm.ThreadKey{ContactID: p.contact, AccountID: acc, Thread: it.in.ThreadKey}] != nil {
+	if it.in.Kind != channels.Mail || len(it.in.Parents) == 0 || b.st.convs[crm.ThreadKey{ContactID: p.contact, AccountID: acc, Thread: it.in.ThreadKey}] != nil {
 		return
 	}
 	for _, par := range it.in.Parents {
