@@ -40,10 +40,10 @@ func TestBrowserThreadParticipantsAndTheOwnersUnreadableMail(t *testing.T) {
 
 	b := newBrowser(t, ta)
 	for _, lang := range []struct {
-		code, nav, also, noSender, header, download string
+		code, nav, also, replyTo, noSender, header, download string
 	}{
-		{"en-US", "Unreadable", "Also writing", "No sender address", "header is damaged", "Download .eml"},
-		{"ru-RU", "Нечитаемые", "Также пишут", "Нет адреса отправителя", "Заголовок письма повреждён", "Скачать .eml"},
+		{"en-US", "Unreadable", "Also writing", "The reply goes to Иван Петров alone", "No sender address", "header is damaged", "Download .eml"},
+		{"ru-RU", "Нечитаемые", "Также пишут", "Ответ получит только Иван Петров", "Нет адреса отправителя", "Заголовок письма повреждён", "Скачать .eml"},
 	} {
 		p := b.tab("owner-"+lang.code, lang.code)
 		p.login("owner@example.ru")
@@ -51,6 +51,7 @@ func TestBrowserThreadParticipantsAndTheOwnersUnreadableMail(t *testing.T) {
 		p.waitText("#conv-contact", "Иван Петров")
 		p.waitText("#conv-participants", lang.also+": Анна Смирнова (anna@client.ru)")
 		p.waitText("#timeline [data-participant]", "Анна Смирнова")
+		p.waitText("#reply-to-contact", lang.replyTo)
 		if n := p.eval(`document.querySelectorAll('#timeline [data-participant]').length`); n != float64(1) {
 			p.fail("%v touches name a participant, want the colleague's one", n)
 		}

@@ -275,6 +275,7 @@ export default {
   "reply.send": "Send",
   "reply.sending": "Sending…",
   "reply.via": "Reply via",
+  "reply.toContactOnly": "The reply goes to {name} alone, not to the others writing in this thread.",
   "reply.subject": "Subject",
   "reply.attach": "Attach",
   "reply.remove": "Remove",

@@ -280,6 +280,7 @@ export default {
   "reply.send": "Отправить",
   "reply.sending": "Отправляем…",
   "reply.via": "Ответить через",
+  "reply.toContactOnly": "Ответ получит только {name}, остальные участники переписки — нет.",
   "reply.subject": "Тема",
   "reply.attach": "Файл",
   "reply.remove": "Убрать",
