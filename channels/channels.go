@@ -157,7 +157,10 @@ type Inbound struct {
 	At time.Time
 	// From are the sender's handles; at least one is required. The first
 	// one is the primary handle. For an Outgoing event they are the
-	// recipient's: the contact is always the other side.
+	// recipient's: the contact is always the other side. The one exception
+	// is mail whose sender could not be read at all (ParseError set, no
+	// From): ingest keeps it as unreadable mail, with no contact, and
+	// nobody can answer it.
 	From []Handle
 	// Outgoing marks a message the account itself sent outside Switchboard
 	// (a reply written in a mail program, read from the mailbox): stored as

@@ -221,10 +221,15 @@ func ParseErrorTouches(tx *gorm.DB, limit int) ([]Touch, error) {
 
 // ReferencedBlobs reports which of the blob keys a stored file still uses.
 func ReferencedBlobs(tx *gorm.DB, keys []string) (map[string]bool, error) {
-	var used []string
+	var used, raw []string
 	if err := tx.Model(&Attachment{}).Distinct("sha256").Where("sha256 IN ?", keys).Pluck("sha256", &used).Error; err != nil {
 		return nil, fmt.Errorf("crm: referenced blobs: %w", err)
 	}
+	// The original bytes of unreadable mail (KeepUnreadable).
+	if err := tx.Model(&UnreadableMail{}).Distinct("raw_sha256").Where("raw_sha256 IN ?", keys).Pluck("raw_sha256", &raw).Error; err != nil {
+		return nil, fmt.Errorf("crm: referenced blobs: %w", err)
+	}
+	used = append(used, raw...)
 	out := make(map[string]bool, len(used))
 	for _, k := range used {
 		out[k] = true

@@ -102,8 +102,23 @@ func ConversationTouches(tx *gorm.DB, conversationID int64, limit int) ([]Touch,
 	return out, tx.Where("conversation_id = ?", conversationID).Order("occurred_at, id").Limit(limit).Find(&out).Error
 }
 
-// LinkDeal ties a touch to a deal of the same contact, and the touch's
-// conversation too when it has no deal yet. Audited.
+// dealContact is whose deals a touch may take: its conversation's contact
+// (the touch's own, or the client whose thread a participant wrote in).
+func dealContact(tx *gorm.DB, t Touch) (int64, error) {
+	var c int64
+	if err := tx.Model(&Conversation{}).Select("contact_id").Where("id = ?", t.ConversationID).Scan(&c).Error; err != nil {
+		return 0, fmt.Errorf("crm: conversation %d: %w", t.ConversationID, err)
+	}
+	if c == 0 {
+		c = t.ContactID
+	}
+	return c, nil
+}
+
+// LinkDeal ties a touch to a deal of the same contact (or of the contact
+// whose conversation it is in: a participant's touch takes the client's
+// deal), and the touch's conversation too when it has no deal yet.
+// Audited.
 func LinkDeal(tx *gorm.DB, touchID, dealID int64, actor *int64) (Touch, error) {
 	t, err := GetTouch(tx, touchID)
 	if err != nil {
@@ -113,7 +128,13 @@ func LinkDeal(tx *gorm.DB, touchID, dealID int64, actor *int64) (Touch, error) {
 	if err != nil {
 		return t, err
 	}
+	owner := t.ContactID
 	if d.ContactID != t.ContactID {
+		if owner, err = dealContact(tx, t); err != nil {
+			return t, err
+		}
+	}
+	if d.ContactID != owner {
 		// As if it did not exist: the answer must not tell a manager that
 		// another contact's deal is there.
 		return t, NotFound("deal of this contact", dealID)
@@ -150,7 +171,8 @@ func MarkNotASale(tx *gorm.DB, touchID int64, reason string, actor *int64) (Touc
 	return GetTouch(tx, touchID)
 }
 
-// OpenDealFor opens a new deal for the touch's contact, with the touch's ad
+// OpenDealFor opens a new deal for the touch's conversation's contact (the
+// client, also for a participant's touch), with the touch's ad
 // source, and links the touch to it. Audited.
 func OpenDealFor(tx *gorm.DB, touchID int64, currency string, actor *int64, title string, amount int64) (Deal, Touch, error) {
 	t, err := GetTouch(tx, touchID)
@@ -167,11 +189,16 @@ func OpenDealFor(tx *gorm.DB, touchID int64, currency string, actor *int64, titl
 		_ = json.Unmarshal(t.Meta, &meta) // a call's meta has other shapes: no page then
 		title = DealTitle(t.Channel, t.Subject, t.Body, meta["page_url"], name)
 	}
-	d := Deal{ContactID: t.ContactID, Title: Clip(title, 200), Amount: amount, AdSourceID: t.AdSourceID, Currency: currency, ResponsibleID: actor}
+	// A participant's touch opens the deal of the client whose thread it is.
+	contact, err := dealContact(tx, t)
+	if err != nil {
+		return Deal{}, t, err
+	}
+	d := Deal{ContactID: contact, Title: Clip(title, 200), Amount: amount, AdSourceID: t.AdSourceID, Currency: currency, ResponsibleID: actor}
 	if err := OpenDeal(tx, &d); err != nil {
 		return d, t, err
 	}
-	if _, err := Audit(tx, actor, "deal.open", "deal", d.ID, map[string]any{"touch_id": touchID, "contact_id": t.ContactID}); err != nil {
+	if _, err := Audit(tx, actor, "deal.open", "deal", d.ID, map[string]any{"touch_id": touchID, "contact_id": contact}); err != nil {
 		return d, t, err
 	}
 	t, err = LinkDeal(tx, touchID, d.ID, actor)

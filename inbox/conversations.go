@@ -48,6 +48,10 @@ type ConversationDetail struct {
 	// outbox (attempts, the last error, the next try), so a reload shows
 	// why a reply is stuck or failed, not only live events.
 	Sending []crm.SendState `json:"sending"`
+	// Participants are the others who wrote in the conversation (a
+	// colleague of the contact answering in their thread). Replies still
+	// go to the contact alone.
+	Participants []crm.Participant `json:"participants"`
 }
 
 // Queue names a list of the inbox.
@@ -135,6 +139,9 @@ func (a *App) Conversation(ctx context.Context, u crm.User, id int64, limit int)
 		return d, err
 	}
 	if d.Attachments, d.EntryPoints, d.AdSources, err = crm.TimelineRefs(tx, d.Touches); err != nil {
+		return d, err
+	}
+	if d.Participants, err = crm.Participants(tx, d.Conversation); err != nil {
 		return d, err
 	}
 	d.Sending, err = crm.SendStates(tx, d.Touches)

@@ -172,7 +172,11 @@ func (a *App) recipient(tx *gorm.DB, conv crm.Conversation, acc crm.Account) (cr
 		return crm.Key{}, crm.Invalid("a %s account cannot send replies: answer by email, Telegram or WhatsApp", acc.Channel)
 	}
 	if acc.ID == conv.AccountID {
-		if last, ok := lastInbound(tx, conv.ID); ok {
+		// The handle the contact last wrote from: a colleague who wrote in
+		// their thread is a participant, not whom the reply is for.
+		var last crm.Touch
+		err := tx.Where("conversation_id = ? AND direction = ? AND contact_id = ?", conv.ID, crm.Inbound, conv.ContactID).Order("occurred_at DESC, id DESC").Take(&last).Error
+		if err == nil {
 			if k, v, ok := strings.Cut(last.Handle, ":"); ok && crm.IdentityKind(k) == kind {
 				return crm.Key{Kind: kind, Value: v}, nil
 			}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"path"
@@ -21,12 +22,6 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 )
-
-// UnknownSender is the sender handle of a message whose sender could not
-// be read at all (no usable From, Sender, Reply-To or Return-Path). The
-// .invalid top-level domain is reserved (RFC 2606), so it is never a real
-// person; all such messages land on one contact the owner can clean up.
-const UnknownSender = "unknown-sender@invalid"
 
 // RawName is the name of the attachment that carries the original message
 // of an Inbound with ParseError set.
@@ -47,9 +42,13 @@ const (
 // cannot be read completely (a broken header, a multipart without its
 // boundary, a corrupt transfer encoding), the error says why for the log,
 // the Inbound has ParseError set to what that means for a user, in plain
-// English, and Meta parse_problem (MetaParseProblem) to its code, keeps whatever could be read (a sender
-// if any header parsed, else UnknownSender) and carries the raw message as
-// the attachment RawName (message/rfc822).
+// English, and Meta parse_problem (MetaParseProblem) to its code, keeps whatever could be read and
+// carries the raw message as the attachment RawName (message/rfc822).
+//
+// A message whose sender cannot be read at all (no usable From, Sender,
+// Reply-To or Return-Path) has no From: it belongs to no contact, and
+// ingest keeps it as unreadable mail for the owner. Its problem is
+// ProblemNoSender unless the header itself is damaged (ProblemHeader).
 //
 // ExternalID is the Message-ID without angle brackets (a digest of it when
 // it is absurdly long), empty when there is none: the caller supplies a
@@ -65,13 +64,14 @@ func Parse(raw []byte, own []string) (channels.Inbound, error) {
 		if in.Meta == nil {
 			in.Meta = map[string]string{}
 		}
+		if len(in.From) == 0 && problemOf(err) != ProblemHeader {
+			// What decides this message's fate is its missing sender.
+			err = &parseProblem{code: ProblemNoSender, err: fmt.Errorf("email: no sender address: %w", err)}
+		}
 		in.Meta[MetaParseProblem], in.ParseError = explain(err)
 		in.Attachments = append(in.Attachments, channels.Attachment{
 			Name: RawName, ContentType: "message/rfc822", Data: raw,
 		})
-	}
-	if len(in.From) == 0 {
-		in.From = []channels.Handle{{Kind: "email", Value: UnknownSender}}
 	}
 	if in.Meta == nil {
 		in.Meta = map[string]string{}
@@ -92,7 +92,9 @@ func contentHash(in channels.Inbound) string {
 	head := func(n int) { h.Write(append(strconv.AppendInt(nil, int64(n), 10), ':')) }
 	field := func(s string) { head(len(s)); io.WriteString(h, s); h.Write([]byte{'\n'}) }
 	data := func(b []byte) { head(len(b)); h.Write(b); h.Write([]byte{'\n'}) }
-	field(in.From[0].Value)
+	if len(in.From) > 0 {
+		field(in.From[0].Value)
+	}
 	field(in.Meta[MetaDateHeader])
 	field(in.Subject)
 	field(in.Text)

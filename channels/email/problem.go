@@ -25,7 +25,7 @@ const (
 // technical error goes to the log.
 var problemText = map[string]string{
 	ProblemHeader:   "The message header is damaged, so the sender, subject or date may be missing.",
-	ProblemNoSender: "The message has no readable sender address, so it is filed under an unknown sender.",
+	ProblemNoSender: "The message has no readable sender address, so it belongs to no contact and cannot be answered.",
 	ProblemBoundary: "The message is made of parts but does not say where they begin, so it is shown as raw text.",
 	ProblemParts:    "The message was cut off or its parts are damaged, so some of it may be missing.",
 	ProblemEncoding: "Part of the message is damaged, so some text or a file may be missing or garbled.",
@@ -52,10 +52,15 @@ func problemf(code, format string, args ...any) error {
 
 // explain is the code and the plain words of a parse error.
 func explain(err error) (code, text string) {
-	code = ProblemParts
+	code = problemOf(err)
+	return code, problemText[code] + rawAttached
+}
+
+// problemOf is the kind of a parse error (Problem*).
+func problemOf(err error) string {
 	var p *parseProblem
 	if errors.As(err, &p) {
-		code = p.code
+		return p.code
 	}
-	return code, problemText[code] + rawAttached
+	return ProblemParts
 }

@@ -36,7 +36,7 @@ func TestParseProblemsInPlainWords(t *testing.T) {
 		{"a header line that is no header",
 			"From: a@client.ru\r\nthis line is not a header field\r\nSubject: x\r\n\r\nbody\r\n", ProblemHeader, "header is damaged", "malformed MIME header line"},
 		{"no sender anywhere",
-			"To: sales@company.ru\r\nSubject: Заказ\r\n\r\nТекст\r\n", ProblemNoSender, "unknown sender", "no sender address"},
+			"To: sales@company.ru\r\nSubject: Заказ\r\n\r\nТекст\r\n", ProblemNoSender, "cannot be answered", "no sender address"},
 		{"a broken base64 attachment",
 			head + "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nСм. файл\r\n--b\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!\r\n--b--\r\n", ProblemEncoding, "damaged", "illegal base64"},
 		{"parts nested too deep", deep, ProblemTooDeep, "nested too deeply", "deeper than"},

@@ -17,7 +17,9 @@ import (
 // period (one probe a contact, not a touch: a contact writes several
 // times), with that touch's source, channel and entry point. A contact
 // whose first touch is history (imported from before Switchboard) was a
-// client already: never a lead.
+// client already: never a lead; nor is one who first wrote in another
+// contact's conversation (a colleague of a client answering in their
+// thread: a participant, not a new client).
 const leadsCTE = `leads AS (
 	SELECT f.id AS touch_id, f.contact_id, f.ad_source_id, f.channel, f.entry_point_id
 	FROM (SELECT c.contact_id, (SELECT e.id FROM touches e WHERE e.contact_id = c.contact_id AND e.direction = 'in'
@@ -25,6 +27,7 @@ const leadsCTE = `leads AS (
 		FROM (SELECT DISTINCT contact_id FROM touches
 			WHERE direction = 'in' AND occurred_at >= @from AND occurred_at < @to) c) x
 	JOIN touches f ON f.id = x.first_id
+	JOIN conversations fc ON fc.id = f.conversation_id AND fc.contact_id = f.contact_id
 	WHERE f.occurred_at >= @from AND f.occurred_at < @to AND f.history = FALSE)`
 
 // lastSignificant is the contact's last inbound touch at a bound entry

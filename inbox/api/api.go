@@ -170,6 +170,8 @@ func (h *api) routes() []route {
 
 		{"GET /api/v1/touches/{id}", user, h.getTouch},
 		{"GET /api/v1/parse-errors", owner, h.parseErrors},
+		{"GET /api/v1/unreadable", owner, h.listUnreadable},
+		{"GET /api/v1/unreadable/{id}/raw", owner, h.downloadUnreadable},
 		{"POST /api/v1/touches/{id}/deal", user, h.linkTouch},
 		{"POST /api/v1/touches/{id}/new-deal", user, h.newDealForTouch},
 		{"POST /api/v1/touches/{id}/not-a-sale", user, h.notASale},

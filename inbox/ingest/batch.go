@@ -38,7 +38,11 @@ func (s *Sink) ingest(ctx context.Context, batch []channels.Inbound) ([]channels
 			results[i] = s.lateRecording(ctx, in)
 			continue
 		}
-		it, err := s.prepare(ctx, in)
+		prepare := s.prepare
+		if unreadable(in) {
+			prepare = s.prepareUnreadable
+		}
+		it, err := prepare(ctx, in)
 		if err != nil {
 			results[i].Err = err
 			s.log.Warn("ingest: rejected", "account", in.AccountID, "external_id", crm.Clip(in.ExternalID, 80), "err", err)
@@ -120,11 +124,8 @@ func (s *Sink) ingestTx(ctx context.Context, items []*item, cursors map[int64]st
 		out = make([]channels.Result, len(items))
 		err = s.rt.Transact(ctx, func(tx *gorm.DB, pub *realtime.Publication) error {
 			var evs []crm.Event
-			if len(items) > 0 {
-				var err error
-				if out, evs, err = s.store(tx, items); err != nil {
-					return err
-				}
+			if err := s.storeAll(tx, items, out, &evs); err != nil {
+				return err
 			}
 			for acc, c := range cursors {
 				if err := crm.SetCursor(tx, acc, c); err != nil {
@@ -144,6 +145,38 @@ func (s *Sink) ingestTx(ctx context.Context, items []*item, cursors map[int64]st
 	}
 	for i, it := range items {
 		results[it.idx] = out[i]
+	}
+	return nil
+}
+
+// storeAll stores items in tx, the unreadable mail apart from the touches,
+// filling out (parallel to items) and the touches' events.
+func (s *Sink) storeAll(tx *gorm.DB, items []*item, out []channels.Result, evs *[]crm.Event) error {
+	var touches, mail []*item
+	var ti, mi []int
+	for i, it := range items {
+		if it.mail != nil {
+			mail, mi = append(mail, it), append(mi, i)
+		} else {
+			touches, ti = append(touches, it), append(ti, i)
+		}
+	}
+	if len(touches) > 0 {
+		res, e, err := s.store(tx, touches)
+		if err != nil {
+			return err
+		}
+		for j, i := range ti {
+			out[i] = res[j]
+		}
+		*evs = e
+	}
+	res := make([]channels.Result, len(mail))
+	if err := keepUnreadable(tx, mail, res); err != nil {
+		return err
+	}
+	for j, i := range mi {
+		out[i] = res[j]
 	}
 	return nil
 }

@@ -19,7 +19,8 @@ type convWrites struct {
 }
 
 // conversations finds or opens each item's conversation: by its thread,
-// else by the messages it answers. An inbound reopens it and waits for us.
+// else by the messages it answers (another contact's too: thread.go). An
+// inbound reopens it and waits for us.
 func (b *batch) conversations() error {
 	w := &convWrites{isChanged: map[*crm.Conversation]bool{}, noDeal: map[*crm.Conversation]bool{}, byMessage: map[touchKey]*crm.Conversation{}}
 	for i, it := range b.items {
@@ -61,9 +62,9 @@ func (b *batch) conversations() error {
 // findConversation returns an item's existing conversation, or nil.
 func (b *batch) findConversation(p *plan, it *item, w *convWrites) (*crm.Conversation, error) {
 	st := b.st
-	ck := crm.ThreadKey{ContactID: p.contact, AccountID: it.in.AccountID, Thread: it.in.ThreadKey}
+	ck := crm.ThreadKey{ContactID: p.convContact, AccountID: it.in.AccountID, Thread: it.in.ThreadKey}
 	conv := st.convs[ck]
-	if conv == nil && st.stored[p.contact] && !st.convLoaded[ck] {
+	if conv == nil && st.stored[p.convContact] && !st.convLoaded[ck] {
 		// A contact this item reached through an identity an earlier item
 		// of the batch added: its conversations were not preloaded.
 		found, err := crm.LatestConversation(b.tx, ck)
@@ -91,7 +92,7 @@ func (b *batch) findConversation(p *plan, it *item, w *convWrites) (*crm.Convers
 		if id, ok := st.parentConv[pk]; ok && c == nil {
 			c = st.convByID[id]
 		}
-		if c != nil && c.ContactID == p.contact && c.AccountID == it.in.AccountID {
+		if c != nil && c.ContactID == p.convContact && c.AccountID == it.in.AccountID {
 			st.convs[ck] = c
 			return c, nil
 		}
@@ -120,10 +121,10 @@ func (b *batch) openConversation(p *plan, it *item) *crm.Conversation {
 	if in.History || p.blocked {
 		status = crm.ConvClosed
 	}
-	conv := &crm.Conversation{ContactID: p.contact, AccountID: in.AccountID, Channel: it.channel, ThreadKey: in.ThreadKey, AssigneeID: p.responsible,
+	conv := &crm.Conversation{ContactID: p.convContact, AccountID: in.AccountID, Channel: it.channel, ThreadKey: in.ThreadKey, AssigneeID: p.responsible,
 		Status: status, WaitingSince: waitingSince(p, it), DealID: p.dealID(), Subject: crm.Clip(in.Subject, 300),
 		LastText: crm.Preview(in.Text, in.Subject, string(in.Kind)), LastTouchAt: it.at, CreatedAt: p.since(it), UpdatedAt: p.now}
-	b.st.convs[crm.ThreadKey{ContactID: p.contact, AccountID: in.AccountID, Thread: in.ThreadKey}] = conv
+	b.st.convs[crm.ThreadKey{ContactID: p.convContact, AccountID: in.AccountID, Thread: in.ThreadKey}] = conv
 	return conv
 }
 

@@ -11,7 +11,8 @@ import (
 // time) and the deal-link rules: a contact's one open deal takes the
 // touch; a contact with no deal at all gets one opened by its first
 // touch, unless the entry point says not to, the touch is automated,
-// history or ours, or its contact is no client or blocked.
+// history or ours, or its contact is no client or blocked. A touch that
+// joined another contact's thread takes that thread's deal (thread.go).
 func (b *batch) deals() error {
 	var opened []crm.Deal
 	for i, it := range b.items {
@@ -22,6 +23,10 @@ func (b *batch) deals() error {
 		autoDeal, err := b.source(p, it)
 		if err != nil {
 			return b.fail(it, err)
+		}
+		if p.convContact != p.contact {
+			p.deal = b.joinedDeal(p)
+			continue
 		}
 		ds := b.st.deal(p.contact)
 		switch {

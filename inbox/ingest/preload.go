@@ -38,11 +38,13 @@ type batchState struct {
 	convByID   map[int64]*crm.Conversation
 	parentConv map[touchKey]int64 // a stored parent message's conversation (Inbound.Parents)
 	stored     map[int64]bool     // contacts that existed before the batch
-	deals      map[int64]*dealState
-	eps        map[touchKey]*crm.EntryPoint
-	firstStage int64
-	exts       map[string]int64 // extension → user, for calls
-	audit      crm.AuditChain
+	// threadContacts: the contacts of the parents' conversations.
+	threadContacts map[int64]bool
+	deals          map[int64]*dealState
+	eps            map[touchKey]*crm.EntryPoint
+	firstStage     int64
+	exts           map[string]int64 // extension → user, for calls
+	audit          crm.AuditChain
 }
 
 // preload looks up, for the whole batch at once, what storing its items
@@ -52,7 +54,7 @@ func preload(tx *gorm.DB, items []*item) (*batchState, error) {
 	st := &batchState{
 		touches: map[touchKey]int64{}, identities: map[crm.Key]int64{}, contacts: map[int64]*contactState{},
 		convs: map[crm.ThreadKey]*crm.Conversation{}, convLoaded: map[crm.ThreadKey]bool{}, convByID: map[int64]*crm.Conversation{},
-		parentConv: map[touchKey]int64{}, stored: map[int64]bool{}, deals: map[int64]*dealState{}, eps: map[touchKey]*crm.EntryPoint{},
+		parentConv: map[touchKey]int64{}, stored: map[int64]bool{}, threadContacts: map[int64]bool{}, deals: map[int64]*dealState{}, eps: map[touchKey]*crm.EntryPoint{},
 	}
 	steps := []func(*gorm.DB, []*item) error{st.loadTouches, st.loadContacts, st.loadConversations, st.loadParents, st.loadDeals, st.loadEntryPoints, st.loadExtensions}
 	for _, step := range steps {
@@ -152,12 +154,11 @@ func (st *batchState) loadConversations(tx *gorm.DB, items []*item) error {
 // loadParents finds the conversations of the stored messages the items
 // answer (Inbound.Parents), for threading when the thread key finds none.
 func (st *batchState) loadParents(tx *gorm.DB, items []*item) error {
-	if len(st.stored) == 0 {
-		return nil // a parent's conversation belongs to a stored contact
-	}
 	byAcc := map[int64][]string{}
 	for _, it := range items {
-		byAcc[it.in.AccountID] = append(byAcc[it.in.AccountID], it.in.Parents...)
+		if len(it.in.Parents) > 0 {
+			byAcc[it.in.AccountID] = append(byAcc[it.in.AccountID], it.in.Parents...)
+		}
 	}
 	var want []int64
 	for acc, ids := range byAcc {
@@ -182,6 +183,13 @@ func (st *batchState) loadParents(tx *gorm.DB, items []*item) error {
 			st.convByID[c.ID] = c
 		}
 	}
+	// A reply may join another contact's thread (thread.go): the deals
+	// of the contacts whose conversations hold the parents are wanted too.
+	for _, id := range st.parentConv {
+		if c := st.convByID[id]; c != nil {
+			st.threadContacts[c.ContactID] = true
+		}
+	}
 	return nil
 }
 
@@ -190,6 +198,11 @@ func (st *batchState) loadDeals(tx *gorm.DB, _ []*item) error {
 	var ids []int64
 	for c := range st.stored {
 		ids = append(ids, c)
+	}
+	for c := range st.threadContacts {
+		if !st.stored[c] {
+			ids = append(ids, c)
+		}
 	}
 	deals, err := crm.DealHeads(tx, ids)
 	if err != nil {

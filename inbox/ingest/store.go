@@ -13,10 +13,15 @@ import (
 // plan is what the batch decided for one item. Contacts and deals created
 // by the batch carry a temporary negative id until their rows are written.
 type plan struct {
-	skip        bool // a duplicate: stores nothing
-	dupOf       int  // ≥ 0: the earlier item of this batch with the same external id
-	now         time.Time
-	contact     int64
+	skip    bool // a duplicate: stores nothing
+	dupOf   int  // ≥ 0: the earlier item of this batch with the same external id
+	now     time.Time
+	contact int64
+	// convContact is whose conversation the touch goes into: contact,
+	// or the contact whose thread it joins (thread.go), joined when that
+	// conversation is stored.
+	convContact int64
+	joined      *crm.Conversation
 	others      []int64
 	newContact  bool
 	name        string // the contact's name as of this touch
@@ -80,7 +85,7 @@ func (s *Sink) store(tx *gorm.DB, items []*item) ([]channels.Result, []crm.Event
 		return nil, nil, err
 	}
 	b := &batch{s: s, tx: tx, items: items, ps: make([]plan, len(items)), st: st, out: make([]channels.Result, len(items))}
-	for _, step := range []func() error{b.contacts, b.deals, b.audit, b.conversations} {
+	for _, step := range []func() error{b.contacts, b.threads, b.deals, b.audit, b.conversations} {
 		if err := step(); err != nil {
 			return nil, nil, err
 		}

@@ -27,6 +27,8 @@ type item struct {
 	handle  string
 	channel string // the account's (a channel never changes)
 	files   []storedFile
+	// mail is set for unreadable mail (unreadable.go): stored apart, no touch.
+	mail *crm.UnreadableMail
 }
 
 // storedFile is an attachment whose bytes are in the blob store (or, over

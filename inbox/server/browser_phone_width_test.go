@@ -23,11 +23,11 @@ func TestBrowserEveryPageAtPhoneWidth(t *testing.T) {
 	ta.touchConv(in(tg.ID, "w1", "telegram", "7001", "Анна Петрова-Водкина", "Здравствуйте! Интересует угловая кухня, длина 3,2 м"))
 	b := newBrowser(t, ta)
 	p := b.tab("owner", "ru-RU")
-	// A laptop first: the owner's nine pages, in Russian, all in the bar.
+	// A laptop first: the owner's ten pages, in Russian, all in the bar.
 	p.login("owner@x.ru")
-	p.wait("every page in the top bar", `(() => { const n = document.querySelector('.pages'); return n.querySelectorAll('a').length === 9 && n.scrollWidth <= n.clientWidth + 1; })()`)
+	p.wait("every page in the top bar", `(() => { const n = document.querySelector('.pages'); return n.querySelectorAll('a').length === 10 && n.scrollWidth <= n.clientWidth + 1; })()`)
 	p.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-	for _, path := range []string{"/inbox/all", "/deals", "/team", "/owner/contacts", "/owner/audit", "/owner/users", "/owner/accounts", "/owner/sources", "/owner/report"} {
+	for _, path := range []string{"/inbox/all", "/deals", "/team", "/owner/contacts", "/owner/audit", "/owner/users", "/owner/accounts", "/owner/sources", "/owner/report", "/owner/unreadable"} {
 		p.open(path)
 		p.wait("the page "+path, "document.querySelector('main, .inbox')")
 		p.wait(path+" within the screen", "document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -471,10 +471,11 @@ func TestIngestThreadsARepliesByItsParentsWhenTheThreadKeyIsUnknown(t *testing.T
 	if conv(batch[1]) != conv(batch[0]) {
 		t.Errorf("d opened conversation %d; want c's %d (same batch)", conv(batch[1]), conv(batch[0]))
 	}
-	// Someone else answering Ivan's thread (a colleague in CC) keeps their own conversation.
+	// Someone else answering Ivan's thread (a colleague in CC) joins it as
+	// a participant (issue 15, item 10: thread_people_test.go).
 	other := ta.ingest(mail("e@x", "q@x", "boss@example.ru", "a@x"))[0]
-	if conv(other) == conv(root) {
-		t.Error("another contact's reply joined Ivan's conversation")
+	if conv(other) != conv(root) {
+		t.Error("a colleague's reply in Ivan's thread opened a conversation of its own")
 	}
 }
 

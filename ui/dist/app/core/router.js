@@ -1,13 +1,13 @@
 // The router maps the address bar to state.route and back:
 //   /inbox/<queue>            a queue
 //   /inbox/<queue>/<id>       a queue with a conversation open
-//   /owner/<tab>              owner pages: contacts, audit, users, accounts, sources, report
+//   /owner/<tab>              owner pages: contacts, audit, users, accounts, sources, report, unreadable
 //   /team                     the team view (leads and the owner)
 //   /deals                    the deals board (or list)
 //   /deals/<id>               a deal with its touches
 // The server answers index.html for every such path (inbox/static.go).
 
-export const OWNER_TABS = ["contacts", "audit", "users", "accounts", "sources", "report"];
+export const OWNER_TABS = ["contacts", "audit", "users", "accounts", "sources", "report", "unreadable"];
 
 export function parse(pathname) {
   const parts = pathname.split("/").filter(Boolean);

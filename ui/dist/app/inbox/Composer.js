@@ -112,6 +112,8 @@ export function Composer({ detail }) {
         : html`<span class="muted via">${t("reply.via")}: ${t("channel." + account.channel)} · ${account.name}</span>`}
       ${account.channel === "email" && html`<input id="reply-subject" placeholder=${t("reply.subject")} value=${subject} onInput=${(e) => setSubject(e.target.value)} />`}
     </div>
+    ${detail.participants?.length > 0 &&
+    html`<p class="muted small to-contact" id="reply-to-contact">${t("reply.toContactOnly", { name: detail.contact.name || t("common.noName") })}</p>`}
     <textarea
       id="reply-text"
       rows="3"

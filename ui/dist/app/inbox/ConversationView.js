@@ -40,6 +40,8 @@ export function ConversationView() {
         <div class="conv-title">
           <h2 id="conv-contact">${contact.name || (contact.identities?.[0] ? handle(contact.identities[0].kind, contact.identities[0].value) : t("common.noName"))}</h2>
           <span class="muted"><${ChannelIcon} channel=${c.channel} /> ${t("channel." + c.channel)}${c.subject ? " · " + c.subject : ""}</span>
+          ${conv.detail.participants?.length > 0 &&
+          html`<span class="muted participants" id="conv-participants">${t("conv.participants")}: ${conv.detail.participants.map((x) => x.name ? `${x.name} (${handle(x.handle)})` : handle(x.handle)).join(", ")}</span>`}
         </div>
         <div class="conv-actions">
           <${Assign} c=${c} />

@@ -34,6 +34,8 @@ export function Timeline({ detail, deals }) {
     deals,
     openDeals: deals.filter((d) => d.status === "open"),
     convId: detail.conversation.id,
+    contactId: detail.conversation.contact_id,
+    people: Object.fromEntries((detail.participants || []).map((x) => [x.contact_id, x])),
     queue,
   };
   return html`<div class="timeline" id="timeline" ref=${box} aria-live="polite">
@@ -60,6 +62,7 @@ function Touch({ x, ctx, sameDeal }) {
     <header class="touch-head">
       <${ChannelIcon} channel=${x.channel} />
       <span class="kind">${kindLabel(x, m)}</span>
+      <${Participant} x=${x} ctx=${ctx} />
       ${out && html`<span class="author">${x.author_id ? userName(x.author_id) : x.automated ? t("touch.automated") : t("touch.outside")}</span>`}
       ${!out && x.handle && html`<span class="handle">${handle(x.handle)}${m.phone_ext && x.handle.startsWith("phone:") && html` <span class="phone-ext" data-phone-ext>${t("touch.phoneExt", { ext: m.phone_ext })}</span>`}</span>`}
       ${x.history && html`<span class="flag history" title=${t("touch.historyHint")}>${t("touch.history")}</span>`}
@@ -86,6 +89,16 @@ function Touch({ x, ctx, sameDeal }) {
     ${failed && html`<${Failed} x=${x} />`}
     ${unlinked && html`<${Resolve} x=${x} ctx=${ctx} />`}
   </article>`;
+}
+
+// Participant names the sender of a touch who is not the conversation's
+// contact (a colleague of the client writing in their thread), or the
+// colleague our mailbox wrote to.
+function Participant({ x, ctx }) {
+  const who = x.contact_id !== ctx.contactId && ctx.people[x.contact_id];
+  if (!who) return null;
+  const name = who.name || handle(who.handle);
+  return html`<span class="participant" data-participant=${x.contact_id} title=${t("touch.participantHint")}>${x.direction === "out" ? t("touch.toParticipant", { name }) : name}</span>`;
 }
 
 export function kindLabel(x, m) {
