@@ -191,4 +191,18 @@ func TestPhoneRegionOfAPBXAccount(t *testing.T) {
 	if tc.Handle != "phone:+375291234567" || tc.EntryPointID == nil || *tc.EntryPointID != ep.ID {
 		t.Fatalf("call touch handle %q entry point %v, want +375291234567 at %d", tc.Handle, tc.EntryPointID, ep.ID)
 	}
+
+	// A region an adapter passes that has no numbering plan is ignored
+	// (and logged): the account's reads the number, nothing is lost.
+	res, err = ta.Ingest(context.Background(), []channels.Inbound{{
+		AccountID: pbx.ID, ExternalID: "call-2", Kind: channels.Call, At: time.Now(), Region: "ZZ",
+		From: []channels.Handle{{Kind: "phone", Value: "8 033 765-43-21"}}, EntryPoint: "+375171234567",
+		Call: &channels.CallInfo{Missed: channels.MissedNoAnswer},
+	}})
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("ingest with region ZZ: %v %v", err, res[0].Err)
+	}
+	if tc := touchOf(t, owner, res[0].TouchID); tc.Handle != "phone:+375337654321" {
+		t.Fatalf("call with region ZZ: handle %q, want +375337654321", tc.Handle)
+	}
 }
