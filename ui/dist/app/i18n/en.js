@@ -690,7 +690,7 @@ export default {
   "sources.regionHint": "Clients' numbers written without a country code are read as numbers of this country (a web form's own country comes first).",
   "sources.regionAccount": "As the account ({region})",
   "sources.regionServer": "server default",
-  "sources.regionNew": "Phone region: as the account",
+  "sources.regionNew": "Region: as the account",
   "sources.regionSaved": "Phone region saved.",
   "sources.unbound": "not bound",
   "sources.bound": "Bound from now on; earlier touches keep their source.",

@@ -700,7 +700,7 @@ export default {
   "sources.regionHint": "Номера клиентов без кода страны читаются как номера этой страны (страна из самой веб-формы важнее).",
   "sources.regionAccount": "Как у аккаунта ({region})",
   "sources.regionServer": "как на сервере",
-  "sources.regionNew": "Регион телефонов: как у аккаунта",
+  "sources.regionNew": "Регион: как у аккаунта",
   "sources.regionSaved": "Регион телефонов сохранён.",
   "sources.unbound": "не привязана",
   "sources.bound": "Привязано с этого момента; прежние касания сохраняют свой источник.",
