@@ -162,6 +162,11 @@ type Inbound struct {
 	// From): ingest keeps it as unreadable mail, with no contact, and
 	// nobody can answer it.
 	From []Handle
+	// Region is the phone region the sender said they are in (ISO 3166
+	// alpha-2: a web form's country), which reads a phone in From written
+	// the national way before the entry point's, the account's and the
+	// server's region do. Empty: the sender said nothing.
+	Region string
 	// Outgoing marks a message the account itself sent outside Switchboard
 	// (a reply written in a mail program, read from the mailbox): stored as
 	// an outbound touch to the contact in From. It answers the contact

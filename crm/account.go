@@ -23,10 +23,14 @@ type Account struct {
 	Secret        string          `json:"-"`
 	HasSecret     bool            `json:"has_secret" gorm:"-"`
 	DefaultSource string          `json:"default_source"`
-	Enabled       bool            `json:"enabled"`
-	Cursor        string          `json:"cursor"`
-	CreatedAt     time.Time       `json:"created_at"`
-	UpdatedAt     time.Time       `json:"updated_at"`
+	// Region is the phone region of the account's clients (ISO 3166
+	// alpha-2; "" : the server's SWITCHBOARD_REGION): "8 029 …" on a
+	// Belarusian account is +375 29 ….
+	Region    string    `json:"region"`
+	Enabled   bool      `json:"enabled"`
+	Cursor    string    `json:"cursor"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // AfterFind fills HasSecret.
@@ -44,7 +48,9 @@ type AccountInput struct {
 	Settings      json.RawMessage `json:"settings"`
 	Secret        *string         `json:"secret"`
 	DefaultSource *string         `json:"default_source"`
-	Enabled       *bool           `json:"enabled"`
+	// Region is the phone region ("" : the server's); see Account.
+	Region  *string `json:"region"`
+	Enabled *bool   `json:"enabled"`
 }
 
 // SaveAccount creates (id 0) or updates an account, sealing the secret.
@@ -85,6 +91,13 @@ func SaveAccount(tx *gorm.DB, box *SecretBox, id int64, in AccountInput) (Accoun
 	}
 	if in.DefaultSource != nil {
 		a.DefaultSource = strings.TrimSpace(*in.DefaultSource)
+	}
+	if in.Region != nil {
+		r, err := CheckRegion(*in.Region)
+		if err != nil {
+			return a, err
+		}
+		a.Region = r
 	}
 	if in.Enabled != nil {
 		a.Enabled = *in.Enabled

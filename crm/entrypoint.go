@@ -14,10 +14,14 @@ import (
 // called number, a To address, a bot start code, a utm_source. Its ad
 // source comes from its bindings over time.
 type EntryPoint struct {
-	ID        int64     `json:"id"`
-	AccountID int64     `json:"account_id"`
-	Address   string    `json:"address"`
-	AutoDeal  bool      `json:"auto_deal"`
+	ID        int64  `json:"id"`
+	AccountID int64  `json:"account_id"`
+	Address   string `json:"address"`
+	AutoDeal  bool   `json:"auto_deal"`
+	// Region is the phone region of the clients who arrive here (ISO
+	// 3166 alpha-2; "" : the account's): the web form on the Belarusian
+	// site reads "8 029 …" as +375 29 ….
+	Region    string    `json:"region"`
 	CreatedAt time.Time `json:"created_at"`
 	Bindings  []Binding `json:"bindings,omitempty" gorm:"-"`
 }
@@ -112,6 +116,19 @@ func CreateEntryPoint(tx *gorm.DB, accountID int64, address string, autoDeal boo
 		}
 	}
 	return GetEntryPoint(tx, e.ID)
+}
+
+// SetEntryPointRegion sets the phone region of an entry point ("" : the
+// account's), checked by CheckRegion; it returns the region as stored.
+func SetEntryPointRegion(tx *gorm.DB, id int64, region string) (string, error) {
+	r, err := CheckRegion(region)
+	if err != nil {
+		return "", err
+	}
+	if err := tx.Model(&EntryPoint{}).Where("id = ?", id).Update("region", r).Error; err != nil {
+		return "", fmt.Errorf("crm: entry point %d region: %w", id, err)
+	}
+	return r, nil
 }
 
 // Epoch is the valid_from of a binding that has always been in force.

@@ -14,6 +14,12 @@ import (
 // is the number alone, so the extension lives on the touch.
 const MetaPhoneExt = "phone_ext"
 
+// MetaPhoneUnread is the touch meta key of a phone number the sender
+// wrote that could be read in no region (a secondary handle, or a form's
+// phone next to a usable email): the touch keeps it as written, for a
+// manager to see and call.
+const MetaPhoneUnread = "phone_unread"
+
 // NormalizePhone parses a phone number in any common format and returns
 // E.164, or ErrInvalid for anything that is not a valid number. An
 // extension is dropped: ParsePhone returns it.
@@ -45,9 +51,36 @@ func ParsePhone(raw, region string) (e164, ext string, err error) {
 	}
 	n, err := phonenumbers.Parse(s, region)
 	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return "", "", Invalid("phone %q is not a valid number", raw)
+		// "00 49 …" is international in most of Europe and "8 10 49 …"
+		// in Russia and its neighbours, whatever the region says: a
+		// client abroad writes their own country's way.
+		intl := intlPrefix.ReplaceAllString(s, "+")
+		if intl == s {
+			return "", "", Invalid("phone %q is not a valid number", raw)
+		}
+		if n, err = phonenumbers.Parse(intl, region); err != nil || !phonenumbers.IsValidNumber(n) {
+			return "", "", Invalid("phone %q is not a valid number", raw)
+		}
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), n.GetExtension(), nil
+}
+
+// intlPrefix is an international call prefix a number starts with: "00"
+// (most of the world) or "8 10" (Russia, Belarus, Kazakhstan …).
+var intlPrefix = regexp.MustCompile(`^[\s(]*(?:0[\s-]*0|8[\s()-]*1[\s-]*0)[\s)-]*`)
+
+// CheckRegion returns region as a phone region: an ISO 3166 alpha-2 code
+// libphonenumber has a numbering plan for, upper-cased ("by" is "BY"), or
+// "" for none (the default applies). Anything else is ErrInvalid.
+func CheckRegion(region string) (string, error) {
+	r := strings.ToUpper(strings.TrimSpace(region))
+	if r == "" {
+		return "", nil
+	}
+	if len(r) != 2 || phonenumbers.GetCountryCodeForRegion(r) == 0 {
+		return "", Invalid("region %q is not a two-letter country code with a phone numbering plan, such as RU, BY or DE", region)
+	}
+	return r, nil
 }
 
 // extWords are the Russian words for an extension that libphonenumber

@@ -57,7 +57,7 @@ func (a *App) SaveAccount(ctx context.Context, u crm.User, id int64, in crm.Acco
 		if id != 0 {
 			action = "account.edit"
 		}
-		_, err = crm.Audit(tx, &u.ID, action, "account", acc.ID, map[string]any{"name": acc.Name, "channel": acc.Channel, "secret_changed": in.Secret != nil})
+		_, err = crm.Audit(tx, &u.ID, action, "account", acc.ID, map[string]any{"name": acc.Name, "channel": acc.Channel, "region": acc.Region, "secret_changed": in.Secret != nil})
 		return err
 	})
 	if err == nil && a.accts != nil {

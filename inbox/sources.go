@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"time"
@@ -36,6 +37,9 @@ type NewEntryPoint struct {
 	Address    string `json:"address"`
 	AutoDeal   *bool  `json:"auto_deal"`
 	AdSourceID *int64 `json:"ad_source_id"`
+	// Region is the phone region of the clients who arrive here (ISO
+	// 3166 alpha-2; "" : the account's).
+	Region string `json:"region"`
 }
 
 // CreateEntryPoint creates an entry point. Audited.
@@ -47,14 +51,23 @@ func (a *App) CreateEntryPoint(ctx context.Context, u crm.User, req NewEntryPoin
 		if err != nil {
 			return err
 		}
+		region, err := crm.CheckRegion(req.Region)
+		if err != nil {
+			return err
+		}
 		addr := req.Address
-		if acc.Channel == string(channels.Phone) { // a tracking number, in E.164 as calls name it
-			if e164, err := crm.NormalizePhone(addr, a.opts.Region); err == nil {
+		if acc.Channel == string(channels.Phone) { // a tracking number, in E.164 as calls name it (ingest reads them with the account's region)
+			if e164, err := crm.NormalizePhone(addr, cmp.Or(acc.Region, a.opts.Region)); err == nil {
 				addr = e164
 			}
 		}
 		if e, err = crm.CreateEntryPoint(tx, req.AccountID, addr, auto, req.AdSourceID, &u.ID); err != nil {
 			return err
+		}
+		if region != "" {
+			if e.Region, err = crm.SetEntryPointRegion(tx, e.ID, region); err != nil {
+				return err
+			}
 		}
 		_, err = crm.Audit(tx, &u.ID, "entry_point.create", "entry_point", e.ID, req)
 		return err
@@ -87,9 +100,13 @@ func (a *App) BindEntryPoint(ctx context.Context, u crm.User, id int64, source *
 type EntryPointPatch struct {
 	// AutoDeal: a new contact's first touch here opens a deal.
 	AutoDeal *bool `json:"auto_deal"`
+	// Region is the phone region of the clients who arrive here ("" :
+	// the account's).
+	Region *string `json:"region"`
 }
 
-// UpdateEntryPoint edits an entry point (whether it opens deals). Audited.
+// UpdateEntryPoint edits an entry point (whether it opens deals, its phone
+// region). Audited.
 func (a *App) UpdateEntryPoint(ctx context.Context, u crm.User, id int64, p EntryPointPatch) (crm.EntryPoint, error) {
 	var e crm.EntryPoint
 	err := a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
@@ -103,6 +120,17 @@ func (a *App) UpdateEntryPoint(ctx context.Context, u crm.User, id int64, p Entr
 			}
 			if _, err := crm.Audit(tx, &u.ID, "entry_point.edit", "entry_point", id, map[string]any{"address": before.Address, "auto_deal_from": before.AutoDeal, "auto_deal_to": *p.AutoDeal}); err != nil {
 				return err
+			}
+		}
+		if p.Region != nil {
+			r, err := crm.SetEntryPointRegion(tx, id, *p.Region)
+			if err != nil {
+				return err
+			}
+			if r != before.Region {
+				if _, err := crm.Audit(tx, &u.ID, "entry_point.edit", "entry_point", id, map[string]any{"address": before.Address, "region_from": before.Region, "region_to": r}); err != nil {
+					return err
+				}
 			}
 		}
 		e, err = crm.GetEntryPoint(tx, id)

@@ -140,6 +140,10 @@ type Submission struct {
 	UTMCampaign  string `json:"utm_campaign,omitempty"`
 	UTMContent   string `json:"utm_content,omitempty"`
 	UTMTerm      string `json:"utm_term,omitempty"`
+	// Country is where the visitor is (see Country: "BY", "BLR",
+	// "Belarus"): their phone written the national way ("8 029 …") is
+	// read as a number of that country.
+	Country string `json:"country,omitempty"`
 	// SubmittedAt is when the visitor sent the form (RFC 3339 on the wire;
 	// absent, null or "" leave it zero).
 	SubmittedAt time.Time `json:"submitted_at,omitzero"`
@@ -319,6 +323,7 @@ func (s Submission) validate() error {
 		{"utm_campaign", s.UTMCampaign, maxUTMLen},
 		{"utm_content", s.UTMContent, maxUTMLen},
 		{"utm_term", s.UTMTerm, maxUTMLen},
+		{"country", s.Country, maxCountryLen},
 	} {
 		if n := utf8.RuneCountInString(strings.TrimSpace(f.value)); n > f.max {
 			return invalid(fmt.Sprintf("%s is %d characters long; at most %d are allowed", f.name, n, f.max))
@@ -337,6 +342,9 @@ func (s Submission) validate() error {
 	if e := strings.TrimSpace(s.Email); e != "" && !strings.Contains(e, "@") {
 		return invalid("email has no @")
 	}
+	if _, err := Country(s.Country); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -348,7 +356,8 @@ func (s Submission) validate() error {
 // more than a minute after received; From holds the phone, then the email,
 // raw but trimmed; EntryPoint is utm_source, else defaultSource, else
 // DirectEntryPoint; SourceHint is utm_source, else defaultSource; Meta
-// holds page_url and the non-empty utm_* fields.
+// holds page_url and the non-empty utm_* fields; Region is the country's
+// code (Country).
 func (s Submission) Inbound(accountID int64, defaultSource string, received time.Time) channels.Inbound {
 	in := channels.Inbound{
 		AccountID:  accountID,
@@ -369,6 +378,7 @@ func (s Submission) Inbound(accountID int64, defaultSource string, received time
 			in.At = s.SubmittedAt
 		}
 	}
+	in.Region, _ = Country(s.Country) // validated by Read
 	if p := strings.TrimSpace(s.Phone); p != "" {
 		in.From = append(in.From, channels.Handle{Kind: "phone", Value: p})
 	}

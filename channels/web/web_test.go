@@ -331,12 +331,15 @@ func TestTestdata(t *testing.T) {
 		entryPoint string
 		subject    string
 		at         time.Time
+		region     string
 	}{
-		{"tilda_callback.json", []channels.Handle{{Kind: "phone", Value: "8 (383) 234-90-96"}}, "yandex", "okna-nsk.ru", time.Date(2025, 11, 24, 7, 3, 12, 0, time.UTC)},
-		{"contact_email_only.json", []channels.Handle{{Kind: "email", Value: "maria.lopez@example.com"}}, "site", "www.acme-tools.com", now},
-		{"crm_lead.json", []channels.Handle{{Kind: "phone", Value: "+7 913 555-01-02"}, {Kind: "email", Value: "a.smirnov@sibstroy.ru"}}, "partner_crm", "", now},
+		{"tilda_callback.json", []channels.Handle{{Kind: "phone", Value: "8 (383) 234-90-96"}}, "yandex", "okna-nsk.ru", time.Date(2025, 11, 24, 7, 3, 12, 0, time.UTC), ""},
+		{"contact_email_only.json", []channels.Handle{{Kind: "email", Value: "maria.lopez@example.com"}}, "site", "www.acme-tools.com", now, ""},
+		{"crm_lead.json", []channels.Handle{{Kind: "phone", Value: "+7 913 555-01-02"}, {Kind: "email", Value: "a.smirnov@sibstroy.ru"}}, "partner_crm", "", now, ""},
 		// submitted_at is 7:15Z, before now (7:20Z).
-		{"landing_phone_only.json", []channels.Handle{{Kind: "phone", Value: "+7 (999) 123-45-67"}}, "google", "promo.okna-nsk.ru", time.Date(2025, 11, 24, 7, 15, 0, 0, time.UTC)},
+		{"landing_phone_only.json", []channels.Handle{{Kind: "phone", Value: "+7 (999) 123-45-67"}}, "google", "promo.okna-nsk.ru", time.Date(2025, 11, 24, 7, 15, 0, 0, time.UTC), ""},
+		{"callback_belarus.json", []channels.Handle{{Kind: "phone", Value: "8 029 123-45-67"}}, "yandex_by", "okna.example.by", now, "BY"},
+		{"contact_germany_name.json", []channels.Handle{{Kind: "phone", Value: "030 1234567"}, {Kind: "email", Value: "j.becker@example.de"}}, "site", "example.de", now, "DE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -345,9 +348,9 @@ func TestTestdata(t *testing.T) {
 				t.Fatalf("Read: %v", err)
 			}
 			in := s.Inbound(1, "site", now)
-			if !reflect.DeepEqual(in.From, tt.from) || in.EntryPoint != tt.entryPoint || in.Subject != tt.subject || !in.At.Equal(tt.at) {
-				t.Errorf("From=%v EntryPoint=%q Subject=%q At=%v, want %v %q %q %v",
-					in.From, in.EntryPoint, in.Subject, in.At, tt.from, tt.entryPoint, tt.subject, tt.at)
+			if !reflect.DeepEqual(in.From, tt.from) || in.EntryPoint != tt.entryPoint || in.Subject != tt.subject || !in.At.Equal(tt.at) || in.Region != tt.region {
+				t.Errorf("From=%v EntryPoint=%q Subject=%q At=%v Region=%q, want %v %q %q %v %q",
+					in.From, in.EntryPoint, in.Subject, in.At, in.Region, tt.from, tt.entryPoint, tt.subject, tt.at, tt.region)
 			}
 			if in.ExternalID == "" || in.Kind != channels.Form {
 				t.Errorf("ExternalID=%q Kind=%q", in.ExternalID, in.Kind)

@@ -26,6 +26,14 @@ func (s *Sink) ingest(ctx context.Context, batch []channels.Inbound) ([]channels
 	results := make([]channels.Result, len(batch))
 	items := make([]*item, 0, len(batch))
 	cursors := map[int64]string{}
+	regs, err := s.loadRegions(ctx, batch)
+	if err != nil {
+		for i := range results {
+			results[i].Err = err
+		}
+		s.log.Error("ingest: not stored", "size", len(batch), "err", err)
+		return results, err
+	}
 	for i := range batch {
 		in := &batch[i]
 		if in.Cursor != "" {
@@ -38,11 +46,13 @@ func (s *Sink) ingest(ctx context.Context, batch []channels.Inbound) ([]channels
 			results[i] = s.lateRecording(ctx, in)
 			continue
 		}
-		prepare := s.prepare
+		var it *item
+		var err error
 		if unreadable(in) {
-			prepare = s.prepareUnreadable
+			it, err = s.prepareUnreadable(ctx, in)
+		} else {
+			it, err = s.prepare(ctx, in, regs)
 		}
-		it, err := prepare(ctx, in)
 		if err != nil {
 			results[i].Err = err
 			s.log.Warn("ingest: rejected", "account", in.AccountID, "external_id", crm.Clip(in.ExternalID, 80), "err", err)
@@ -60,7 +70,7 @@ func (s *Sink) ingest(ctx context.Context, batch []channels.Inbound) ([]channels
 			live = append(live, it)
 		}
 	}
-	err := s.ingestTx(ctx, live, cursors, results)
+	err = s.ingestTx(ctx, live, cursors, results)
 	switch {
 	case err != nil && len(live) > 1 && ctx.Err() == nil:
 		s.log.Warn("ingest: batch failed, retrying one by one", "size", len(live), "err", err)

@@ -46,8 +46,9 @@ func cursorOnly(in *channels.Inbound) bool {
 	return in.Cursor != "" && in.ExternalID == "" && len(in.From) == 0
 }
 
-// prepare validates an inbound and normalizes its handles.
-func (s *Sink) prepare(ctx context.Context, in *channels.Inbound) (*item, error) {
+// prepare validates an inbound and normalizes its handles, reading phones
+// with the most specific region regs know (regionOf).
+func (s *Sink) prepare(ctx context.Context, in *channels.Inbound, regs regions) (*item, error) {
 	switch {
 	case in.AccountID <= 0:
 		return nil, crm.Invalid("no account")
@@ -72,11 +73,11 @@ func (s *Sink) prepare(ctx context.Context, in *channels.Inbound) (*item, error)
 		// A called number is an entry point in E.164, however the PBX
 		// wrote it, so that "8 383 234-90-96" is the tracking number the
 		// owner entered as "+7 383 234 90 96".
-		if e164, err := crm.NormalizePhone(in.EntryPoint, s.opts.Region); err == nil {
+		if e164, err := crm.NormalizePhone(in.EntryPoint, regs.account(in.AccountID)); err == nil {
 			in.EntryPoint = e164
 		}
 	}
-	keys, err := s.handles(in)
+	keys, err := s.handles(in, s.regionOf(regs, in))
 	if err != nil {
 		return nil, err
 	}
@@ -91,22 +92,35 @@ func (s *Sink) prepare(ctx context.Context, in *channels.Inbound) (*item, error)
 	return &item{in: in, keys: keys, at: at.UTC().Truncate(time.Microsecond), handle: keys[0].String(), files: files}, nil
 }
 
-// handles normalizes the sender's handles. The first (primary) must be
-// valid; a bad secondary one (a malformed shared phone) is dropped with a
-// warning rather than costing the message.
-func (s *Sink) handles(in *channels.Inbound) ([]crm.Key, error) {
-	var keys []crm.Key
+// handles normalizes the sender's handles, phones read with region. The
+// first one that reads is the primary. One that does not is dropped with a
+// warning rather than costing the message, and a phone dropped so is kept
+// as written on the touch (crm.MetaPhoneUnread), for a manager to see:
+// a form's "+375 29 12" next to a good email is still a lead. With no
+// handle left the event is refused, saying why and with which region.
+func (s *Sink) handles(in *channels.Inbound, region string) ([]crm.Key, error) {
+	var (
+		keys     []crm.Key
+		unread   []string
+		firstErr error
+	)
 	seen := map[crm.Key]bool{}
-	for i, h := range in.From {
-		ks, err := crm.NormalizeAll([]crm.RawHandle{{Kind: h.Kind, Value: h.Value}}, s.opts.Region)
+	for _, h := range in.From {
+		ks, err := crm.NormalizeAll([]crm.RawHandle{{Kind: h.Kind, Value: h.Value}}, region)
 		if err != nil {
-			if i == 0 {
-				return nil, err
+			if h.Kind == string(crm.PhoneID) {
+				err = fmt.Errorf("%w (phone region %s)", err, region)
+				if v := strings.TrimSpace(h.Value); v != "" {
+					unread = append(unread, crm.Clip(crm.StripNUL(strings.ToValidUTF8(v, "\uFFFD")), 100))
+				}
 			}
-			s.log.Warn("ingest: secondary handle dropped", "account", in.AccountID, "external_id", crm.Clip(in.ExternalID, 80), "kind", h.Kind, "err", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			s.log.Warn("ingest: sender handle not read", "account", in.AccountID, "external_id", crm.Clip(in.ExternalID, 80), "kind", h.Kind, "err", err)
 			continue
 		}
-		s.keepExtension(in, h)
+		s.keepExtension(in, h, region)
 		for _, k := range ks {
 			if !seen[k] {
 				seen[k] = true
@@ -114,17 +128,26 @@ func (s *Sink) handles(in *channels.Inbound) ([]crm.Key, error) {
 			}
 		}
 	}
+	if len(keys) == 0 {
+		return nil, firstErr
+	}
+	if len(unread) > 0 {
+		if in.Meta == nil {
+			in.Meta = map[string]string{}
+		}
+		in.Meta[crm.MetaPhoneUnread] = strings.Join(unread, "; ")
+	}
 	return keys, nil
 }
 
 // keepExtension records on the touch the extension written after the
 // sender's phone ("доб. 123"): the identity is the number alone. The first
 // phone with one wins; an adapter's own value is kept.
-func (s *Sink) keepExtension(in *channels.Inbound, h channels.Handle) {
+func (s *Sink) keepExtension(in *channels.Inbound, h channels.Handle, region string) {
 	if h.Kind != string(crm.PhoneID) || in.Meta[crm.MetaPhoneExt] != "" {
 		return
 	}
-	if _, ext, err := crm.ParsePhone(h.Value, s.opts.Region); err == nil && ext != "" {
+	if _, ext, err := crm.ParsePhone(h.Value, region); err == nil && ext != "" {
 		if in.Meta == nil {
 			in.Meta = map[string]string{}
 		}

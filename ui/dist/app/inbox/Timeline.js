@@ -65,6 +65,7 @@ function Touch({ x, ctx, sameDeal }) {
       <${Participant} x=${x} ctx=${ctx} />
       ${out && html`<span class="author">${x.author_id ? userName(x.author_id) : x.automated ? t("touch.automated") : t("touch.outside")}</span>`}
       ${!out && x.handle && html`<span class="handle">${handle(x.handle)}${m.phone_ext && x.handle.startsWith("phone:") && html` <span class="phone-ext" data-phone-ext>${t("touch.phoneExt", { ext: m.phone_ext })}</span>`}</span>`}
+      ${!out && m.phone_unread && html`<span class="phone-unread" data-phone-unread title=${t("touch.phoneUnreadHint")}>${t("touch.phoneUnread", { phone: m.phone_unread })}</span>`}
       ${x.history && html`<span class="flag history" title=${t("touch.historyHint")}>${t("touch.history")}</span>`}
       ${elsewhere &&
       html`<a class="elsewhere" href=${"/inbox/" + ctx.queue + "/" + x.conversation_id} onClick=${(e) => {

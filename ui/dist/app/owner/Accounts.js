@@ -12,6 +12,7 @@ import { get, patch, post } from "../core/api.js";
 import { loadRefs } from "../core/session.js";
 import { useStore, setState, toast } from "../core/store.js";
 import { ChannelIcon } from "../components/Icons.js";
+import { RegionSelect } from "../components/RegionSelect.js";
 
 // EDITABLE are the channels this build has a form for.
 const EDITABLE = ["email", "telegram", "whatsapp", "web", "phone"];
@@ -255,7 +256,7 @@ function AccountForm({ account, done }) {
       if (v === "") delete next[fl.key];
       else next[fl.key] = value(fl, v);
     }
-    const body = { name: String(f.get("name")).trim(), settings: next, default_source: String(f.get("default_source")).trim(), enabled: f.get("enabled") === "on" };
+    const body = { name: String(f.get("name")).trim(), settings: next, default_source: String(f.get("default_source")).trim(), region: String(f.get("region") || ""), enabled: f.get("enabled") === "on" };
     const secret = String(f.get("secret") || "");
     if (secret !== "") body.secret = secret;
     if (isNew) body.channel = channel;
@@ -299,6 +300,9 @@ function AccountForm({ account, done }) {
         <input name="secret" type="password" autocomplete="new-password" required=${isNew} placeholder=${!isNew && account.has_secret ? t("accounts.keepSecret") : ""} />
       </label>`}
       <label>${t("accounts.defaultSource")}<input name="default_source" value=${account.default_source || ""} /></label>
+      <label title=${t("accounts.regionHint")}>${t("accounts.region")}
+        <${RegionSelect} name="region" class="account-region" value=${account.region} none=${t("accounts.regionDefault")} label=${t("accounts.region")} />
+      </label>
       <label class="check"><input type="checkbox" name="enabled" checked=${isNew || account.enabled} /> ${t("accounts.enabled")}</label>
     </div>
     ${channel === "web" && html`<p class="muted small">${isNew ? t("accounts.webHint") : t("accounts.webHook", { path: `/hooks/web/${account.id}` })}</p>`}

@@ -8,6 +8,7 @@ import { money, parseMoney } from "../core/format.js";
 import { useStore, toast } from "../core/store.js";
 import { useLoad } from "./useLoad.js";
 import { SpendList, monthBounds } from "./SpendList.js";
+import { RegionSelect } from "../components/RegionSelect.js";
 
 export function Sources() {
   const accounts = useStore((s) => s.accounts);
@@ -40,6 +41,15 @@ export function Sources() {
     try {
       await patch(`/api/v1/entry-points/${ep.id}`, { auto_deal: on });
       toast("ok", on ? t("sources.autoDealOn") : t("sources.autoDealOff"));
+    } catch (err) {
+      toast("error", err.message);
+    }
+    reload();
+  };
+  const setRegion = async (ep, region) => {
+    try {
+      await patch(`/api/v1/entry-points/${ep.id}`, { region });
+      toast("ok", t("sources.regionSaved"));
     } catch (err) {
       toast("error", err.message);
     }
@@ -85,7 +95,7 @@ export function Sources() {
     <${WaLink} accounts=${accounts.filter((a) => a.channel === "whatsapp")} />
     <div class="table-wrap">
       <table class="table" id="entries-table">
-        <thead><tr><th>${t("sources.account")}</th><th>${t("sources.address")}</th><th>${t("sources.bindFrom")}</th><th>${t("sources.boundTo")}</th><th>${t("sources.autoDeal")}</th></tr></thead>
+        <thead><tr><th>${t("sources.account")}</th><th>${t("sources.address")}</th><th>${t("sources.bindFrom")}</th><th>${t("sources.boundTo")}</th><th>${t("sources.autoDeal")}</th><th title=${t("sources.regionHint")}>${t("sources.region")}</th></tr></thead>
         <tbody>
           ${data.entries.map(
             (ep) => html`<tr>
@@ -101,6 +111,10 @@ export function Sources() {
               <td>
                 <input type="checkbox" class="auto-deal" aria-label=${t("sources.autoDeal") + ": " + ep.address} checked=${ep.auto_deal}
                   onChange=${(e) => setAutoDeal(ep, e.target.checked)} />
+              </td>
+              <td>
+                <${RegionSelect} class="entry-region" value=${ep.region} label=${t("sources.region") + ": " + ep.address}
+                  none=${t("sources.regionAccount", { region: acct[ep.account_id]?.region || t("sources.regionServer") })} onChange=${(e) => setRegion(ep, e.target.value)} />
               </td>
             </tr>`,
           )}
@@ -244,6 +258,7 @@ function NewEntry({ accounts, sources, done }) {
         address: String(f.get("address")).trim(),
         ad_source_id: src === "" ? null : Number(src),
         auto_deal: f.get("auto_deal") === "on",
+        region: String(f.get("region") || ""),
       });
       e.target.reset();
       toast("ok", t("sources.entryAdded"));
@@ -264,6 +279,7 @@ function NewEntry({ accounts, sources, done }) {
       ${sources.map((x) => html`<option value=${x.id}>${x.name}</option>`)}
     </select>
     <label class="check"><input type="checkbox" name="auto_deal" checked /> ${t("sources.autoDeal")}</label>
+    <${RegionSelect} name="region" class="new-entry-region" label=${t("sources.region")} none=${t("sources.regionNew")} />
     <button type="submit" class="primary">${t("common.add")}</button>
   </form>`;
 }

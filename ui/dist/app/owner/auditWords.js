@@ -30,6 +30,7 @@ function vars(e, d, names) {
     source: name(names, "ad_source", e.object_type === "ad_source" ? e.object_id : d.ad_source_id),
     address: d.address || names[`entry_point:${e.object_id}`] || "",
     rows: d.rows ?? "",
+    region: d.region_to || "",
     user: userName(e.object_id),
   };
   if (e.object_type === "touch") v.contact = names[`touch:${e.object_id}`] || v.contact;
@@ -53,6 +54,7 @@ function variant(e, d) {
     case "deal.edit":
       return d.responsible_to !== undefined ? ".handover" : d.title_to !== undefined ? ".title" : "";
     case "entry_point.edit":
+      if (d.region_to !== undefined) return d.region_to ? ".region" : ".regionCleared";
       return d.auto_deal_to ? ".on" : ".off";
     case "contact.not_client":
       return d.blocked_to && !d.blocked_from ? ".block" : d.to ? ".set" : ".client";
