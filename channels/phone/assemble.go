@@ -286,20 +286,21 @@ func (a *Assembler) channel(m *Message, p party) *amiChan {
 // alive after a gap or when we connected, whose beginning we may not have
 // seen).
 func (a *Assembler) newChannel(m *Message, t time.Time, listed bool) {
-	uid := m.Get("Uniqueid")
+	var v [len(newChannelKeys)]string
+	m.getAll(newChannelKeys[:], v[:])
+	uid, linked := v[0], v[1]
 	if uid == "" {
 		return
 	}
 	if ch := a.channel(m, self); ch != nil {
 		return // a duplicate, or a channel the list confirms
 	}
-	linked := m.Get("Linkedid")
 	if linked == "" {
 		linked = uid
 	}
 	ch := &amiChan{
-		uid: uid, name: m.Get("Channel"), linked: linked,
-		cidNum: m.Get("CallerIDNum"), cidNm: m.Get("CallerIDName"), exten: m.Get("Exten"),
+		uid: uid, name: v[2], linked: linked,
+		cidNum: v[3], cidNm: v[4], exten: v[5],
 		start: t,
 	}
 	// The message's strings are views of the reader's buffer: keep copies.
@@ -332,6 +333,9 @@ func (a *Assembler) newChannel(m *Message, t time.Time, listed bool) {
 		}
 	}
 }
+
+// newChannelKeys are what newChannel reads, in one pass (getAll).
+var newChannelKeys = [...]string{"Uniqueid", "Linkedid", "Channel", "CallerIDNum", "CallerIDName", "Exten"}
 
 // endResync ends a resync: channels neither listed nor mentioned since
 // the gap hung up while we were away.
