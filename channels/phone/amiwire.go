@@ -30,8 +30,8 @@ type Message struct {
 	// Where the fields every message is asked for are (-1: absent), so
 	// the hot path does not scan: Event, Response, ActionID, Timestamp,
 	// and the Uniqueid and Linkedid of the event's channel, which the
-	// assembler looks up in every event.
-	ev, resp, aid, ts, uid, lid int16
+	// assembler looks up in every event, and of its Dest channel (dials).
+	ev, resp, aid, ts, uid, lid, duid, dlid int16
 	// want is the keys indexed in fields (nil: all; an event read with a
 	// sparse index, see keySet); the rest is parsed from text when first
 	// asked for (parseAll).
@@ -94,25 +94,24 @@ func (m *Message) Get(key string) string {
 	return ""
 }
 
-// getAll is Get of each of keys in one pass over the fields: vals[i] is
-// what Get(keys[i]) returns.
+// getAll is Get of each of keys (at most 8, shorter than 32 bytes) in
+// one pass over the fields: vals[i] is what Get(keys[i]) returns.
 func (m *Message) getAll(keys []string, vals []string) {
-	for _, k := range keys {
+	var byLen [32]uint8 // bit i: keys[i] has that length
+	for i, k := range keys {
 		m.need(k)
+		byLen[len(k)&31] |= 1 << i
 	}
-	var found uint64 // bit i: keys[i] seen (Get returns the first, even "")
 	for _, s := range m.fields {
-		if s.k0 < 0 {
+		n := int(s.k1 - s.k0)
+		if s.k0 < 0 || n >= len(byLen) {
 			continue
 		}
-		n := int(s.k1 - s.k0)
-		for i, key := range keys {
-			if n != len(key) || found&(1<<i) != 0 {
-				continue
-			}
-			if k := m.text[s.k0:s.k1]; k == key || strings.EqualFold(k, key) {
+		for c := byLen[n]; c != 0; c &= c - 1 {
+			i := bits.TrailingZeros8(c)
+			if k := m.text[s.k0:s.k1]; k == keys[i] || strings.EqualFold(k, keys[i]) {
 				vals[i] = m.text[s.v0:s.v1]
-				found |= 1 << i
+				byLen[n] &^= 1 << i // Get returns the first, even ""
 				break
 			}
 		}
@@ -200,13 +199,23 @@ func (m *Message) stamp() (v string, ok bool) {
 // get2("Uniqueid", "Linkedid") gives (exact case, the first non-empty
 // value of each), from the index.
 func (m *Message) channelIDs() (uid, linked string) {
-	if m.uid < 0 || m.lid < 0 {
-		m.need("Uniqueid")
-		m.need("Linkedid")
+	return m.ids(&m.uid, &m.lid, "Uniqueid", "Linkedid")
+}
+
+// destIDs are DestUniqueid and DestLinkedid, as channelIDs.
+func (m *Message) destIDs() (uid, linked string) {
+	return m.ids(&m.duid, &m.dlid, "DestUniqueid", "DestLinkedid")
+}
+
+// ids is get2(ku, kl) from the index: u and l are where ku and kl are.
+func (m *Message) ids(u, l *int16, ku, kl string) (uid, linked string) {
+	if *u < 0 || *l < 0 {
+		m.need(ku) // (indexes them, moving u and l)
+		m.need(kl)
 	}
-	uid, linked = m.at(m.uid), m.at(m.lid)
-	if (uid == "" && m.uid >= 0) || (linked == "" && m.lid >= 0) {
-		return m.get2("Uniqueid", "Linkedid") // an empty one first: rare
+	uid, linked = m.at(*u), m.at(*l)
+	if (uid == "" && *u >= 0) || (linked == "" && *l >= 0) {
+		return m.get2(ku, kl) // an empty one first: rare
 	}
 	return uid, linked
 }
@@ -294,7 +303,7 @@ func decimal(s string) (int64, bool) {
 func (m *Message) reset() {
 	m.text = ""
 	m.fields = m.fields[:0]
-	m.ev, m.resp, m.aid, m.ts, m.uid, m.lid = -1, -1, -1, -1, -1, -1
+	m.ev, m.resp, m.aid, m.ts, m.uid, m.lid, m.duid, m.dlid = -1, -1, -1, -1, -1, -1, -1, -1
 	m.want = nil
 }
 
@@ -329,6 +338,13 @@ func (m *Message) mark(k []byte) {
 	case 9:
 		if string(k) == "Timestamp" {
 			m.ts = first16(m.ts, i)
+		}
+	case 12:
+		switch string(k) {
+		case "DestUniqueid":
+			m.duid = first16(m.duid, i)
+		case "DestLinkedid":
+			m.dlid = first16(m.dlid, i)
 		}
 	}
 }

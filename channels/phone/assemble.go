@@ -106,6 +106,19 @@ type call struct {
 	did, outNumber, queue, agent, recording string
 	abandoned, incomplete                   bool
 	dials                                   dialSet
+
+	// Room for what most calls hold, in the call's own allocation.
+	linked1 [1]string
+	chans4  [4]*amiChan
+	bridge2 [2]string
+}
+
+// newCall is a call of one group, linked.
+func newCall(linked string, start time.Time) *call {
+	c := &call{key: linked, start: start}
+	c.linked1[0] = linked
+	c.linked, c.chans, c.bridges = c.linked1[:], c.chans4[:0], c.bridge2[:0]
+	return c
 }
 
 // NewAssembler builds an assembler.
@@ -256,9 +269,12 @@ var (
 // traffic on the PBX) give nil.
 func (a *Assembler) channel(m *Message, p party) *amiChan {
 	var uid, l string
-	if p == self {
+	switch p {
+	case self:
 		uid, l = m.channelIDs()
-	} else {
+	case dest:
+		uid, l = m.destIDs()
+	default:
 		uid, l = m.get2(p.uid, p.linked)
 	}
 	if uid == "" {
@@ -315,7 +331,7 @@ func (a *Assembler) newChannel(m *Message, t time.Time, listed bool) {
 	}
 	c := a.groups[linked]
 	if c == nil {
-		c = &call{key: linked, linked: []string{linked}, start: ch.start}
+		c = newCall(linked, ch.start)
 		a.groups[linked] = c
 		a.calls++
 	}
