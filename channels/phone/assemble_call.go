@@ -327,6 +327,12 @@ func (a *Assembler) flush(out []channels.Inbound) []channels.Inbound {
 				break
 			}
 			if in, ok := a.opt.inbound(c); ok {
+				if len(out) == cap(out) {
+					// Twice as large: append grows a long slice by a
+					// quarter, copying a queue of finished calls (the
+					// sink down for a while) again and again.
+					out = slices.Grow(out, max(len(out), 16))
+				}
 				out = append(out, in)
 			}
 			a.forget(c)
