@@ -32,11 +32,21 @@ func sameSparse(t *testing.T, s string, oneByte bool) {
 			c.fields = slices.Clone(m.fields)
 			uid, lid := c.channelIDs()
 			ts, _ := c.stamp()
-			d1, d2 := c.get2("DestUniqueid", "DestLinkedid")
+			d1, d2 := c.destIDs()
 			if u, l := m.get2("Uniqueid", "Linkedid"); i == 0 && (uid != u || lid != l) {
 				t.Errorf("indexed Uniqueid, Linkedid differ from get2 in %q", m.String())
 			}
-			hot[i] = append(hot[i], uid+"|"+lid+"|"+ts+"|"+d1+"|"+d2)
+			if u, l := m.get2("DestUniqueid", "DestLinkedid"); i == 0 && (d1 != u || d2 != l) {
+				t.Errorf("indexed DestUniqueid, DestLinkedid differ from get2 in %q", m.String())
+			}
+			var v [len(newChannelKeys)]string
+			c.getAll(newChannelKeys[:], v[:])
+			for k, key := range newChannelKeys {
+				if g := c.Get(key); v[k] != g {
+					t.Errorf("getAll: %s %q, Get %q in %q", key, v[k], g, m.String())
+				}
+			}
+			hot[i] = append(hot[i], uid+"|"+lid+"|"+ts+"|"+d1+"|"+d2+"|"+strings.Join(v[:], "|"))
 			got[i] = append(got[i], c)
 		}
 	}
@@ -87,6 +97,8 @@ func TestSparseIndexAnswersAlike(t *testing.T) {
 	}
 	b.WriteString("Event: Newstate\r\nchannel: PJSIP/1\r\n  Channel  :  PJSIP/2\r\nno colon\r\n:x\r\nUNIQUEID: 1.1\r\n" +
 		"Uniqueid: 1.2\r\nLinkedid:1.3 \r\nCHANNEL: PJSIP/3\r\n" + strings.Repeat("y", 2*maxLine) + ":\r\nValue: 1\r\n\r\n")
+	b.WriteString("Event: Newchannel\r\nexten: 1\r\nExten: 2\r\nCallerIDNum:\r\nCallerIDNum: 3\r\nUniqueid\t: 4 \r\n" +
+		"DestUniqueid: \r\nDestUniqueid: 5\r\nDestLinkedid:6\r\n\r\n")
 	b.WriteString("Response: Success\r\nActionID: a1\r\nMessage: ok\r\n\r\nEvent: VarSet\nVariable: X\nvalue: 2\n\n")
 	for _, one := range []bool{false, true} {
 		sameSparse(t, b.String(), one)

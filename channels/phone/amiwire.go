@@ -6,8 +6,6 @@ import (
 	"errors"
 	"io"
 	"math/bits"
-	"strings"
-	"time"
 	"unsafe"
 )
 
@@ -21,279 +19,6 @@ import (
 
 // maxLine is the longest line read; a longer one is skipped as garbage.
 const maxLine = 64 << 10
-
-// Message is one AMI message (an event, or a response to an action): its
-// fields in wire order, repeated keys kept.
-type Message struct {
-	text   string // the block's keys and values, back to back
-	fields []span
-	// Where the fields every message is asked for are (-1: absent), so
-	// the hot path does not scan: Event, Response, ActionID, Timestamp,
-	// and the Uniqueid and Linkedid of the event's channel, which the
-	// assembler looks up in every event.
-	ev, resp, aid, ts, uid, lid int16
-	// want is the keys indexed in fields (nil: all; an event read with a
-	// sparse index, see keySet); the rest is parsed from text when first
-	// asked for (parseAll).
-	want *keySet
-}
-
-type span struct{ k0, k1, v0, v1 int32 }
-
-// Field is one "Key: Value" header.
-type Field struct{ Key, Value string }
-
-// NewMessage builds a message from fields, in order (tests, actions).
-func NewMessage(fields ...Field) *Message {
-	m := &Message{}
-	m.reset()
-	var buf []byte
-	for _, f := range fields {
-		k0 := len(buf)
-		buf = append(buf, f.Key...)
-		v0 := len(buf)
-		buf = append(buf, f.Value...)
-		m.addAt(buf[k0:v0], k0, v0, v0, len(buf))
-	}
-	m.text = string(buf)
-	return m
-}
-
-// Len is the number of fields.
-func (m *Message) Len() int {
-	m.parseAll()
-	return len(m.fields)
-}
-
-// Field returns the i-th field.
-func (m *Message) Field(i int) Field {
-	m.parseAll()
-	s := m.fields[i]
-	return Field{m.key(s), m.text[s.v0:s.v1]}
-}
-
-func (m *Message) key(s span) string {
-	if s.k0 < 0 {
-		return "Output" // a line of legacy command output
-	}
-	return m.text[s.k0:s.k1]
-}
-
-// Get returns the value of the first field named key (case-insensitive),
-// "" when there is none.
-func (m *Message) Get(key string) string {
-	m.need(key)
-	for _, s := range m.fields {
-		if int(s.k1-s.k0) == len(key) && s.k0 >= 0 {
-			k := m.text[s.k0:s.k1]
-			if k == key || strings.EqualFold(k, key) {
-				return m.text[s.v0:s.v1]
-			}
-		}
-	}
-	return ""
-}
-
-// get2 is Get of two keys in one pass (exact case: our own lookups).
-func (m *Message) get2(k1, k2 string) (v1, v2 string) {
-	m.need(k1)
-	m.need(k2)
-	found := 0
-	for _, s := range m.fields {
-		if s.k0 < 0 {
-			continue
-		}
-		switch n := int(s.k1 - s.k0); {
-		case n == len(k1) && v1 == "" && m.text[s.k0:s.k1] == k1:
-			v1 = m.text[s.v0:s.v1]
-			found++
-		case n == len(k2) && v2 == "" && m.text[s.k0:s.k1] == k2:
-			v2 = m.text[s.v0:s.v1]
-			found++
-		}
-		if found == 2 {
-			break
-		}
-	}
-	return v1, v2
-}
-
-// All returns the values of every field named key, in order.
-func (m *Message) All(key string) []string {
-	m.parseAll()
-	var out []string
-	for _, s := range m.fields {
-		if strings.EqualFold(m.key(s), key) {
-			out = append(out, m.text[s.v0:s.v1])
-		}
-	}
-	return out
-}
-
-func (m *Message) at(i int16) string {
-	if i < 0 {
-		return ""
-	}
-	s := m.fields[i]
-	return m.text[s.v0:s.v1]
-}
-
-// Event is the event's name ("" for a response).
-func (m *Message) Event() string {
-	if m.ev < 0 { // when indexed, it is the first (see keySet)
-		m.need("Event")
-	}
-	return m.at(m.ev)
-}
-
-// Response is a response's status (Success, Error, Follows, Goodbye; ""
-// for an event).
-func (m *Message) Response() string {
-	if m.resp < 0 { // when indexed, it is the first (see keySet)
-		m.need("Response")
-	}
-	return m.at(m.resp)
-}
-
-// ActionID is the ActionID header.
-func (m *Message) ActionID() string {
-	if m.aid < 0 { // when indexed, it is the first (see keySet)
-		m.need("ActionID")
-	}
-	return m.at(m.aid)
-}
-
-// stamp is the Timestamp header's value; ok is false without one.
-func (m *Message) stamp() (v string, ok bool) {
-	if m.ts < 0 { // when indexed, it is the first (see keySet)
-		m.need("Timestamp")
-	}
-	return m.at(m.ts), m.ts >= 0
-}
-
-// channelIDs are the event channel's Uniqueid and Linkedid: what
-// get2("Uniqueid", "Linkedid") gives (exact case, the first non-empty
-// value of each), from the index.
-func (m *Message) channelIDs() (uid, linked string) {
-	if m.uid < 0 || m.lid < 0 {
-		m.need("Uniqueid")
-		m.need("Linkedid")
-	}
-	uid, linked = m.at(m.uid), m.at(m.lid)
-	if (uid == "" && m.uid >= 0) || (linked == "" && m.lid >= 0) {
-		return m.get2("Uniqueid", "Linkedid") // an empty one first: rare
-	}
-	return uid, linked
-}
-
-// String renders the message in wire form (CRLF lines, empty line last).
-func (m *Message) String() string {
-	m.parseAll()
-	var b strings.Builder
-	for i := range m.fields {
-		f := m.Field(i)
-		b.WriteString(f.Key)
-		b.WriteString(": ")
-		b.WriteString(f.Value)
-		b.WriteString("\r\n")
-	}
-	b.WriteString("\r\n")
-	return b.String()
-}
-
-// Time is when the event happened: its Timestamp header (manager.conf
-// timestampevents=yes; seconds since the epoch with microseconds), else
-// recv.
-func (m *Message) Time(recv time.Time) time.Time {
-	v, _ := m.stamp()
-	if t, ok := parseTimestamp(v); ok {
-		return t
-	}
-	return recv
-}
-
-// parseTimestamp reads "1733212800.123456" without allocating.
-func parseTimestamp(s string) (time.Time, bool) {
-	if s == "" {
-		return time.Time{}, false
-	}
-	var sec, frac int64
-	digits := 0
-	i := 0
-	for ; i < len(s) && s[i] != '.'; i++ {
-		c := s[i]
-		if c < '0' || c > '9' || i > 12 {
-			return time.Time{}, false
-		}
-		sec = sec*10 + int64(c-'0')
-	}
-	if i == 0 {
-		return time.Time{}, false
-	}
-	if i < len(s) {
-		for i++; i < len(s) && digits < 9; i++ {
-			c := s[i]
-			if c < '0' || c > '9' {
-				return time.Time{}, false
-			}
-			frac = frac*10 + int64(c-'0')
-			digits++
-		}
-	}
-	for ; digits < 9; digits++ {
-		frac *= 10
-	}
-	return time.Unix(sec, frac).UTC(), true
-}
-
-func (m *Message) reset() {
-	m.text = ""
-	m.fields = m.fields[:0]
-	m.ev, m.resp, m.aid, m.ts, m.uid, m.lid = -1, -1, -1, -1, -1, -1
-	m.want = nil
-}
-
-// addAt adds a field whose key k lies at [k0,k1) and value at [v0,v1) of
-// the text.
-func (m *Message) addAt(k []byte, k0, k1, v0, v1 int) {
-	if len(m.fields) < 1<<15 {
-		m.mark(k)
-	}
-	m.fields = append(m.fields, span{int32(k0), int32(k1), int32(v0), int32(v1)})
-}
-
-// mark notes where the fields every message is asked for are.
-func (m *Message) mark(k []byte) {
-	i := int16(len(m.fields))
-	switch len(k) {
-	case 5:
-		if string(k) == "Event" {
-			m.ev = first16(m.ev, i)
-		}
-	case 8:
-		switch string(k) {
-		case "Uniqueid":
-			m.uid = first16(m.uid, i)
-		case "Linkedid":
-			m.lid = first16(m.lid, i)
-		case "Response":
-			m.resp = first16(m.resp, i)
-		case "ActionID":
-			m.aid = first16(m.aid, i)
-		}
-	case 9:
-		if string(k) == "Timestamp" {
-			m.ts = first16(m.ts, i)
-		}
-	}
-}
-
-func first16(old, i int16) int16 {
-	if old >= 0 {
-		return old
-	}
-	return i
-}
 
 // wireReader splits an AMI stream into messages. It reads into buffers
 // of its own and parses each message where it lies: a message's text is a
@@ -431,13 +156,10 @@ func (w *wireReader) next(m *Message) error {
 		var l0, l1, c int
 		i, n := -1, -1
 		if m.want != nil {
-			i, n = w.skip(m.want) // sparse: the keys not wanted (see keySet)
+			i, n = w.skip(m) // sparse: the keys not wanted (see keySet)
 		}
 		if i < 0 {
-			i = bytes.IndexByte(w.buf[w.r:w.w], '\n')
-			if n = colon(w.buf[w.r:w.w]); n >= i {
-				n = -1
-			}
+			i, n = scanLine(w.buf[w.r:w.w])
 		}
 		if i >= 0 {
 			l0, l1 = w.r, w.r+i
@@ -488,42 +210,73 @@ func (w *wireReader) next(m *Message) error {
 }
 
 // skip passes over the buffered lines that are "Key: Value" with a key
-// that want leaves out, and returns where the next line's line ending is
-// (-1: not buffered) and its first colon (-1: none, or not looked for).
-func (w *wireReader) skip(want *keySet) (i, n int) {
-	buf, r := w.buf[:w.w], w.r
+// that want leaves out, and adds those whose key it does not to m; it
+// returns at any other line (the first line, an empty one, one not
+// "Key: Value" or with blanks around its key, one not whole in the
+// buffer) where its line ending is (-1: not buffered) and its first
+// colon (-1: none).
+func (w *wireReader) skip(m *Message) (i, n int) {
+	buf, r, want := w.buf[:w.w], w.r, m.want
 	for {
-		i := bytes.IndexByte(buf[r:], '\n')
-		if i <= 0 {
+		i, n := scanLine(buf[r:])
+		if i <= 0 || n <= 0 || w.follows {
 			w.r = r
-			return i, -1
+			return i, n
 		}
 		l := buf[r : r+i]
 		c := l[0] | 0x20
-		n := colon(buf[r:])
-		if n < 0 || n >= i {
-			n = bytes.IndexByte(l, ':')
-		}
-		if c < 'a' || c > 'z' || n <= 0 || l[n-1] == ' ' || l[n-1] == '\t' || n >= len(want.byLen) || want.byLen[n]&(1<<(c-'a')) != 0 {
+		if c < 'a' || c > 'z' || l[n-1] == ' ' || l[n-1] == '\t' || n >= len(want.byLen) {
 			w.r = r
 			return i, n
+		}
+		if want.byLen[n]&(1<<(c-'a')) != 0 {
+			// A wanted key: what field does, for this plain line.
+			for len(l) > n+1 && (l[len(l)-1] == ' ' || l[len(l)-1] == '\t' || l[len(l)-1] == '\r') {
+				l = l[:len(l)-1]
+			}
+			v0 := n + 1
+			for v0 < len(l) && (l[v0] == ' ' || l[v0] == '\t') {
+				v0++
+			}
+			o := r - w.start
+			m.addAt(l[:n], o, o+n, o+v0, o+len(l))
 		}
 		r += i + 1
 	}
 }
 
-// colon is the index of the first colon in the first 32 bytes of b, or
-// -1 (none there, or b is shorter): a key is short, and this is quicker
-// than a call of bytes.IndexByte. Eight bytes at a time: ones*':' has a
-// colon in every byte; zeroByte(x) has the high bit set in the lowest
-// zero byte of x (maybe in later ones too, never in earlier).
-func colon(b []byte) int {
-	for p := 0; p < 32 && p+8 <= len(b); p += 8 {
-		if z := zeroByte(binary.LittleEndian.Uint64(b[p:]) ^ (ones * ':')); z != 0 {
-			return p + bits.TrailingZeros64(z)>>3
+// scanLine finds the first line of b: where its line ending is (-1: b
+// holds no whole line) and its first colon (-1: none before the line
+// ending). The first 32 bytes (a short line, or a long line's key) are
+// scanned eight at a time for both bytes at once, which is quicker than
+// a call of bytes.IndexByte for each: ones*c has c in every byte;
+// zeroByte(x) has the high bit set in the lowest zero byte of x (maybe in
+// later ones too, never in earlier), so the lowest bit of each mask is
+// exact.
+func scanLine(b []byte) (i, n int) {
+	n = -1
+	p := 0
+	for ; p < 32 && p+8 <= len(b); p += 8 {
+		x := binary.LittleEndian.Uint64(b[p:])
+		nl := zeroByte(x ^ (ones * '\n'))
+		if n < 0 {
+			// A colon before the line ending: below nl's lowest bit.
+			if c := zeroByte(x ^ (ones * ':')); c != 0 && (nl == 0 || c&(nl&-nl-1) != 0) {
+				n = p + bits.TrailingZeros64(c)>>3
+			}
+		}
+		if nl != 0 {
+			return p + bits.TrailingZeros64(nl)>>3, n
 		}
 	}
-	return -1
+	j := bytes.IndexByte(b[p:], '\n')
+	if j < 0 {
+		return -1, -1
+	}
+	if n < 0 {
+		n = bytes.IndexByte(b[:p+j], ':')
+	}
+	return p + j, n
 }
 
 const (

@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"slices"
@@ -145,6 +146,25 @@ func FuzzWire(f *testing.F) {
 	})
 }
 
+// FuzzScanLine: scanLine finds what bytes.IndexByte finds: the first
+// line ending, and the first colon before it.
+func FuzzScanLine(f *testing.F) {
+	for _, s := range []string{"", "\n", ":\n", "Key: Value\r\n", "ab\ncd:ef\n", "a:b", "\n\v:;\n", ":;:\n",
+		strings.Repeat("k", 31) + "\n", strings.Repeat("k", 32) + "\n", strings.Repeat("k", 33) + ":\n",
+		"DestConnectedLineName: Ivan Petrov\r\nx:\n", strings.Repeat("y", 40) + ":v\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		wantI, wantN := bytes.IndexByte(b, '\n'), -1
+		if wantI >= 0 {
+			wantN = bytes.IndexByte(b[:wantI], ':')
+		}
+		if i, n := scanLine(b); i != wantI || n != wantN {
+			t.Errorf("scanLine(%q) = %d, %d; want %d, %d", b, i, n, wantI, wantN)
+		}
+	})
+}
+
 // TestParseTimestamp: Timestamp headers, and what is not one.
 func TestParseTimestamp(t *testing.T) {
 	for in, want := range map[string]int64{"1796288400.123456": 1796288400123456000, "1796288400": 1796288400000000000, "1796288400.5": 1796288400500000000} {
@@ -153,7 +173,7 @@ func TestParseTimestamp(t *testing.T) {
 			t.Errorf("parseTimestamp(%q) = %v %v", in, got, ok)
 		}
 	}
-	for _, bad := range []string{"", "x", ".5", "12a", "99999999999999999.1", "1.x"} {
+	for _, bad := range []string{"", "x", ".5", "12a", "99999999999999999.1", "1.x", "179628840x.123456", "1796288400.12345x", "-796288400.123456"} {
 		if _, ok := parseTimestamp(bad); ok {
 			t.Errorf("parseTimestamp(%q) ok", bad)
 		}

@@ -106,6 +106,19 @@ type call struct {
 	did, outNumber, queue, agent, recording string
 	abandoned, incomplete                   bool
 	dials                                   dialSet
+
+	// Room for what most calls hold, in the call's own allocation.
+	linked1 [1]string
+	chans4  [4]*amiChan
+	bridge2 [2]string
+}
+
+// newCall is a call of one group, linked.
+func newCall(linked string, start time.Time) *call {
+	c := &call{key: linked, start: start}
+	c.linked1[0] = linked
+	c.linked, c.chans, c.bridges = c.linked1[:], c.chans4[:0], c.bridge2[:0]
+	return c
 }
 
 // NewAssembler builds an assembler.
@@ -256,9 +269,12 @@ var (
 // traffic on the PBX) give nil.
 func (a *Assembler) channel(m *Message, p party) *amiChan {
 	var uid, l string
-	if p == self {
+	switch p {
+	case self:
 		uid, l = m.channelIDs()
-	} else {
+	case dest:
+		uid, l = m.destIDs()
+	default:
 		uid, l = m.get2(p.uid, p.linked)
 	}
 	if uid == "" {
@@ -286,20 +302,21 @@ func (a *Assembler) channel(m *Message, p party) *amiChan {
 // alive after a gap or when we connected, whose beginning we may not have
 // seen).
 func (a *Assembler) newChannel(m *Message, t time.Time, listed bool) {
-	uid := m.Get("Uniqueid")
+	var v [len(newChannelKeys)]string
+	m.getAll(newChannelKeys[:], v[:])
+	uid, linked := v[0], v[1]
 	if uid == "" {
 		return
 	}
 	if ch := a.channel(m, self); ch != nil {
 		return // a duplicate, or a channel the list confirms
 	}
-	linked := m.Get("Linkedid")
 	if linked == "" {
 		linked = uid
 	}
 	ch := &amiChan{
-		uid: uid, name: m.Get("Channel"), linked: linked,
-		cidNum: m.Get("CallerIDNum"), cidNm: m.Get("CallerIDName"), exten: m.Get("Exten"),
+		uid: uid, name: v[2], linked: linked,
+		cidNum: v[3], cidNm: v[4], exten: v[5],
 		start: t,
 	}
 	// The message's strings are views of the reader's buffer: keep copies.
@@ -314,7 +331,7 @@ func (a *Assembler) newChannel(m *Message, t time.Time, listed bool) {
 	}
 	c := a.groups[linked]
 	if c == nil {
-		c = &call{key: linked, linked: []string{linked}, start: ch.start}
+		c = newCall(linked, ch.start)
 		a.groups[linked] = c
 		a.calls++
 	}
@@ -332,6 +349,9 @@ func (a *Assembler) newChannel(m *Message, t time.Time, listed bool) {
 		}
 	}
 }
+
+// newChannelKeys are what newChannel reads, in one pass (getAll).
+var newChannelKeys = [...]string{"Uniqueid", "Linkedid", "Channel", "CallerIDNum", "CallerIDName", "Exten"}
 
 // endResync ends a resync: channels neither listed nor mentioned since
 // the gap hung up while we were away.
@@ -509,54 +529,6 @@ func (a *Assembler) merge(x, y *call) {
 		a.ending = append(a.ending, ending{x, x.due})
 	}
 	y.gone = true
-	a.calls--
-}
-
-// flush emits the calls whose grace has passed.
-func (a *Assembler) flush(out []channels.Inbound) []channels.Inbound {
-	for a.head < len(a.ending) {
-		e := a.ending[a.head]
-		c := e.c
-		if !c.gone && c.live == 0 && e.due.Equal(c.due) {
-			if e.due.After(a.now) {
-				break
-			}
-			if in, ok := a.opt.inbound(c); ok {
-				out = append(out, in)
-			}
-			a.forget(c)
-		}
-		a.ending[a.head] = ending{}
-		a.head++
-	}
-	if a.head == len(a.ending) {
-		a.ending, a.head = a.ending[:0], 0
-	} else if a.head > 1024 && a.head*2 > len(a.ending) {
-		n := copy(a.ending, a.ending[a.head:])
-		clear(a.ending[n:])
-		a.ending, a.head = a.ending[:n], 0
-	}
-	return out
-}
-
-// forget drops everything held for a finished call.
-func (a *Assembler) forget(c *call) {
-	for _, ch := range c.chans {
-		if a.chans[ch.uid] == ch {
-			delete(a.chans, ch.uid)
-		}
-	}
-	for _, l := range c.linked {
-		if a.groups[l] == c {
-			delete(a.groups, l)
-		}
-	}
-	for _, id := range c.bridges {
-		if b := a.bridges[id]; b != nil && b.call == c {
-			delete(a.bridges, id)
-		}
-	}
-	c.gone = true
 	a.calls--
 }
 

@@ -316,3 +316,57 @@ func callerName(name, num string) string {
 	}
 	return name
 }
+
+// flush emits the calls whose grace has passed.
+func (a *Assembler) flush(out []channels.Inbound) []channels.Inbound {
+	for a.head < len(a.ending) {
+		e := a.ending[a.head]
+		c := e.c
+		if !c.gone && c.live == 0 && e.due.Equal(c.due) {
+			if e.due.After(a.now) {
+				break
+			}
+			if in, ok := a.opt.inbound(c); ok {
+				if len(out) == cap(out) {
+					// Twice as large: append grows a long slice by a
+					// quarter, copying a queue of finished calls (the
+					// sink down for a while) again and again.
+					out = slices.Grow(out, max(len(out), 16))
+				}
+				out = append(out, in)
+			}
+			a.forget(c)
+		}
+		a.ending[a.head] = ending{}
+		a.head++
+	}
+	if a.head == len(a.ending) {
+		a.ending, a.head = a.ending[:0], 0
+	} else if a.head > 1024 && a.head*2 > len(a.ending) {
+		n := copy(a.ending, a.ending[a.head:])
+		clear(a.ending[n:])
+		a.ending, a.head = a.ending[:n], 0
+	}
+	return out
+}
+
+// forget drops everything held for a finished call.
+func (a *Assembler) forget(c *call) {
+	for _, ch := range c.chans {
+		if a.chans[ch.uid] == ch {
+			delete(a.chans, ch.uid)
+		}
+	}
+	for _, l := range c.linked {
+		if a.groups[l] == c {
+			delete(a.groups, l)
+		}
+	}
+	for _, id := range c.bridges {
+		if b := a.bridges[id]; b != nil && b.call == c {
+			delete(a.bridges, id)
+		}
+	}
+	c.gone = true
+	a.calls--
+}
