@@ -159,7 +159,10 @@ func (p *parser) addresses(h mail.Header, key string) []*mail.Address {
 	return out
 }
 
-// looseAddress finds an address in "Name <addr>", "<addr>" or "addr".
+// looseAddress finds an address in "Name <addr>", "<addr>" or "addr", and,
+// as mail programs do, in "Name addr" and "Name <addr" (brackets missing
+// or unclosed): the last word that is an address, the words before it
+// being the name.
 func looseAddress(s string) *mail.Address {
 	s = strings.TrimSpace(s)
 	name, addr := "", s
@@ -169,10 +172,16 @@ func looseAddress(s string) *mail.Address {
 		}
 	}
 	addr = strings.Trim(strings.TrimSpace(addr), "<>\"'")
-	if !validAddress(addr) {
-		return nil
+	if validAddress(addr) {
+		return &mail.Address{Name: name, Address: addr}
 	}
-	return &mail.Address{Name: name, Address: addr}
+	words := strings.Fields(s)
+	for i := len(words) - 1; i >= 0; i-- {
+		if w := strings.Trim(words[i], "<>\"'()[]"); validAddress(w) {
+			return &mail.Address{Name: strings.Join(words[:i], " "), Address: w}
+		}
+	}
+	return nil
 }
 
 // validAddress says whether ingest will accept addr as an email handle.

@@ -233,6 +233,25 @@ func TestParseEdgeCases(t *testing.T) {
 					t.Errorf("err %v, ParseError %q, From %v, problem %q", err, in.ParseError, in.From, in.Meta[MetaParseProblem])
 				}
 			}},
+		{"a sender written without brackets, or with one missing, is read as mail programs read it",
+			"From: Ivan Ivanov ivan@vector-nsk.ru\r\nSender: \"Petr\" petr@vector-nsk.ru\r\nReply-To: Ivan Ivanov <ivan.i@vector-nsk.ru\r\nTo: sales@company.ru\r\nMessage-ID: <nb@b.ru>\r\n\r\nhello\r\n",
+			func(t *testing.T, in channels.Inbound, err error) {
+				if err != nil || len(in.From) == 0 || in.From[0].Value != "ivan@vector-nsk.ru" || in.Name != "Ivan Ivanov" {
+					t.Errorf("err %v, From %v, Name %q", err, in.From, in.Name)
+				}
+				for _, v := range []string{"\"Petr\" petr@vector-nsk.ru", "Ivan Ivanov <ivan.i@vector-nsk.ru", "ivan at vector-nsk.ru"} {
+					a := looseAddress(v)
+					if v == "ivan at vector-nsk.ru" {
+						if a != nil {
+							t.Errorf("%q read as %v: not an address", v, a)
+						}
+						continue
+					}
+					if a == nil || !strings.HasSuffix(a.Address, "@vector-nsk.ru") || strings.ContainsAny(a.Name, "<>") {
+						t.Errorf("%q read as %v", v, a)
+					}
+				}
+			}},
 		{"mail the mailbox sent (a reply from a mail program) is outgoing, to its first outside recipient",
 			"From: Sales <sales@company.ru>\r\nTo: sales+copy@company.ru, \"Ivan Petrov\" <Ivan.Petrov@Vector-NSK.ru>\r\nCc: boss@vector-nsk.ru\r\n" +
 				"Message-ID: <out-1@company.ru>\r\nIn-Reply-To: <q-1@vector-nsk.ru>\r\nAuto-Submitted: auto-replied\r\nSubject: Re: price\r\n\r\nOur offer is attached.\r\n",
