@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/inbox/demo"
 )
@@ -44,7 +45,7 @@ func demoCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		set := demo.Setup{DB: db, Log: cfg.logger(), Box: box, Region: cfg.Region, Currency: cfg.Currency, Blobs: store}
+		set := demo.Setup{DB: db, Log: cfg.logger(), Box: box, Region: cfg.Region, Currency: cfg.Currency, Blobs: store, ReadMail: email.Parse}
 		sum, err := demo.Generate(ctx, set, demo.Options{Password: *password, Seed: *seed, Days: *days})
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)

@@ -187,6 +187,10 @@ type Setup struct {
 	Region   string
 	Currency string
 	Blobs    blobs.Store
+	// ReadMail reads a raw RFC 5322 message as the email channel does
+	// (cmd passes email.Parse; the demo imports no adapter): the showcase
+	// mail is written as raw messages and read by it. Required.
+	ReadMail func(raw []byte, own []string) (channels.Inbound, error)
 }
 
 // Generate fills an empty database with a believable small business: users,
@@ -213,6 +217,9 @@ func Generate(ctx context.Context, set Setup, opts Options) (Summary, error) {
 	}
 	if _, err := inbox.HashPassword(opts.Password); err != nil {
 		return Summary{}, err
+	}
+	if set.ReadMail == nil {
+		return Summary{}, errors.New("demo: Setup.ReadMail is required: the demo's mail is read by the email channel's parser")
 	}
 	began := time.Now()
 	var sum Summary
@@ -290,6 +297,7 @@ type demoGen struct {
 	ctx      context.Context
 	a        *inbox.App    // the verbs
 	sink     channels.Sink // ingest, as the adapters hand it what they read
+	readRaw  func(raw []byte, own []string) (channels.Inbound, error)
 	rt       *realtime.Publisher
 	db       *gorm.DB // the demo's transaction, for what no verb does (backdating, sent replies)
 	log      *slog.Logger
@@ -354,7 +362,7 @@ func newDemoGen(ctx context.Context, w wired, opts Options) *demoGen {
 	end := opts.Now.UTC().Truncate(time.Second)
 	start := end.Add(-time.Duration(opts.Days) * 24 * time.Hour)
 	g := &demoGen{
-		ctx: ctx, a: w.app, sink: w.sink, rt: w.rt, db: w.db, log: w.set.Log, box: w.set.Box, currency: w.set.Currency,
+		ctx: ctx, a: w.app, sink: w.sink, readRaw: w.set.ReadMail, rt: w.rt, db: w.db, log: w.set.Log, box: w.set.Box, currency: w.set.Currency,
 		opts: opts, d: demoTexts(),
 		r:     rand.New(rand.NewPCG(opts.Seed, 0x5b0a_de30)),
 		loc:   time.FixedZone("Novosibirsk", 7*3600),
