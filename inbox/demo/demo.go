@@ -42,6 +42,12 @@ package demo
 //     numbers are random Novosibirsk mobile numbers and may exist, which
 //     is harmless because nothing is ever sent to them.
 //
+//   - A few showcase stories (showcase.go) bring what real mail and
+//     clients bring: a client's colleague answering in the thread, mail
+//     with no readable sender, pictures inline and remote, Belarusian
+//     phone numbers. Their mail is written as raw messages and read by
+//     the email channel's parser that cmd passes in (Setup.ReadMail).
+//
 // The same seed and end time give the same data; runs on the same day
 // (Novosibirsk date) tell the same stories and differ only at the edges
 // of the period.
@@ -175,6 +181,15 @@ type Summary struct {
 	// Skipped counts scripted actions that found nothing to act on (a
 	// generator bug when not zero).
 	Skipped int
+
+	// Participants counts conversations where someone besides the
+	// contact wrote (a client's colleague answering in the thread).
+	Participants int
+	// Unreadable counts mail with no readable sender, in the owner's
+	// "Unreadable" list.
+	Unreadable int
+	// Foreign counts contacts with a phone outside Russia.
+	Foreign int
 }
 
 // Setup is what the demo writes with: the database and the secret box

@@ -23,14 +23,18 @@ func TestDemoShowsTheShowcase(t *testing.T) {
 	ctx := context.Background()
 	ta := newTestApp(t)
 	end := time.Date(2026, 3, 15, 22, 40, 0, 0, time.UTC)
-	if _, err := ta.Demo(ctx, Options{Now: end, Days: 30, Seed: 7}); err != nil {
+	sum, err := ta.Demo(ctx, Options{Now: end, Days: 30, Seed: 7})
+	if err != nil {
 		t.Fatal(err)
+	}
+	sc := demoTexts().Showcase
+	if sum.Participants != len(sc.Colleagues) || sum.Unreadable != len(sc.Unreadable) || sum.Foreign != len(sc.Foreign.Leads) || sum.Skipped != 0 {
+		t.Errorf("summary: %d conversations with participants, %d unreadable, %d foreign contacts, %d skipped", sum.Participants, sum.Unreadable, sum.Foreign, sum.Skipped)
 	}
 	var owner crm.User
 	if err := ta.db.Where("role = ?", crm.Owner).Take(&owner).Error; err != nil {
 		t.Fatal(err)
 	}
-	sc := demoTexts().Showcase
 	contactOf := func(handle string) int64 {
 		t.Helper()
 		var id crm.Identity
