@@ -278,6 +278,7 @@ type demoShowcaseData struct {
 			Phone   string `json:"phone"`   // as typed, the national way
 			Country string `json:"country"` // what the form sends; "": the page's entry point tells
 			Message string `json:"message"`
+			Title   string `json:"title"` // the deal's
 		} `json:"leads"`
 	} `json:"foreign"`
 }

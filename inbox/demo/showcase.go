@@ -199,7 +199,7 @@ func (g *demoGen) foreignLead(i int, t time.Time) {
 		in.Subject = strings.ToLower(u.Hostname()) // as the web channel names the site
 	}
 	g.inbound(s, in)
-	g.add(s, &demoStep{at: g.work(t.Add(g.mins(10, 90))), op: demoTriage, title: s.kit.title, name: p.last + " " + p.first})
+	g.add(s, &demoStep{at: g.work(t.Add(g.mins(10, 90))), op: demoTriage, title: l.Title, name: p.last + " " + p.first})
 }
 
 // setupForeign makes the entry point of the company's Belarusian page:
