@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/inbox/demo"
 )
@@ -18,7 +19,11 @@ const demoSummary = `Fills an EMPTY database with 90 days (ending now) of a smal
 maker in Novosibirsk with an owner, a lead and three managers, a PBX, a mailbox, a Telegram bot,
 WhatsApp and a website form, five ad sources with their entry points and monthly spend, and about
 3 000 calls, emails, messages and forms with the team's work on them (assignment, replies, deals
-won and lost, unlinked touches, "not a sale").
+won and lost, unlinked touches, "not a sale"). Among them, as real mail and clients bring them:
+clients' colleagues answering in the client's email thread (participants of the conversation),
+mail with no readable sender (the owner's Unreadable list), a supplier's letter with its logo
+inline and a newsletter with remote images, and clients from Belarus whose numbers, typed the
+national way, are read as +375.
 
 Empty means no contacts, touches, deals, accounts or ad sources, and no users except the one owner
 that serve creates on first start (that owner is kept as it is). Anything else is refused, and
@@ -44,7 +49,7 @@ func demoCmd(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		set := demo.Setup{DB: db, Log: cfg.logger(), Box: box, Region: cfg.Region, Currency: cfg.Currency, Blobs: store}
+		set := demo.Setup{DB: db, Log: cfg.logger(), Box: box, Region: cfg.Region, Currency: cfg.Currency, Blobs: store, ReadMail: email.Parse}
 		sum, err := demo.Generate(ctx, set, demo.Options{Password: *password, Seed: *seed, Days: *days})
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -109,6 +114,8 @@ func printDemo(out io.Writer, s demo.Summary, dialect string) {
 	fmt.Fprintf(out, "touches: %d unlinked (in %d conversations), not a sale: %s\n", s.Unlinked, s.UnlinkedConversations, demoCounts(s.NotASale))
 	fmt.Fprintf(out, "deals: %d open, %d won, %d lost — by stage: %s\n", s.DealsOpen, s.DealsWon, s.DealsLost, demoCounts(s.Stages))
 	fmt.Fprintf(out, "revenue (won): %s; ad spend: %s; lost because: %s\n", money(s.Revenue), money(s.Spend), demoCounts(s.LostReasons))
+	fmt.Fprintf(out, "mail: %d conversations with a client's colleague as a participant; %d unreadable (owner → Unreadable); contacts with a foreign phone: %d\n",
+		s.Participants, s.Unreadable, s.Foreign)
 
 	fmt.Fprintln(out)
 	w = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)

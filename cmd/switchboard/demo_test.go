@@ -63,7 +63,8 @@ func TestDemoFillsAnEmptyDatabaseOnce(t *testing.T) {
 	}
 	t.Logf("demo took %s\n%s", time.Since(began).Round(time.Millisecond), out)
 	for _, want := range []string{"s.kuznetsov@sibkuhni.example", "o.smirnova@sibkuhni.example", "a.volkova@sibkuhni.example",
-		"d.orlov@sibkuhni.example", "e.belova@sibkuhni.example", "password: " + password, "switchboard serve", "disabled"} {
+		"d.orlov@sibkuhni.example", "e.belova@sibkuhni.example", "password: " + password, "switchboard serve", "disabled",
+		"mail: 3 conversations with a client's colleague as a participant; 3 unreadable (owner → Unreadable); contacts with a foreign phone: 2"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the output does not say %q", want)
 		}

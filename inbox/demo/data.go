@@ -35,6 +35,7 @@ type demoData struct {
 	Kitchen  demoKitchenData
 	Dialogue demoDialogue
 	Mail     demoMailData
+	Showcase demoShowcaseData
 }
 
 type demoCompanyData struct {
@@ -234,6 +235,54 @@ type demoMailData struct {
 	MailerLetters   []demoLetter `json:"mailer_letters"`
 }
 
+// demoShowcaseData is what the showcase stories say (showcase.go): a
+// client's colleague answering in the client's thread, a supplier's mail
+// with its logo inline, a newsletter with remote images, mail with no
+// readable sender, and clients from Belarus.
+type demoShowcaseData struct {
+	Colleagues []struct {
+		Client          demoSender `json:"client"`
+		Colleague       demoSender `json:"colleague"`
+		Subject         string     `json:"subject"`
+		Question        string     `json:"question"`
+		Answer          string     `json:"answer"`
+		ColleagueText   string     `json:"colleague_text"`
+		ColleagueAnswer string     `json:"colleague_answer"`
+	} `json:"colleagues"`
+	LogoMail struct {
+		Sender  demoSender `json:"sender"`
+		Subject string     `json:"subject"`
+		Body    string     `json:"body"`
+		Logo    string     `json:"logo"` // the inline picture's file name
+	} `json:"logo_mail"`
+	RemoteMail struct {
+		Sender      demoSender `json:"sender"`
+		Subject     string     `json:"subject"`
+		Body        string     `json:"body"`
+		Banner      string     `json:"banner"` // a remote image's URL
+		Unsubscribe string     `json:"unsubscribe"`
+	} `json:"remote_mail"`
+	Unreadable []struct {
+		Kind    string `json:"kind"` // bounce (null sender), garbage (a From with no address), none (no From)
+		From    string `json:"from"` // garbage's From header
+		Subject string `json:"subject"`
+		Body    string `json:"body"`
+	} `json:"unreadable"`
+	Foreign struct {
+		Entry  string `json:"entry"`  // the web entry point of the company's Belarusian page
+		Region string `json:"region"` // its phone region
+		Page   string `json:"page"`
+		Leads  []struct {
+			First   string `json:"first"`
+			Last    string `json:"last"`
+			Phone   string `json:"phone"`   // as typed, the national way
+			Country string `json:"country"` // what the form sends; "": the page's entry point tells
+			Message string `json:"message"`
+			Title   string `json:"title"` // the deal's
+		} `json:"leads"`
+	} `json:"foreign"`
+}
+
 // demoTexts is the demo data, read on first use. The files are compiled
 // in, so an error is a bug in them (TestDemoDataLoads) and panics.
 var demoTexts = sync.OnceValue(func() *demoData {
@@ -251,7 +300,7 @@ func loadDemoData() (*demoData, error) {
 		dst  any
 	}{
 		{"company.json", &d.Company}, {"people.json", &d.People}, {"kitchen.json", &d.Kitchen},
-		{"dialogue.json", &d.Dialogue}, {"mail.json", &d.Mail},
+		{"dialogue.json", &d.Dialogue}, {"mail.json", &d.Mail}, {"showcase.json", &d.Showcase},
 	} {
 		b, err := demoFiles.ReadFile("data/" + f.name)
 		if err != nil {
@@ -320,6 +369,7 @@ func (d *demoData) check() error {
 		}
 	}
 	errs = append(errs, d.checkCompany()...)
+	errs = append(errs, d.checkShowcase()...)
 	return errors.Join(errs...)
 }
 
@@ -354,6 +404,32 @@ func (d *demoData) checkCompany() []error {
 	}
 	if !codes[c.Rebind.From] || !codes[c.Rebind.To] {
 		errs = append(errs, fmt.Errorf("rebind: unknown source %q or %q", c.Rebind.From, c.Rebind.To))
+	}
+	return errs
+}
+
+func (d *demoData) checkShowcase() []error {
+	var errs []error
+	sc := d.Showcase
+	if len(sc.Colleagues) == 0 || len(sc.Unreadable) == 0 || len(sc.Foreign.Leads) == 0 {
+		errs = append(errs, errors.New("showcase: colleagues, unreadable and foreign leads must not be empty"))
+	}
+	for _, c := range sc.Colleagues {
+		_, domain, _ := strings.Cut(c.Client.Email, "@")
+		if domain == "" || !strings.HasSuffix(c.Colleague.Email, "@"+domain) || c.Colleague.Email == c.Client.Email {
+			errs = append(errs, fmt.Errorf("showcase colleague %s: not another address of %s's domain", c.Colleague.Email, c.Client.Email))
+		}
+	}
+	for _, u := range sc.Unreadable {
+		if u.Kind != "bounce" && u.Kind != "garbage" && u.Kind != "none" {
+			errs = append(errs, fmt.Errorf("showcase unreadable: unknown kind %q", u.Kind))
+		}
+	}
+	if _, err := crm.CheckRegion(sc.Foreign.Region); err != nil || sc.Foreign.Region == "" || sc.Foreign.Entry == "" {
+		errs = append(errs, fmt.Errorf("showcase foreign: entry %q, region %q: %v", sc.Foreign.Entry, sc.Foreign.Region, err))
+	}
+	if !strings.HasPrefix(sc.RemoteMail.Banner, "https://") || sc.LogoMail.Logo == "" {
+		errs = append(errs, errors.New("showcase: the remote image needs an https URL and the logo a file name"))
 	}
 	return errs
 }

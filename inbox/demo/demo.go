@@ -42,6 +42,12 @@ package demo
 //     numbers are random Novosibirsk mobile numbers and may exist, which
 //     is harmless because nothing is ever sent to them.
 //
+//   - A few showcase stories (showcase.go) bring what real mail and
+//     clients bring: a client's colleague answering in the thread, mail
+//     with no readable sender, pictures inline and remote, Belarusian
+//     phone numbers. Their mail is written as raw messages and read by
+//     the email channel's parser that cmd passes in (Setup.ReadMail).
+//
 // The same seed and end time give the same data; runs on the same day
 // (Novosibirsk date) tell the same stories and differ only at the edges
 // of the period.
@@ -175,6 +181,15 @@ type Summary struct {
 	// Skipped counts scripted actions that found nothing to act on (a
 	// generator bug when not zero).
 	Skipped int
+
+	// Participants counts conversations where someone besides the
+	// contact wrote (a client's colleague answering in the thread).
+	Participants int
+	// Unreadable counts mail with no readable sender, in the owner's
+	// "Unreadable" list.
+	Unreadable int
+	// Foreign counts contacts with a phone outside Russia.
+	Foreign int
 }
 
 // Setup is what the demo writes with: the database and the secret box
@@ -187,6 +202,10 @@ type Setup struct {
 	Region   string
 	Currency string
 	Blobs    blobs.Store
+	// ReadMail reads a raw RFC 5322 message as the email channel does
+	// (cmd passes email.Parse; the demo imports no adapter): the showcase
+	// mail is written as raw messages and read by it. Required.
+	ReadMail func(raw []byte, own []string) (channels.Inbound, error)
 }
 
 // Generate fills an empty database with a believable small business: users,
@@ -213,6 +232,9 @@ func Generate(ctx context.Context, set Setup, opts Options) (Summary, error) {
 	}
 	if _, err := inbox.HashPassword(opts.Password); err != nil {
 		return Summary{}, err
+	}
+	if set.ReadMail == nil {
+		return Summary{}, errors.New("demo: Setup.ReadMail is required: the demo's mail is read by the email channel's parser")
 	}
 	began := time.Now()
 	var sum Summary
@@ -290,6 +312,7 @@ type demoGen struct {
 	ctx      context.Context
 	a        *inbox.App    // the verbs
 	sink     channels.Sink // ingest, as the adapters hand it what they read
+	readRaw  func(raw []byte, own []string) (channels.Inbound, error)
 	rt       *realtime.Publisher
 	db       *gorm.DB // the demo's transaction, for what no verb does (backdating, sent replies)
 	log      *slog.Logger
@@ -354,7 +377,7 @@ func newDemoGen(ctx context.Context, w wired, opts Options) *demoGen {
 	end := opts.Now.UTC().Truncate(time.Second)
 	start := end.Add(-time.Duration(opts.Days) * 24 * time.Hour)
 	g := &demoGen{
-		ctx: ctx, a: w.app, sink: w.sink, rt: w.rt, db: w.db, log: w.set.Log, box: w.set.Box, currency: w.set.Currency,
+		ctx: ctx, a: w.app, sink: w.sink, readRaw: w.set.ReadMail, rt: w.rt, db: w.db, log: w.set.Log, box: w.set.Box, currency: w.set.Currency,
 		opts: opts, d: demoTexts(),
 		r:     rand.New(rand.NewPCG(opts.Seed, 0x5b0a_de30)),
 		loc:   time.FixedZone("Novosibirsk", 7*3600),

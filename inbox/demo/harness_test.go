@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/crm/crmtest"
 	"github.com/switchboard/switchboard/inbox"
@@ -31,7 +32,7 @@ func newTestApp(t testing.TB) *testApp {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	set := Setup{DB: db, Log: log, Box: box, Region: "RU", Currency: "RUB", Blobs: blobs.Dir{Dir: t.TempDir()}}
+	set := Setup{DB: db, Log: log, Box: box, Region: "RU", Currency: "RUB", Blobs: blobs.Dir{Dir: t.TempDir()}, ReadMail: email.Parse}
 	app := inbox.New(db, log, realtime.New(db, log, realtime.NewHub()), box, nil, nil, inbox.Options{Region: "RU", Currency: "RUB", Blobs: set.Blobs})
 	return &testApp{App: app, db: db, set: set}
 }

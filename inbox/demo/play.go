@@ -95,12 +95,17 @@ func (g *demoGen) ingest(ins []*demoStep) error {
 		return fmt.Errorf("inbox: demo: ingest: %w", err)
 	}
 	ids := make([]int64, 0, len(res))
+	var touched []*demoStep
 	for i, r := range res {
 		if r.Err != nil || r.Duplicate {
 			return fmt.Errorf("inbox: demo: ingest %s: %v (duplicate %v)", ins[i].in.ExternalID, r.Err, r.Duplicate)
 		}
+		if len(ins[i].in.From) == 0 {
+			continue // unreadable mail: the owner's list, nobody's touch
+		}
 		ins[i].touch = r.TouchID
 		ids = append(ids, r.TouchID)
+		touched = append(touched, ins[i])
 	}
 	var rows []crm.Touch
 	if err := g.db.WithContext(g.ctx).Select("id", "contact_id", "conversation_id", "deal_id", "account_id").Where("id IN ?", ids).Find(&rows).Error; err != nil {
@@ -110,7 +115,7 @@ func (g *demoGen) ingest(ins []*demoStep) error {
 	for _, r := range rows {
 		byID[r.ID] = r
 	}
-	for _, st := range ins {
+	for _, st := range touched {
 		if err := g.note(st, byID[st.touch]); err != nil {
 			return err
 		}

@@ -117,6 +117,7 @@ func (g *demoGen) script() {
 			g.mailer(at)
 		}
 	}
+	g.showcase()
 	keep := g.steps[:0]
 	kept := map[*demoStep]bool{}
 	for _, st := range g.steps {

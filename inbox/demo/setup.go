@@ -267,6 +267,9 @@ func (g *demoGen) setupUnsourced(tx *gorm.DB, shared crm.EntryPoint) error {
 	if _, err := g.entryPoint(tx, g.waAcc, c.WhatsApp, true, nil); err != nil {
 		return err
 	}
+	if err := g.setupForeign(tx); err != nil {
+		return err
+	}
 	to := g.source(c.Rebind.To)
 	b, err := crm.Bind(tx, shared.ID, &to.id, g.rebind, owner)
 	if err != nil {

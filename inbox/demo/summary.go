@@ -42,7 +42,28 @@ func (g *demoGen) summary() (Summary, error) {
 	if err := g.countSources(tx, &sum, srcTouches, bySrc); err != nil {
 		return sum, err
 	}
-	return sum, nil
+	return sum, g.countShowcase(tx, &sum)
+}
+
+// countShowcase counts what the showcase stories left: conversations
+// with participants, unreadable mail, contacts with a foreign phone.
+func (g *demoGen) countShowcase(tx *gorm.DB, sum *Summary) error {
+	var n int64
+	if err := tx.Raw(`SELECT COUNT(DISTINCT t.conversation_id) FROM touches t JOIN conversations c ON c.id = t.conversation_id
+		WHERE t.contact_id <> c.contact_id`).Scan(&n).Error; err != nil {
+		return fmt.Errorf("inbox: demo: participants: %w", err)
+	}
+	sum.Participants = int(n)
+	if err := tx.Model(&crm.UnreadableMail{}).Count(&n).Error; err != nil {
+		return fmt.Errorf("inbox: demo: unreadable mail: %w", err)
+	}
+	sum.Unreadable = int(n)
+	// The demo's own people have Russian numbers (newPerson).
+	if err := tx.Model(&crm.Identity{}).Where("kind = 'phone' AND value NOT LIKE '+7%'").Distinct("contact_id").Count(&n).Error; err != nil {
+		return fmt.Errorf("inbox: demo: foreign phones: %w", err)
+	}
+	sum.Foreign = int(n)
+	return nil
 }
 
 // countTouches counts touches by channel and direction, missed calls,

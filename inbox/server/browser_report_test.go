@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/switchboard/switchboard/channels"
+	"github.com/switchboard/switchboard/channels/email"
 	"github.com/switchboard/switchboard/crm"
 	"github.com/switchboard/switchboard/inbox/demo"
 )
@@ -176,7 +177,7 @@ func TestBrowserTheOwnerImportsSpendFromCSV(t *testing.T) {
 func TestBrowserTheDemoReportShowsTheLosingSource(t *testing.T) {
 	ta := newTestApp(t)
 	end := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC) // a fixed end: the same data every run
-	if _, err := demo.Generate(context.Background(), demo.Setup{DB: ta.db, Log: ta.log, Box: ta.box, Region: "RU", Currency: "RUB", Blobs: ta.opts.Blobs},
+	if _, err := demo.Generate(context.Background(), demo.Setup{DB: ta.db, Log: ta.log, Box: ta.box, Region: "RU", Currency: "RUB", Blobs: ta.opts.Blobs, ReadMail: email.Parse},
 		demo.Options{Now: end, Days: 90, Seed: 1, Password: "password-s.kuznetsov@sibkuhni.example"}); err != nil {
 		t.Fatal(err)
 	}
