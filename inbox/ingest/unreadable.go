@@ -35,13 +35,8 @@ func unreadable(in *channels.Inbound) bool {
 // prepareUnreadable validates an unreadable message and writes its
 // original bytes (the raw attachment the parser adds) into the blob store.
 func (s *Sink) prepareUnreadable(ctx context.Context, in *channels.Inbound) (*item, error) {
-	switch {
-	case in.AccountID <= 0:
-		return nil, crm.Invalid("no account")
-	case strings.TrimSpace(in.ExternalID) == "":
-		return nil, crm.Invalid("no external id: the event cannot be deduplicated")
-	case len(in.ExternalID) > maxExternalID:
-		return nil, crm.Invalid("external id longer than %d bytes", maxExternalID)
+	if err := checkKey(in); err != nil {
+		return nil, err
 	}
 	at := in.At
 	if at.IsZero() {

@@ -49,13 +49,10 @@ func cursorOnly(in *channels.Inbound) bool {
 // prepare validates an inbound and normalizes its handles, reading phones
 // with the most specific region regs know (regionOf).
 func (s *Sink) prepare(ctx context.Context, in *channels.Inbound, regs regions) (*item, error) {
+	if err := checkKey(in); err != nil {
+		return nil, err
+	}
 	switch {
-	case in.AccountID <= 0:
-		return nil, crm.Invalid("no account")
-	case strings.TrimSpace(in.ExternalID) == "":
-		return nil, crm.Invalid("no external id: the event cannot be deduplicated")
-	case len(in.ExternalID) > maxExternalID:
-		return nil, crm.Invalid("external id longer than %d bytes", maxExternalID)
 	case len(in.From) == 0:
 		return nil, crm.Invalid("no sender handle")
 	case len(in.Text) > maxText || len(in.HTML) > maxText:
@@ -234,4 +231,18 @@ func (s *Sink) checkAccounts(ctx context.Context, items []*item, results []chann
 // be stored, not refused by PostgreSQL for ever), at most 500 characters.
 func cleanKey(s string) string {
 	return crm.Clip(crm.StripNUL(strings.ToValidUTF8(s, "\uFFFD")), 500)
+}
+
+// checkKey refuses an event that cannot be stored once: no account, or no
+// usable external id.
+func checkKey(in *channels.Inbound) error {
+	switch {
+	case in.AccountID <= 0:
+		return crm.Invalid("no account")
+	case strings.TrimSpace(in.ExternalID) == "":
+		return crm.Invalid("no external id: the event cannot be deduplicated")
+	case len(in.ExternalID) > maxExternalID:
+		return crm.Invalid("external id longer than %d bytes", maxExternalID)
+	}
+	return nil
 }
