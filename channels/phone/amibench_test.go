@@ -117,49 +117,56 @@ func benchCall(s *amitest.Script, i int) {
 	}
 }
 
-// benchData generates the replay once: calls start every 1.2 s (about
-// 80 in progress at any time), noise events for other channels fill up to
-// benchEvents, and everything is ordered by time as a PBX would send it.
+// benchData generates the replay once (see makeReplay).
 func benchData() ([]byte, int, int) {
 	bench.once.Do(func() {
-		type ev struct {
-			at    int64
-			block string
-		}
-		var evs []ev
-		s := amitest.NewScript()
-		start := amitest.T0
-		calls := 0
-		for len(evs) < benchEvents*85/100 {
-			s.Now = start
-			benchCall(s, calls)
-			for j, b := range s.Blocks {
-				evs = append(evs, ev{s.Stamps[j], b})
-			}
-			s.Take()
-			calls++
-			start = start.Add(1200 * time.Millisecond)
-		}
-		end := start.Sub(amitest.T0)
-		for i := 0; len(evs) < benchEvents; i++ {
-			s.Now = amitest.T0.Add(time.Duration(int64(end) * int64(i%9973) / 9973))
-			s.Noise(i)
-			evs = append(evs, ev{s.Stamps[0], s.Blocks[0]})
-			s.Take()
-		}
-		slices.SortStableFunc(evs, func(a, b ev) int { return int(a.at - b.at) })
-		var buf bytes.Buffer
-		buf.WriteString("Asterisk Call Manager/9.0.0\r\n")
-		for _, e := range evs {
-			for l := range bytes.SplitSeq([]byte(e.block), []byte("\n")) {
-				buf.Write(l)
-				buf.WriteString("\r\n")
-			}
-			buf.WriteString("\r\n")
-		}
-		bench.data, bench.events, bench.calls = buf.Bytes(), len(evs), calls
+		bench.data, bench.events, bench.calls = makeReplay(benchEvents*85/100, benchEvents)
 	})
 	return bench.data, bench.events, bench.calls
+}
+
+// makeReplay generates a replay of calls (benchCall) starting every 1.2 s
+// (about 80 in progress at any time) until they made callEvents events,
+// then noise events for other channels up to events in all, everything
+// ordered by time as a PBX would send it, after the banner. It returns
+// the bytes, the events and the calls.
+func makeReplay(callEvents, events int) ([]byte, int, int) {
+	type ev struct {
+		at    int64
+		block string
+	}
+	var evs []ev
+	s := amitest.NewScript()
+	start := amitest.T0
+	calls := 0
+	for len(evs) < callEvents {
+		s.Now = start
+		benchCall(s, calls)
+		for j, b := range s.Blocks {
+			evs = append(evs, ev{s.Stamps[j], b})
+		}
+		s.Take()
+		calls++
+		start = start.Add(1200 * time.Millisecond)
+	}
+	end := start.Sub(amitest.T0)
+	for i := 0; len(evs) < events; i++ {
+		s.Now = amitest.T0.Add(time.Duration(int64(end) * int64(i%9973) / 9973))
+		s.Noise(i)
+		evs = append(evs, ev{s.Stamps[0], s.Blocks[0]})
+		s.Take()
+	}
+	slices.SortStableFunc(evs, func(a, b ev) int { return int(a.at - b.at) })
+	var buf bytes.Buffer
+	buf.WriteString("Asterisk Call Manager/9.0.0\r\n")
+	for _, e := range evs {
+		for l := range bytes.SplitSeq([]byte(e.block), []byte("\n")) {
+			buf.Write(l)
+			buf.WriteString("\r\n")
+		}
+		buf.WriteString("\r\n")
+	}
+	return buf.Bytes(), len(evs), calls
 }
 
 // floorSplit reads data and splits it into events, nothing more.
