@@ -247,7 +247,7 @@ func (a *AMI) onEvent(m *Message, recv time.Time) {
 	a.pending = a.asm.Event(m, t, a.pending)
 	grew := len(a.pending) > n
 	var report func()
-	if m.Event() == "OriginateResponse" {
+	if m.eventCode() == evOriginateResponse {
 		report = a.originateResponse(m)
 	}
 	a.mu.Unlock()

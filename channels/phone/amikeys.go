@@ -24,6 +24,7 @@ import (
 // keySet is a set of keys by first letter and length; nil is every key.
 type keySet struct {
 	byLen [32]uint32 // byLen[n] has bit c-'a' for a key n bytes long starting with c
+	ev    evCode     // the event whose keys these are (evOther: any other)
 }
 
 // keysOf is the set of keys.
@@ -53,25 +54,60 @@ func (m *Message) need(key string) {
 	}
 }
 
+// evCode names the events the adapter reads (evOther: any other), so
+// that it tells them apart without comparing names again (see
+// Message.eventCode).
+type evCode uint8
+
+const (
+	evUnknown evCode = iota // not looked up yet
+	evOther
+	evNewchannel
+	evCoreShowChannel
+	evCoreShowChannelsComplete
+	evHangup
+	evRename
+	evVarSet
+	evDialBegin
+	evDialEnd
+	evBridgeEnter
+	evBridgeLeave
+	evQueueCallerJoin
+	evQueueCallerAbandon
+	evAgentConnect
+	evLocalOptimizationEnd
+	evBlindTransfer
+	evAttendedTransfer
+	evPickup
+	evOriginateResponse
+)
+
 // eventKeys is what the adapter reads of each event (Event below and
 // AMI.onEvent): the keys the AMI client's reader indexes while reading
-// (see keySet). A key missing here is still found, only slower.
+// (see keySet), and the event's code. A key missing here is still found,
+// only slower.
 func eventKeys(event []byte) *keySet {
-	if len(event) == 0 {
-		return readKeys[0].keys
+	return readKeys[eventSlot(unsafe.String(unsafe.SliceData(event), len(event)))].keys
+}
+
+// eventSlot is where the event named name is in readKeys (0: not
+// there). An open-addressed table: quicker than a map, which hashes the
+// name.
+func eventSlot(name string) int {
+	if len(name) == 0 {
+		return 0
 	}
-	// An open-addressed table: quicker than a map, which hashes the name.
-	for h := eventSlot(event); ; h = (h + 1) % eventSlots {
+	for h := eventHash(name); ; h = (h + 1) % eventSlots {
 		switch e := &readKeys[h]; {
-		case e.name == string(event):
-			return e.keys
+		case e.name == name:
+			return h
 		case e.name == "":
-			return readKeys[0].keys // the keys read of any event
+			return 0 // the keys read of any event
 		}
 	}
 }
 
-func eventSlot(name []byte) int {
+func eventHash(name string) int {
 	return (len(name)*31 + int(name[0])*7 + int(name[len(name)-1])) % eventSlots
 }
 
@@ -85,30 +121,40 @@ var readKeys = func() (t [eventSlots]struct {
 	base := []string{"Event", "Timestamp", "Uniqueid", "Linkedid"}
 	dest := []string{"DestUniqueid", "DestLinkedid"}
 	t[0].keys = keysOf(base...)
-	for ev, keys := range map[string][]string{
-		"Newchannel":           {"Channel", "CallerIDNum", "CallerIDName", "Exten"},
-		"CoreShowChannel":      {"Channel", "CallerIDNum", "CallerIDName", "Exten", "Duration", "BridgeId"},
-		"Rename":               {"Newname"},
-		"VarSet":               {"Variable", "Value"},
-		"DialBegin":            append(dest, "DestExten", "DialString"),
-		"DialEnd":              append(dest, "DialStatus"),
-		"BridgeEnter":          {"BridgeUniqueid"},
-		"BridgeLeave":          {"BridgeUniqueid"},
-		"QueueCallerJoin":      {"Queue"},
-		"QueueCallerAbandon":   {"Queue"},
-		"AgentConnect":         append(dest, "Interface", "Queue"),
-		"LocalOptimizationEnd": {"LocalOneUniqueid", "LocalOneLinkedid", "LocalTwoUniqueid", "LocalTwoLinkedid"},
-		"BlindTransfer":        {"TransfererUniqueid", "TransfererLinkedid", "TransfereeUniqueid", "TransfereeLinkedid"},
-		"AttendedTransfer": {"OrigTransfererUniqueid", "OrigTransfererLinkedid", "SecondTransfererUniqueid",
-			"SecondTransfererLinkedid", "TransferTargetUniqueid", "TransferTargetLinkedid", "TransfereeUniqueid", "TransfereeLinkedid"},
-		"Pickup":            {"TargetUniqueid", "TargetLinkedid"},
-		"OriginateResponse": {"ActionID", "Response", "Reason"},
+	t[0].keys.ev = evOther
+	for ev, e := range map[string]struct {
+		code evCode
+		keys []string
+	}{
+		"Newchannel":               {evNewchannel, []string{"Channel", "CallerIDNum", "CallerIDName", "Exten"}},
+		"CoreShowChannel":          {evCoreShowChannel, []string{"Channel", "CallerIDNum", "CallerIDName", "Exten", "Duration", "BridgeId"}},
+		"CoreShowChannelsComplete": {evCoreShowChannelsComplete, nil},
+		"Hangup":                   {evHangup, nil},
+		"Rename":                   {evRename, []string{"Newname"}},
+		"VarSet":                   {evVarSet, []string{"Variable", "Value"}},
+		"DialBegin":                {evDialBegin, append(dest, "DestExten", "DialString")},
+		"DialEnd":                  {evDialEnd, append(dest, "DialStatus")},
+		"BridgeEnter":              {evBridgeEnter, []string{"BridgeUniqueid"}},
+		"BridgeLeave":              {evBridgeLeave, []string{"BridgeUniqueid"}},
+		"QueueCallerJoin":          {evQueueCallerJoin, []string{"Queue"}},
+		"QueueCallerAbandon":       {evQueueCallerAbandon, []string{"Queue"}},
+		"AgentConnect":             {evAgentConnect, append(dest, "Interface", "Queue")},
+		"LocalOptimizationEnd": {evLocalOptimizationEnd, []string{"LocalOneUniqueid", "LocalOneLinkedid",
+			"LocalTwoUniqueid", "LocalTwoLinkedid"}},
+		"BlindTransfer": {evBlindTransfer, []string{"TransfererUniqueid", "TransfererLinkedid",
+			"TransfereeUniqueid", "TransfereeLinkedid"}},
+		"AttendedTransfer": {evAttendedTransfer, []string{"OrigTransfererUniqueid", "OrigTransfererLinkedid",
+			"SecondTransfererUniqueid", "SecondTransfererLinkedid", "TransferTargetUniqueid",
+			"TransferTargetLinkedid", "TransfereeUniqueid", "TransfereeLinkedid"}},
+		"Pickup":            {evPickup, []string{"TargetUniqueid", "TargetLinkedid"}},
+		"OriginateResponse": {evOriginateResponse, []string{"ActionID", "Response", "Reason"}},
 	} {
-		h := eventSlot([]byte(ev))
+		h := eventHash(ev)
 		for t[h].name != "" || h == 0 {
 			h = (h + 1) % eventSlots
 		}
-		t[h].name, t[h].keys = ev, keysOf(append(keys, base...)...)
+		t[h].name, t[h].keys = ev, keysOf(append(e.keys, base...)...)
+		t[h].keys.ev = e.code // (every key above starts with a letter and is short)
 	}
 	return t
 }()
@@ -119,9 +165,9 @@ func (m *Message) parseAll() {
 	if m.want == nil {
 		return
 	}
-	text := m.text
+	text, code := m.text, m.code
 	m.reset()
-	m.text = text
+	m.text, m.code = text, code
 	t := unsafe.Slice(unsafe.StringData(text), len(text)) // only read
 	for p := 0; p < len(t); {
 		l0, l1 := p, len(t)

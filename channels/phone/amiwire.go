@@ -204,7 +204,9 @@ func (w *wireReader) next(m *Message) error {
 		w.field(m, l0, l1, c)
 		if len(m.fields) == 1 && m.ev == 0 && w.want != nil {
 			s := m.fields[0]
-			m.want = w.want(w.buf[w.start+int(s.v0) : w.start+int(s.v1)])
+			if m.want = w.want(w.buf[w.start+int(s.v0) : w.start+int(s.v1)]); m.want != nil {
+				m.code = m.want.ev
+			}
 		}
 	}
 }

@@ -185,56 +185,56 @@ func (a *Assembler) Event(m *Message, t time.Time, out []channels.Inbound) []cha
 	if t.After(a.seen) {
 		a.seen = t
 	}
-	switch m.Event() {
-	case "Newchannel":
+	switch m.eventCode() {
+	case evNewchannel:
 		a.newChannel(m, t, false)
-	case "CoreShowChannel":
+	case evCoreShowChannel:
 		a.newChannel(m, t, true)
-	case "CoreShowChannelsComplete":
+	case evCoreShowChannelsComplete:
 		a.endResync()
-	case "Hangup":
+	case evHangup:
 		if ch := a.channel(m, self); ch != nil {
 			a.hangup(ch, t)
 		}
-	case "Rename":
+	case evRename:
 		if ch := a.channel(m, self); ch != nil {
 			ch.name = strings.Clone(m.Get("Newname"))
 		}
-	case "VarSet":
+	case evVarSet:
 		a.varSet(m)
-	case "DialBegin":
+	case evDialBegin:
 		a.dialBegin(m)
-	case "DialEnd":
+	case evDialEnd:
 		if ch := a.channel(m, dest); ch != nil {
 			ch.call.dials.add(m.Get("DialStatus"))
 		}
-	case "BridgeEnter":
+	case evBridgeEnter:
 		a.bridgeEnter(m, t)
-	case "BridgeLeave":
+	case evBridgeLeave:
 		a.bridgeLeave(m)
-	case "QueueCallerJoin":
+	case evQueueCallerJoin:
 		if ch := a.channel(m, self); ch != nil && ch.call.queue == "" {
 			ch.call.queue = strings.Clone(m.Get("Queue"))
 		}
-	case "QueueCallerAbandon":
+	case evQueueCallerAbandon:
 		if ch := a.channel(m, self); ch != nil {
 			ch.call.abandoned = true
 			if ch.call.queue == "" {
 				ch.call.queue = strings.Clone(m.Get("Queue"))
 			}
 		}
-	case "AgentConnect":
+	case evAgentConnect:
 		a.agentConnect(m)
-	case "LocalOptimizationEnd":
+	case evLocalOptimizationEnd:
 		a.join(a.channel(m, localOne), a.channel(m, localTwo))
-	case "BlindTransfer":
+	case evBlindTransfer:
 		a.join(a.channel(m, transferer), a.channel(m, transferee))
-	case "AttendedTransfer":
+	case evAttendedTransfer:
 		orig := a.channel(m, origTransferer)
 		a.join(orig, a.channel(m, secondTransferer))
 		a.join(orig, a.channel(m, transferTarget))
 		a.join(orig, a.channel(m, transferee))
-	case "Pickup":
+	case evPickup:
 		a.join(a.channel(m, self), a.channel(m, target))
 	default:
 		// Any other event of a known channel still confirms it and may
