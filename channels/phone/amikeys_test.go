@@ -160,3 +160,19 @@ func TestEventCode(t *testing.T) {
 		}
 	}
 }
+
+// TestSameFold: sameFold answers as strings.EqualFold for the keys
+// newChannel reads, whatever a header's key of the same length is.
+func TestSameFold(t *testing.T) {
+	for _, key := range newChannelKeys {
+		for _, k := range []string{key, strings.ToLower(key), strings.ToUpper(key), "Context", "ChannelState", "Language",
+			"Event", "exten", "EXTEN", "Uniqueid", "UNIQUEID", "CallerIDNam\u212a", "\u212aallerIDNum", "C\u212allerIDNum"[:11], "Ch\xffnnel"} {
+			if len(k) != len(key) {
+				continue
+			}
+			if got, want := sameFold(k, key), strings.EqualFold(k, key); got != want {
+				t.Errorf("sameFold(%q, %q) = %v, EqualFold %v", k, key, got, want)
+			}
+		}
+	}
+}
