@@ -14,42 +14,61 @@ import (
 // other key asked for later parses the whole message then (parseAll), so
 // a Message answers every question as if fully indexed.
 //
-// The set is kept by first letter and length: a line is indexed unless
-// its key starts with an ASCII letter and no key of the set has that
-// first letter (in either case) and that length in bytes. The first
-// occurrence of a wanted key (case-insensitively, as Get compares; a key
-// of other bytes than ASCII letters has fewer runes than bytes, so it
-// never folds to one of the same length) is therefore always indexed.
+// The set is kept by first letter, last letter and length: a line is
+// indexed unless its key starts with an ASCII letter and no key of the
+// set has that first letter (in either case) and that length in bytes,
+// or ends with an ASCII letter and no key of the set has that last
+// letter and that length. The first occurrence of a wanted key
+// (case-insensitively, as Get compares; a key of other bytes than ASCII
+// letters has fewer runes than bytes, so it never folds to one of the
+// same length) is therefore always indexed. The last letter tells apart
+// the keys of a channel snapshot that share the first letter and length
+// of a key read of every event: Language and Linkedid, Exten and Event.
 
-// keySet is a set of keys by first letter and length; nil is every key.
+// keySet is a set of keys by first letter, last letter and length; nil
+// is every key.
 type keySet struct {
-	byLen [32]uint32 // byLen[n] has bit c-'a' for a key n bytes long starting with c
-	ev    evCode     // the event whose keys these are (evOther: any other)
+	byLen   [32]uint32 // byLen[n] has bit c-'a' for a key n bytes long starting with c
+	lastLen [32]uint32 // lastLen[n] has bit e-'a' for a key n bytes long ending with e
+	ev      evCode     // the event whose keys these are (evOther: any other)
 }
 
-// keysOf is the set of keys.
+// keysOf is the set of keys (nil, every key, if one does not start and
+// end with an ASCII letter or is 32 bytes long or more).
 func keysOf(keys ...string) *keySet {
 	s := &keySet{}
 	for _, k := range keys {
-		c := k[0] | 0x20
-		if c < 'a' || c > 'z' || len(k) >= len(s.byLen) {
+		c, e := k[0]|0x20, k[len(k)-1]|0x20
+		if c < 'a' || c > 'z' || e < 'a' || e > 'z' || len(k) >= len(s.byLen) {
 			return nil
 		}
 		s.byLen[len(k)] |= 1 << (c - 'a')
+		s.lastLen[len(k)] |= 1 << (e - 'a')
 	}
 	return s
 }
 
-// skips tells whether a key n bytes long starting with c is left out of
-// s (a key that is not, or a nil s, is indexed).
-func (s *keySet) skips(c byte, n int) bool {
-	c |= 0x20
-	return s != nil && c >= 'a' && c <= 'z' && n < len(s.byLen) && s.byLen[n]&(1<<(c-'a')) == 0
+// skips tells whether a key n bytes long starting with c and ending with
+// e is left out of s (a key that is not, or a nil s, is indexed).
+func (s *keySet) skips(c, e byte, n int) bool {
+	if s == nil || n >= len(s.byLen) {
+		return false
+	}
+	c, e = c|0x20, e|0x20
+	return c >= 'a' && c <= 'z' && s.byLen[n]&(1<<(c-'a')) == 0 ||
+		e >= 'a' && e <= 'z' && s.lastLen[n]&(1<<(e-'a')) == 0
+}
+
+// endsLike tells whether a key n bytes long (n < 32) ending with e may
+// be in s as far as its last letter goes.
+func (s *keySet) endsLike(e byte, n int) bool {
+	e |= 0x20
+	return e < 'a' || e > 'z' || s.lastLen[n]&(1<<(e-'a')) != 0
 }
 
 // need makes sure key is indexed.
 func (m *Message) need(key string) {
-	if m.want != nil && key != "" && m.want.skips(key[0], len(key)) {
+	if m.want != nil && key != "" && m.want.skips(key[0], key[len(key)-1], len(key)) {
 		m.parseAll()
 	}
 }
