@@ -41,8 +41,13 @@ type AMI struct {
 	// Timing; New sets the defaults, tests shorten them.
 	PingEvery time.Duration // keep-alive Ping interval (20 s)
 	TickEvery time.Duration // how often finished calls are looked for (500 ms)
-	MinRetry  time.Duration // first reconnect delay (1 s)
-	MaxRetry  time.Duration // longest reconnect delay (1 min)
+	// Gather is how long the calls finished after the first one waiting
+	// are let join it before the batch goes to the sink (100 ms; a call
+	// is finished 2 s after its last hangup anyway): a burst of calls (the
+	// resync after a reconnect, a busy hour) is one Ingest, not one each.
+	Gather   time.Duration
+	MinRetry time.Duration // first reconnect delay (1 s)
+	MaxRetry time.Duration // longest reconnect delay (1 min)
 
 	wake chan struct{}
 
@@ -104,6 +109,7 @@ func NewAMI(acc channels.Account, s Settings, log *slog.Logger) (*AMI, error) {
 		s:         s,
 		PingEvery: 20 * time.Second,
 		TickEvery: 500 * time.Millisecond,
+		Gather:    100 * time.Millisecond,
 		MinRetry:  time.Second,
 		MaxRetry:  time.Minute,
 		wake:      make(chan struct{}, 1),
@@ -247,7 +253,7 @@ func (a *AMI) onEvent(m *Message, recv time.Time) {
 	a.pending = a.asm.Event(m, t, a.pending)
 	grew := len(a.pending) > n
 	var report func()
-	if m.Event() == "OriginateResponse" {
+	if m.eventCode() == evOriginateResponse {
 		report = a.originateResponse(m)
 	}
 	a.mu.Unlock()
@@ -298,21 +304,26 @@ func (a *AMI) tickLoop(ctx context.Context) {
 }
 
 // deliverLoop hands finished calls to the sink, all that are waiting in
-// one batch, retrying with backoff while the sink fails. When ctx ends it
+// one batch (after Gather, so that calls finishing together go together),
+// retrying with backoff while the sink fails. When ctx ends it
 // makes one last attempt with a short deadline.
 func (a *AMI) deliverLoop(ctx context.Context, sink channels.Sink) {
 	for {
 		select {
 		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			if batch := a.take(); len(batch) > 0 {
-				if _, err := sink.Ingest(fctx, batch); err != nil {
-					a.log.Error("phone: calls not stored at shutdown", "calls", len(batch), "err", err)
-				}
-			}
+			a.deliverLast(ctx, sink)
 			return
 		case <-a.wake:
+		}
+		if a.Gather > 0 {
+			t := time.NewTimer(a.Gather)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				a.deliverLast(ctx, sink)
+				return
+			case <-t.C:
+			}
 		}
 		for batch := a.take(); len(batch) > 0; batch = a.take() {
 			if !a.ingest(ctx, sink, batch) {
@@ -322,6 +333,18 @@ func (a *AMI) deliverLoop(ctx context.Context, sink channels.Sink) {
 				a.poke()
 				break
 			}
+		}
+	}
+}
+
+// deliverLast makes one last attempt, with a short deadline, to hand the
+// calls waiting to the sink once ctx ended.
+func (a *AMI) deliverLast(ctx context.Context, sink channels.Sink) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if batch := a.take(); len(batch) > 0 {
+		if _, err := sink.Ingest(fctx, batch); err != nil {
+			a.log.Error("phone: calls not stored at shutdown", "calls", len(batch), "err", err)
 		}
 	}
 }

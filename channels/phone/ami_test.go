@@ -373,3 +373,35 @@ func TestAMISinkFailureRetried(t *testing.T) {
 		t.Errorf("sink called %d times, want 3", e.sink.calls)
 	}
 }
+
+// TestAMICallsFinishingTogetherGoInOneBatch: calls finished one after
+// another within Gather (each by the next call's first event, in one
+// burst from the PBX) reach the sink in one Ingest, not one each.
+func TestAMICallsFinishingTogetherGoInOneBatch(t *testing.T) {
+	e := start(t, envOpt{})
+	s := amitest.NewScript()
+	const n = 10
+	for i := range n {
+		in := s.TrunkIn(fmt.Sprintf("791300000%02d", i), "", did)
+		x := s.At(time.Second).Ext(in, "101")
+		b := fmt.Sprintf("b%d", i)
+		s.At(5*time.Second).Answer(in, x, b)
+		s.At(10*time.Second).Leave(b, x, in)
+		s.Hangup(x, in)
+		s.At(5 * time.Second)
+	}
+	if got := e.play(t, s.Take()); len(got) != n {
+		t.Fatalf("got %d calls, want %d", len(got), n)
+	}
+	e.sink.mu.Lock()
+	defer e.sink.mu.Unlock()
+	// The first n-1 end while the burst is read; the last by the clock,
+	// maybe after the batch went.
+	if len(e.sink.batches) > 2 || len(e.sink.batches[0]) < n-1 {
+		var sizes []int
+		for _, b := range e.sink.batches {
+			sizes = append(sizes, len(b))
+		}
+		t.Errorf("batches of %v calls, want the first %d in one", sizes, n-1)
+	}
+}

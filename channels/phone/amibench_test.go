@@ -3,6 +3,7 @@ package phone
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -117,49 +118,56 @@ func benchCall(s *amitest.Script, i int) {
 	}
 }
 
-// benchData generates the replay once: calls start every 1.2 s (about
-// 80 in progress at any time), noise events for other channels fill up to
-// benchEvents, and everything is ordered by time as a PBX would send it.
+// benchData generates the replay once (see makeReplay).
 func benchData() ([]byte, int, int) {
 	bench.once.Do(func() {
-		type ev struct {
-			at    int64
-			block string
-		}
-		var evs []ev
-		s := amitest.NewScript()
-		start := amitest.T0
-		calls := 0
-		for len(evs) < benchEvents*85/100 {
-			s.Now = start
-			benchCall(s, calls)
-			for j, b := range s.Blocks {
-				evs = append(evs, ev{s.Stamps[j], b})
-			}
-			s.Take()
-			calls++
-			start = start.Add(1200 * time.Millisecond)
-		}
-		end := start.Sub(amitest.T0)
-		for i := 0; len(evs) < benchEvents; i++ {
-			s.Now = amitest.T0.Add(time.Duration(int64(end) * int64(i%9973) / 9973))
-			s.Noise(i)
-			evs = append(evs, ev{s.Stamps[0], s.Blocks[0]})
-			s.Take()
-		}
-		slices.SortStableFunc(evs, func(a, b ev) int { return int(a.at - b.at) })
-		var buf bytes.Buffer
-		buf.WriteString("Asterisk Call Manager/9.0.0\r\n")
-		for _, e := range evs {
-			for l := range bytes.SplitSeq([]byte(e.block), []byte("\n")) {
-				buf.Write(l)
-				buf.WriteString("\r\n")
-			}
-			buf.WriteString("\r\n")
-		}
-		bench.data, bench.events, bench.calls = buf.Bytes(), len(evs), calls
+		bench.data, bench.events, bench.calls = makeReplay(benchEvents*85/100, benchEvents)
 	})
 	return bench.data, bench.events, bench.calls
+}
+
+// makeReplay generates a replay of calls (benchCall) starting every 1.2 s
+// (about 80 in progress at any time) until they made callEvents events,
+// then noise events for other channels up to events in all, everything
+// ordered by time as a PBX would send it, after the banner. It returns
+// the bytes, the events and the calls.
+func makeReplay(callEvents, events int) ([]byte, int, int) {
+	type ev struct {
+		at    int64
+		block string
+	}
+	var evs []ev
+	s := amitest.NewScript()
+	start := amitest.T0
+	calls := 0
+	for len(evs) < callEvents {
+		s.Now = start
+		benchCall(s, calls)
+		for j, b := range s.Blocks {
+			evs = append(evs, ev{s.Stamps[j], b})
+		}
+		s.Take()
+		calls++
+		start = start.Add(1200 * time.Millisecond)
+	}
+	end := start.Sub(amitest.T0)
+	for i := 0; len(evs) < events; i++ {
+		s.Now = amitest.T0.Add(time.Duration(int64(end) * int64(i%9973) / 9973))
+		s.Noise(i)
+		evs = append(evs, ev{s.Stamps[0], s.Blocks[0]})
+		s.Take()
+	}
+	slices.SortStableFunc(evs, func(a, b ev) int { return int(a.at - b.at) })
+	var buf bytes.Buffer
+	buf.WriteString("Asterisk Call Manager/9.0.0\r\n")
+	for _, e := range evs {
+		for l := range bytes.SplitSeq([]byte(e.block), []byte("\n")) {
+			buf.Write(l)
+			buf.WriteString("\r\n")
+		}
+		buf.WriteString("\r\n")
+	}
+	return buf.Bytes(), len(evs), calls
 }
 
 // floorSplit reads data and splits it into events, nothing more.
@@ -202,8 +210,13 @@ func (replayConn) Close() error                { return nil }
 // BenchmarkAMI replays 1 000 000 AMI events (about 50 000 calls) through
 // (a) a floor that only splits the bytes into events and (b) the
 // adapter's own path: the client's reader and the assembler, up to the
-// finished calls waiting for the sink. It reports events/s for both, the
-// assembler's state after the run (0 calls, 0 channels) and the heap kept.
+// finished calls handed to ingest. (b) runs two ways: "sink", as the
+// adapter runs, its own deliverLoop handing the finished calls to a sink
+// that counts them and drops them; and "queued", as the first three
+// rounds measured it, every finished call left queued in a.pending until
+// the end of the replay (the adapter never lets them pile up so). Both
+// check the calls delivered and report events/s, the assembler's state
+// after the run (0 calls, 0 channels) and the heap kept.
 func BenchmarkAMI(b *testing.B) {
 	data, events, calls := benchData()
 	b.Logf("replay: %d events, %d calls, %d MB", events, calls, len(data)>>20)
@@ -218,34 +231,84 @@ func BenchmarkAMI(b *testing.B) {
 		report(b, events, cpuTime()-cpu)
 	})
 	b.Run("client+assembler", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		var ms runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&ms)
-		before := ms.HeapAlloc
-		var a *AMI
-		cpu := cpuTime()
-		for b.Loop() {
-			a, _ = NewAMI(channels.Account{ID: 1, Secret: "x"}, Settings{Host: "pbx", User: "u"}, slog.New(slog.DiscardHandler))
-			body := data[bytes.IndexByte(data, '\n')+1:] // after the banner
-			c := newAMIClient(replayConn{bytes.NewReader(body)}, a.log, a.onEvent)
-			c.readLoop()
-			a.pending = a.asm.Tick(a.lastT.Add(time.Hour), a.pending)
-			if len(a.pending) != calls {
-				b.Fatalf("%d calls emitted, want %d", len(a.pending), calls)
-			}
-			a.pending = nil
-		}
-		report(b, events, cpuTime()-cpu)
-		liveCalls, liveChans, liveBridges := a.asm.Live()
-		b.ReportMetric(float64(liveCalls), "live-calls")
-		b.ReportMetric(float64(liveChans), "live-channels")
-		b.ReportMetric(float64(liveBridges), "live-bridges")
-		runtime.GC()
-		runtime.ReadMemStats(&ms)
-		b.ReportMetric(float64(int64(ms.HeapAlloc)-int64(before))/1024, "heap-kept-KiB")
-		if liveCalls+liveChans+liveBridges != 0 {
-			b.Errorf("the assembler kept %d calls, %d channels, %d bridges after every call ended", liveCalls, liveChans, liveBridges)
-		}
+		b.Run("sink", func(b *testing.B) { benchAdapter(b, data, events, calls, replayToSink) })
+		b.Run("queued", func(b *testing.B) { benchAdapter(b, data, events, calls, replayQueued) })
 	})
+}
+
+// benchAdapter times replay of data (after its banner) through a new
+// adapter, checks the calls delivered, and reports the assembler's state
+// and the heap kept after the run.
+func benchAdapter(b *testing.B, data []byte, events, calls int, replay func(*AMI, []byte) int) {
+	b.SetBytes(int64(len(data)))
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapAlloc
+	var a *AMI
+	cpu := cpuTime()
+	for b.Loop() {
+		a, _ = NewAMI(channels.Account{ID: 1, Secret: "x"}, Settings{Host: "pbx", User: "u"}, slog.New(slog.DiscardHandler))
+		if n := replay(a, data[bytes.IndexByte(data, '\n')+1:]); n != calls {
+			b.Fatalf("%d calls delivered, want %d", n, calls)
+		}
+	}
+	report(b, events, cpuTime()-cpu)
+	liveCalls, liveChans, liveBridges := a.asm.Live()
+	b.ReportMetric(float64(liveCalls), "live-calls")
+	b.ReportMetric(float64(liveChans), "live-channels")
+	b.ReportMetric(float64(liveBridges), "live-bridges")
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(int64(ms.HeapAlloc)-int64(before))/1024, "heap-kept-KiB")
+	if liveCalls+liveChans+liveBridges != 0 {
+		b.Errorf("the assembler kept %d calls, %d channels, %d bridges after every call ended", liveCalls, liveChans, liveBridges)
+	}
+}
+
+// replayQueued reads body through the client into a, every finished call
+// left queued in a.pending, and returns how many were queued.
+func replayQueued(a *AMI, body []byte) int {
+	c := newAMIClient(replayConn{bytes.NewReader(body)}, a.log, a.onEvent)
+	c.readLoop()
+	a.pending = a.asm.Tick(a.lastT.Add(time.Hour), a.pending)
+	n := len(a.pending)
+	a.pending = nil
+	return n
+}
+
+// countSink counts the calls handed to it and drops them.
+type countSink struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (s *countSink) Ingest(ctx context.Context, batch []channels.Inbound) ([]channels.Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n += len(batch)
+	return nil, nil
+}
+
+// replayToSink reads body through the client into a while a's own
+// deliverLoop hands the finished calls to a counting sink, as Run does;
+// it returns how many calls the sink received.
+func replayToSink(a *AMI, body []byte) int {
+	sink := &countSink{}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.deliverLoop(ctx, sink)
+	}()
+	c := newAMIClient(replayConn{bytes.NewReader(body)}, a.log, a.onEvent)
+	c.readLoop()
+	a.mu.Lock()
+	a.pending = a.asm.Tick(a.lastT.Add(time.Hour), a.pending) // the last calls' grace
+	a.mu.Unlock()
+	stop() // deliverLoop hands what is left to the sink and returns
+	<-done
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	return sink.n
 }

@@ -2,6 +2,7 @@ package phone
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -46,7 +47,8 @@ func sameSparse(t *testing.T, s string, oneByte bool) {
 					t.Errorf("getAll: %s %q, Get %q in %q", key, v[k], g, m.String())
 				}
 			}
-			hot[i] = append(hot[i], uid+"|"+lid+"|"+ts+"|"+d1+"|"+d2+"|"+strings.Join(v[:], "|"))
+			code := c.eventCode()
+			hot[i] = append(hot[i], uid+"|"+lid+"|"+ts+"|"+d1+"|"+d2+"|"+strings.Join(v[:], "|")+"|"+strconv.Itoa(int(code)))
 			got[i] = append(got[i], c)
 		}
 	}
@@ -111,4 +113,66 @@ func FuzzSparseIndex(f *testing.F) {
 	f.Add("Event: DialBegin\nDestUniqueid: 2\n uniqueid : 3\nq\n\n")
 	f.Add("Response: Follows\nOutput\n--END COMMAND--\n\n")
 	f.Fuzz(func(t *testing.T, s string) { sameSparse(t, s, false) })
+}
+
+// TestEventCode: an event's code is its name's, exactly as written (the
+// assembler compared names before), whether the reader found it in the
+// first line, looked it up later, or indexed the whole message since.
+func TestEventCode(t *testing.T) {
+	codes := map[evCode]string{}
+	for _, e := range readKeys {
+		if e.name == "" {
+			continue
+		}
+		if e.keys.ev <= evOther || codes[e.keys.ev] != "" {
+			t.Errorf("%s: code %d (also %q)", e.name, e.keys.ev, codes[e.keys.ev])
+		}
+		codes[e.keys.ev] = e.name
+	}
+	if len(codes) != int(evOriginateResponse-evOther) {
+		t.Errorf("%d events in the table, %d codes", len(codes), evOriginateResponse-evOther)
+	}
+	names := []string{"", "hangup", "HANGUP", "PeerStatus", "Newchannelx", "Originate"}
+	for _, n := range codes {
+		names = append(names, n)
+	}
+	for _, name := range names {
+		want := evOther
+		for c, n := range codes {
+			if n == name {
+				want = c
+			}
+		}
+		if got := NewMessage(Field{"Event", name}, Field{"Uniqueid", "1.1"}).eventCode(); got != want {
+			t.Errorf("%q: code %d, want %d", name, got, want)
+		}
+		w := newWireReader(strings.NewReader("Event: "+name+"\r\nUniqueid: 1.1\r\nPrivilege: call,all\r\n\r\n"), nil)
+		w.want = eventKeys
+		m := &Message{}
+		if err := w.next(m); err != nil {
+			t.Fatal(err)
+		}
+		if got := m.eventCode(); got != want {
+			t.Errorf("%q read: code %d, want %d", name, got, want)
+		}
+		if m.Get("Privilege") != "call,all" || m.eventCode() != want { // every field indexed now
+			t.Errorf("%q: code %d after parseAll, want %d", name, m.eventCode(), want)
+		}
+	}
+}
+
+// TestSameFold: sameFold answers as strings.EqualFold for the keys
+// newChannel reads, whatever a header's key of the same length is.
+func TestSameFold(t *testing.T) {
+	for _, key := range newChannelKeys {
+		for _, k := range []string{key, strings.ToLower(key), strings.ToUpper(key), "Context", "ChannelState", "Language",
+			"Event", "exten", "EXTEN", "Uniqueid", "UNIQUEID", "CallerIDNam\u212a", "\u212aallerIDNum", "C\u212allerIDNum"[:11], "Ch\xffnnel"} {
+			if len(k) != len(key) {
+				continue
+			}
+			if got, want := sameFold(k, key), strings.EqualFold(k, key); got != want {
+				t.Errorf("sameFold(%q, %q) = %v, EqualFold %v", k, key, got, want)
+			}
+		}
+	}
 }

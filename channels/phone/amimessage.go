@@ -24,6 +24,7 @@ type Message struct {
 	// sparse index, see keySet); the rest is parsed from text when first
 	// asked for (parseAll).
 	want *keySet
+	code evCode // the event's (see eventCode)
 }
 
 type span struct{ k0, k1, v0, v1 int32 }
@@ -97,13 +98,27 @@ func (m *Message) getAll(keys []string, vals []string) {
 		}
 		for c := byLen[n]; c != 0; c &= c - 1 {
 			i := bits.TrailingZeros8(c)
-			if k := m.text[s.k0:s.k1]; k == keys[i] || strings.EqualFold(k, keys[i]) {
+			if k := m.text[s.k0:s.k1]; k == keys[i] || sameFold(k, keys[i]) {
 				vals[i] = m.text[s.v0:s.v1]
 				byLen[n] &^= 1 << i // Get returns the first, even ""
 				break
 			}
 		}
 	}
+}
+
+// sameFold is strings.EqualFold(k, key) for a key of ASCII letters and
+// digits as long as k (getAll's keys): a k folding to it is ASCII too (a
+// rune folding to an ASCII letter is longer), so a second byte that
+// differs other than by case rules it out without the call. Most near
+// misses (Context and Channel, Event and Exten, Language and Linkedid)
+// differ there. Not for other keys: σ and ς fold alike, and their second
+// bytes differ in more than the case bit.
+func sameFold(k, key string) bool {
+	if len(k) > 1 && len(key) > 1 && k[1]|0x20 != key[1]|0x20 {
+		return false
+	}
+	return strings.EqualFold(k, key)
 }
 
 // get2 is Get of two keys in one pass (exact case: our own lookups).
@@ -156,6 +171,16 @@ func (m *Message) Event() string {
 		m.need("Event")
 	}
 	return m.at(m.ev)
+}
+
+// eventCode is Event's code (evOther for any event the adapter does not
+// read, and for no event): what the reader found in the event's first
+// line, else looked up now.
+func (m *Message) eventCode() evCode {
+	if m.code == evUnknown {
+		m.code = readKeys[eventSlot(m.Event())].keys.ev
+	}
+	return m.code
 }
 
 // Response is a response's status (Success, Error, Follows, Goodbye; ""
@@ -237,12 +262,43 @@ func (m *Message) Time(recv time.Time) time.Time {
 // parseTimestamp reads "1733212800.123456" without allocating.
 func parseTimestamp(s string) (time.Time, bool) {
 	if len(s) == 17 && s[10] == '.' { // what Asterisk sends: quicker
-		sec, ok1 := decimal(s[:10])
-		us, ok2 := decimal(s[11:])
-		if ok1 && ok2 {
-			return time.Unix(sec, us*1000).UTC(), true
+		hi, ok1 := digits8(load8(s)) // the first eight digits of the seconds
+		d8, d9 := s[8]-'0', s[9]-'0'
+		// The microseconds, after two leading zeros.
+		us, ok2 := digits8(0x3030 | load8(s[9:])&^0xFFFF)
+		if ok1 && ok2 && d8 <= 9 && d9 <= 9 {
+			sec := int64(hi)*100 + int64(d8)*10 + int64(d9)
+			return time.Unix(sec, int64(us)*1000).UTC(), true
 		}
 	}
+	return parseTimestampAny(s)
+}
+
+// load8 is the first eight bytes of s (at least eight), the first lowest.
+func load8(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// digits8 reads eight ASCII digits packed in x (the first in the lowest
+// byte) at once: false unless every byte is '0' to '9'.
+func digits8(x uint64) (uint64, bool) {
+	// A digit's high nibble is 3, and still is with 6 added (no byte
+	// carries into the next once every high nibble is 3).
+	const nib, threes, sixes = 0xF0F0F0F0F0F0F0F0, 0x3030303030303030, 0x0606060606060606
+	if x&nib != threes || (x+sixes)&nib != threes {
+		return 0, false
+	}
+	x &^= threes
+	x = (x*10 + x>>8) & 0x00FF00FF00FF00FF      // pairs of digits
+	x = (x*100 + x>>16) & 0x0000FFFF0000FFFF    // fours
+	return (x*10000 + x>>32) & 0xFFFFFFFF, true // eight
+}
+
+// parseTimestampAny is parseTimestamp for any form: seconds, and maybe a
+// dot and a fraction.
+func parseTimestampAny(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
@@ -275,24 +331,12 @@ func parseTimestamp(s string) (time.Time, bool) {
 	return time.Unix(sec, frac).UTC(), true
 }
 
-// decimal reads a short string of digits (false: something else).
-func decimal(s string) (int64, bool) {
-	var n int64
-	for i := 0; i < len(s); i++ {
-		c := s[i] - '0'
-		if c > 9 {
-			return 0, false
-		}
-		n = n*10 + int64(c)
-	}
-	return n, true
-}
-
 func (m *Message) reset() {
 	m.text = ""
 	m.fields = m.fields[:0]
 	m.ev, m.resp, m.aid, m.ts, m.uid, m.lid, m.duid, m.dlid = -1, -1, -1, -1, -1, -1, -1, -1
 	m.want = nil
+	m.code = evUnknown
 }
 
 // addAt adds a field whose key k lies at [k0,k1) and value at [v0,v1) of

@@ -204,7 +204,9 @@ func (w *wireReader) next(m *Message) error {
 		w.field(m, l0, l1, c)
 		if len(m.fields) == 1 && m.ev == 0 && w.want != nil {
 			s := m.fields[0]
-			m.want = w.want(w.buf[w.start+int(s.v0) : w.start+int(s.v1)])
+			if m.want = w.want(w.buf[w.start+int(s.v0) : w.start+int(s.v1)]); m.want != nil {
+				m.code = m.want.ev
+			}
 		}
 	}
 }
@@ -229,7 +231,7 @@ func (w *wireReader) skip(m *Message) (i, n int) {
 			w.r = r
 			return i, n
 		}
-		if want.byLen[n]&(1<<(c-'a')) != 0 {
+		if want.byLen[n]&(1<<(c-'a')) != 0 && want.endsLike(l[n-1], n) {
 			// A wanted key: what field does, for this plain line.
 			for len(l) > n+1 && (l[len(l)-1] == ' ' || l[len(l)-1] == '\t' || l[len(l)-1] == '\r') {
 				l = l[:len(l)-1]
@@ -294,7 +296,7 @@ func (w *wireReader) unwanted(want *keySet, l0, l1 int) bool {
 		return false
 	}
 	n := bytes.IndexByte(l, ':')
-	return n > 0 && l[n-1] != ' ' && l[n-1] != '\t' && want.skips(l[0], n)
+	return n > 0 && l[n-1] != ' ' && l[n-1] != '\t' && want.skips(l[0], l[n-1], n)
 }
 
 // field adds the line buf[l0:l1], whose first colon is at c (-1: none),

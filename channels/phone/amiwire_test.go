@@ -179,3 +179,19 @@ func TestParseTimestamp(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseTimestamp: the quick path for Asterisk's form (ten digits, a
+// dot, six) answers as the general one does, for anything.
+func FuzzParseTimestamp(f *testing.F) {
+	for _, s := range []string{"1796288400.123456", "0000000000.000000", "9999999999.999999", "1796288400:123456",
+		"179628840/.123456", "1796288400.12345:", "17962884000123456", "1796288400.1234567", "\xff796288400.123456"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseTimestamp(s)
+		want, wantOK := parseTimestampAny(s)
+		if ok != wantOK || !got.Equal(want) || got.Location() != want.Location() {
+			t.Errorf("parseTimestamp(%q) = %v %v; the general path: %v %v", s, got, ok, want, wantOK)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package phone
 import (
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/switchboard/switchboard/channels"
 )
@@ -94,7 +95,7 @@ type ending struct {
 
 // call is a group of channels being assembled.
 type call struct {
-	key        string
+	id         string // ExternalIDPrefix + the Linkedid of its oldest group
 	linked     []string
 	chans      []*amiChan
 	bridges    []string
@@ -113,9 +114,9 @@ type call struct {
 	bridge2 [2]string
 }
 
-// newCall is a call of one group, linked.
-func newCall(linked string, start time.Time) *call {
-	c := &call{key: linked, start: start}
+// newCall is a call of one group, linked; id is ExternalIDPrefix+linked.
+func newCall(id, linked string, start time.Time) *call {
+	c := &call{id: id, start: start}
 	c.linked1[0] = linked
 	c.linked, c.chans, c.bridges = c.linked1[:], c.chans4[:0], c.bridge2[:0]
 	return c
@@ -185,56 +186,56 @@ func (a *Assembler) Event(m *Message, t time.Time, out []channels.Inbound) []cha
 	if t.After(a.seen) {
 		a.seen = t
 	}
-	switch m.Event() {
-	case "Newchannel":
+	switch m.eventCode() {
+	case evNewchannel:
 		a.newChannel(m, t, false)
-	case "CoreShowChannel":
+	case evCoreShowChannel:
 		a.newChannel(m, t, true)
-	case "CoreShowChannelsComplete":
+	case evCoreShowChannelsComplete:
 		a.endResync()
-	case "Hangup":
+	case evHangup:
 		if ch := a.channel(m, self); ch != nil {
 			a.hangup(ch, t)
 		}
-	case "Rename":
+	case evRename:
 		if ch := a.channel(m, self); ch != nil {
 			ch.name = strings.Clone(m.Get("Newname"))
 		}
-	case "VarSet":
+	case evVarSet:
 		a.varSet(m)
-	case "DialBegin":
+	case evDialBegin:
 		a.dialBegin(m)
-	case "DialEnd":
+	case evDialEnd:
 		if ch := a.channel(m, dest); ch != nil {
 			ch.call.dials.add(m.Get("DialStatus"))
 		}
-	case "BridgeEnter":
+	case evBridgeEnter:
 		a.bridgeEnter(m, t)
-	case "BridgeLeave":
+	case evBridgeLeave:
 		a.bridgeLeave(m)
-	case "QueueCallerJoin":
+	case evQueueCallerJoin:
 		if ch := a.channel(m, self); ch != nil && ch.call.queue == "" {
 			ch.call.queue = strings.Clone(m.Get("Queue"))
 		}
-	case "QueueCallerAbandon":
+	case evQueueCallerAbandon:
 		if ch := a.channel(m, self); ch != nil {
 			ch.call.abandoned = true
 			if ch.call.queue == "" {
 				ch.call.queue = strings.Clone(m.Get("Queue"))
 			}
 		}
-	case "AgentConnect":
+	case evAgentConnect:
 		a.agentConnect(m)
-	case "LocalOptimizationEnd":
+	case evLocalOptimizationEnd:
 		a.join(a.channel(m, localOne), a.channel(m, localTwo))
-	case "BlindTransfer":
+	case evBlindTransfer:
 		a.join(a.channel(m, transferer), a.channel(m, transferee))
-	case "AttendedTransfer":
+	case evAttendedTransfer:
 		orig := a.channel(m, origTransferer)
 		a.join(orig, a.channel(m, secondTransferer))
 		a.join(orig, a.channel(m, transferTarget))
 		a.join(orig, a.channel(m, transferee))
-	case "Pickup":
+	case evPickup:
 		a.join(a.channel(m, self), a.channel(m, target))
 	default:
 		// Any other event of a known channel still confirms it and may
@@ -314,13 +315,10 @@ func (a *Assembler) newChannel(m *Message, t time.Time, listed bool) {
 	if linked == "" {
 		linked = uid
 	}
-	ch := &amiChan{
-		uid: uid, name: v[2], linked: linked,
-		cidNum: v[3], cidNm: v[4], exten: v[5],
-		start: t,
-	}
+	ch := new(amiChan)
+	ch.start = t
 	// The message's strings are views of the reader's buffer: keep copies.
-	keep(&ch.uid, &ch.name, &ch.linked, &ch.cidNum, &ch.cidNm, &ch.exten)
+	id := ch.keep(uid, linked, v[2], v[3], v[4], v[5])
 	uid, linked = ch.uid, ch.linked
 	ch.kind, ch.peer = a.classify(ch.name)
 	if listed {
@@ -331,7 +329,7 @@ func (a *Assembler) newChannel(m *Message, t time.Time, listed bool) {
 	}
 	c := a.groups[linked]
 	if c == nil {
-		c = newCall(linked, ch.start)
+		c = newCall(id, linked, ch.start)
 		a.groups[linked] = c
 		a.calls++
 	}
@@ -532,22 +530,36 @@ func (a *Assembler) merge(x, y *call) {
 	a.calls--
 }
 
-// keep replaces each string with a copy, all in one allocation.
-func keep(ss ...*string) {
-	n := 0
-	for _, s := range ss {
-		n += len(*s)
+// keep sets the channel's strings to copies of uid, linked, name, cidNum,
+// cidNm and exten, all in one allocation, and returns a copy of
+// ExternalIDPrefix+linked from the same (the ExternalID if the channel
+// starts a call).
+func (ch *amiChan) keep(uid, linked, name, cidNum, cidNm, exten string) (id string) {
+	same := uid == linked // the channel that starts a call: most often
+	n := len(ExternalIDPrefix) + len(linked) + len(name) + len(cidNum) + len(cidNm) + len(exten)
+	if !same {
+		n += len(uid)
 	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, s := range ss {
-		b.WriteString(*s)
+	b := make([]byte, 0, n)
+	b = append(append(b, ExternalIDPrefix...), linked...)
+	if !same {
+		b = append(b, uid...)
 	}
-	all, o := b.String(), 0
-	for _, s := range ss {
-		*s = all[o : o+len(*s)]
-		o += len(*s)
+	b = append(append(append(append(b, name...), cidNum...), cidNm...), exten...)
+	all := unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again
+	o := len(ExternalIDPrefix)
+	cut := func(s string) string {
+		s, o = all[o:o+len(s)], o+len(s)
+		return s
 	}
+	id = all[:o+len(linked)]
+	ch.linked = cut(linked)
+	ch.uid = ch.linked
+	if !same {
+		ch.uid = cut(uid)
+	}
+	ch.name, ch.cidNum, ch.cidNm, ch.exten = cut(name), cut(cidNum), cut(cidNm), cut(exten)
+	return id
 }
 
 func first(a, b string) string {

@@ -220,9 +220,10 @@ func (o *AssemblerOptions) inbound(c *call) (channels.Inbound, bool) {
 	if trunk == nil {
 		return channels.Inbound{}, false
 	}
-	info := &channels.CallInfo{Queue: c.queue, Incomplete: c.incomplete}
+	e := &emitted{info: channels.CallInfo{Queue: c.queue, Incomplete: c.incomplete}}
+	info := &e.info
 	in := channels.Inbound{
-		ExternalID: ExternalIDPrefix + c.key,
+		ExternalID: c.id,
 		Kind:       channels.Call,
 		At:         c.start,
 		Call:       info,
@@ -244,7 +245,8 @@ func (o *AssemblerOptions) inbound(c *call) (channels.Inbound, bool) {
 		info.Missed = c.missed()
 	}
 	if firstCh == trunk {
-		in.From = []channels.Handle{{Kind: "phone", Value: trunk.cidNum}}
+		e.from[0] = channels.Handle{Kind: "phone", Value: trunk.cidNum}
+		in.From = e.from[:]
 		in.Name = callerName(trunk.cidNm, trunk.cidNum)
 		in.EntryPoint = c.did
 		if in.EntryPoint == "" && isNumber(trunk.exten) {
@@ -265,7 +267,8 @@ func (o *AssemblerOptions) inbound(c *call) (channels.Inbound, bool) {
 		if !isNumber(n) {
 			return channels.Inbound{}, false // nobody to attribute it to
 		}
-		in.From = []channels.Handle{{Kind: "phone", Value: n}}
+		e.from[0] = channels.Handle{Kind: "phone", Value: n}
+		in.From = e.from[:]
 		if ext != nil {
 			info.Extension = ext.peer
 		}
@@ -274,6 +277,13 @@ func (o *AssemblerOptions) inbound(c *call) (channels.Inbound, bool) {
 		in.From = nil // ingest refuses it; logged there with the call key
 	}
 	return in, true
+}
+
+// emitted is what the Inbound of a finished call points to, in one
+// allocation.
+type emitted struct {
+	info channels.CallInfo
+	from [1]channels.Handle
 }
 
 // answerTime is when the call was answered (zero: it was not): when an
