@@ -80,10 +80,10 @@ func TestCreateContact(t *testing.T) {
 		a := newContact(t, db, "A", "telegram", "1001")
 		b := newContact(t, db, "B")
 		k := keys(t, "telegram", "1001")[0]
-		if _, err := crm.AddIdentity(db, b.ID, k); !errors.Is(err, crm.ErrConflict) {
+		if _, err := crm.AddIdentity(db, b.ID, k, ""); !errors.Is(err, crm.ErrConflict) {
 			t.Errorf("AddIdentity to B: err = %v, want ErrConflict", err)
 		}
-		if id, err := crm.AddIdentity(db, a.ID, k); err != nil || id.ContactID != a.ID {
+		if id, err := crm.AddIdentity(db, a.ID, k, ""); err != nil || id.ContactID != a.ID {
 			t.Errorf("AddIdentity of A's own identity = %+v, %v; want it returned", id, err)
 		}
 	})
