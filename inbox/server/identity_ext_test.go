@@ -128,4 +128,20 @@ func TestPhoneIdentityKeepsTheLatestExtension(t *testing.T) {
 	if !found {
 		t.Errorf("contact %d not exported: %q", first, rows)
 	}
+
+	// A merge moves the identity with its extension, and so does its undo.
+	other := tch.ContactID
+	var m api.MergeResponse
+	if st := owner.do("POST", fmt.Sprintf("/api/v1/contacts/%d/merge", first), api.MergeRequest{ContactID: other}, &m); st != 200 {
+		t.Fatalf("merge: status %d", st)
+	}
+	if got, ok := phoneExt(t, owner, first, "+79135551122"); !ok || got != "8" {
+		t.Errorf("after the merge: +79135551122 on contact %d: %v, ext %q, want 8", first, ok, got)
+	}
+	if st := owner.do("POST", m.UndoEndpoint, nil, nil); st != 200 {
+		t.Fatalf("undo merge: status %d", st)
+	}
+	if got, ok := phoneExt(t, owner, other, "+79135551122"); !ok || got != "8" {
+		t.Errorf("after the undo: +79135551122 on contact %d: %v, ext %q, want 8", other, ok, got)
+	}
 }
