@@ -6,7 +6,8 @@ import { t } from "../core/i18n.js";
 import { handle } from "../core/format.js";
 
 export function Handle({ identity: i }) {
-  return html`<span>${handle(i.kind, i.value)}</span>${extText(i) && html` <span class="phone-ext" data-phone-ext=${i.ext}>${extText(i)}</span>`}`;
+  // A phone and its extension stay on one line; an email may break.
+  return html`<span class=${i.kind === "phone" ? "nowrap" : ""}>${handle(i.kind, i.value)}${extText(i) && html` <span class="phone-ext" data-phone-ext=${i.ext}>${extText(i)}</span>`}</span>`;
 }
 
 // extText is the extension of a phone identity in words ("доб. 45"), or "".
