@@ -311,6 +311,8 @@ func chunks(ids []int64, n int) [][]int64 {
 // ContactRow is a contact with its handles by kind, for an export.
 type ContactRow struct {
 	Contact
+	// Handles are the values by kind, a phone with its extension in the
+	// RFC 3966 way ("+73832349096;ext=123", see Identity.Dialable).
 	Handles map[IdentityKind][]string
 	// Source is the ad source of the contact's first touch ("" : none).
 	Source string
@@ -350,7 +352,7 @@ func EachLiveContact(tx *gorm.DB, scope func(*gorm.DB) *gorm.DB, size int, fn fu
 			if by[i.ContactID] == nil {
 				by[i.ContactID] = map[IdentityKind][]string{}
 			}
-			by[i.ContactID][i.Kind] = append(by[i.ContactID][i.Kind], i.Value)
+			by[i.ContactID][i.Kind] = append(by[i.ContactID][i.Kind], i.Dialable())
 		}
 		rows := make([]ContactRow, len(batch))
 		for i, c := range batch {

@@ -80,11 +80,33 @@ func TestCreateContact(t *testing.T) {
 		a := newContact(t, db, "A", "telegram", "1001")
 		b := newContact(t, db, "B")
 		k := keys(t, "telegram", "1001")[0]
-		if _, err := crm.AddIdentity(db, b.ID, k); !errors.Is(err, crm.ErrConflict) {
+		if _, err := crm.AddIdentity(db, b.ID, k, ""); !errors.Is(err, crm.ErrConflict) {
 			t.Errorf("AddIdentity to B: err = %v, want ErrConflict", err)
 		}
-		if id, err := crm.AddIdentity(db, a.ID, k); err != nil || id.ContactID != a.ID {
+		if id, err := crm.AddIdentity(db, a.ID, k, ""); err != nil || id.ContactID != a.ID {
 			t.Errorf("AddIdentity of A's own identity = %+v, %v; want it returned", id, err)
+		}
+	})
+
+	t.Run("AddIdentity keeps the extension typed, and an empty one erases nothing", func(t *testing.T) {
+		c := newContact(t, db, "Офис")
+		raw := []crm.RawHandle{{Kind: "phone", Value: "+7 383 234-90-97 доб. 12"}}
+		k := keys(t, "phone", raw[0].Value)[0]
+		exts := crm.Extensions(raw, "RU")
+		for _, step := range []struct{ ext, want string }{{exts[k], "12"}, {"", "12"}, {"34", "34"}} {
+			if _, err := crm.AddIdentity(db, c.ID, k, step.ext); err != nil {
+				t.Fatal(err)
+			}
+			got, err := crm.GetContact(db, c.ID)
+			if err != nil || len(got.Identities) != 1 || got.Identities[0].Ext != step.want {
+				t.Errorf("after adding with ext %q: %+v, %v; want one identity with ext %q", step.ext, got.Identities, err, step.want)
+			}
+		}
+		if d := (crm.Identity{Kind: crm.PhoneID, Value: "+73832349097", Ext: "34"}).Dialable(); d != "+73832349097;ext=34" {
+			t.Errorf("Dialable = %q", d)
+		}
+		if e164, ext, err := crm.ParsePhone("+73832349097;ext=34", "RU"); err != nil || e164 != "+73832349097" || ext != "34" {
+			t.Errorf("Dialable does not read back: %q %q %v", e164, ext, err)
 		}
 	})
 

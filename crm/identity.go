@@ -28,11 +28,25 @@ type Identity struct {
 	ContactID int64        `json:"contact_id"`
 	Kind      IdentityKind `json:"kind"`
 	Value     string       `json:"value"`
-	CreatedAt time.Time    `json:"created_at"`
+	// Ext is the extension last said with a phone identity ("доб. 123"):
+	// what to ask for when calling the number back. Not part of the
+	// identity: the number alone matches the contact.
+	Ext       string    `json:"ext,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Handle is the identity's "kind:value" form: "phone:+73832349096".
 func (i Identity) Handle() string { return string(i.Kind) + ":" + i.Value }
+
+// Dialable is the value with a phone's extension written the RFC 3966
+// way, "+73832349096;ext=123", which ParsePhone reads back; without an
+// extension it is the value.
+func (i Identity) Dialable() string {
+	if i.Kind == PhoneID && i.Ext != "" {
+		return i.Value + ";ext=" + i.Ext
+	}
+	return i.Value
+}
 
 // Key is a normalized identity without a contact.
 type Key struct {
@@ -133,6 +147,37 @@ func NormalizeAll(handles []RawHandle, region string) ([]Key, error) {
 	return keys, nil
 }
 
+// Extensions returns the extension written with each phone among handles
+// ("+7 383 234-90-96 доб. 123" gives "123"), by its identity; phones
+// without one, and handles that do not read, are absent.
+func Extensions(handles []RawHandle, region string) map[Key]string {
+	out := map[Key]string{}
+	for _, h := range handles {
+		if h.Kind != string(PhoneID) {
+			continue
+		}
+		if e164, ext, err := ParsePhone(h.Value, region); err == nil && ext != "" {
+			out[Key{PhoneID, e164}] = ext
+		}
+	}
+	return out
+}
+
+// SetIdentityExts sets the extension (Ext) of identities named by Kind and
+// Value: the latest one said is the one to dial. An empty Ext is skipped:
+// a number written without one never erases a known one.
+func SetIdentityExts(tx *gorm.DB, ids []Identity) error {
+	for _, id := range ids {
+		if id.Ext == "" {
+			continue
+		}
+		if err := tx.Exec("UPDATE identities SET ext = ? WHERE kind = ? AND value = ? AND ext <> ?", id.Ext, string(id.Kind), id.Value, id.Ext).Error; err != nil {
+			return fmt.Errorf("crm: extension of %s: %w", id.Handle(), err)
+		}
+	}
+	return nil
+}
+
 // RawHandle is a handle as it came from the wire or a user.
 type RawHandle struct {
 	Kind  string `json:"kind"`
@@ -156,18 +201,24 @@ func FindIdentities(tx *gorm.DB, keys []Key) ([]Identity, error) {
 	return ids, nil
 }
 
-// AddIdentity attaches key to a contact. An identity that belongs to
-// another contact is ErrConflict; one already on this contact is returned.
-func AddIdentity(tx *gorm.DB, contactID int64, k Key) (Identity, error) {
+// AddIdentity attaches key to a contact, with ext the extension written
+// with a phone ("" for none). An identity that belongs to another contact
+// is ErrConflict; one already on this contact is returned, taking a new
+// non-empty extension.
+func AddIdentity(tx *gorm.DB, contactID int64, k Key, ext string) (Identity, error) {
 	var existing Identity
 	err := tx.Where("kind = ? AND value = ?", k.Kind, k.Value).Take(&existing).Error
 	if err == nil {
 		if existing.ContactID != contactID {
 			return existing, Conflict("%s already belongs to contact %d", k, existing.ContactID)
 		}
+		if ext != "" && ext != existing.Ext {
+			existing.Ext = ext
+			return existing, SetIdentityExts(tx, []Identity{existing})
+		}
 		return existing, nil
 	}
-	id := Identity{ContactID: contactID, Kind: k.Kind, Value: k.Value}
+	id := Identity{ContactID: contactID, Kind: k.Kind, Value: k.Value, Ext: ext}
 	if err := tx.Create(&id).Error; err != nil {
 		return id, fmt.Errorf("crm: add identity %s: %w", k, err)
 	}

@@ -29,16 +29,16 @@ func InsertContacts(tx *gorm.DB, cs []Contact) ([]int64, error) {
 	return ids, nil
 }
 
-// InsertIdentities stores identities (ContactID, Kind, Value, CreatedAt).
+// InsertIdentities stores identities (ContactID, Kind, Value, Ext, CreatedAt).
 func InsertIdentities(tx *gorm.DB, ids []Identity) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 4*len(ids))
+	args := make([]any, 0, 5*len(ids))
 	for _, id := range ids {
-		args = append(args, id.ContactID, string(id.Kind), id.Value, id.CreatedAt)
+		args = append(args, id.ContactID, string(id.Kind), id.Value, id.Ext, id.CreatedAt)
 	}
-	if err := bulk(tx, "INSERT INTO identities (contact_id, kind, value, created_at) VALUES ", "(?, ?, ?, ?)", "", 4, args, nil); err != nil {
+	if err := bulk(tx, "INSERT INTO identities (contact_id, kind, value, ext, created_at) VALUES ", "(?, ?, ?, ?, ?)", "", 5, args, nil); err != nil {
 		return fmt.Errorf("crm: identities: %w", err)
 	}
 	return nil

@@ -225,6 +225,7 @@ func (a *App) AddIdentity(ctx context.Context, u crm.User, id int64, h crm.RawHa
 	if err != nil {
 		return nil, err
 	}
+	exts := crm.Extensions([]crm.RawHandle{h}, a.opts.Region)
 	var out []crm.Identity
 	err = a.rt.Change(ctx, func(tx *gorm.DB, ev *realtime.Events) error {
 		c, err := crm.VisibleContact(tx, u, id)
@@ -232,7 +233,7 @@ func (a *App) AddIdentity(ctx context.Context, u crm.User, id int64, h crm.RawHa
 			return err
 		}
 		for _, k := range keys {
-			if taken, err := crm.AddIdentity(tx, c.ID, k); err != nil {
+			if taken, err := crm.AddIdentity(tx, c.ID, k, exts[k]); err != nil {
 				return a.handleTaken(tx, u, k, taken, err)
 			}
 		}

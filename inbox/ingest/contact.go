@@ -15,6 +15,10 @@ type contactWrites struct {
 	renames  []crm.Contact // contacts that had no name: ID, Name, UpdatedAt
 	refresh  []int64       // contacts whose search text gains handles
 	refSet   map[int64]bool
+	// exts are the extensions said with stored phone identities, in
+	// batch order (the latest wins); newIdent indexes idents by key.
+	exts     []crm.Identity
+	newIdent map[crm.Key]int
 }
 
 // contacts applies identity → contact: an item's handles find its
@@ -22,7 +26,7 @@ type contactWrites struct {
 // handles reach nobody creates a contact. Redeliveries and repeats within
 // the batch are marked to store nothing.
 func (b *batch) contacts() error {
-	w := &contactWrites{refSet: map[int64]bool{}}
+	w := &contactWrites{refSet: map[int64]bool{}, newIdent: map[crm.Key]int{}}
 	pending := map[touchKey]int{}
 	for i, it := range b.items {
 		p := &b.ps[i]
@@ -71,9 +75,12 @@ func (b *batch) planContact(p *plan, it *item, w *contactWrites) {
 	added := false
 	for _, k := range it.keys {
 		if _, ok := st.identities[k]; ok {
+			w.keepExt(it, k)
 			continue
 		}
+		w.newIdent[k] = len(w.idents)
 		w.idents = append(w.idents, crm.Identity{ContactID: p.contact, Kind: k.Kind, Value: k.Value, CreatedAt: p.since(it)})
+		w.keepExt(it, k)
 		st.identities[k] = p.contact
 		added = true
 	}
@@ -93,6 +100,19 @@ func (b *batch) planContact(p *plan, it *item, w *contactWrites) {
 		}
 	}
 	p.name, p.responsible, p.notClient, p.blocked = cs.name, cs.responsible, cs.notClient, cs.blocked
+}
+
+// keepExt gives identity k the extension the item said with it, if any:
+// on the row the batch creates, else as an update of the stored one.
+func (w *contactWrites) keepExt(it *item, k crm.Key) {
+	if it.ext == "" || k != it.extKey {
+		return
+	}
+	if j, ok := w.newIdent[k]; ok {
+		w.idents[j].Ext = it.ext
+		return
+	}
+	w.exts = append(w.exts, crm.Identity{Kind: k.Kind, Value: k.Value, Ext: it.ext})
 }
 
 // writeContacts creates the batch's contacts, then gives the plans and
@@ -127,6 +147,9 @@ func (b *batch) writeContacts(w *contactWrites) error {
 		}
 	}
 	if err := crm.InsertIdentities(b.tx, w.idents); err != nil {
+		return err
+	}
+	if err := crm.SetIdentityExts(b.tx, w.exts); err != nil {
 		return err
 	}
 	for _, r := range w.renames {

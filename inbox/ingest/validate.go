@@ -20,9 +20,13 @@ const (
 
 // item is one validated inbound of a batch.
 type item struct {
-	idx     int
-	in      *channels.Inbound
-	keys    []crm.Key
+	idx  int
+	in   *channels.Inbound
+	keys []crm.Key
+	// ext is the extension written with the sender's phone extKey
+	// ("доб. 123"): the identity remembers it.
+	ext     string
+	extKey  crm.Key
 	at      time.Time
 	handle  string
 	channel string // the account's (a channel never changes)
@@ -74,7 +78,7 @@ func (s *Sink) prepare(ctx context.Context, in *channels.Inbound, regs regions) 
 			in.EntryPoint = e164
 		}
 	}
-	keys, err := s.handles(in, s.regionOf(regs, in))
+	keys, ext, err := s.handles(in, s.regionOf(regs, in))
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +90,7 @@ func (s *Sink) prepare(ctx context.Context, in *channels.Inbound, regs regions) 
 	if at.IsZero() {
 		at = time.Now()
 	}
-	return &item{in: in, keys: keys, at: at.UTC().Truncate(time.Microsecond), handle: keys[0].String(), files: files}, nil
+	return &item{in: in, keys: keys, ext: ext.Ext, extKey: crm.Key{Kind: ext.Kind, Value: ext.Value}, at: at.UTC().Truncate(time.Microsecond), handle: keys[0].String(), files: files}, nil
 }
 
 // handles normalizes the sender's handles, phones read with region. The
@@ -95,11 +99,13 @@ func (s *Sink) prepare(ctx context.Context, in *channels.Inbound, regs regions) 
 // as written on the touch (crm.MetaPhoneUnread), for a manager to see:
 // a form's "+375 29 12" next to a good email is still a lead. With no
 // handle left the event is refused, saying why and with which region.
-func (s *Sink) handles(in *channels.Inbound, region string) ([]crm.Key, error) {
+// The phone identity whose extension the touch keeps is returned with it.
+func (s *Sink) handles(in *channels.Inbound, region string) ([]crm.Key, crm.Identity, error) {
 	var (
 		keys     []crm.Key
 		unread   []string
 		firstErr error
+		ext      crm.Identity
 	)
 	seen := map[crm.Key]bool{}
 	for _, h := range in.From {
@@ -117,7 +123,9 @@ func (s *Sink) handles(in *channels.Inbound, region string) ([]crm.Key, error) {
 			s.log.Warn("ingest: sender handle not read", "account", in.AccountID, "external_id", crm.Clip(in.ExternalID, 80), "kind", h.Kind, "err", err)
 			continue
 		}
-		s.keepExtension(in, h, region)
+		if e := s.keepExtension(in, h, region); e != "" {
+			ext = crm.Identity{Kind: ks[0].Kind, Value: ks[0].Value, Ext: e}
+		}
 		for _, k := range ks {
 			if !seen[k] {
 				seen[k] = true
@@ -126,7 +134,7 @@ func (s *Sink) handles(in *channels.Inbound, region string) ([]crm.Key, error) {
 		}
 	}
 	if len(keys) == 0 {
-		return nil, firstErr
+		return nil, ext, firstErr
 	}
 	if len(unread) > 0 {
 		if in.Meta == nil {
@@ -134,22 +142,26 @@ func (s *Sink) handles(in *channels.Inbound, region string) ([]crm.Key, error) {
 		}
 		in.Meta[crm.MetaPhoneUnread] = strings.Join(unread, "; ")
 	}
-	return keys, nil
+	return keys, ext, nil
 }
 
 // keepExtension records on the touch the extension written after the
-// sender's phone ("доб. 123"): the identity is the number alone. The first
-// phone with one wins; an adapter's own value is kept.
-func (s *Sink) keepExtension(in *channels.Inbound, h channels.Handle, region string) {
+// sender's phone ("доб. 123") and returns it: the identity is the number
+// alone and remembers the extension apart (contact.go). The first phone
+// with one wins; an adapter's own value is kept.
+func (s *Sink) keepExtension(in *channels.Inbound, h channels.Handle, region string) string {
 	if h.Kind != string(crm.PhoneID) || in.Meta[crm.MetaPhoneExt] != "" {
-		return
+		return ""
 	}
-	if _, ext, err := crm.ParsePhone(h.Value, region); err == nil && ext != "" {
-		if in.Meta == nil {
-			in.Meta = map[string]string{}
-		}
-		in.Meta[crm.MetaPhoneExt] = ext
+	_, ext, err := crm.ParsePhone(h.Value, region)
+	if err != nil || ext == "" {
+		return ""
 	}
+	if in.Meta == nil {
+		in.Meta = map[string]string{}
+	}
+	in.Meta[crm.MetaPhoneExt] = ext
+	return ext
 }
 
 // clean sanitizes what an adapter hands over: HTML through the policy

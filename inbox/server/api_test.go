@@ -1447,7 +1447,7 @@ func TestAManagerCannotReplyIntoAnotherManagersConversationThroughAnotherAccount
 	tm := newTeam(t)
 	form := touchOf(t, tm.owner, ingest(t, tm.testApp, inbound(tm.site.ID, "r-1", "+7 913 555-07-07", "Vera", "Call me", time.Now())))
 	bot := tm.account("telegram", "bot")
-	if _, err := crm.AddIdentity(tm.db, form.ContactID, crm.Key{Kind: crm.TelegramID, Value: "7770001"}); err != nil {
+	if _, err := crm.AddIdentity(tm.db, form.ContactID, crm.Key{Kind: crm.TelegramID, Value: "7770001"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	chat := touchOf(t, tm.owner, ingest(t, tm.testApp, channels.Inbound{AccountID: bot.ID, ExternalID: "tg-1", At: time.Now(), Text: "Hello?",

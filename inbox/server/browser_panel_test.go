@@ -246,7 +246,11 @@ func TestBrowserOwnerContactsAuditExportAndAccounts(t *testing.T) {
 	wa := ta.account("whatsapp", "WhatsApp +7 913 000-00-01")
 	var convs []int64
 	for i, name := range []string{"Анна Петрова", "Борис Орлов", "Вера Никитина"} {
-		_, c := ta.touchConv(channels.Inbound{AccountID: site.ID, ExternalID: fmt.Sprint("f-", i), From: []channels.Handle{{Kind: "phone", Value: fmt.Sprintf("+7 913 555-06-0%d", i)}}, Name: name, Text: "Здравствуйте"})
+		phone := fmt.Sprintf("+7 913 555-06-0%d", i)
+		if i == 1 {
+			phone += " доб. 7" // Борис leaves his office number
+		}
+		_, c := ta.touchConv(channels.Inbound{AccountID: site.ID, ExternalID: fmt.Sprint("f-", i), From: []channels.Handle{{Kind: "phone", Value: phone}}, Name: name, Text: "Здравствуйте"})
 		convs = append(convs, c)
 	}
 	ta.assignTo(convs[0], lena, &maria) // lena assigns: conversation.assign by lena
@@ -271,6 +275,7 @@ func TestBrowserOwnerContactsAuditExportAndAccounts(t *testing.T) {
 	p.do(chromedp.SendKeys(chromedp.CSS("#contacts-search"), "8 913 555 06 01"))
 	p.wait("the search applied", "!"+textOf("#contacts-table")+".includes('Анна')")
 	p.waitText("#contacts-table", "Борис Орлов")
+	p.waitText("#contacts-table .handles-cell [data-phone-ext]", "ext. 7") // what to ask for, calling back
 	p.screenshot("owner-contacts")
 
 	// The CSV export downloads, and is audited.
@@ -286,7 +291,7 @@ func TestBrowserOwnerContactsAuditExportAndAccounts(t *testing.T) {
 			csv, _ = os.ReadFile(files[0])
 		}
 	}
-	if !bytes.Contains(csv, []byte("Анна Петрова")) || !bytes.Contains(csv, []byte("+79135550601")) {
+	if !bytes.Contains(csv, []byte("Анна Петрова")) || !bytes.Contains(csv, []byte("+79135550601;ext=7")) {
 		t.Fatalf("the downloaded CSV: %q", csv)
 	}
 	exports, err := crm.ListAudit(ta.db, crm.AuditFilter{Action: "contact.export", ActorID: owner.ID})

@@ -29,6 +29,11 @@ func TestBrowserACallShowsItsSourceAndTheCallButtonCallsBack(t *testing.T) {
 		_, m := touchMetaOf(t, a.testApp, tc.ID)
 		return m["call_recording_status"] == "stored"
 	})
+	// The client once wrote the number with an extension: the button says
+	// to ask for it, and dials the number alone.
+	if err := crm.SetIdentityExts(a.db, []crm.Identity{{Kind: crm.PhoneID, Value: amiCaller, Ext: "45"}}); err != nil {
+		t.Fatal(err)
+	}
 	a.pbx.OnOriginate(func(act amitest.Action) amitest.Originate {
 		return amitest.Originate{Later: amitest.Originated(act, "101", amiCaller, true)}
 	})
@@ -46,15 +51,20 @@ func TestBrowserACallShowsItsSourceAndTheCallButtonCallsBack(t *testing.T) {
 	p.wait("the recording's player", `document.querySelector("#timeline audio[src]")`)
 	p.screenshot("call-timeline")
 
-	p.click(fmt.Sprintf(`[data-dial=%q]`, amiCaller))
+	dial := fmt.Sprintf(`[data-dial=%q]`, amiCaller)
+	p.waitText("#contact-panel .identities [data-phone-ext]", "ext. 45")
+	if title := p.eval(`document.querySelector(` + js(dial) + `).title`); title != "Call; once answered, ask for ext. 45" {
+		t.Errorf("the call button's title is %q, want it to say the extension", title)
+	}
+	p.click(dial)
 	p.waitText("[data-dial-state]", "Connected, calling the client")
 	p.waitText("#timeline", "Outgoing call")
 	if got := p.text("#timeline"); strings.Contains(got, "sent") {
 		t.Errorf("a call shows a delivery status: %q", got)
 	}
 	p.screenshot("call-back")
-	if n := len(a.pbx.Actions("Originate")); n != 1 {
-		t.Errorf("%d Originate actions, want 1", n)
+	if o := a.pbx.Actions("Originate"); len(o) != 1 || o[0].Get("Exten") != amiCaller {
+		t.Errorf("Originate actions %v, want one dialling %s alone", o, amiCaller)
 	}
 
 	// In Russian too.
@@ -63,6 +73,10 @@ func TestBrowserACallShowsItsSourceAndTheCallButtonCallsBack(t *testing.T) {
 	r.open(fmt.Sprintf("/inbox/mine/%d", tc.ConversationID))
 	r.waitText("#timeline", "Входящий звонок")
 	r.waitText(`[data-call="who"]`, "Ответил(а)")
+	r.waitText("#contact-panel .identities [data-phone-ext]", "доб. 45")
+	if title := r.eval(`document.querySelector(` + js(dial) + `).title`); title != "Позвонить; когда ответят, попросите доб. 45" {
+		t.Errorf("the call button's title in Russian is %q", title)
+	}
 	r.screenshot("call-timeline-ru")
 	p.noScriptErrors()
 }

@@ -39,6 +39,10 @@ func TestBrowserTimelineRealWorldLines(t *testing.T) {
 		From: []channels.Handle{{Kind: "phone", Value: "+7 383 234-90-96 доб. 123"}}, Text: "Перезвоните в офис, спросите Игоря"})
 	var extTouch crm.Touch
 	ta.db.Take(&extTouch, ext)
+	// The office calls back from another extension: the contact's number
+	// now remembers that one (the touch above keeps its own).
+	ta.ingest(channels.Inbound{AccountID: site.ID, ExternalID: "form-2",
+		From: []channels.Handle{{Kind: "phone", Value: "8 (383) 234-90-96 вн. 45"}}, Text: "Игоря нет, спросите Марину"})
 
 	// A mail whose multipart has no boundary, parsed as the adapter does.
 	mail := ta.account("email", "sales@company.ru")
@@ -53,11 +57,11 @@ func TestBrowserTimelineRealWorldLines(t *testing.T) {
 
 	b := newBrowser(t, ta)
 	for _, lang := range []struct {
-		code, forwarded, written, ext, problem, boundary, attached string
+		code, forwarded, written, ext, identityExt, problem, boundary, attached string
 	}{
-		{"en-US", "Forwarded from Олег Петров (@oleg_petrov)", "(written ", "ext. 123",
+		{"en-US", "Forwarded from Олег Петров (@oleg_petrov)", "(written ", "ext. 123", "ext. 45",
 			"This message could not be read completely.", "The message is made of parts but does not say where they begin, so it is shown as raw text.", "The original message is attached."},
-		{"ru-RU", "Переслано от Олег Петров (@oleg_petrov)", "(написано ", "доб. 123",
+		{"ru-RU", "Переслано от Олег Петров (@oleg_petrov)", "(написано ", "доб. 123", "доб. 45",
 			"Это письмо не удалось прочитать полностью.", "Письмо состоит из частей, но не указано, где они начинаются, поэтому оно показано как есть.", "Исходное письмо приложено."},
 	} {
 		p := b.tab("lena-"+lang.code, lang.code)
@@ -75,6 +79,12 @@ func TestBrowserTimelineRealWorldLines(t *testing.T) {
 		p.waitText(card+" [data-phone-ext]", lang.ext)
 		if head := p.text(card + " .handle"); !strings.Contains(head, "383") || !strings.HasSuffix(strings.TrimSpace(head), lang.ext) {
 			t.Errorf("%s: the caller's number reads %q, want the number then %q", lang.code, head, lang.ext)
+		}
+		// The contact panel lists the number with the latest extension.
+		phone := "#contact-panel .identities li"
+		p.waitText(phone+" [data-phone-ext]", lang.identityExt)
+		if line := strings.Join(strings.Fields(p.text(phone)), " "); !strings.Contains(line, "383") || !strings.HasSuffix(line, lang.identityExt) {
+			t.Errorf("%s: the contact panel lists the phone as %q, want the number then %q", lang.code, line, lang.identityExt)
 		}
 		p.screenshot("timeline-extension-" + lang.code)
 

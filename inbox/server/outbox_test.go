@@ -212,7 +212,7 @@ func TestReplyChecksWhatTheManagerMaySee(t *testing.T) {
 // thread, not a new one each time.
 func TestAnEmailReplyFromAnotherChannelThreadsTheClientsAnswer(t *testing.T) {
 	ta, m, conv := newOutboxApp(t, &scripted{})
-	if _, err := crm.AddIdentity(ta.db, conv.ContactID, crm.Key{Kind: crm.EmailID, Value: "client@example.ru"}); err != nil {
+	if _, err := crm.AddIdentity(ta.db, conv.ContactID, crm.Key{Kind: crm.EmailID, Value: "client@example.ru"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	mail := ta.account("email", "mail")
@@ -307,7 +307,7 @@ func TestAHungChannelDoesNotHoldUpAnotherChannelsReplies(t *testing.T) {
 		channels.Telegram: func(channels.Account, *slog.Logger) (channels.Adapter, error) { return tg, nil },
 	})
 	bot := ta.account("telegram", "bot")
-	if _, err := crm.AddIdentity(ta.db, conv.ContactID, crm.Key{Kind: crm.TelegramID, Value: "5550001"}); err != nil {
+	if _, err := crm.AddIdentity(ta.db, conv.ContactID, crm.Key{Kind: crm.TelegramID, Value: "5550001"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	stuck, err := ta.Reply(context.Background(), m, conv.ID, inbox.ReplyRequest{AccountID: bot.ID, Text: "Через Telegram"})

@@ -10,6 +10,7 @@ import { userName } from "../core/session.js";
 import { saveContact, addIdentity, removeIdentity } from "./contact.js";
 import { ChannelIcon } from "../components/Icons.js";
 import { DialButton } from "./Dial.js";
+import { Handle } from "../components/Handle.js";
 
 const KINDS = ["phone", "email", "telegram", "whatsapp"];
 const NOT_CLIENT = ["supplier", "spam", "partner", "personal", "other"];
@@ -34,8 +35,8 @@ export function ContactCard({ contact }) {
     <ul class="identities">
       ${ids.map(
         (i) => html`<li title=${i.kind}>
-          <${ChannelIcon} channel=${i.kind} size=${14} /> <span>${handle(i.kind, i.value)}</span>
-          ${i.kind === "phone" && html`<${DialButton} contactId=${contact.id} phone=${i.value} />`}
+          <${ChannelIcon} channel=${i.kind} size=${14} /> <${Handle} identity=${i} />
+          ${i.kind === "phone" && html`<${DialButton} contactId=${contact.id} phone=${i.value} ext=${i.ext} />`}
         </li>`,
       )}
     </ul>
@@ -111,7 +112,7 @@ function Handles({ contact }) {
     <ul class="identities">
       ${(contact.identities || []).map(
         (i) => html`<li data-identity=${i.id}>
-          <${ChannelIcon} channel=${i.kind} size=${14} /> <span>${handle(i.kind, i.value)}</span>
+          <${ChannelIcon} channel=${i.kind} size=${14} /> <${Handle} identity=${i} />
           ${sure === i.id
             ? html`<span class="confirm-inline">${t("contact.removeSure")}
                 <button type="button" class="link small danger remove-yes" onClick=${() => removeIdentity(contact.id, i.id)}>${t("contact.remove")}</button>

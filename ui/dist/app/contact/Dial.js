@@ -10,7 +10,9 @@ import { Icon } from "../components/Icons.js";
 
 const FINAL = new Set(["connected", "failed"]);
 
-export function DialButton({ contactId, phone }) {
+// DialButton dials phone alone; ext, the extension last said with it, is
+// what the manager asks for once through, so the button says it.
+export function DialButton({ contactId, phone, ext }) {
   const can = useStore((s) => s.me.can_dial);
   const dial = useStore((s) => (s.dials || {})[phone]);
   if (!can) return null;
@@ -25,7 +27,8 @@ export function DialButton({ contactId, phone }) {
       toast("error", e.message);
     }
   };
-  return html`<button type="button" class="ghost icon-btn dial" data-dial=${phone} aria-label=${t("dial.call") + " " + phone} title=${t("dial.call")} disabled=${busy} onClick=${click}>
+  const title = ext ? t("dial.callExt", { ext }) : t("dial.call");
+  return html`<button type="button" class="ghost icon-btn dial" data-dial=${phone} aria-label=${t("dial.call") + " " + phone + (ext ? ", " + t("touch.phoneExt", { ext }) : "")} title=${title} disabled=${busy} onClick=${click}>
       <${Icon} name="phone" size=${14} />
     </button>
     ${dial && html`<span class=${"dial-state " + dial.state} data-dial-state=${dial.state} title=${dial.error || ""}>${t("dial." + dial.state)}${dial.error ? ": " + dial.error : ""}</span>`}`;

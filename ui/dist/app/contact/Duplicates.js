@@ -9,6 +9,7 @@ import { t } from "../core/i18n.js";
 import { handle } from "../core/format.js";
 import { dismissDuplicate, duplicates, merge, undoMerge } from "./contact.js";
 import { ChannelIcon } from "../components/Icons.js";
+import { Handle } from "../components/Handle.js";
 
 export function Duplicates({ contact, version }) {
   const [list, setList] = useState([]);
@@ -33,7 +34,7 @@ export function Duplicates({ contact, version }) {
       ({ contact: c, touch_id }) => html`<div class="dup card" data-dup=${c.id}>
         <b>${name(c)}</b>
         <ul class="identities">
-          ${(c.identities || []).map((i) => html`<li><${ChannelIcon} channel=${i.kind} size=${14} /> <span>${handle(i.kind, i.value)}</span></li>`)}
+          ${(c.identities || []).map((i) => html`<li><${ChannelIcon} channel=${i.kind} size=${14} /> <${Handle} identity=${i} /></li>`)}
         </ul>
         ${asking === c.id
           ? html`<div class="confirm">

@@ -176,6 +176,7 @@ export default {
   "error.forbidden": "Not allowed",
   "error.invalid": "Not accepted",
   "dial.call": "Call",
+  "dial.callExt": "Call; once answered, ask for ext. {ext}",
   "dial.requested": "Asking the PBX…",
   "dial.ringing": "Your phone is ringing",
   "dial.connected": "Connected, calling the client",

@@ -181,6 +181,7 @@ export default {
   "error.forbidden": "Нет прав",
   "error.invalid": "Не принято",
   "dial.call": "Позвонить",
+  "dial.callExt": "Позвонить; когда ответят, попросите доб. {ext}",
   "dial.requested": "Запрос к АТС…",
   "dial.ringing": "Звонит ваш телефон",
   "dial.connected": "Соединено, вызываем клиента",

@@ -6,11 +6,12 @@ import { useRef, useState } from "preact/hooks";
 import { html } from "../core/html.js";
 import { get, patch, qs } from "../core/api.js";
 import { t } from "../core/i18n.js";
-import { stamp, handle } from "../core/format.js";
+import { stamp } from "../core/format.js";
 import { userName } from "../core/session.js";
 import { useStore, toast } from "../core/store.js";
 import { useLoad } from "./useLoad.js";
 import { ChannelIcon } from "../components/Icons.js";
+import { Handle } from "../components/Handle.js";
 import { go } from "../inbox/inbox.js";
 
 const PAGE = 50;
@@ -96,7 +97,7 @@ export function Contacts() {
                 </button>
                 ${c.company && html`<div class="muted small">${c.company}</div>`}
               </td>
-              <td class="handles-cell">${(c.identities || []).map((i) => html`<div class="nowrap"><${ChannelIcon} channel=${i.kind} size=${13} /> ${handle(i.kind, i.value)}</div>`)}</td>
+              <td class="handles-cell">${(c.identities || []).map((i) => html`<div class="nowrap"><${ChannelIcon} channel=${i.kind} size=${13} /> <${Handle} identity=${i} /></div>`)}</td>
               <td>
                 <select aria-label=${t("panel.responsible")} class=${r == null ? "unbound" : ""} value=${r ?? ""} onChange=${(e) => assign(c, e.target.value)}>
                   <option value="">${t("panel.nobody")}</option>
