@@ -3,6 +3,9 @@
 // never a float in the state, only at the last step of display.
 import { getState } from "./store.js";
 import { t } from "./i18n.js";
+// libphonenumber-js's browser bundle (vendored, ui/dist/vendor/README) sets
+// globalThis.libphonenumber: how each country writes its numbers.
+import "libphonenumber-js";
 
 const locale = () => (getState().lang === "ru" ? "ru-RU" : "en-GB");
 
@@ -104,11 +107,23 @@ export function safeURL(url) {
   }
 }
 
-// phone formats an E.164 number for reading; Russian numbers as
-// +7 383 234-90-96, others as they are.
+// phone formats an E.164 number for reading: +7 numbers as
+// +7 383 234-90-96, others as their country groups them
+// (+375 29 612-34-57, +49 30 1234567), or as they are when unknown.
 export function phone(e164) {
-  const m = /^\+7(\d{3})(\d{3})(\d{2})(\d{2})$/.exec(e164 || "");
-  return m ? `+7 ${m[1]} ${m[2]}-${m[3]}-${m[4]}` : e164;
+  const s = e164 || "";
+  const m = /^\+7(\d{3})(\d{3})(\d{2})(\d{2})$/.exec(s);
+  if (m) return `+7 ${m[1]} ${m[2]}-${m[3]}-${m[4]}`;
+  const lib = globalThis.libphonenumber;
+  if (lib && /^\+\d{6,15}$/.test(s)) {
+    try {
+      const n = lib.parsePhoneNumberFromString(s);
+      if (n && n.isPossible()) return n.formatInternational();
+    } catch {
+      // not a number libphonenumber knows: shown as stored
+    }
+  }
+  return e164;
 }
 
 // handle turns an identity ("phone:+7…", "whatsapp:7913…@s.whatsapp.net",
