@@ -440,3 +440,15 @@ func SetNotClient(tx *gorm.DB, id int64, reason string, blocked bool) (int64, er
 	}
 	return res.RowsAffected, nil
 }
+
+// SetResponsible makes the user the responsible manager of those of the
+// contacts ids that have none.
+func SetResponsible(tx *gorm.DB, ids []int64, user int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := tx.Model(&Contact{}).Where("id IN ? AND responsible_id IS NULL", ids).Update("responsible_id", user).Error; err != nil {
+		return fmt.Errorf("crm: responsible of contacts: %w", err)
+	}
+	return nil
+}

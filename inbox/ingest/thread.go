@@ -29,6 +29,30 @@ func (b *batch) threads() error {
 		b.joinThread(p, it, byMessage)
 		byMessage[touchKey{it.in.AccountID, it.in.ExternalID}] = i
 	}
+	return b.joinersManager()
+}
+
+// joinersManager gives a contact the batch created for a colleague who
+// joined a stored conversation the manager that conversation is assigned
+// to: the client's colleague is handled by the client's manager, and is
+// not shown to every other manager as nobody's contact (crm.VisibleContacts).
+func (b *batch) joinersManager() error {
+	byManager := map[int64][]int64{}
+	for i := range b.ps {
+		p := &b.ps[i]
+		if p.skip || !p.newContact || p.joined == nil || p.joined.AssigneeID == nil {
+			continue
+		}
+		m := *p.joined.AssigneeID
+		if !slices.Contains(byManager[m], p.contact) {
+			byManager[m] = append(byManager[m], p.contact)
+		}
+	}
+	for m, ids := range byManager {
+		if err := crm.SetResponsible(b.tx, ids, m); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -67,6 +67,12 @@ func TestEmailColleagueReplyJoinsTheClientsThread(t *testing.T) {
 		t.Errorf("the reply goes to %+v (%v), want the client", ob.To, err)
 	}
 
+	// The lead gives the client's conversation to a manager: a colleague
+	// who joins it from now on is that manager's contact, not nobody's
+	// (which every manager would see).
+	maria := ta.user("maria@example.ru", crm.Manager)
+	must(t, owner, 200, "POST", p("/api/v1/conversations/%d/assign", q1.ConversationID), api.AssignRequest{UserID: &maria.ID}, nil)
+
 	// Later, live: another colleague answers our reply (a stored parent);
 	// our mailbox writes to the colleague from a mail program.
 	srv.Append("INBOX", mail("Олег <oleg@client.ru>", "o1@client.ru", "<q1@client.ru> <"+job.MessageID+">", "Re: Запрос цены", "Согласовано."), time.Now())
@@ -78,6 +84,11 @@ func TestEmailColleagueReplyJoinsTheClientsThread(t *testing.T) {
 		if x.ConversationID != q1.ConversationID || x.DealID == nil || *x.DealID != *q1.DealID {
 			t.Errorf("touch %s: conversation %d deal %v, want the client's %d %v", *x.ExternalID, x.ConversationID, x.DealID, q1.ConversationID, *q1.DealID)
 		}
+	}
+	var oleg crm.Contact
+	ta.db.Take(&oleg, o1.ContactID)
+	if oleg.ResponsibleID == nil || *oleg.ResponsibleID != maria.ID {
+		t.Errorf("the colleague who joined Maria's conversation: responsible %v, want Maria (%d)", oleg.ResponsibleID, maria.ID)
 	}
 	if s1.Direction != crm.Outbound || s1.ContactID != a1.ContactID {
 		t.Errorf("our mail to the colleague: %s to contact %d, want outbound to %d", s1.Direction, s1.ContactID, a1.ContactID)
