@@ -247,14 +247,17 @@ function ImportSpend({ done }) {
 // they are typed.
 function NewEntry({ accounts, sources, done }) {
   const [acc, setAcc] = useState(accounts[0]?.id ?? "");
-  const channel = accounts.find((a) => String(a.id) === String(acc))?.channel || "";
+  // The first account until one is chosen (the accounts may arrive after
+  // the first render, when acc could only start empty).
+  const cur = accounts.find((a) => String(a.id) === String(acc)) || accounts[0];
+  const channel = cur?.channel || "";
   const submit = async (e) => {
     e.preventDefault();
     const f = new FormData(e.target);
     const src = String(f.get("source") || "");
     try {
       await post("/api/v1/entry-points", {
-        account_id: Number(acc),
+        account_id: cur.id,
         address: String(f.get("address")).trim(),
         ad_source_id: src === "" ? null : Number(src),
         auto_deal: f.get("auto_deal") === "on",
@@ -270,7 +273,7 @@ function NewEntry({ accounts, sources, done }) {
   if (!accounts.length) return null;
   return html`<form class="card inline-form" id="new-entry" onSubmit=${submit}>
     <h3>${t("sources.newEntry")}</h3>
-    <select name="account" aria-label=${t("sources.account")} value=${acc} onChange=${(e) => setAcc(e.target.value)}>
+    <select name="account" aria-label=${t("sources.account")} value=${cur.id} onChange=${(e) => setAcc(e.target.value)}>
       ${accounts.map((a) => html`<option value=${a.id}>${t("channel." + a.channel)} · ${a.name}</option>`)}
     </select>
     <input name="address" required placeholder=${t("sources.addressPh." + channel, {}, t("sources.address"))} aria-label=${t("sources.address")} />
@@ -304,14 +307,16 @@ function WaLink({ accounts }) {
   const [code, setCode] = useState("");
   const [text, setText] = useState(t("sources.waText"));
   if (!accounts.length) return null;
-  const a = accounts.find((x) => String(x.id) === String(acc));
+  // The first account until one is chosen: the accounts may arrive after
+  // the first render, when acc could only start empty.
+  const a = accounts.find((x) => String(x.id) === String(acc)) || accounts[0];
   const number = String((a?.settings && a.settings.number) || "").replace(/\D/g, "");
   const clean = code.trim().toLowerCase();
   const ok = number && /^[a-z0-9][a-z0-9_-]{0,31}$/.test(clean);
   const link = ok ? `https://wa.me/${number}?text=${encodeURIComponent(text.trim() + " #" + clean)}` : "";
   return html`<div class="card inline-form" id="wa-link">
     <h3>${t("sources.waLink")}</h3>
-    <select aria-label=${t("sources.account")} value=${acc} onChange=${(e) => setAcc(e.target.value)}>
+    <select aria-label=${t("sources.account")} value=${a.id} onChange=${(e) => setAcc(e.target.value)}>
       ${accounts.map((x) => html`<option value=${x.id}>${x.name}</option>`)}
     </select>
     <input placeholder=${t("sources.waCode")} aria-label=${t("sources.waCode")} value=${code} onInput=${(e) => setCode(e.target.value)} />
