@@ -3,9 +3,7 @@ package api
 import (
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
-	"strconv"
 
 	"github.com/switchboard/switchboard/crm"
 )
@@ -33,9 +31,5 @@ func (h *api) downloadUnreadable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rc.Close()
-	w.Header().Set("Content-Type", "message/rfc822")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fmt.Sprintf("unreadable-%d.eml", m.ID)}))
-	w.Header().Set("Content-Length", strconv.FormatInt(m.RawSize, 10))
-	w.Header().Set("Content-Security-Policy", "sandbox")
-	io.Copy(w, rc)
+	sendFile(w, "message/rfc822", "attachment", fmt.Sprintf("unreadable-%d.eml", m.ID), m.RawSize, rc)
 }
