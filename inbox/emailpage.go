@@ -80,10 +80,19 @@ func (a *App) dataURL(ctx context.Context, f crm.Attachment, budget *int) string
 	if err != nil || len(b) > *budget {
 		return ""
 	}
-	switch ct := http.DetectContentType(b); ct {
-	case "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp":
+	if ct := PictureType(b); ct != "" {
 		*budget -= len(b)
 		return "data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(b)
+	}
+	return ""
+}
+
+// PictureType is the type of a raster picture from its first bytes (never
+// from what a sender declared; never SVG, which can carry script), or "".
+func PictureType(head []byte) string {
+	switch ct := http.DetectContentType(head); ct {
+	case "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp":
+		return ct
 	}
 	return ""
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard/switchboard/channels"
 	"github.com/switchboard/switchboard/crm"
+	"github.com/switchboard/switchboard/inbox"
 )
 
 // AttachmentList is a touch's files.
@@ -73,8 +74,11 @@ func sendFile(w http.ResponseWriter, ctype, disposition, name string, size int64
 // stays a download), or "" when it is not a raster image or a sound. SVG is
 // never inline: it can carry script.
 func previewType(head []byte, declared string) string {
+	if t := inbox.PictureType(head); t != "" {
+		return t
+	}
 	switch t := http.DetectContentType(head); t {
-	case "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "audio/mpeg", "audio/wave", "audio/aiff", "audio/basic":
+	case "audio/mpeg", "audio/wave", "audio/aiff", "audio/basic":
 		return t
 	case "application/ogg": // Telegram voice notes: Ogg Opus
 		if strings.HasPrefix(declared, "audio/") {
