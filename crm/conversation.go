@@ -207,7 +207,7 @@ func AssignConversation(tx *gorm.DB, id int64, assignee *int64) (Conversation, e
 	// The first manager to take a client becomes responsible for the
 	// contact and its unowned open deals, so the client's next message on
 	// any channel comes to them and the deals show in their list.
-	if err := tx.Model(&Contact{}).Where("id = ? AND responsible_id IS NULL", c.ContactID).Update("responsible_id", *assignee).Error; err != nil {
+	if err := SetResponsible(tx, []int64{c.ContactID}, *assignee); err != nil {
 		return c, err
 	}
 	return c, tx.Model(&Deal{}).Where("contact_id = ? AND status = ? AND responsible_id IS NULL", c.ContactID, DealOpen).Update("responsible_id", *assignee).Error
