@@ -30,6 +30,7 @@ import (
 type keySet struct {
 	byLen   [32]uint32 // byLen[n] has bit c-'a' for a key n bytes long starting with c
 	lastLen [32]uint32 // lastLen[n] has bit e-'a' for a key n bytes long ending with e
+	first   uint32     // bit c-'a' for each first letter c
 	ev      evCode     // the event whose keys these are (evOther: any other)
 }
 
@@ -44,6 +45,7 @@ func keysOf(keys ...string) *keySet {
 		}
 		s.byLen[len(k)] |= 1 << (c - 'a')
 		s.lastLen[len(k)] |= 1 << (e - 'a')
+		s.first |= 1 << (c - 'a')
 	}
 	return s
 }

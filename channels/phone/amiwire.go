@@ -2,7 +2,6 @@ package phone
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"io"
 	"math/bits"
@@ -42,6 +41,14 @@ type wireReader struct {
 	// want, when set, gives the keys of an event (named on its first
 	// line) to index; the rest is indexed when asked for (see keySet).
 	want func(event []byte) *keySet
+	// Bitmaps of buf[:w], a bit per byte (see lines): nl has the line
+	// endings, colon the first colon of each line, noColon the endings of
+	// lines without one. The first classified bytes' are final, the
+	// block after them is redone when more is read into it; state is what
+	// the final ones leave to it.
+	nl, colon, noColon []uint64
+	classified         int
+	state              lineState
 }
 
 const (
@@ -81,11 +88,13 @@ func (w *wireReader) fill() error {
 		w.r -= w.start
 		w.w = n
 		w.start = 0
+		w.classified = 0
 	}
 	for range 100 {
 		n, err := w.rd.Read(w.buf[w.w:])
 		w.w += n
 		if n > 0 {
+			w.index()
 			return nil
 		}
 		if err != nil {
@@ -108,6 +117,8 @@ func (w *wireReader) line() (l0, l1 int, err error) {
 				// message's start move), so the message's text holds
 				// none of it.
 				w.w = w.r + copy(w.buf[w.r:], w.buf[l1+1:w.w])
+				w.classified = 0 // (rare) all again
+				w.index()
 				skipping = false
 				continue
 			}
@@ -123,6 +134,7 @@ func (w *wireReader) line() (l0, l1 int, err error) {
 			}
 			skipping = true
 			w.w = w.r // forget what was read of it
+			w.classified = 0
 		}
 		if err := w.fill(); err != nil {
 			if err == io.EOF && w.r < w.w && !skipping {
@@ -159,7 +171,7 @@ func (w *wireReader) next(m *Message) error {
 			i, n = w.skip(m) // sparse: the keys not wanted (see keySet)
 		}
 		if i < 0 {
-			i, n = scanLine(w.buf[w.r:w.w])
+			i, n = w.scan(w.r)
 		}
 		if i >= 0 {
 			l0, l1 = w.r, w.r+i
@@ -212,26 +224,52 @@ func (w *wireReader) next(m *Message) error {
 }
 
 // skip passes over the buffered lines that are "Key: Value" with a key
-// that want leaves out, and adds those whose key it does not to m; it
-// returns at any other line (the first line, an empty one, one not
-// "Key: Value" or with blanks around its key, one not whole in the
+// that want leaves out (a line whose first letter no wanted key has is
+// passed over at one look at the bitmaps, before its colon is looked
+// for), and adds those whose key it does not to m; it returns at any
+// other line (the first line, an empty one, one not "Key: Value", one
+// with blanks around a key that may be wanted, one not whole in the
 // buffer) where its line ending is (-1: not buffered) and its first
 // colon (-1: none).
 func (w *wireReader) skip(m *Message) (i, n int) {
 	buf, r, want := w.buf[:w.w], w.r, m.want
+	if w.follows || r >= len(buf) {
+		return -1, -1
+	}
+	// A cursor over the line endings: the word holding r, the bits below
+	// r (and those used) cleared.
+	k := r >> 6
+	x := w.nl[k] &^ (1<<(r&63) - 1)
 	for {
-		i, n := scanLine(buf[r:])
-		if i <= 0 || n <= 0 || w.follows {
-			w.r = r
-			return i, n
+		for x == 0 {
+			if k++; k<<6 >= len(buf) {
+				w.r = r
+				return -1, -1
+			}
+			x = w.nl[k]
 		}
-		l := buf[r : r+i]
-		c := l[0] | 0x20
-		if c < 'a' || c > 'z' || l[n-1] == ' ' || l[n-1] == '\t' || n >= len(want.byLen) {
+		e := k<<6 + bits.TrailingZeros64(x)
+		if e >= len(buf) {
 			w.r = r
-			return i, n
+			return -1, -1
 		}
-		if want.byLen[n]&(1<<(c-'a')) != 0 && want.endsLike(l[n-1], n) {
+		x &= x - 1
+		if e == r || w.noColon[e>>6]&(1<<(e&63)) != 0 {
+			w.r = r
+			return e - r, -1 // empty, or not "Key: Value"
+		}
+		l := buf[r:e]
+		ch := l[0] | 0x20
+		if ch >= 'a' && ch <= 'z' && want.first&(1<<(ch-'a')) == 0 {
+			r = e + 1 // no key wanted starts with that letter
+			continue
+		}
+		n := nextBit(w.colon, r, e) - r
+		if ch < 'a' || ch > 'z' || n == 0 || l[n-1] == ' ' || l[n-1] == '\t' || n >= len(want.byLen) {
+			w.r = r
+			return e - r, n
+		}
+		if want.byLen[n]&(1<<(ch-'a')) != 0 && want.endsLike(l[n-1], n) {
 			// A wanted key: what field does, for this plain line.
 			for len(l) > n+1 && (l[len(l)-1] == ' ' || l[len(l)-1] == '\t' || l[len(l)-1] == '\r') {
 				l = l[:len(l)-1]
@@ -243,42 +281,68 @@ func (w *wireReader) skip(m *Message) (i, n int) {
 			o := r - w.start
 			m.addAt(l[:n], o, o+n, o+v0, o+len(l))
 		}
-		r += i + 1
+		r = e + 1
 	}
 }
 
-// scanLine finds the first line of b: where its line ending is (-1: b
-// holds no whole line) and its first colon (-1: none before the line
-// ending). The first 32 bytes (a short line, or a long line's key) are
-// scanned eight at a time for both bytes at once, which is quicker than
-// a call of bytes.IndexByte for each: ones*c has c in every byte;
-// zeroByte(x) has the high bit set in the lowest zero byte of x (maybe in
-// later ones too, never in earlier), so the lowest bit of each mask is
-// exact.
-func scanLine(b []byte) (i, n int) {
-	n = -1
-	p := 0
-	for ; p < 32 && p+8 <= len(b); p += 8 {
-		x := binary.LittleEndian.Uint64(b[p:])
-		nl := zeroByte(x ^ (ones * '\n'))
-		if n < 0 {
-			// A colon before the line ending: below nl's lowest bit.
-			if c := zeroByte(x ^ (ones * ':')); c != 0 && (nl == 0 || c&(nl&-nl-1) != 0) {
-				n = p + bits.TrailingZeros64(c)>>3
-			}
-		}
-		if nl != 0 {
-			return p + bits.TrailingZeros64(nl)>>3, n
-		}
+// index classifies what was read since the last call (see nl).
+func (w *wireReader) index() {
+	if need := (len(w.buf) + 63) >> 6; len(w.nl) < need {
+		w.nl, w.colon, w.noColon = make([]uint64, need), make([]uint64, need), make([]uint64, need)
+		w.classified = 0
 	}
-	j := bytes.IndexByte(b[p:], '\n')
-	if j < 0 {
+	if w.classified == 0 {
+		w.state = lineState{start: 1} // the buffer begins a line
+	}
+	full := w.w &^ 63
+	if k0, k1 := w.classified>>6, full>>6; k1 > k0 {
+		classify(w.buf[w.classified:full], w.nl[k0:k1], w.colon[k0:k1])
+		w.state = lines(w.nl[k0:k1], w.colon[k0:k1], w.noColon[k0:k1], w.state)
+		w.classified = full
+	}
+	if full < w.w { // the last block, with zeros after the bytes read
+		var tail [64]byte
+		copy(tail[:], w.buf[full:w.w])
+		k := full >> 6
+		classify(tail[:], w.nl[k:k+1], w.colon[k:k+1])
+		lines(w.nl[k:k+1], w.colon[k:k+1], w.noColon[k:k+1], w.state)
+	}
+}
+
+// scan finds the line that starts at r in buf[:w]: where its line ending
+// is (-1: no whole line buffered) and its first colon (-1: none), both
+// from r.
+func (w *wireReader) scan(r int) (i, n int) {
+	e := nextBit(w.nl, r, w.w)
+	if e < 0 {
 		return -1, -1
 	}
-	if n < 0 {
-		n = bytes.IndexByte(b[:p+j], ':')
+	if w.noColon[e>>6]&(1<<(e&63)) != 0 {
+		return e - r, -1
 	}
-	return p + j, n
+	return e - r, nextBit(w.colon, r, e) - r
+}
+
+// nextBit is the first bit set in bits from from up to (not including)
+// to; -1 if none.
+func nextBit(set []uint64, from, to int) int {
+	if from >= to {
+		return -1
+	}
+	k := from >> 6
+	x := set[k] >> (from & 63)
+	p := from
+	for x == 0 {
+		k++
+		if k<<6 >= to {
+			return -1
+		}
+		x, p = set[k], k<<6
+	}
+	if p += bits.TrailingZeros64(x); p < to {
+		return p
+	}
+	return -1
 }
 
 const (

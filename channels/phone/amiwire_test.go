@@ -146,23 +146,73 @@ func FuzzWire(f *testing.F) {
 	})
 }
 
-// FuzzScanLine: scanLine finds what bytes.IndexByte finds: the first
-// line ending, and the first colon before it.
+// FuzzScanLine: the reader's scan, from the start of each line of what it
+// read, finds what bytes.IndexByte finds: the line ending, and the first
+// colon before it; and classify marks what classifyGo marks.
 func FuzzScanLine(f *testing.F) {
 	for _, s := range []string{"", "\n", ":\n", "Key: Value\r\n", "ab\ncd:ef\n", "a:b", "\n\v:;\n", ":;:\n",
 		strings.Repeat("k", 31) + "\n", strings.Repeat("k", 32) + "\n", strings.Repeat("k", 33) + ":\n",
+		strings.Repeat("k", 63) + ":\n", strings.Repeat("k", 64) + "\n:", strings.Repeat("k:", 100) + "\n",
 		"DestConnectedLineName: Ivan Petrov\r\nx:\n", strings.Repeat("y", 40) + ":v\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		wantI, wantN := bytes.IndexByte(b, '\n'), -1
-		if wantI >= 0 {
-			wantN = bytes.IndexByte(b[:wantI], ':')
+		w := &wireReader{buf: b, w: len(b)}
+		w.index()
+		for r := range len(b) + 1 {
+			if r > 0 && b[r-1] != '\n' {
+				continue // not the start of a line
+			}
+			wantI, wantN := bytes.IndexByte(b[r:], '\n'), -1
+			if wantI >= 0 {
+				wantN = bytes.IndexByte(b[r:r+wantI], ':')
+			}
+			if i, n := w.scan(r); i != wantI || n != wantN {
+				t.Fatalf("scan(%q, %d) = %d, %d; want %d, %d", b, r, i, n, wantI, wantN)
+			}
 		}
-		if i, n := scanLine(b); i != wantI || n != wantN {
-			t.Errorf("scanLine(%q) = %d, %d; want %d, %d", b, i, n, wantI, wantN)
+		// Read in small pieces: each read classifies the bytes it brings
+		// (lines carried over from the words before, the last word again).
+		w = newWireReader(&pieces{b: b}, nil)
+		for w.fill() == nil {
+			for r := range w.w + 1 {
+				if r > 0 && b[r-1] != '\n' {
+					continue
+				}
+				wantI, wantN := bytes.IndexByte(b[r:w.w], '\n'), -1
+				if wantI >= 0 {
+					wantN = bytes.IndexByte(b[r:r+wantI], ':')
+				}
+				if i, n := w.scan(r); i != wantI || n != wantN {
+					t.Fatalf("after reading %d bytes of %q: scan(%d) = %d, %d; want %d, %d", w.w, b, r, i, n, wantI, wantN)
+				}
+			}
+		}
+		full := len(b) &^ 63
+		nl, colon := make([]uint64, full/64), make([]uint64, full/64)
+		nl2, colon2 := make([]uint64, full/64), make([]uint64, full/64)
+		classify(b[:full], nl, colon)
+		classifyGo(b[:full], nl2, colon2)
+		if !slices.Equal(nl, nl2) || !slices.Equal(colon, colon2) {
+			t.Fatalf("classify(%q) = %x %x; classifyGo: %x %x", b[:full], nl, colon, nl2, colon2)
 		}
 	})
+}
+
+// pieces reads b in pieces of 1 to 13 bytes, in turn.
+type pieces struct {
+	b []byte
+	n int
+}
+
+func (p *pieces) Read(b []byte) (int, error) {
+	if len(p.b) == 0 {
+		return 0, io.EOF
+	}
+	p.n = p.n%13 + 1
+	n := copy(b[:min(len(b), p.n)], p.b)
+	p.b = p.b[n:]
+	return n, nil
 }
 
 // TestParseTimestamp: Timestamp headers, and what is not one.
