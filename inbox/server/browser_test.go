@@ -1,8 +1,10 @@
 package server
 
 // Browser tests: the embedded UI (package ui) in headless Chromium driven
-// by chromedp, against the real app on a fresh database. Each test starts
-// its own browser with a fresh profile; users log in through the page.
+// by chromedp, against the real app on a fresh database. The tests share
+// one browser process (started by the first, stopped by TestMain); each
+// tab is its own browser context (its own cookies and storage), as a
+// separate person at a separate computer; users log in through the page.
 // Screenshots of the main screens go to $SWITCHBOARD_SCREENSHOTS (default:
 // the test's temp dir).
 
@@ -51,13 +53,13 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// browser is one headless Chromium serving one test, with the app and its
-// UI on an httptest server.
+// browser is the shared headless Chromium as one test sees it: the app and
+// its UI on the test's own httptest server, and the test's deadline.
 type browser struct {
 	t     *testing.T
 	ta    *testApp
 	url   string
-	root  context.Context // owns the browser process
+	root  context.Context // the shared browser, with the test's deadline
 	shots string
 	net   *cutter
 }
@@ -131,6 +133,36 @@ func newBrowser(t *testing.T, ta *testApp) *browser {
 	cut := &cutter{next: ta.Handler(ui.FS())}
 	srv := httptest.NewServer(cut)
 	t.Cleanup(srv.Close)
+	shared.once.Do(func() { shared.root, shared.stop, shared.err = startChromium(exe) })
+	if shared.err != nil {
+		t.Fatalf("start chromium: %v", shared.err)
+	}
+	// The test's own deadline: its tabs derive from this context.
+	root, cancel := context.WithTimeout(shared.root, 120*time.Second)
+	t.Cleanup(cancel)
+	shots := os.Getenv("SWITCHBOARD_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &browser{t: t, ta: ta, url: srv.URL, root: root, shots: shots, net: cut}
+}
+
+// shared is the one browser process of this test binary: starting
+// Chromium costs one to two seconds, as much as many a test's own work.
+var shared struct {
+	once sync.Once
+	root context.Context
+	stop func()
+	err  error
+}
+
+func startChromium(exe string) (context.Context, func(), error) {
+	dir, err := os.MkdirTemp("", "switchboard-chromium-")
+	if err != nil {
+		return nil, nil, err
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Headless,
@@ -144,25 +176,31 @@ func newBrowser(t *testing.T, ta *testApp) *browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1366, 768),
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	t.Cleanup(cancel)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelAlloc)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	root, cancelRoot := chromedp.NewContext(alloc)
-	t.Cleanup(cancelRoot)
+	stop := func() {
+		cancelRoot()
+		cancelAlloc()
+		os.RemoveAll(dir)
+	}
+	// The process lives as long as the context its first run is given.
 	if err := chromedp.Do(root); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		stop()
+		return nil, nil, err
 	}
-	shots := os.Getenv("SWITCHBOARD_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
+	return root, stop, nil
+}
+
+// TestMain stops the shared browser once every test ran.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.stop != nil {
+		shared.stop()
 	}
-	return &browser{t: t, ta: ta, url: srv.URL, root: root, shots: shots, net: cut}
+	os.Exit(code)
 }
 
 // tab is a page in its own browser context (its own cookies), as a
