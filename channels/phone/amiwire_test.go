@@ -128,20 +128,25 @@ func TestWireLongLinesAndLargeMessages(t *testing.T) {
 	}
 }
 
-// FuzzWire: any bytes are read without a panic, and every field has a
-// key.
+// FuzzWire: any bytes are read without a panic, whole or in pieces.
 func FuzzWire(f *testing.F) {
 	f.Add([]byte("Event: Hangup\r\nChannel: x\r\n\r\n"))
 	f.Add([]byte("Response: Follows\nOutput\n--END COMMAND--\n\n"))
 	f.Add([]byte(":\n: :\n\x00\n\n\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		w := newWireReader(strings.NewReader(string(b)), nil)
-		m := &Message{}
-		for w.next(m) == nil {
-			for i := range m.Len() {
-				_ = m.Field(i)
+		// Whole, and in pieces of 1 to 13 bytes, sparsely indexed as the
+		// client reads.
+		for _, r := range []io.Reader{strings.NewReader(string(b)), &pieces{b: b}} {
+			w := newWireReader(r, nil)
+			w.want = eventKeys
+			m := &Message{}
+			for w.next(m) == nil {
+				for i := range m.Len() {
+					_ = m.Field(i)
+				}
+				_ = m.Get("Uniqueid")
+				_ = m.Time(time.Time{})
 			}
-			_ = m.Time(time.Time{})
 		}
 	})
 }
