@@ -158,7 +158,11 @@ func FuzzScanLine(f *testing.F) {
 	for _, s := range []string{"", "\n", ":\n", "Key: Value\r\n", "ab\ncd:ef\n", "a:b", "\n\v:;\n", ":;:\n",
 		strings.Repeat("k", 31) + "\n", strings.Repeat("k", 32) + "\n", strings.Repeat("k", 33) + ":\n",
 		strings.Repeat("k", 63) + ":\n", strings.Repeat("k", 64) + "\n:", strings.Repeat("k:", 100) + "\n",
-		"DestConnectedLineName: Ivan Petrov\r\nx:\n", strings.Repeat("y", 40) + ":v\n"} {
+		"DestConnectedLineName: Ivan Petrov\r\nx:\n", strings.Repeat("y", 40) + ":v\n",
+		// Lines across the 64-byte words: a line ending at a word's last
+		// byte or the one before, a first colon a word after its line's start.
+		strings.Repeat("k", 62) + "\nkkk:v\n", strings.Repeat("k", 62) + "\n:x\n", strings.Repeat("k", 63) + "\nkk:v\n\n",
+		"a\n" + strings.Repeat("k", 100) + ":v\nb\n", strings.Repeat("k:", 40) + "\n" + strings.Repeat("q", 150) + "\n:\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
