@@ -180,14 +180,10 @@ type demoDialogue struct {
 	ComplexSubject  string       `json:"complex_subject"`
 	LaterSubjects   []string     `json:"later_subjects"`
 	Signature       string       `json:"signature"`
-	Calls           struct {
-		Missed   string `json:"missed"`
-		Answered string `json:"answered"`
-	} `json:"calls"`
-	Nudges         []string `json:"nudges"`
-	LaterQuestions []string `json:"later_questions"`
-	StillOpen      []string `json:"still_open"`
-	Win            struct {
+	Nudges          []string     `json:"nudges"`
+	LaterQuestions  []string     `json:"later_questions"`
+	StillOpen       []string     `json:"still_open"`
+	Win             struct {
 		Agree      []string `json:"agree"`
 		Invite     string   `json:"invite"`
 		Paid       string   `json:"paid"`

@@ -64,6 +64,7 @@ func TestDemoIsReproducibleAndPlaysEveryStep(t *testing.T) {
 		prints = append(prints, demoFingerprint(t, ta))
 		if i == 0 {
 			demoAuditSpansTheDays(t, ta, end)
+			demoCallsAreAsFromAPBX(t, ta)
 		}
 	}
 	if prints[0] != prints[1] {
@@ -128,5 +129,20 @@ func demoAuditSpansTheDays(t *testing.T, ta *testApp, end time.Time) {
 	}
 	if n, err := crm.VerifyAudit(ta.db); err != nil {
 		t.Errorf("the audit chain after %d entries: %v", n, err)
+	}
+}
+
+// demoCallsAreAsFromAPBX: a call carries no text, as from a PBX (the
+// timeline and the list word it in the reader's language), and the
+// answered ones have their recording.
+func demoCallsAreAsFromAPBX(t *testing.T, ta *testApp) {
+	t.Helper()
+	var r struct{ Calls, WithText, Answered, Recorded int64 }
+	ta.db.Raw(`SELECT COUNT(*) AS calls, SUM(CASE WHEN body <> '' THEN 1 ELSE 0 END) AS with_text,
+		SUM(CASE WHEN call_status = 'answered' THEN 1 ELSE 0 END) AS answered,
+		SUM(CASE WHEN call_status = 'answered' AND EXISTS (SELECT 1 FROM attachments a WHERE a.touch_id = touches.id) THEN 1 ELSE 0 END) AS recorded
+		FROM touches WHERE kind = 'call'`).Scan(&r)
+	if r.Calls == 0 || r.WithText != 0 || r.Answered == 0 || r.Recorded != r.Answered {
+		t.Errorf("demo calls: %+v; want calls, none with text, every answered one recorded", r)
 	}
 }

@@ -60,14 +60,12 @@ func (g *demoGen) inbound(s *demoStory, in channels.Inbound) *demoStep {
 func (g *demoGen) call(s *demoStory, at time.Time, answered bool, number string) *demoStep {
 	p := s.p
 	call := &channels.CallInfo{Answered: answered}
-	text := g.d.Dialogue.Calls.Missed
 	if answered {
 		call.Duration = time.Duration(g.between(40, 720)) * time.Second
 		call.Ring = time.Duration(g.between(3, 25)) * time.Second
 		if p.manager != nil {
 			call.Extension = g.extension(p.manager.ID)
 		}
-		text = demoFill(g.d.Dialogue.Calls.Answered, "duration", fmt.Sprintf("%d:%02d", int(call.Duration.Minutes()), int(call.Duration.Seconds())%60))
 	}
 	if !answered {
 		call.Ring = time.Duration(g.between(10, 45)) * time.Second
@@ -76,7 +74,7 @@ func (g *demoGen) call(s *demoStory, at time.Time, answered bool, number string)
 	p.known["phone"] = true
 	in := channels.Inbound{
 		AccountID: g.phoneAcc.ID, ExternalID: "call-" + g.hex(10), Kind: channels.Call, At: at,
-		From: []channels.Handle{{Kind: "phone", Value: p.pbx()}}, EntryPoint: number, Text: text, Call: call,
+		From: []channels.Handle{{Kind: "phone", Value: p.pbx()}}, EntryPoint: number, Call: call, // no text, as from the PBX: the timeline words it
 	}
 	if answered { // the recording, kept as the call's file: it plays in the timeline
 		in.Attachments = []channels.Attachment{{Name: "recording.wav", ContentType: "audio/wav", Data: recordingWAV(g.between(0, 7))}}
