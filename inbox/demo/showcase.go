@@ -141,13 +141,7 @@ func (g *demoGen) logoMail(t time.Time) {
 	raw := demoRawMail{from: demoAddress(p.company, p.email), to: g.d.Company.Purchasing, subject: m.Subject,
 		id: fmt.Sprintf("%s.%d@%s", g.hex(8), t.Unix(), domain), at: t, text: m.Body + p.signature, html: body,
 		inline: &channels.Attachment{Name: m.Logo, ContentType: "image/png", ContentID: cid, Data: logoPNG()}}
-	if in, ok := g.readMail(raw.bytes(), t); ok {
-		p.known["email"] = true
-		st := g.inbound(s, in)
-		n := g.act(s, g.work(t.Add(g.hours(1, 30))), demoNotASale)
-		n.ref, n.reason = st, g.reason(demoSupplier)
-		g.act(s, n.at.Add(time.Minute), demoClose)
-	}
+	g.notASaleMail(s, raw, t, demoSupplier)
 }
 
 // remoteMail is an advertising platform's newsletter whose banner is a
@@ -162,13 +156,7 @@ func (g *demoGen) remoteMail(t time.Time) {
 	raw := demoRawMail{from: demoAddress(p.company, p.email), to: g.d.Company.Mailbox, subject: m.Subject,
 		id: fmt.Sprintf("%s.%d@%s", g.hex(8), t.Unix(), domain), at: t, text: m.Body, html: body,
 		header: []string{"List-Id: <news." + domain + ">", "List-Unsubscribe: <" + m.Unsubscribe + ">", "Precedence: bulk"}}
-	if in, ok := g.readMail(raw.bytes(), t); ok {
-		p.known["email"] = true
-		st := g.inbound(s, in)
-		n := g.act(s, g.work(t.Add(g.hours(1, 30))), demoNotASale)
-		n.ref, n.reason = st, g.reason(demoSpam)
-		g.act(s, n.at.Add(time.Minute), demoClose)
-	}
+	g.notASaleMail(s, raw, t, demoSpam)
 }
 
 // foreignLead is a client from Belarus writing from the form on the
@@ -367,4 +355,18 @@ func logoPNG() []byte {
 	var b bytes.Buffer
 	png.Encode(&b, img)
 	return b.Bytes()
+}
+
+// notASaleMail reads raw as the mail adapter would and has the lead mark
+// it not a sale (reason, a key of Company.Reasons) and close it.
+func (g *demoGen) notASaleMail(s *demoStory, raw demoRawMail, t time.Time, reason string) {
+	in, ok := g.readMail(raw.bytes(), t)
+	if !ok {
+		return
+	}
+	s.p.known["email"] = true
+	st := g.inbound(s, in)
+	n := g.act(s, g.work(t.Add(g.hours(1, 30))), demoNotASale)
+	n.ref, n.reason = st, g.reason(reason)
+	g.act(s, n.at.Add(time.Minute), demoClose)
 }
